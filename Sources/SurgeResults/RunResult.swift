@@ -1,0 +1,195 @@
+import Foundation
+
+/// One run of one scenario: every cell of its matrix and every repetition measured, plus what is
+/// needed to trust and repeat the figures (host, source commit, target, probe methods).
+///
+/// Encoded as JSON with schema `surge.run/v1` (see `RunResultCodec`). A run that was interrupted
+/// or whose cells failed is still a valid result: `status` and each cell's `status` say so.
+public struct RunResult: Codable, Sendable, Equatable {
+    public static let currentSchema = "surge.run/v1"
+
+    public var schema: String
+    /// Unique id, also the file name stem: `20261126T104600Z-smoke`.
+    public var runID: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status: RunStatus
+    public var scenario: ScenarioInfo
+    public var source: SourceInfo?
+    public var host: HostInfo
+    public var target: TargetInfo
+    /// Metric name → method that measured it (`driver`, `stats`, `bpf`, `perf`, `proc`, `preload`, `uprobe`).
+    public var probeMethods: [String: String]
+    /// Things the run wants its reader to know (a probe that could not attach, a fallback taken).
+    public var notes: [String]
+    public var cells: [CellResult]
+
+    public init(
+        runID: String, startedAt: Date, scenario: ScenarioInfo, source: SourceInfo?, host: HostInfo,
+        target: TargetInfo, cells: [CellResult] = []
+    ) {
+        self.schema = Self.currentSchema
+        self.runID = runID
+        self.startedAt = startedAt
+        self.finishedAt = nil
+        self.status = .running
+        self.scenario = scenario
+        self.source = source
+        self.host = host
+        self.target = target
+        self.probeMethods = [:]
+        self.notes = []
+        self.cells = cells
+    }
+}
+
+public enum RunStatus: String, Codable, Sendable {
+    /// Still being written (a file left in this state means the runner was killed).
+    case running
+    /// Every cell was attempted.
+    case complete
+    /// Stopped early (Ctrl-C); cells not reached are `skipped`.
+    case interrupted
+}
+
+public struct ScenarioInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var file: String
+    /// SHA-256 of the scenario file's bytes, hex.
+    public var sha256: String
+    public var description: String?
+    /// Metric → threshold text as the scenario wrote it (`"3%"`).
+    public var thresholds: [String: String]
+
+    public init(name: String, file: String, sha256: String, description: String? = nil, thresholds: [String: String] = [:]) {
+        self.name = name
+        self.file = file
+        self.sha256 = sha256
+        self.description = description
+        self.thresholds = thresholds
+    }
+}
+
+public struct SourceInfo: Codable, Sendable, Equatable {
+    public var commit: String
+    public var dirty: Bool
+
+    public init(commit: String, dirty: Bool) {
+        self.commit = commit
+        self.dirty = dirty
+    }
+}
+
+/// The machine a run was measured on. Two runs compare cleanly only when their fingerprints match.
+public struct HostInfo: Codable, Sendable, Equatable {
+    public var hostname: String
+    public var cpuModel: String
+    public var cores: Int
+    public var kernel: String
+    /// 1, 5 and 15 minute load averages just before the run started.
+    public var loadAverage: [Double]
+    public var surgeVersion: String
+    /// `debug` or `release`: the build configuration of the surge binary that ran.
+    public var buildConfig: String
+
+    public init(hostname: String, cpuModel: String, cores: Int, kernel: String, loadAverage: [Double], surgeVersion: String, buildConfig: String) {
+        self.hostname = hostname
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.kernel = kernel
+        self.loadAverage = loadAverage
+        self.surgeVersion = surgeVersion
+        self.buildConfig = buildConfig
+    }
+
+    /// What must be equal for two runs' figures to be comparable.
+    public var fingerprint: String {
+        "\(cpuModel) | \(cores) cores | kernel \(kernel) | surge \(surgeVersion) | \(buildConfig)"
+    }
+}
+
+public struct TargetInfo: Codable, Sendable, Equatable {
+    /// `component` (built in, served by `surge serve`) or `command` (an external program).
+    public var kind: String
+    /// For built-in components: `broker`, `http`, ...
+    public var component: String?
+    /// The argv as written in the scenario (placeholders unresolved).
+    public var command: [String]?
+    /// What the target says its version is, when known.
+    public var version: String?
+
+    public init(kind: String, component: String? = nil, command: [String]? = nil, version: String? = nil) {
+        self.kind = kind
+        self.component = component
+        self.command = command
+        self.version = version
+    }
+}
+
+/// One cell of the matrix: one combination of parameter values.
+public struct CellResult: Codable, Sendable, Equatable {
+    /// Go benchmark name: `BenchmarkBrokerFanout/publishers=1/subscribers=8/payload=16`.
+    public var name: String
+    /// Matrix parameters in the scenario's order.
+    public var parameters: [CellParameter]
+    public var status: CellStatus
+    /// Why the cell failed or was skipped.
+    public var reason: String?
+    /// The last lines the target wrote to standard error, when the cell failed.
+    public var targetStderr: [String]?
+    public var samples: [Sample]
+
+    public init(name: String, parameters: [CellParameter], status: CellStatus = .ok, reason: String? = nil, samples: [Sample] = []) {
+        self.name = name
+        self.parameters = parameters
+        self.status = status
+        self.reason = reason
+        self.targetStderr = nil
+        self.samples = samples
+    }
+
+    public func parameter(_ key: String) -> String? {
+        parameters.first { $0.name == key }?.value
+    }
+}
+
+public struct CellParameter: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+public enum CellStatus: String, Codable, Sendable {
+    case ok, failed, skipped
+}
+
+/// One measured repetition of a cell: what one measurement window saw.
+public struct Sample: Codable, Sendable, Equatable {
+    /// 1-based repetition number within its pass.
+    public var repetition: Int
+    /// `speed` (driver figures and cheap probes) or `profile` (costly probes, own repetitions).
+    public var pass: String
+    /// Operations in the window: messages delivered (or published with no subscribers), requests answered.
+    public var operations: Int
+    public var elapsedSeconds: Double
+    /// Metric (Go benchmark unit) → value.
+    public var metrics: [String: Double]
+    /// End-to-end latency histogram (ns), HdrHistogram V2 encoding, base64.
+    public var latencyHistogram: String?
+    /// The target's own counters over the window (deltas), from its stats endpoint.
+    public var targetCounters: [String: Double]?
+
+    public init(repetition: Int, pass: String = "speed", operations: Int, elapsedSeconds: Double, metrics: [String: Double], latencyHistogram: String? = nil, targetCounters: [String: Double]? = nil) {
+        self.repetition = repetition
+        self.pass = pass
+        self.operations = operations
+        self.elapsedSeconds = elapsedSeconds
+        self.metrics = metrics
+        self.latencyHistogram = latencyHistogram
+        self.targetCounters = targetCounters
+    }
+}

@@ -40,10 +40,13 @@ let package = Package(
         ),
         .target(
             name: "SurgeRunner",
-            dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", nioCore, nioPosix]
+            dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "CSurgeSystem", nioCore, nioPosix]
         ),
 
+        .target(name: "CSurgeSystem"),
+
         // MARK: tests
-        .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
     ]
 )

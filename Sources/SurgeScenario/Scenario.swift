@@ -1,5 +1,106 @@
-/// A parsed scenario file. (Being filled in by the foundation work.)
+/// A parsed, checked scenario file: a target (or several named ones), a workload, a load matrix
+/// and how to measure. `ScenarioLoader` builds it; `Scenario.cells()` expands the matrix.
 public struct Scenario: Sendable {
     public var name: String
-    public init(name: String) { self.name = name }
+    public var description: String?
+    /// The path the scenario was loaded from, as given.
+    public var file: String
+    /// SHA-256 of the file's bytes, hex.
+    public var sha256: String
+    /// The targets, by name. A scenario with a single `target:` has one, named `default`; one with
+    /// `targets:` picks among them with the matrix axis `target`.
+    public var targets: [TargetSpec]
+    public var workload: WorkloadSpec
+    /// Matrix axes in file order.
+    public var matrix: [MatrixAxis]
+    /// Parameter combinations to leave out: a cell is excluded when it matches every pair of one entry.
+    public var exclude: [[String: String]]
+    /// Unmeasured load before the first repetition of each cell, in seconds.
+    public var warmup: Double
+    public var repetitions: Int
+    public var cpus: CPUPinning?
+    /// Probe names as written (`syscalls`, `allocations`, `cpu`, `memory`, ...).
+    public var probes: [String]
+    public var probesLocation: SourceLocation
+    /// Metric → threshold as written (`"3%"`).
+    public var thresholds: [String: String]
+    /// A cell that takes longer than this (seconds, warm-up and all repetitions) fails as hung.
+    public var cellTimeout: Double
+
+    /// The matrix key that selects among `targets`.
+    public static let targetAxis = "target"
+
+    /// `BrokerFanout` for a scenario named `broker-fanout`.
+    public var benchmarkName: String {
+        let parts = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        let camel = parts.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        return "Benchmark" + (camel.isEmpty ? "Scenario" : camel)
+    }
+}
+
+/// What `surge run` starts and measures.
+public struct TargetSpec: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// A built-in component, run as `surge serve <name>`.
+        case component(String)
+        /// An external program's argv, started without a shell. `{port}` is replaced by a free port.
+        case command([ScenarioField])
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// Component switches (`flush: batched`), possibly with `{placeholders}`.
+    public var options: [String: ScenarioField]
+    /// Extra environment variables for the target process.
+    public var environment: [String: ScenarioField]
+    /// Seconds to wait for the ready line (components) or the port to accept (commands).
+    public var readyTimeout: Double
+    /// Seconds from SIGTERM to SIGKILL when stopping the target.
+    public var stopTimeout: Double
+    public var location: SourceLocation
+}
+
+/// A string from the scenario that may hold `{placeholders}`, with where it was written.
+public struct ScenarioField: Sendable, Equatable {
+    public var text: String
+    public var location: SourceLocation
+
+    public init(_ text: String, at location: SourceLocation = .unknown) {
+        self.text = text
+        self.location = location
+    }
+}
+
+/// The `workload:` section: its kind and the other fields, unparsed (the workload parses them).
+public struct WorkloadSpec: Sendable {
+    public enum Field: Sendable, Equatable {
+        case scalar(ScenarioField)
+        case list([ScenarioField])
+
+        public var location: SourceLocation {
+            switch self {
+            case .scalar(let f): return f.location
+            case .list(let items): return items.first?.location ?? .unknown
+            }
+        }
+    }
+
+    public var kind: String
+    public var kindLocation: SourceLocation
+    public var fields: [String: Field]
+    /// Where each field's key was written, for "unknown key" errors.
+    public var keyLocations: [String: SourceLocation]
+}
+
+/// One axis of the load matrix: a parameter and the values it takes, in file order.
+public struct MatrixAxis: Sendable, Equatable {
+    public var name: String
+    public var values: [String]
+    public var location: SourceLocation
+}
+
+/// CPUs to pin the target and the load generator to (`cpus: { target: [0], load: [1] }`).
+public struct CPUPinning: Sendable, Equatable {
+    public var target: [Int]
+    public var load: [Int]
 }

@@ -1,0 +1,114 @@
+import Foundation
+import SurgeResults
+
+/// What a long run shows while it works, on standard error: on a terminal one line redrawn in
+/// place (`[cell 3/12] BenchmarkSmoke/payload=16 · repetition 2/6 · 45%`), elsewhere (CI logs)
+/// one line per cell. Notices (a fallback taken, a probe that could not attach) are printed once.
+public final class ProgressDisplay: @unchecked Sendable {
+    private let lock = NSLock()
+    private let isTTY: Bool
+    private let quiet: Bool
+    private var cells = 0
+    private var cell = 0
+    private var name = ""
+    private var phaseText = ""
+    private var lastDraw = Date.distantPast
+    private var lineShown = false
+    private var noticesShown = Set<String>()
+
+    public init(quiet: Bool = false) {
+        self.quiet = quiet
+        isTTY = isatty(2) == 1
+    }
+
+    func begin(scenario: String, cells: Int, repetitions: Int, resultPath: String) {
+        self.cells = cells
+        emit("surge: running \(scenario): \(cells) cell\(cells == 1 ? "" : "s") × \(repetitions) repetitions → \(resultPath)\n")
+    }
+
+    func cellStarted(_ index: Int, name: String) {
+        lock.withLock {
+            cell = index
+            self.name = name
+            phaseText = "starting target"
+        }
+        redraw(force: true)
+    }
+
+    func phase(_ text: String) {
+        lock.withLock { phaseText = text }
+        redraw(force: true)
+    }
+
+    func fraction(_ f: Double) {
+        lock.withLock { phaseText = phaseText.split(separator: "·").first.map { $0.trimmingCharacters(in: .whitespaces) + " · \(Int((f * 100).rounded()))%" } ?? phaseText }
+        redraw(force: false)
+    }
+
+    func cellFinished(_ index: Int, name: String, status: CellStatus, reason: String?, samples: [Sample]) {
+        let rates = samples.compactMap { $0.metrics["msgs/s"] ?? $0.metrics["req/s"] }.sorted()
+        let median = rates.isEmpty ? "" : " · median \(Self.si(rates[rates.count / 2]))/s"
+        let text: String
+        switch status {
+        case .ok: text = "ok     [\(index)/\(cells)] \(name) · \(samples.count) reps\(median)"
+        case .failed: text = "FAILED [\(index)/\(cells)] \(name) · \(reason ?? "")"
+        case .skipped: text = "skip   [\(index)/\(cells)] \(name)"
+        }
+        clearLine()
+        emit(text + "\n")
+    }
+
+    func notice(_ text: String) {
+        let fresh = lock.withLock { noticesShown.insert(text).inserted }
+        guard fresh else { return }
+        clearLine()
+        emit("surge: note: \(text)\n")
+    }
+
+    func end() {
+        clearLine()
+    }
+
+    private func redraw(force: Bool) {
+        guard isTTY, !quiet else { return }
+        let line: String? = lock.withLock {
+            let now = Date()
+            guard force || now.timeIntervalSince(lastDraw) > 0.2 else { return nil }
+            lastDraw = now
+            lineShown = true
+            return "[cell \(cell)/\(cells)] \(name) · \(phaseText)"
+        }
+        guard var line else { return }
+        let width = Self.terminalWidth()
+        if line.count > width - 1 { line = String(line.prefix(width - 2)) + "…" }
+        emit("\r\u{1B}[2K" + line)
+    }
+
+    private func clearLine() {
+        let shown = lock.withLock { () -> Bool in
+            defer { lineShown = false }
+            return lineShown
+        }
+        if shown && isTTY { emit("\r\u{1B}[2K") }
+    }
+
+    private func emit(_ s: String) {
+        guard !quiet else { return }
+        FileHandle.standardError.write(Data(s.utf8))
+    }
+
+    static func terminalWidth() -> Int {
+        var ws = winsize()
+        if ioctl(2, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 20 { return Int(ws.ws_col) }
+        return 100
+    }
+
+    /// 1.23M, 45.6k, 789.
+    static func si(_ v: Double) -> String {
+        let a = abs(v)
+        if a >= 1e9 { return String(format: "%.2fG", v / 1e9) }
+        if a >= 1e6 { return String(format: "%.2fM", v / 1e6) }
+        if a >= 1e3 { return String(format: "%.1fk", v / 1e3) }
+        return String(format: "%.0f", v)
+    }
+}

@@ -1,0 +1,324 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SurgeLoad
+import SurgeResults
+import SurgeScenario
+
+/// How `surge run` runs a scenario.
+public struct RunOptions: Sendable {
+    /// Where result files go (`Reports/runs`).
+    public var outputDirectory: String = "Reports/runs"
+    public var repetitions: Int?
+    public var warmup: Double?
+    /// Only cells whose benchmark name contains this text.
+    public var cellFilter: String?
+    /// The `surge` executable that serves built-in components (`surge serve <component>`).
+    public var surgeExecutable: String
+    public var surgeVersion: String
+    /// Event-loop threads of the load generator (default: the CPUs it may use).
+    public var loadThreads: Int?
+
+    public init(surgeExecutable: String, surgeVersion: String) {
+        self.surgeExecutable = surgeExecutable
+        self.surgeVersion = surgeVersion
+    }
+}
+
+/// Drives a target through every cell of a scenario and writes the result file as it goes.
+///
+/// For each cell: start the target (a child process, never in Surge's own process), wait until it
+/// is ready, connect the workload, warm up, then for each repetition read the target's counters,
+/// run the measured phase and read them again; stop and reap the target. A crash, a hang (the
+/// scenario's `timeout`) or Ctrl-C fails the cell with the reason and the target's last stderr
+/// lines; the other cells go on (after Ctrl-C they are skipped). After every repetition the result
+/// file is rewritten atomically, so whatever happens it holds every finished repetition.
+public final class ScenarioRunner: @unchecked Sendable {
+    public let scenario: Scenario
+    public let options: RunOptions
+    public let resultPath: String
+    private let progress: ProgressDisplay
+    private let lock = NSLock()
+    private var result: RunResult
+    private var interrupted = false
+    private var currentTarget: TargetProcess?
+
+    public init(scenario: Scenario, options: RunOptions, progress: ProgressDisplay) {
+        self.scenario = scenario
+        self.options = options
+        self.progress = progress
+        let started = Date()
+        let stamp = Self.timestamp(started)
+        let runID = "\(stamp)-\(scenario.name)"
+        self.resultPath = (options.outputDirectory as NSString).appendingPathComponent("\(runID).json")
+        let target: TargetInfo
+        if scenario.targets.count == 1, case .component(let c) = scenario.targets[0].kind {
+            target = TargetInfo(kind: "component", component: c)
+        } else if scenario.targets.count == 1, case .command(let argv) = scenario.targets[0].kind {
+            target = TargetInfo(kind: "command", command: argv.map(\.text))
+        } else {
+            target = TargetInfo(kind: "matrix", component: scenario.targets.map(\.name).joined(separator: ","))
+        }
+        result = RunResult(
+            runID: runID, startedAt: started,
+            scenario: ScenarioInfo(name: scenario.name, file: scenario.file, sha256: scenario.sha256, description: scenario.description, thresholds: scenario.thresholds),
+            source: HostInspector.sourceInfo(), host: HostInspector.hostInfo(surgeVersion: options.surgeVersion), target: target)
+    }
+
+    /// The cells this run will attempt (after `--filter`).
+    public var cells: [Cell] {
+        let all = scenario.cells()
+        guard let f = options.cellFilter, !f.isEmpty else { return all }
+        return all.filter { $0.name.contains(f) }
+    }
+
+    /// Asks the run to stop: the current cell's target is stopped, the remaining cells are skipped.
+    public func interrupt() {
+        lock.lock()
+        interrupted = true
+        let target = currentTarget
+        lock.unlock()
+        target?.stop(timeout: 2)
+    }
+
+    /// Sets the target Ctrl-C must stop; returns whether the run was already interrupted.
+    private func setCurrentTarget(_ target: TargetProcess?) -> Bool {
+        lock.withLock {
+            currentTarget = target
+            return interrupted
+        }
+    }
+
+    private var isInterrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return interrupted
+    }
+
+    /// Runs every cell and returns the final result (also written to `resultPath`).
+    public func run() async throws -> RunResult {
+        let cells = self.cells
+        let repetitions = options.repetitions ?? scenario.repetitions
+        let warmup = options.warmup ?? scenario.warmup
+        if let load = scenario.cpus?.load, !load.isEmpty, let problem = CPUAffinity.pinProcess(to: load) {
+            note("cpus.load not applied: \(problem)")
+        }
+        let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        mutate { $0.probeMethods = ["msgs/s": "driver", "req/s": "driver", "p50-ns": "driver", "p99-ns": "driver"] }
+        try save()
+
+        progress.begin(scenario: scenario.name, cells: cells.count, repetitions: repetitions, resultPath: resultPath)
+        for (position, cell) in cells.enumerated() {
+            var cellResult = CellResult(
+                name: cell.name, parameters: cell.parameters.map { CellParameter(name: $0.name, value: $0.value) })
+            if isInterrupted {
+                cellResult.status = .skipped
+                cellResult.reason = "not run: the run was interrupted (Ctrl-C)"
+                mutate { $0.cells.append(cellResult) }
+                continue
+            }
+            mutate { $0.cells.append(cellResult) }
+            let index = position
+            progress.cellStarted(position + 1, name: cell.name)
+            let outcome = await runCell(cell, repetitions: repetitions, warmup: warmup, group: group) { sample in
+                self.mutate { $0.cells[index].samples.append(sample) }
+                try? self.save()
+            }
+            mutate {
+                $0.cells[index].status = outcome.status
+                $0.cells[index].reason = outcome.reason
+                $0.cells[index].targetStderr = outcome.stderr
+            }
+            progress.cellFinished(position + 1, name: cell.name, status: outcome.status, reason: outcome.reason, samples: result.cells[index].samples)
+            try? save()
+        }
+        mutate {
+            $0.finishedAt = Date()
+            $0.status = self.isInterrupted ? .interrupted : .complete
+        }
+        try? await group.shutdownGracefully()
+        try save()
+        progress.end()
+        return snapshot
+    }
+
+    public var snapshot: RunResult {
+        lock.lock()
+        defer { lock.unlock() }
+        return result
+    }
+
+    private func mutate(_ body: (inout RunResult) -> Void) {
+        lock.lock()
+        body(&result)
+        lock.unlock()
+    }
+
+    private func note(_ text: String) {
+        mutate { $0.notes.append(text) }
+        progress.notice(text)
+    }
+
+    private func save() throws {
+        try RunResultCodec.write(snapshot, path: resultPath)
+    }
+
+    struct CellOutcome {
+        var status: CellStatus
+        var reason: String?
+        var stderr: [String]?
+    }
+
+    /// One cell, start to finish. Never throws: every failure becomes the cell's status and reason.
+    private func runCell(
+        _ cell: Cell, repetitions: Int, warmup: Double, group: any EventLoopGroup,
+        record: @escaping @Sendable (Sample) -> Void
+    ) async -> CellOutcome {
+        guard let type = WorkloadRegistry.type(forKind: cell.workloadKind) else {
+            return CellOutcome(status: .failed, reason: "unknown workload kind '\(cell.workloadKind)'")
+        }
+        let workload: any Workload
+        do {
+            workload = try type.init(parameters: cell.workloadParameters)
+        } catch {
+            return CellOutcome(status: .failed, reason: "\(error)")
+        }
+
+        let started: StartedTarget
+        do {
+            started = try TargetLauncher.start(cell.target, surgeExecutable: options.surgeExecutable, cpus: scenario.cpus?.target)
+        } catch let TargetError.exitedBeforeReady(status, stderr) {
+            return CellOutcome(status: .failed, reason: "the target \(status) before it was ready", stderr: stderr)
+        } catch {
+            return CellOutcome(status: .failed, reason: "\(error)")
+        }
+        let target = started.process
+        let alreadyInterrupted = setCurrentTarget(target)
+        defer {
+            _ = setCurrentTarget(nil)
+            target.stop(timeout: cell.target.stopTimeout)
+        }
+        if alreadyInterrupted {
+            return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) before the first repetition")
+        }
+
+        let watchdog = CellWatchdog(target: target, timeout: scenario.cellTimeout)
+        let watchTask = Task { await watchdog.watch() }
+        defer { watchTask.cancel() }
+
+        var done = 0
+        var session: (any WorkloadSession)?
+        do {
+            let endpoint = Endpoint(host: "127.0.0.1", port: started.port)
+            session = try await workload.makeSession(endpoints: [endpoint], group: group)
+            if warmup > 0 {
+                progress.phase("warm-up \(Self.seconds(warmup))")
+                _ = try await session!.run(.warmup(seconds: warmup)) { [progress] f in progress.fraction(f) }
+            }
+            for rep in 1...repetitions {
+                if isInterrupted { break }
+                progress.phase("repetition \(rep)/\(repetitions)")
+                let before = started.statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) }
+                var outcome = try await session!.run(.measure) { [progress] f in progress.fraction(f) }
+                let after = started.statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) }
+                if let reason = watchdog.failure(), !isInterrupted { throw CellFailure(reason) }
+                if !outcome.failures.isEmpty {
+                    throw CellFailure("repetition \(rep): " + outcome.failures.joined(separator: "; "))
+                }
+                outcome.addLatencyPercentiles()
+                record(Self.sample(rep, outcome, before: before, after: after))
+                done += 1
+            }
+            await session?.close()
+        } catch {
+            await session?.close()
+            let reason = watchdog.failure() ?? (isInterrupted ? nil : nil)
+            if isInterrupted {
+                return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
+            }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+            let exited = target.exitDescription().map { "the target \($0)" }
+            let why = reason ?? exited.map { "\($0) during repetition \(done + 1) (\(error))" } ?? "\(error)"
+            return CellOutcome(status: .failed, reason: why, stderr: target.lastStderrLines)
+        }
+        if isInterrupted && done < repetitions {
+            return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
+        }
+        if let exited = target.exitDescription() {
+            return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: target.lastStderrLines)
+        }
+        return CellOutcome(status: .ok)
+    }
+
+    static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: [String: Double]?, after: [String: Double]?) -> Sample {
+        var metrics = outcome.metrics
+        if metrics["ns/op"] == nil, outcome.operations > 0 {
+            metrics["ns/op"] = outcome.elapsedSeconds * 1e9 / Double(outcome.operations)
+        }
+        var counters: [String: Double]?
+        if let before, let after {
+            counters = after.reduce(into: [:]) { out, kv in out[kv.key] = kv.value - (before[kv.key] ?? 0) }
+        }
+        return Sample(
+            repetition: rep, operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: metrics,
+            latencyHistogram: outcome.latency.map(HistogramCodec.encode), targetCounters: counters)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: date)
+    }
+
+    static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.2f s", s) }
+}
+
+struct CellFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Fails a cell when its target dies or the cell outlives the scenario's `timeout`: it stops the
+/// target, which makes the workload's pending I/O fail promptly, and remembers why.
+final class CellWatchdog: @unchecked Sendable {
+    private let target: TargetProcess
+    private let timeout: Double
+    private let lock = NSLock()
+    private var reason: String?
+
+    init(target: TargetProcess, timeout: Double) {
+        self.target = target
+        self.timeout = timeout
+    }
+
+    func failure() -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return reason
+    }
+
+    func watch() async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !Task.isCancelled {
+            if let exit = target.exitDescription() {
+                set("the target \(exit) while it was being measured")
+                return
+            }
+            if Date() >= deadline {
+                set("timed out: the cell took longer than the scenario's timeout of \(ScenarioRunner.seconds(timeout)) (hung target or workload); the target was stopped")
+                target.stop(timeout: 1)
+                return
+            }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+    }
+
+    private func set(_ text: String) {
+        lock.lock()
+        if reason == nil { reason = text }
+        lock.unlock()
+    }
+}

@@ -1,0 +1,47 @@
+import SurgeScenario
+
+/// A target that is up and ready for load.
+struct StartedTarget {
+    var process: TargetProcess
+    var port: Int
+    /// The component's stats port; nil for external programs.
+    var statsPort: Int?
+}
+
+/// Starts a cell's target and waits until it is ready.
+///
+/// A built-in component runs as `surge serve <component> --port 0 --stats-port 0 -o key=value ...`
+/// and announces itself with the ready line `{"ready":true,"port":N,"stats_port":M}`. An external
+/// command gets a free port for `{port}` (and `{stats_port}`) and is ready when the port accepts.
+enum TargetLauncher {
+    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?) throws -> StartedTarget {
+        switch target.kind {
+        case .component(let name):
+            var argv = [surgeExecutable, "serve", name, "--host", "127.0.0.1", "--port", "0", "--stats-port", "0"]
+            for (k, v) in target.options.sorted(by: { $0.key < $1.key }) { argv += ["-o", "\(k)=\(v)"] }
+            let process = try TargetProcess(argv: argv, environment: target.environment, cpus: cpus)
+            do {
+                let ready = try process.waitForReadyLine(timeout: target.readyTimeout)
+                return StartedTarget(process: process, port: ready.port, statsPort: ready.statsPort)
+            } catch {
+                process.stop(timeout: 1)
+                throw error
+            }
+        case .command:
+            let port = try TCPProbe.freePort()
+            let statsPort = try TCPProbe.freePort()
+            let resolved = target.withRuntime(port: port, statsPort: statsPort)
+            guard case .command(let argv) = resolved.kind, !argv.isEmpty else {
+                throw TargetError.spawnFailed(argv: [], reason: "empty command")
+            }
+            let process = try TargetProcess(argv: argv, environment: resolved.environment, cpus: cpus)
+            do {
+                try process.waitForPort(host: "127.0.0.1", port: port, timeout: target.readyTimeout)
+                return StartedTarget(process: process, port: port, statsPort: nil)
+            } catch {
+                process.stop(timeout: 1)
+                throw error
+            }
+        }
+    }
+}

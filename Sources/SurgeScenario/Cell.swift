@@ -1,0 +1,80 @@
+/// One cell of a scenario's matrix, with everything resolved but the runtime placeholders
+/// (`{port}`, `{stats_port}`), which the runner fills in when it starts the target.
+public struct Cell: Sendable {
+    /// 0-based position among the scenario's cells (after `exclude`).
+    public var index: Int
+    /// Matrix parameters in the scenario's axis order.
+    public var parameters: [(name: String, value: String)]
+    /// Go benchmark name: `BenchmarkBrokerFanout/publishers=1/payload=16`.
+    public var name: String
+    public var target: ResolvedTarget
+    /// Workload fields with matrix values substituted.
+    public var workload: [String: ResolvedValue]
+    public var workloadKind: String
+
+    public enum ResolvedValue: Sendable, Equatable {
+        case scalar(String)
+        case list([String])
+    }
+}
+
+/// A target with matrix values substituted.
+public struct ResolvedTarget: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case component(String)
+        case command([String])
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var options: [String: String]
+    public var environment: [String: String]
+    public var readyTimeout: Double
+    public var stopTimeout: Double
+
+    /// Fills in `{port}` and `{stats_port}` in a command and its environment.
+    public func withRuntime(port: Int, statsPort: Int) -> ResolvedTarget {
+        var copy = self
+        let values = ["port": String(port), "stats_port": String(statsPort)]
+        let fill: (String) -> String = { (try? Placeholders.substitute($0) { values[$0] }) ?? $0 }
+        if case .command(let argv) = kind { copy.kind = .command(argv.map(fill)) }
+        copy.environment = environment.mapValues(fill)
+        return copy
+    }
+}
+
+extension Scenario {
+    /// Every combination of the matrix values, in file order (the first axis varies slowest),
+    /// without the excluded ones. A scenario with no matrix has one cell.
+    public func cells() -> [Cell] {
+        var combos: [[(name: String, value: String)]] = [[]]
+        for axis in matrix {
+            combos = combos.flatMap { prefix in axis.values.map { prefix + [(axis.name, $0)] } }
+        }
+        combos.removeAll { combo in
+            exclude.contains { rule in rule.allSatisfy { k, v in combo.contains { $0.name == k && $0.value == v } } }
+        }
+        return combos.enumerated().map { i, params in
+            let values = Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let fill: (String) -> String = { (try? Placeholders.substitute($0) { values[$0] }) ?? $0 }
+            let spec = targets.first { $0.name == values[Scenario.targetAxis] } ?? targets[0]
+            let kind: ResolvedTarget.Kind
+            switch spec.kind {
+            case .component(let c): kind = .component(c)
+            case .command(let argv): kind = .command(argv.map { fill($0.text) })
+            }
+            let target = ResolvedTarget(
+                name: spec.name, kind: kind, options: spec.options.mapValues { fill($0.text) },
+                environment: spec.environment.mapValues { fill($0.text) },
+                readyTimeout: spec.readyTimeout, stopTimeout: spec.stopTimeout)
+            let workloadValues = workload.fields.mapValues { field -> Cell.ResolvedValue in
+                switch field {
+                case .scalar(let f): return .scalar(fill(f.text))
+                case .list(let l): return .list(l.map { fill($0.text) })
+                }
+            }
+            let name = ([benchmarkName] + params.map { "\($0.name)=\($0.value)" }).joined(separator: "/")
+            return Cell(index: i, parameters: params, name: name, target: target, workload: workloadValues, workloadKind: workload.kind)
+        }
+    }
+}

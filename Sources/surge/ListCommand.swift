@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import SurgeLoad
+import SurgeScenario
+
+/// `surge list`: what Surge can run — components, workloads and their parameters, scenarios.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the built-in components, workload kinds with their parameters, and the scenarios in Scenarios/."
+    )
+
+    @Option(help: "Directory of scenario files.")
+    var scenarios = "Scenarios"
+
+    func run() throws {
+        print("Components (surge serve <name>):")
+        for c in [ComponentEntry]() {
+            print("  \(c.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(c.summary)")
+            for o in c.options {
+                print("      \(o.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(o.help) (default: \(o.defaultValue))")
+            }
+        }
+        print("\nWorkloads (workload.kind):")
+        for w in WorkloadRegistry.all {
+            print("  \(w.kind.padding(toLength: 14, withPad: " ", startingAt: 0)) \(w.summary)")
+            for p in w.parameters {
+                let def = p.defaultValue.map { " (default: \($0))" } ?? ""
+                print("      \(p.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(p.type.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(p.help)\(def)")
+            }
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: scenarios)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        print("\nScenarios (\(scenarios)/):")
+        if files.isEmpty { print("  none found") }
+        for f in files {
+            let path = (scenarios as NSString).appendingPathComponent(f)
+            if let s = try? ScenarioLoader.load(path: path) {
+                print("  \(f.padding(toLength: 30, withPad: " ", startingAt: 0)) \(s.cells().count) cells  \(s.description ?? "")")
+            } else {
+                print("  \(f.padding(toLength: 30, withPad: " ", startingAt: 0)) (invalid: run `surge validate \(path)`)")
+            }
+        }
+    }
+}

@@ -24,30 +24,32 @@ public enum ScenarioValidator {
                 if let problem = CPUAffinity.validate(list) { error("cpus", .unknown, problem) }
             }
         }
-        let spec = scenario.workload
-        guard let type = WorkloadRegistry.type(forKind: spec.kind) else {
-            if !spec.kind.isEmpty {
-                error("workload.kind", spec.kindLocation, "unknown workload kind '\(spec.kind)'; known: \(WorkloadRegistry.kinds.joined(separator: ", "))")
-            }
-            return out
-        }
-        let accepted = Set(type.parameters.map(\.name))
-        for key in spec.fields.keys.sorted() where !accepted.contains(key) {
-            error("workload.\(key)", spec.keyLocations[key] ?? .unknown,
-                  "unknown key for \(spec.kind); accepted: \(type.parameters.map(\.name).joined(separator: ", "))")
-        }
-        // Build the workload of every cell, so a value that only a matrix combination produces is caught too.
-        var seen = Set<String>()
-        for cell in scenario.cells() {
-            do {
-                _ = try type.init(parameters: cell.workloadParameters)
-            } catch let e as WorkloadParameterError {
-                let text = "\(e.message)" + (cell.parameters.isEmpty ? "" : " (in cell \(cell.name))")
-                if seen.insert("\(e.key)|\(e.message)").inserted {
-                    error("workload.\(e.key)", spec.fields[e.key]?.location ?? spec.keyLocations[e.key] ?? spec.kindLocation, text)
+        let cells = scenario.cells()
+        for spec in scenario.workloads {
+            guard let type = WorkloadRegistry.type(forKind: spec.kind) else {
+                if !spec.kind.isEmpty {
+                    error("\(spec.keyPrefix).kind", spec.kindLocation, "unknown workload kind '\(spec.kind)'; known: \(WorkloadRegistry.kinds.joined(separator: ", "))")
                 }
-            } catch let other {
-                error("workload", spec.kindLocation, "\(other)")
+                continue
+            }
+            let accepted = Set(type.parameters.map(\.name))
+            for key in spec.fields.keys.sorted() where !accepted.contains(key) {
+                error("\(spec.keyPrefix).\(key)", spec.keyLocations[key] ?? .unknown,
+                      "unknown key for \(spec.kind); accepted: \(type.parameters.map(\.name).joined(separator: ", "))")
+            }
+            // Build the workload of every cell, so a value that only a matrix combination produces is caught too.
+            var seen = Set<String>()
+            for cell in cells where cell.workloadName == spec.name {
+                do {
+                    _ = try type.init(parameters: cell.workloadParameters)
+                } catch let e as WorkloadParameterError {
+                    let text = e.message + (cell.parameters.isEmpty ? "" : " (in cell \(cell.name))")
+                    if seen.insert("\(e.key)|\(e.message)").inserted {
+                        error("\(spec.keyPrefix).\(e.key)", spec.fields[e.key]?.location ?? spec.keyLocations[e.key] ?? spec.kindLocation, text)
+                    }
+                } catch let other {
+                    error(spec.keyPrefix, spec.kindLocation, "\(other)")
+                }
             }
         }
         return out

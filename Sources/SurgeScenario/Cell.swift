@@ -11,6 +11,8 @@ public struct Cell: Sendable {
     /// Workload fields with matrix values substituted.
     public var workload: [String: ResolvedValue]
     public var workloadKind: String
+    /// `default`, or the chosen entry of the scenario's `workloads:`.
+    public var workloadName: String
 
     public enum ResolvedValue: Sendable, Equatable {
         case scalar(String)
@@ -67,6 +69,7 @@ extension Scenario {
                 name: spec.name, kind: kind, options: spec.options.mapValues { fill($0.text) },
                 environment: spec.environment.mapValues { fill($0.text) },
                 readyTimeout: spec.readyTimeout, stopTimeout: spec.stopTimeout)
+            let workload = workloads.first { $0.name == values[Scenario.workloadAxis] } ?? workloads[0]
             let workloadValues = workload.fields.mapValues { field -> Cell.ResolvedValue in
                 switch field {
                 case .scalar(let f): return .scalar(fill(f.text))
@@ -74,7 +77,7 @@ extension Scenario {
                 }
             }
             let name = ([benchmarkName] + params.map { "\($0.name)=\($0.value)" }).joined(separator: "/")
-            return Cell(index: i, parameters: params, name: name, target: target, workload: workloadValues, workloadKind: workload.kind)
+            return Cell(index: i, parameters: params, name: name, target: target, workload: workloadValues, workloadKind: workload.kind, workloadName: workload.name)
         }
     }
 }

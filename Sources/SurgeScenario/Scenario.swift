@@ -10,7 +10,9 @@ public struct Scenario: Sendable {
     /// The targets, by name. A scenario with a single `target:` has one, named `default`; one with
     /// `targets:` picks among them with the matrix axis `target`.
     public var targets: [TargetSpec]
-    public var workload: WorkloadSpec
+    /// The workloads. A scenario with a single `workload:` has one, named `default`; one with
+    /// `workloads:` picks among them with the matrix axis `workload`.
+    public var workloads: [WorkloadSpec]
     /// Matrix axes in file order.
     public var matrix: [MatrixAxis]
     /// Parameter combinations to leave out: a cell is excluded when it matches every pair of one entry.
@@ -29,6 +31,13 @@ public struct Scenario: Sendable {
 
     /// The matrix key that selects among `targets`.
     public static let targetAxis = "target"
+    /// The matrix key that selects among `workloads`.
+    public static let workloadAxis = "workload"
+
+    /// Workload kinds used, in order, without repeats.
+    public var workloadKinds: [String] {
+        workloads.map(\.kind).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
 
     /// `BrokerFanout` for a scenario named `broker-fanout`.
     public var benchmarkName: String {
@@ -85,11 +94,16 @@ public struct WorkloadSpec: Sendable {
         }
     }
 
+    /// `default` for a scenario's single `workload:`, else its key under `workloads:`.
+    public var name: String
     public var kind: String
     public var kindLocation: SourceLocation
     public var fields: [String: Field]
     /// Where each field's key was written, for "unknown key" errors.
     public var keyLocations: [String: SourceLocation]
+
+    /// How errors name this workload's keys: `workload` or `workloads.<name>`.
+    public var keyPrefix: String { name == "default" ? "workload" : "workloads.\(name)" }
 }
 
 /// One axis of the load matrix: a parameter and the values it takes, in file order.

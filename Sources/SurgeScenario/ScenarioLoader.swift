@@ -9,7 +9,7 @@ import Yams
 /// know the workload kinds: `SurgeRunner.ScenarioValidator` checks `workload.*` against them.
 public enum ScenarioLoader {
     static let topLevelKeys: Set<String> = [
-        "name", "description", "target", "targets", "workload", "matrix", "exclude", "warmup",
+        "name", "description", "target", "targets", "workload", "workloads", "matrix", "exclude", "warmup",
         "repetitions", "cpus", "probes", "thresholds", "timeout",
     ]
     static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout"]
@@ -102,7 +102,7 @@ struct Reader {
         let matrix = self.matrix(top["matrix"])
         let axisNames = Set(matrix.map(\.name))
         let targets = self.targets(top, axisNames: axisNames, matrix: matrix, rootLocation: root.location)
-        let workload = self.workload(top["workload"], rootLocation: root.location)
+        let workloads = self.workloads(top, matrix: matrix, rootLocation: root.location)
         let exclude = self.exclude(top["exclude"], matrix: matrix)
         let warmup = duration(top["warmup"], key: "warmup") ?? 1
         let repetitions = integer(top["repetitions"], key: "repetitions", range: 1...1000) ?? 6
@@ -111,14 +111,16 @@ struct Reader {
         let probes = stringList(top["probes"], key: "probes") ?? []
         let thresholds = self.thresholds(top["thresholds"])
 
-        if let workload { checkPlaceholders(workload: workload, axes: axisNames) }
+        for w in workloads { checkPlaceholders(workload: w, axes: axisNames) }
         for t in targets { checkPlaceholders(target: t, axes: axisNames) }
-        checkAxesUsed(matrix: matrix, targets: targets, workload: workload, hasTargetsMap: top["targets"] != nil)
+        checkAxesUsed(matrix: matrix, targets: targets, workloads: workloads, selectors: [
+            top["targets"] != nil ? Scenario.targetAxis : nil, top["workloads"] != nil ? Scenario.workloadAxis : nil,
+        ].compactMap { $0 })
 
         var scenario = Scenario(
             name: name, description: string(top["description"], key: "description"), file: file, sha256: sha256,
             targets: targets,
-            workload: workload ?? WorkloadSpec(kind: "", kindLocation: .unknown, fields: [:], keyLocations: [:]),
+            workloads: workloads,
             matrix: matrix, exclude: exclude, warmup: warmup, repetitions: repetitions, cpus: cpus,
             probes: probes, probesLocation: top["probes"]?.keyLocation ?? .unknown,
             thresholds: thresholds, cellTimeout: timeout)
@@ -256,18 +258,46 @@ struct Reader {
             location: loc)
     }
 
-    mutating func workload(_ entry: ScenarioEntry?, rootLocation: SourceLocation) -> WorkloadSpec? {
-        guard let entry else {
+    mutating func workloads(_ top: [String: ScenarioEntry], matrix: [MatrixAxis], rootLocation: SourceLocation) -> [WorkloadSpec] {
+        let axis = matrix.first { $0.name == Scenario.workloadAxis }
+        switch (top["workload"], top["workloads"]) {
+        case (nil, nil):
             error("workload", rootLocation, "missing; say what load to apply (`workload: { kind: nats.pubsub, ... }`)")
+            return []
+        case (.some(let w), .some(let ws)):
+            error("workloads", ws.keyLocation, "give either `workload` or `workloads`, not both (workload is at line \(w.keyLocation.line))")
+            return []
+        case (.some(let w), nil):
+            if let axis {
+                error("matrix.workload", axis.location, "the `workload` axis selects among `workloads:`, but this scenario has a single `workload:`")
+            }
+            return workload(w.value, name: "default").map { [$0] } ?? []
+        case (nil, .some(let ws)):
+            guard case .map(let named, _) = ws.value, !named.isEmpty else {
+                error("workloads", ws.value.location, "expected a mapping of workload name → workload, found \(ws.value.typeName)")
+                return []
+            }
+            let result = named.compactMap { workload($0.value, name: $0.key) }
+            if let axis {
+                for v in axis.values where !named.contains(where: { $0.key == v }) {
+                    error("matrix.workload", axis.location, "'\(v)' is not one of workloads: \(named.map(\.key).joined(separator: ", "))")
+                }
+            } else if named.count > 1 {
+                error("matrix", ws.keyLocation, "with several `workloads`, add the matrix axis `workload: [\(named.map(\.key).joined(separator: ", "))]` to choose among them")
+            }
+            return result
+        }
+    }
+
+    mutating func workload(_ value: ScenarioValue, name: String) -> WorkloadSpec? {
+        let prefix = name == "default" ? "workload" : "workloads.\(name)"
+        guard case .map(let entries, let loc) = value else {
+            error(prefix, value.location, "expected a mapping with `kind` and its parameters, found \(value.typeName)")
             return nil
         }
-        guard case .map(let entries, let loc) = entry.value else {
-            error("workload", entry.value.location, "expected a mapping with `kind` and its parameters, found \(entry.value.typeName)")
-            return nil
-        }
-        var spec = WorkloadSpec(kind: "", kindLocation: loc, fields: [:], keyLocations: [:])
+        var spec = WorkloadSpec(name: name, kind: "", kindLocation: loc, fields: [:], keyLocations: [:])
         for e in entries {
-            let key = "workload.\(e.key)"
+            let key = "\(prefix).\(e.key)"
             if e.key == "kind" {
                 guard let s = e.value.scalar else {
                     error(key, e.value.location, "expected a workload kind, found \(e.value.typeName)")
@@ -296,7 +326,7 @@ struct Reader {
             }
         }
         if spec.kind.isEmpty && !entries.contains(where: { $0.key == "kind" }) {
-            error("workload.kind", loc, "missing; name the workload kind (see `surge list`)")
+            error("\(prefix).kind", loc, "missing; name the workload kind (see `surge list`)")
         }
         return spec
     }
@@ -399,7 +429,7 @@ struct Reader {
             case .scalar(let f): items = [f]
             case .list(let l): items = l
             }
-            for f in items { checkPlaceholders(in: f, key: "workload.\(key)", allowed: axes) }
+            for f in items { checkPlaceholders(in: f, key: "\(workload.keyPrefix).\(key)", allowed: axes) }
         }
     }
 
@@ -424,7 +454,7 @@ struct Reader {
         }
     }
 
-    mutating func checkAxesUsed(matrix: [MatrixAxis], targets: [TargetSpec], workload: WorkloadSpec?, hasTargetsMap: Bool) {
+    mutating func checkAxesUsed(matrix: [MatrixAxis], targets: [TargetSpec], workloads: [WorkloadSpec], selectors: [String]) {
         var used = Set<String>()
         func collect(_ text: String) { used.formUnion((try? Placeholders.names(in: text)) ?? []) }
         for t in targets {
@@ -432,13 +462,13 @@ struct Reader {
             t.environment.values.forEach { collect($0.text) }
             if case .command(let argv) = t.kind { argv.forEach { collect($0.text) } }
         }
-        for f in workload?.fields.values ?? [:].values {
+        for f in workloads.flatMap(\.fields.values) {
             switch f {
             case .scalar(let s): collect(s.text)
             case .list(let l): l.forEach { collect($0.text) }
             }
         }
-        if hasTargetsMap { used.insert(Scenario.targetAxis) }
+        used.formUnion(selectors)
         for axis in matrix where !used.contains(axis.name) {
             error("matrix.\(axis.name)", axis.location, "is never used: no {\(axis.name)} in the target or the workload, so its cells would all be the same")
         }

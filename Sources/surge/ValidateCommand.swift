@@ -24,7 +24,7 @@ struct ValidateCommand: ParsableCommand {
                 let scenario = try ScenarioLoader.load(path: file)
                 problems = ScenarioValidator.diagnostics(for: scenario)
                 let cells = scenario.cells().count
-                summary = "\(cells) cell\(cells == 1 ? "" : "s") × \(scenario.repetitions) repetitions, workload \(scenario.workload.kind), target\(scenario.targets.count == 1 ? "" : "s") \(scenario.targets.map(Self.describe).joined(separator: ", "))"
+                summary = "\(cells) cell\(cells == 1 ? "" : "s") × \(scenario.repetitions) repetitions, workload\(scenario.workloads.count == 1 ? "" : "s") \(scenario.workloadKinds.joined(separator: ", ")), target\(scenario.targets.count == 1 ? "" : "s") \(scenario.targets.map(Self.describe).joined(separator: ", "))"
             } catch {
                 problems = error.diagnostics
             }

@@ -198,3 +198,40 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertThrowsError(try Placeholders.names(in: "a {x"))
     }
 }
+
+final class NamedWorkloadsTests: XCTestCase {
+    func testWorkloadAxisChoosesAmongWorkloads() throws {
+        let yaml = """
+            name: smoke
+            target: { component: broker }
+            workloads:
+              pubsub: { kind: nats.pubsub, payload: "{payload}" }
+              request: { kind: nats.request, payload: "{payload}" }
+            matrix:
+              workload: [pubsub, request]
+              payload: [16]
+            """
+        let s = try ScenarioLoader.parse(yaml, file: "s.yaml")
+        XCTAssertEqual(s.workloadKinds, ["nats.pubsub", "nats.request"])
+        let cells = s.cells()
+        XCTAssertEqual(cells.map(\.workloadKind), ["nats.pubsub", "nats.request"])
+        XCTAssertEqual(cells[1].name, "BenchmarkSmoke/workload=request/payload=16")
+    }
+
+    func testWorkloadsNeedTheAxis() {
+        do {
+            _ = try ScenarioLoader.parse("""
+                name: x
+                target: { component: broker }
+                workloads:
+                  a: { kind: nats.pubsub }
+                  b: { kind: nats.request, bad: "{nope}" }
+                """, file: "w.yaml")
+            XCTFail("expected errors")
+        } catch {
+            let text = error.description
+            XCTAssertTrue(text.contains("w.yaml:3:1: error: matrix: with several `workloads`, add the matrix axis `workload: [a, b]`"), text)
+            XCTAssertTrue(text.contains("workloads.b.bad: unknown placeholder {nope}"), text)
+        }
+    }
+}

@@ -89,6 +89,11 @@ public final class ScenarioRunner: @unchecked Sendable {
         }
     }
 
+    /// The PID of the target being measured now, if any.
+    public var currentTargetPID: pid_t? {
+        lock.withLock { currentTarget?.pid }
+    }
+
     private var isInterrupted: Bool {
         lock.lock()
         defer { lock.unlock() }

@@ -1,0 +1,134 @@
+import Foundation
+import SurgeResults
+import SurgeRunner
+import XCTest
+
+/// The `surge` binary as a user runs it: real processes, real exit codes, real files.
+final class SurgeCLITests: XCTestCase {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var surge: String? {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("surge").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    func surge(_ args: [String], in dir: String? = nil) throws -> Output {
+        guard let path = Self.surge else { throw XCTSkip("the surge executable is not built next to the tests; run `swift build` first") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func tempDir() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("surge-cli-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func testValidateReportsEveryErrorWithFileLineAndKey() throws {
+        let dir = tempDir()
+        try """
+            name: bad
+            target: { component: brokr }
+            workload:
+              kind: nats.pubsub
+              publishers: lots
+              payloadd: 16
+            repetitions: 6
+            """.write(toFile: "\(dir)/bad.yaml", atomically: true, encoding: .utf8)
+        let r = try surge(["validate", "bad.yaml"], in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("bad.yaml:2:9: error: target.component: unknown component 'brokr'; built in: broker"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("bad.yaml:5:15: error: workload.publishers: expected an integer, found 'lots'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("bad.yaml:6:3: error: workload.payloadd: unknown key for nats.pubsub; accepted:"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("bad.yaml: 3 errors"), r.stderr)
+    }
+
+    func testShippedScenariosAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(root)/Scenarios").filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertTrue(files.contains("smoke.yaml"))
+        let r = try surge(["validate"] + files.map { "Scenarios/\($0)" }, in: root)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").count, files.count)
+    }
+
+    func testRunPrintsATableAndWritesJSONAndGoBenchmarkFormat() throws {
+        let dir = tempDir()
+        try """
+            name: cli-run
+            target: { component: broker }
+            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: "{payload}", messages: 2000 }
+            matrix: { payload: [16, 256] }
+            warmup: 0s
+            repetitions: 2
+            """.write(toFile: "\(dir)/s.yaml", atomically: true, encoding: .utf8)
+        let r = try surge(["run", "s.yaml", "--out", "runs"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("BenchmarkCliRun/payload=16"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("msgs/s"), r.stdout)
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").sorted()
+        XCTAssertEqual(files.count, 2, "\(files)")
+        let json = try XCTUnwrap(files.first { $0.hasSuffix("-cli-run.json") })
+        let run = try RunResultCodec.read(path: "\(dir)/runs/\(json)")
+        XCTAssertEqual(run.cells.count, 2)
+        let txt = try String(contentsOfFile: "\(dir)/runs/\(json.dropLast(5)).txt", encoding: .utf8)
+        let lines = txt.split(separator: "\n").filter { $0.hasPrefix("BenchmarkCliRun/payload=16 ") }
+        XCTAssertEqual(lines.count, 2, txt)
+        XCTAssertTrue(lines[0].contains(" msgs/s"), String(lines[0]))
+    }
+
+    func testServePrintsReadyLineAndServesStats() throws {
+        guard let path = Self.surge else { throw XCTSkip("the surge executable is not built; run `swift build` first") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = ["serve", "broker", "-o", "flush=immediate"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit() }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let ready = try XCTUnwrap(JSONSerialization.jsonObject(with: line) as? [String: Any])
+        XCTAssertEqual(ready["ready"] as? Bool, true)
+        let statsPort = try XCTUnwrap(ready["stats_port"] as? Int)
+        let counters = try StatsClient.fetch(host: "127.0.0.1", port: statsPort)
+        XCTAssertEqual(counters["msgs_in"], 0)
+        XCTAssertEqual(counters["connections"], 0)
+    }
+
+    func testServeRejectsABadOption() throws {
+        let r = try surge(["serve", "broker", "-o", "flush=sometimes"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("flush"), r.stderr)
+    }
+
+    func testUnknownScenarioFileIsAClearError() throws {
+        let r = try surge(["run", "/nonexistent/x.yaml"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("/nonexistent/x.yaml: error: cannot read the file"), r.stderr)
+    }
+}

@@ -119,7 +119,7 @@ struct NATSFrameScanner: Sendable {
             scanned = buffer.readableBytes
             if buffer.readableBytes > maxLine + 1 {
                 throw NATSProtocolError(.controlLineTooLong, offset: base + maxLine,
-                                        "control line longer than \(maxLine) bytes without a line feed")
+                                        "control line exceeds the limit of \(maxLine) bytes")
             }
             return nil
         }
@@ -156,7 +156,7 @@ struct NATSFrameScanner: Sendable {
         if end > 0 && raw[end - 1] == 0x0D { end -= 1 }
         if end > maxControlLine {
             throw NATSProtocolError(.controlLineTooLong, offset: base + maxControlLine,
-                                    "control line of \(end) bytes exceeds the limit of \(maxControlLine)")
+                                    "control line exceeds the limit of \(maxControlLine) bytes")
         }
         var opEnd = 0
         while opEnd < end && !isSpace(raw[opEnd]) { opEnd += 1 }

@@ -26,6 +26,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
+                "Broker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "SurgeResults", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(
             name: "SurgeLoad",
-            dependencies: [nioCore, nioPosix, .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [nioCore, nioPosix, "NATSWire", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "SurgeRunner",
@@ -45,8 +46,25 @@ let package = Package(
 
         .target(name: "CSurgeSystem"),
 
+        // MARK: wire codecs
+        .target(name: "NATSWire", dependencies: [nioCore], path: "Sources/Wire/NATSWire"),
+
+        // MARK: components
+        .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+
         // MARK: tests
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
+        .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner"]),
+        .testTarget(
+            name: "NATSWireTests",
+            dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
+        ),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(
+            name: "SurgeLoadTests",
+            dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]
+        ),
     ]
 )

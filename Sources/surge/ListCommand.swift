@@ -15,7 +15,7 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         print("Components (surge serve <name>):")
-        for c in [ComponentEntry]() {
+        for c in ComponentCatalog.all {
             print("  \(c.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(c.summary)")
             for o in c.options {
                 print("      \(o.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(o.help) (default: \(o.defaultValue))")

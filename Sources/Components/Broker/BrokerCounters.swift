@@ -1,0 +1,34 @@
+import Synchronization
+
+/// The broker's own counters, served as one flat JSON object on the stats port. Connections add their
+/// per-read-batch tallies here, so the hot path touches these atomics once per batch, not per message.
+final class BrokerCounters: Sendable {
+    let msgsIn = Atomic<Int>(0)
+    let msgsOut = Atomic<Int>(0)
+    let bytesIn = Atomic<Int>(0)
+    let bytesOut = Atomic<Int>(0)
+    let cacheHits = Atomic<Int>(0)
+    let cacheMisses = Atomic<Int>(0)
+    let cacheEvictions = Atomic<Int>(0)
+    let slowConsumers = Atomic<Int>(0)
+    let connections = Atomic<Int>(0)
+    let totalConnections = Atomic<Int>(0)
+
+    /// One JSON object of numbers; `subscriptions` is the current size of the subject trie.
+    func json(subscriptions: Int) -> String {
+        let fields: [(String, Int)] = [
+            ("msgs_in", msgsIn.load(ordering: .relaxed)),
+            ("msgs_out", msgsOut.load(ordering: .relaxed)),
+            ("bytes_in", bytesIn.load(ordering: .relaxed)),
+            ("bytes_out", bytesOut.load(ordering: .relaxed)),
+            ("cache_hits", cacheHits.load(ordering: .relaxed)),
+            ("cache_misses", cacheMisses.load(ordering: .relaxed)),
+            ("cache_evictions", cacheEvictions.load(ordering: .relaxed)),
+            ("slow_consumers", slowConsumers.load(ordering: .relaxed)),
+            ("connections", connections.load(ordering: .relaxed)),
+            ("total_connections", totalConnections.load(ordering: .relaxed)),
+            ("subscriptions", subscriptions),
+        ]
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,139 @@
+import NATSWire
+import NIOCore
+import Synchronization
+
+/// Publishes one phase of `nats.pubsub` load on one connection, pipelined: whole batches of PUBs are
+/// built in one buffer (template copy plus a 16-byte header patch per message), written and flushed
+/// while the channel stays writable, and resumed from `channelWritabilityChanged`, so the socket is
+/// kept full with at most the write-buffer high watermark (1 MiB) outstanding.
+///
+/// State is confined to the connection's event loop; `sentSoFar` may be read from anywhere.
+final class NATSPublisherDriver: @unchecked Sendable {
+    struct Phase {
+        var number: UInt16
+        var messages: Int
+        var deadline: UInt64?
+        var rate: Double?
+    }
+
+    let connection: NATSLoadConnection
+    let index: UInt16
+    /// One full wire message per subject (`PUB subject size\r\n` + payload + `\r\n`), header zeroed.
+    private let templates: [[UInt8]]
+    private let headerOffsets: [Int]
+    private let messageSize: Int
+    private let batchBytes = 64 << 10
+    private let stampEveryMessage: Bool
+    /// Messages sent in the current phase, for progress reports.
+    let sentSoFar = Atomic<Int>(0)
+
+    private var phase: Phase?
+    private var sent = 0
+    private var start: UInt64 = 0
+    private var cursor = 0
+    private var done: EventLoopPromise<Int>?
+    private var retryScheduled = false
+
+    init(connection: NATSLoadConnection, index: Int, subjects: [String], payloadSize: Int, stampEveryMessage: Bool) {
+        self.connection = connection
+        self.index = UInt16(truncatingIfNeeded: index)
+        self.stampEveryMessage = stampEveryMessage
+        var templates: [[UInt8]] = []
+        var offsets: [Int] = []
+        for subject in subjects {
+            let line = Array("PUB \(subject) \(payloadSize)\r\n".utf8)
+            offsets.append(line.count)
+            templates.append(line + [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize) + [13, 10])
+        }
+        // Subjects of different lengths give messages of different sizes; batches use the largest.
+        messageSize = templates.map(\.count).max() ?? 0
+        self.templates = templates
+        headerOffsets = offsets
+    }
+
+    /// Starts a phase on the event loop; the future gives the number of messages sent.
+    func begin(_ phase: Phase) -> EventLoopFuture<Int> {
+        let loop = connection.eventLoop
+        loop.preconditionInEventLoop()
+        let promise = loop.makePromise(of: Int.self)
+        self.phase = phase
+        sent = 0
+        sentSoFar.store(0, ordering: .relaxed)
+        cursor = Int(index) % max(1, templates.count)
+        start = NATSClock.now()
+        done = promise
+        connection.handler.onWritable = { [self] in pump() }
+        pump()
+        return promise.futureResult
+    }
+
+    private func finish() {
+        guard let done else { return }
+        self.done = nil
+        phase = nil
+        done.succeed(sent)
+    }
+
+    private func pump() {
+        guard let phase, done != nil else { return }
+        if let failure = connection.handler.failure {
+            let d = done
+            done = nil
+            d?.fail(failure)
+            return
+        }
+        let channel = connection.channel
+        let perBatch = max(1, batchBytes / messageSize)
+        while channel.isWritable {
+            let now = NATSClock.now()
+            if let deadline = phase.deadline, now >= deadline { return finish() }
+            var n = min(perBatch, phase.messages - sent)
+            if n <= 0 { return finish() }
+            if let rate = phase.rate {
+                let due = Int(rate * Double(now &- start) / 1e9) + 1 - sent
+                if due <= 0 {
+                    scheduleRetry()
+                    return
+                }
+                n = min(n, due)
+            }
+            var batch = channel.allocator.buffer(capacity: n * messageSize)
+            let first = sent
+            batch.writeWithUnsafeMutableBytes(minimumWritableBytes: n * messageSize) { out in
+                var offset = 0
+                var stamp = now
+                for k in 0..<n {
+                    let t = templates[cursor]
+                    let seq = first + k
+                    if let rate = phase.rate {
+                        stamp = start &+ UInt64(Double(seq) / rate * 1e9) // intended send time
+                    } else if stampEveryMessage && k > 0 {
+                        stamp = NATSClock.now()
+                    }
+                    t.withUnsafeBytes { src in
+                        let dst = out.baseAddress! + offset
+                        dst.copyMemory(from: src.baseAddress!, byteCount: src.count)
+                        NATSPayloadHeader(timestamp: stamp, sequence: UInt32(truncatingIfNeeded: seq),
+                                          publisher: index, phase: phase.number).store(to: dst + headerOffsets[cursor])
+                        offset += src.count
+                    }
+                    cursor += 1
+                    if cursor == templates.count { cursor = 0 }
+                }
+                return offset
+            }
+            sent += n
+            sentSoFar.store(sent, ordering: .relaxed)
+            channel.writeAndFlush(batch, promise: nil)
+        }
+    }
+
+    private func scheduleRetry() {
+        guard !retryScheduled else { return }
+        retryScheduled = true
+        connection.eventLoop.scheduleTask(in: .microseconds(500)) { [self] in
+            retryScheduled = false
+            pump()
+        }
+    }
+}

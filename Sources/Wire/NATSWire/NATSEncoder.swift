@@ -1,0 +1,173 @@
+import NIOCore
+
+/// Encoders for every NATS operation in both directions. Subjects, reply subjects, queue groups and
+/// sids are taken as bytes (`String.UTF8View`, `ByteBufferView`, `[UInt8]`), so callers on hot paths
+/// can pass slices of what they received without creating strings.
+extension ByteBuffer {
+    // MARK: client → server
+
+    public mutating func writeNATSConnect(json: String) {
+        writeString("CONNECT ")
+        writeString(json)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSPub<S: Collection, R: Collection>(subject: S, reply: R?, payload: ByteBuffer)
+    where S.Element == UInt8, R.Element == UInt8 {
+        writeStaticString("PUB ")
+        writeBytes(subject)
+        if let reply {
+            writeInteger(UInt8(ascii: " "))
+            writeBytes(reply)
+        }
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(payload.readableBytes))
+        writeNATSCRLF()
+        writeImmutableBuffer(payload)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSPub<S: Collection>(subject: S, payload: ByteBuffer) where S.Element == UInt8 {
+        writeNATSPub(subject: subject, reply: Optional<[UInt8]>.none, payload: payload)
+    }
+
+    public mutating func writeNATSHPub<S: Collection, R: Collection>(subject: S, reply: R?, headers: ByteBuffer, payload: ByteBuffer)
+    where S.Element == UInt8, R.Element == UInt8 {
+        writeStaticString("HPUB ")
+        writeBytes(subject)
+        if let reply {
+            writeInteger(UInt8(ascii: " "))
+            writeBytes(reply)
+        }
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(headers.readableBytes))
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
+        writeNATSCRLF()
+        writeImmutableBuffer(headers)
+        writeImmutableBuffer(payload)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSSub<S: Collection, Q: Collection, I: Collection>(subject: S, queue: Q?, sid: I)
+    where S.Element == UInt8, Q.Element == UInt8, I.Element == UInt8 {
+        writeStaticString("SUB ")
+        writeBytes(subject)
+        if let queue {
+            writeInteger(UInt8(ascii: " "))
+            writeBytes(queue)
+        }
+        writeInteger(UInt8(ascii: " "))
+        writeBytes(sid)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSSub(subject: String, queue: String? = nil, sid: UInt64) {
+        writeNATSSub(subject: subject.utf8, queue: queue?.utf8, sid: String(sid).utf8)
+    }
+
+    public mutating func writeNATSUnsub<I: Collection>(sid: I, max: Int?) where I.Element == UInt8 {
+        writeStaticString("UNSUB ")
+        writeBytes(sid)
+        if let max {
+            writeInteger(UInt8(ascii: " "))
+            writeNATSDecimal(UInt64(Swift.max(0, max)))
+        }
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSUnsub(sid: UInt64, max: Int? = nil) {
+        writeNATSUnsub(sid: String(sid).utf8, max: max)
+    }
+
+    // MARK: server → client
+
+    public mutating func writeNATSInfo(json: String) {
+        writeString("INFO ")
+        writeString(json)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSMsg<S: Collection, R: Collection>(subject: S, sid: UInt64, reply: R?, payload: ByteBuffer)
+    where S.Element == UInt8, R.Element == UInt8 {
+        writeStaticString("MSG ")
+        writeBytes(subject)
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(sid)
+        if let reply {
+            writeInteger(UInt8(ascii: " "))
+            writeBytes(reply)
+        }
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(payload.readableBytes))
+        writeNATSCRLF()
+        writeImmutableBuffer(payload)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSHMsg<S: Collection, R: Collection>(subject: S, sid: UInt64, reply: R?, headers: ByteBuffer, payload: ByteBuffer)
+    where S.Element == UInt8, R.Element == UInt8 {
+        writeStaticString("HMSG ")
+        writeBytes(subject)
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(sid)
+        if let reply {
+            writeInteger(UInt8(ascii: " "))
+            writeBytes(reply)
+        }
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(headers.readableBytes))
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
+        writeNATSCRLF()
+        writeImmutableBuffer(headers)
+        writeImmutableBuffer(payload)
+        writeNATSCRLF()
+    }
+
+    public mutating func writeNATSOK() { writeStaticString("+OK\r\n") }
+
+    /// `-ERR 'text'`.
+    public mutating func writeNATSErr(_ text: String) {
+        writeStaticString("-ERR '")
+        writeString(text)
+        writeStaticString("'\r\n")
+    }
+
+    // MARK: both directions
+
+    public mutating func writeNATSPing() { writeStaticString("PING\r\n") }
+    public mutating func writeNATSPong() { writeStaticString("PONG\r\n") }
+
+    public mutating func writeNATSCRLF() {
+        writeInteger(UInt16(0x0D0A), endianness: .big)
+    }
+
+    /// Writes `value` in decimal ASCII without creating a string.
+    public mutating func writeNATSDecimal(_ value: UInt64) {
+        if value < 10 {
+            writeInteger(UInt8(truncatingIfNeeded: value) &+ 48)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch, enough for 20 digits
+        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+            var v = value
+            var i = raw.count
+            while v > 0 {
+                i -= 1
+                raw[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                v /= 10
+            }
+            return raw.count - i
+        }
+        withUnsafeBytes(of: &digits) { raw in
+            _ = writeBytes(UnsafeRawBufferPointer(rebasing: raw[(raw.count - count)...]))
+        }
+    }
+
+    mutating func writeNATSLine(op: StaticString, _ body: ByteBuffer) {
+        writeStaticString(op)
+        writeImmutableBuffer(body)
+        writeNATSCRLF()
+    }
+}

@@ -1,0 +1,292 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Operation codes of both directions of the protocol.
+enum NATSOpcode: Sendable {
+    case connect, pub, hpub, sub, unsub, ping, pong, info, msg, hmsg, ok, err
+
+    var name: String {
+        switch self {
+        case .connect: "CONNECT"
+        case .pub: "PUB"
+        case .hpub: "HPUB"
+        case .sub: "SUB"
+        case .unsub: "UNSUB"
+        case .ping: "PING"
+        case .pong: "PONG"
+        case .info: "INFO"
+        case .msg: "MSG"
+        case .hmsg: "HMSG"
+        case .ok: "+OK"
+        case .err: "-ERR"
+        }
+    }
+}
+
+/// Up to five argument ranges of a control line, stored inline (no heap allocation per line).
+struct NATSArgs {
+    private(set) var count = 0
+    private var r0 = 0..<0, r1 = 0..<0, r2 = 0..<0, r3 = 0..<0, r4 = 0..<0
+
+    static let capacity = 5
+
+    subscript(i: Int) -> Range<Int> {
+        switch i {
+        case 0: r0
+        case 1: r1
+        case 2: r2
+        case 3: r3
+        default: r4
+        }
+    }
+
+    mutating func append(_ r: Range<Int>) {
+        switch count {
+        case 0: r0 = r
+        case 1: r1 = r
+        case 2: r2 = r
+        case 3: r3 = r
+        default: r4 = r
+        }
+        count += 1
+    }
+}
+
+/// One complete operation found at the reader index of a buffer; every range is relative to the
+/// reader index.
+struct NATSFrame {
+    var op: NATSOpcode
+    var args = NATSArgs()
+    /// For CONNECT, INFO and -ERR: the text after the operation name, trimmed.
+    var text = 0..<0
+    /// Headers then payload (HPUB/HMSG) or payload (PUB/MSG).
+    var payloadStart = 0
+    var headerSize = 0
+    var totalSize = 0
+    /// Bytes to consume for the whole operation, terminators included.
+    var length = 0
+}
+
+/// The incremental engine both parsers share: finds the control line, names the operation, splits and
+/// checks its arguments and waits for the payload. It never moves the buffer's reader index; the caller
+/// builds its typed operation from the frame and then calls `consume`.
+struct NATSFrameScanner: Sendable {
+    enum Side: Sendable { case server, client }
+
+    let side: Side
+    let maxControlLine: Int
+    let maxPayload: Int
+    /// Stream offset of the buffer's reader index (bytes consumed so far).
+    private(set) var consumed = 0
+    /// Bytes after the reader index already searched for a line feed.
+    private var scanned = 0
+    /// A control line parsed earlier whose payload has not fully arrived.
+    private var pending: NATSFrame?
+
+    init(side: Side, maxControlLine: Int, maxPayload: Int) {
+        self.side = side
+        self.maxControlLine = maxControlLine
+        self.maxPayload = maxPayload
+    }
+
+    mutating func consume(_ frame: NATSFrame, from buffer: inout ByteBuffer) {
+        buffer.moveReaderIndex(forwardBy: frame.length)
+        consumed += frame.length
+        scanned = 0
+        pending = nil
+    }
+
+    mutating func next(_ buffer: ByteBuffer) throws -> NATSFrame? {
+        if let frame = pending {
+            return try completePayload(frame, buffer)
+        }
+        let base = consumed
+        let maxLine = maxControlLine
+        let from = scanned
+        let lineFeed: Int? = buffer.withUnsafeReadableBytes { raw in
+            guard from < raw.count, let start = raw.baseAddress else { return nil }
+            guard let hit = memchr(start + from, 0x0A, raw.count - from) else { return nil }
+            return UnsafeRawPointer(hit) - start
+        }
+        guard let lineFeed else {
+            scanned = buffer.readableBytes
+            if buffer.readableBytes > maxLine + 1 {
+                throw NATSProtocolError(.controlLineTooLong, offset: base + maxLine,
+                                        "control line exceeds the limit of \(maxLine) bytes")
+            }
+            return nil
+        }
+        var frame = try buffer.withUnsafeReadableBytes { raw in
+            try parseLine(raw, lineFeed: lineFeed, base: base)
+        }
+        if frame.payloadStart == 0 {
+            return frame
+        }
+        frame.length = frame.payloadStart + frame.totalSize + 2
+        return try completePayload(frame, buffer)
+    }
+
+    private mutating func completePayload(_ frame: NATSFrame, _ buffer: ByteBuffer) throws -> NATSFrame? {
+        guard buffer.readableBytes >= frame.length else {
+            pending = frame
+            return nil
+        }
+        let end = frame.payloadStart + frame.totalSize
+        let cr = buffer.getInteger(at: buffer.readerIndex + end, as: UInt8.self)
+        let lf = buffer.getInteger(at: buffer.readerIndex + end + 1, as: UInt8.self)
+        if cr != 0x0D || lf != 0x0A {
+            let bad = cr != 0x0D ? end : end + 1
+            let found = (cr != 0x0D ? cr : lf) ?? 0
+            throw NATSProtocolError(.missingPayloadTerminator, offset: consumed + bad,
+                                    "\(frame.op.name) payload of \(frame.totalSize) bytes is not followed by CRLF (found \(describe(found)))")
+        }
+        pending = frame
+        return frame
+    }
+
+    private func parseLine(_ raw: UnsafeRawBufferPointer, lineFeed: Int, base: Int) throws -> NATSFrame {
+        var end = lineFeed
+        if end > 0 && raw[end - 1] == 0x0D { end -= 1 }
+        if end > maxControlLine {
+            throw NATSProtocolError(.controlLineTooLong, offset: base + maxControlLine,
+                                    "control line exceeds the limit of \(maxControlLine) bytes")
+        }
+        var opEnd = 0
+        while opEnd < end && !isSpace(raw[opEnd]) { opEnd += 1 }
+        guard let op = opcode(raw, opEnd) else {
+            let shown = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<min(opEnd, 20)]), as: UTF8.self)
+            throw NATSProtocolError(.unknownOperation, offset: base,
+                                    "unknown protocol operation '\(shown)'" + (opEnd > 20 ? "..." : ""))
+        }
+        var frame = NATSFrame(op: op)
+        frame.length = lineFeed + 1
+        switch op {
+        case .ping, .pong, .ok:
+            return frame
+        case .connect, .info, .err:
+            var s = opEnd
+            while s < end && isSpace(raw[s]) { s += 1 }
+            var e = end
+            while e > s && isSpace(raw[e - 1]) { e -= 1 }
+            if op != .err && s == e {
+                throw NATSProtocolError(.badArguments, offset: base + s, "\(op.name) without its JSON argument")
+            }
+            frame.text = s..<e
+            return frame
+        default:
+            break
+        }
+        var i = opEnd
+        while i < end {
+            while i < end && isSpace(raw[i]) { i += 1 }
+            if i == end { break }
+            let s = i
+            while i < end && !isSpace(raw[i]) { i += 1 }
+            if frame.args.count == NATSArgs.capacity {
+                throw NATSProtocolError(.badArguments, offset: base + s, "too many arguments to \(op.name)")
+            }
+            frame.args.append(s..<i)
+        }
+        let n = frame.args.count
+        let usage: String
+        let counts: ClosedRange<Int>
+        switch op {
+        case .pub: (usage, counts) = ("subject [reply] size", 2...3)
+        case .hpub: (usage, counts) = ("subject [reply] header_size total_size", 3...4)
+        case .sub: (usage, counts) = ("subject [queue] sid", 2...3)
+        case .unsub: (usage, counts) = ("sid [max_msgs]", 1...2)
+        case .msg: (usage, counts) = ("subject sid [reply] size", 3...4)
+        case .hmsg: (usage, counts) = ("subject sid [reply] header_size total_size", 4...5)
+        default: (usage, counts) = ("", 0...0)
+        }
+        if !counts.contains(n) {
+            throw NATSProtocolError(.badArguments, offset: base + (n > 0 ? frame.args[n - 1].lowerBound : opEnd),
+                                    "\(op.name) takes '\(usage)', found \(n) argument\(n == 1 ? "" : "s")")
+        }
+        switch op {
+        case .pub, .msg:
+            frame.totalSize = try size(raw, frame.args[n - 1], base: base, field: "size", op: op)
+        case .hpub, .hmsg:
+            frame.headerSize = try size(raw, frame.args[n - 2], base: base, field: "header size", op: op)
+            frame.totalSize = try size(raw, frame.args[n - 1], base: base, field: "total size", op: op)
+            if frame.headerSize > frame.totalSize {
+                throw NATSProtocolError(.badSize, offset: base + frame.args[n - 2].lowerBound,
+                                        "\(op.name) header size \(frame.headerSize) is larger than total size \(frame.totalSize)")
+            }
+        case .unsub where n == 2:
+            _ = try size(raw, frame.args[1], base: base, field: "max_msgs", op: op)
+            return frame
+        default:
+            return frame
+        }
+        if frame.totalSize > maxPayload {
+            throw NATSProtocolError(.maxPayloadExceeded, offset: base + frame.args[n - 1].lowerBound,
+                                    "\(op.name) payload of \(frame.totalSize) bytes exceeds the maximum of \(maxPayload)")
+        }
+        frame.payloadStart = lineFeed + 1
+        return frame
+    }
+
+    private func size(_ raw: UnsafeRawBufferPointer, _ r: Range<Int>, base: Int, field: String, op: NATSOpcode) throws -> Int {
+        if let v = Self.decimal(raw, r) { return v }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: raw[r]), as: UTF8.self)
+        throw NATSProtocolError(.badSize, offset: base + r.lowerBound, "\(op.name) \(field) '\(text)' is not a decimal number")
+    }
+
+    /// A non-negative decimal of at most 18 digits, or nil.
+    static func decimal(_ raw: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int? {
+        if r.isEmpty || r.count > 18 { return nil }
+        var v = 0
+        for i in r {
+            let d = raw[i] &- 48
+            if d > 9 { return nil }
+            v = v &* 10 &+ Int(d)
+        }
+        return v
+    }
+
+    private func opcode(_ raw: UnsafeRawBufferPointer, _ n: Int) -> NATSOpcode? {
+        func upper(_ i: Int) -> UInt8 {
+            let b = raw[i]
+            return (b >= 97 && b <= 122) ? b &- 32 : b
+        }
+        func equals(_ s: StaticString) -> Bool {
+            guard s.utf8CodeUnitCount == n else { return false }
+            let p = s.utf8Start
+            for i in 0..<n where upper(i) != p[i] { return false }
+            return true
+        }
+        switch side {
+        case .server:
+            switch n {
+            case 3: return equals("PUB") ? .pub : equals("SUB") ? .sub : nil
+            case 4: return equals("PING") ? .ping : equals("PONG") ? .pong : equals("HPUB") ? .hpub : nil
+            case 5: return equals("UNSUB") ? .unsub : nil
+            case 7: return equals("CONNECT") ? .connect : nil
+            default: return nil
+            }
+        case .client:
+            switch n {
+            case 3: return equals("MSG") ? .msg : equals("+OK") ? .ok : nil
+            case 4: return equals("HMSG") ? .hmsg : equals("PING") ? .ping : equals("PONG") ? .pong
+                : equals("INFO") ? .info : equals("-ERR") ? .err : nil
+            default: return nil
+            }
+        }
+    }
+
+    @inline(__always) private func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
+    private func describe(_ b: UInt8) -> String {
+        let hex = String(b, radix: 16, uppercase: true)
+        let h = hex.count < 2 ? "0" + hex : hex
+        return (b >= 0x20 && b < 0x7F) ? "'\(Character(Unicode.Scalar(b)))' 0x\(h)" : "0x\(h)"
+    }
+}

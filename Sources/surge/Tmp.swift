@@ -1,1 +1,0 @@
-struct ComponentEntry { var name = ""; var summary = ""; var options: [(name: String, help: String, defaultValue: String)] = [] }

@@ -26,6 +26,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
+                "SurgeReport", "SurgeStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -43,7 +44,14 @@ let package = Package(
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", nioCore, nioPosix]
         ),
 
+        // MARK: statistics and comparison (compare)
+        .target(name: "SurgeStats"),
+        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats"]),
+
         // MARK: tests
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"]),
+        .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats"], resources: [.copy("Golden")]),
+        .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"]),
     ]
 )

@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
                 "Broker",
+                "SurgeReport", "SurgeStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -62,9 +63,9 @@ let package = Package(
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
-        .testTarget(
-            name: "SurgeLoadTests",
-            dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]
-        ),
+        // MARK: statistics and comparison (compare)
+        .target(name: "SurgeStats"),
+        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats"]),
+
     ]
 )

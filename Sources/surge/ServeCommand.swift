@@ -82,8 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("surge serve \(component): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        print(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)}"#)
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)}"#.utf8 + [0x0A]))
         await SignalWaiter.waitForTermination()
         await started.stop()
     }

@@ -11,7 +11,9 @@ struct Surge: AsyncParsableCommand {
             every cell, measures it from the outside and writes a result file under Reports/runs/.
             """,
         version: SurgeVersion.string,
-        subcommands: [RunCommand.self, ServeCommand.self, ValidateCommand.self, ListCommand.self]
+        subcommands: [
+            RunCommand.self, CompareCommand.self, BaselineCommand.self, ValidateCommand.self, ListCommand.self, ServeCommand.self,
+        ]
     )
 }
 

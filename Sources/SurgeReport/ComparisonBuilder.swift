@@ -1,0 +1,240 @@
+import SurgeResults
+import SurgeStats
+
+/// benchstat's grouping and statistics options.
+public struct CompareOptions: Sendable {
+    public var table = ".config"
+    public var row = ".fullname"
+    public var col = ".file"
+    public var ignore = ""
+    public var filter = "*"
+    public var alpha = 0.05
+    public var confidence = 0.95
+
+    public init() {}
+}
+
+/// Collects benchmark records into comparison tables the way benchstat's `benchtab.Builder` does:
+/// each value is projected to a table (configuration + unit), a row and a column; each cell keeps
+/// all its values; then every cell is summarised and compared with its row's baseline column.
+public final class ComparisonBuilder {
+    public let options: CompareOptions
+    /// Units compared exactly (`Unit X assume=exact`, and Surge's counted metrics).
+    public var exactUnits: Set<String> = []
+
+    private let parser = ProjectionParser()
+    private let tableBy: Projection
+    private let rowBy: Projection
+    private let colBy: Projection
+    private let residueBy: Projection
+    private let filter: BenchFilter
+
+    private struct CellKey: Hashable {
+        var row: Int
+        var col: Int
+    }
+
+    private final class BuilderTable {
+        var rows: Set<Int> = []
+        var cols: Set<Int> = []
+        var cells: [CellKey: (values: [Double], residue: Set<Int>)] = [:]
+    }
+
+    private var tables: [Int: BuilderTable] = [:]
+    private var last: (name: String, file: String, config: [BenchConfigEntry], tableRow: [String], row: Int, col: Int, residue: Int)?
+
+    public init(options: CompareOptions) throws(ExpressionError) {
+        self.options = options
+        guard options.alpha >= 0 && options.alpha <= 1 else { throw ExpressionError(flag: "-alpha", message: "-alpha must be in range [0, 1]") }
+        guard options.confidence >= 0 && options.confidence <= 1 else { throw ExpressionError(flag: "-confidence", message: "-confidence must be in range [0, 1]") }
+        filter = try BenchFilter(options.filter)
+        tableBy = try parser.parse(options.table, flag: "-table", withUnit: true)
+        rowBy = try parser.parse(options.row, flag: "-row")
+        colBy = try parser.parse(options.col, flag: "-col")
+        _ = try parser.parse(options.ignore, flag: "-ignore")
+        residueBy = parser.residue()
+    }
+
+    public func add(_ records: [BenchRecord]) {
+        for r in records { add(r) }
+    }
+
+    public func add(_ record: BenchRecord) {
+        var keep: [Int]
+        if filter.isMatchAll {
+            keep = Array(record.values.indices)
+        } else {
+            if filter.usesUnit {
+                keep = record.values.indices.filter { filter.matches(record, valueIndex: $0, fullname: parser.fullname) }
+            } else {
+                keep = filter.matches(record, valueIndex: 0, fullname: parser.fullname) ? Array(record.values.indices) : []
+            }
+        }
+        for (source, allowed) in parser.fixedFilters where !allowed.contains(tableBy.extract(source, record)) { keep = [] }
+        if keep.isEmpty { return }
+
+        var tableRow: [String]
+        let rowKey: Int
+        let colKey: Int
+        let residueKey: Int
+        if let last, last.name == record.name, last.file == record.file, last.config == record.config {
+            tableRow = last.tableRow
+            rowKey = last.row
+            colKey = last.col
+            residueKey = last.residue
+            for i in keep {
+                if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
+                addValue(record.values[i].value, table: tableBy.intern(tableRow), row: rowKey, col: colKey, residue: residueKey)
+            }
+            return
+        }
+        tableRow = tableBy.row(record)
+        var tableKeys: [Int] = []
+        for i in keep {
+            if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
+            tableKeys.append(tableBy.intern(tableRow))
+        }
+        rowKey = rowBy.intern(rowBy.row(record))
+        colKey = colBy.intern(colBy.row(record))
+        residueKey = residueBy.intern(residueBy.row(record))
+        for (n, i) in keep.enumerated() {
+            addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey)
+        }
+        last = (record.name, record.file, record.config, tableRow, rowKey, colKey, residueKey)
+    }
+
+    private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int) {
+        let t: BuilderTable
+        if let existing = tables[table] { t = existing } else {
+            t = BuilderTable()
+            tables[table] = t
+        }
+        let key = CellKey(row: row, col: col)
+        if t.cells[key] == nil {
+            t.cells[key] = ([value], [residue])
+            t.rows.insert(row)
+            t.cols.insert(col)
+        } else {
+            t.cells[key]!.values.append(value)
+            t.cells[key]!.residue.insert(residue)
+        }
+    }
+
+    public func build() -> ComparisonTables {
+        let tableKeys = tableBy.sorted(Array(tables.keys))
+        let flatTable = tableBy.flattened
+        let configFields = flatTable.filter { if case .unit = $0.source { return false } else { return true } }
+        var out: [ComparisonTable] = []
+        for tk in tableKeys {
+            guard let t = tables[tk] else { continue }
+            let unit = tableBy.unitField.map { tableBy.value(tk, $0) } ?? ""
+            let exact = exactUnits.contains(unit)
+            let rows = rowBy.sorted(Array(t.rows))
+            let cols = colBy.sorted(Array(t.cols))
+            let base = cols[0]
+            var summaries: [CellKey: (Summary, [Double])] = [:]
+            for (key, cell) in t.cells {
+                let sorted = cell.values.sorted()
+                summaries[key] = (exact ? Summary.exact(sorted) : Summary(sorted: sorted, confidence: options.confidence), sorted)
+            }
+            var cells: [[ComparisonCell?]] = []
+            for r in rows {
+                var line: [ComparisonCell?] = []
+                for c in cols {
+                    let key = CellKey(row: r, col: c)
+                    guard let (summary, sorted) = summaries[key], let raw = t.cells[key] else {
+                        line.append(nil)
+                        continue
+                    }
+                    var cell = ComparisonCell(values: sorted, summary: summary, sampleWarnings: [], comparison: nil)
+                    if c != base, let (baseSummary, baseSorted) = summaries[CellKey(row: r, col: base)] {
+                        cell.comparison = compare(baseSorted, sorted, exact: exact, baseCenter: baseSummary.center, center: summary.center)
+                    }
+                    if raw.residue.count > 1 {
+                        let varying = nonSingularFields(Array(raw.residue))
+                        if !varying.isEmpty { cell.sampleWarnings.append("benchmarks vary in " + varying.joined(separator: ", ")) }
+                    }
+                    line.append(cell)
+                }
+                cells.append(line)
+            }
+            let geomean = summarizeColumns(cells, columnCount: cols.count)
+            out.append(ComparisonTable(
+                config: configFields.map { tableBy.value(tk, $0) }, unit: unit, exact: exact,
+                columnFields: colBy.flattened.map(\.name),
+                columns: cols.map { c in colBy.flattened.map { colBy.value(c, $0) } },
+                rows: rows.map { rowBy.stringValues($0) }, cells: cells, geomean: geomean))
+        }
+        return ComparisonTables(tableFields: configFields.map(\.name), tables: out, alpha: options.alpha, confidence: options.confidence)
+    }
+
+    private func compare(_ base: [Double], _ values: [Double], exact: Bool, baseCenter: Double, center: Double) -> CellComparison {
+        if exact {
+            return CellComparison(p: 0, n1: base.count, n2: values.count, alpha: 0, baselineCenter: baseCenter, center: center, warnings: [])
+        }
+        do {
+            let test = try MannWhitneyU(sorted: base, values)
+            var comparison = CellComparison(p: test.p, n1: base.count, n2: values.count, alpha: options.alpha, baselineCenter: baseCenter, center: center, warnings: [])
+            if test.p > options.alpha {
+                let need = MannWhitneyU.samplesNeeded(alpha: options.alpha)
+                if base.count < need.n && values.count < need.n {
+                    comparison.warnings.append("need \(need.op) \(need.n) samples to detect a difference at alpha level \(GoFloatFormat.shortest(options.alpha))")
+                }
+            }
+            return comparison
+        } catch {
+            return CellComparison(p: 1, n1: base.count, n2: values.count, alpha: options.alpha, baselineCenter: baseCenter, center: center, warnings: [error.description])
+        }
+    }
+
+    private func nonSingularFields(_ keys: [Int]) -> [String] {
+        var out: [String] = []
+        for field in residueBy.flattened {
+            let first = residueBy.value(keys[0], field)
+            if keys.dropFirst().contains(where: { residueBy.value($0, field) != first }) { out.append(field.name) }
+        }
+        return out
+    }
+
+    private func summarizeColumns(_ cells: [[ComparisonCell?]], columnCount: Int) -> [ColumnSummary] {
+        let nBase = cells.filter { $0[0] != nil }.count
+        var out: [ColumnSummary] = []
+        for c in 0..<columnCount {
+            var centers: [Double] = []
+            var ratios: [Double] = []
+            var badRatio = false
+            for row in cells {
+                guard let cell = row[c] else { continue }
+                centers.append(cell.summary.center)
+                if let cmp = cell.comparison {
+                    if cmp.center == cmp.baselineCenter {
+                        ratios.append(1)
+                    } else if cmp.baselineCenter == 0 {
+                        badRatio = true
+                        ratios.append(0)
+                    } else {
+                        ratios.append(cmp.center / cmp.baselineCenter)
+                    }
+                }
+            }
+            var summary = ColumnSummary(geomean: nil, ratio: nil, isBaseline: c == 0, present: true, warnings: [])
+            if c != 0 && nBase != ratios.count {
+                summary.warnings.append("benchmark set differs from baseline; geomeans may not be comparable")
+            }
+            if let gm = GeoMean.of(centers) {
+                summary.geomean = gm
+            } else {
+                summary.warnings.append("summaries must be >0 to compute geomean")
+            }
+            if c != 0 && !badRatio {
+                if let gm = GeoMean.of(ratios) {
+                    summary.ratio = gm
+                } else {
+                    summary.warnings.append("ratios must be >0 to compute geomean")
+                }
+            }
+            out.append(summary)
+        }
+        return out
+    }
+}

@@ -1,0 +1,381 @@
+import SurgeResults
+
+/// A user error in a projection or filter expression (`-row`, `-col`, `-table`, `-ignore`, `-filter`).
+public struct ExpressionError: Error, CustomStringConvertible, Sendable {
+    public var flag: String
+    public var message: String
+    public var description: String { "parsing \(flag): \(message)" }
+}
+
+/// How the values of one projected field are ordered (benchproc `@order`).
+enum FieldOrder {
+    /// Order of first observation (the default).
+    case first
+    case alpha
+    case num
+    /// `@(v1 v2 …)`: this order, and only these values.
+    case fixed([String: Int])
+}
+
+/// One field of a projection: where its value comes from and how values sort.
+final class ProjectionField {
+    enum Source {
+        case name
+        case fullname
+        case namePart(String)
+        case file
+        case config(String)
+        case unit
+    }
+
+    let name: String
+    let source: Source
+    let order: FieldOrder
+    let index: Int
+    var observed: [String: Int] = [:]
+
+    init(name: String, source: Source, order: FieldOrder, index: Int) {
+        self.name = name
+        self.source = source
+        self.order = order
+        self.index = index
+    }
+
+    func compare(_ a: String, _ b: String) -> Int {
+        switch order {
+        case .first: return (observed[a] ?? 0) - (observed[b] ?? 0)
+        case .alpha: return a == b ? 0 : (Self.byteLess(a, b) ? -1 : 1)
+        case .num: return Self.numericCompare(a, b)
+        case .fixed(let map): return (map[a] ?? 0) - (map[b] ?? 0)
+        }
+    }
+
+    static func byteLess(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    static func numericCompare(_ a: String, _ b: String) -> Int {
+        let x = parseNumber(a)
+        let y = parseNumber(b)
+        switch (x, y) {
+        case let (x?, y?):
+            if x < y || (!x.isNaN && y.isNaN) { return -1 }
+            if x > y || (x.isNaN && !y.isNaN) { return 1 }
+            return 0
+        case (nil, nil): return 0
+        case (_?, nil): return -1
+        case (nil, _?): return 1
+        }
+    }
+
+    /// benchproc's fuzzy number parser: a float, or digits with an SI/IEC prefix (`2k`, `1Mi`, `4KiB`).
+    static func parseNumber(_ s: String) -> Double? {
+        if let v = Double(s) { return v }
+        let scalars = Array(s.unicodeScalars)
+        var i = 0
+        while i < scalars.count && !(("0"..."9").contains(scalars[i]) || scalars[i] == ".") { i += 1 }
+        var j = i
+        while j < scalars.count && (("0"..."9").contains(scalars[j]) || scalars[j] == ".") { j += 1 }
+        guard j > i, let v = Double(String(String.UnicodeScalarView(scalars[i..<j]))) else { return nil }
+        let prefixes = Array("KMGTPEZY".unicodeScalars)
+        var exponent = 0
+        var iec = false
+        if j < scalars.count {
+            var p = scalars[j]
+            if p == "k" { p = "K" }
+            if let idx = prefixes.firstIndex(of: p) {
+                exponent = idx + 1
+                if j + 1 < scalars.count && scalars[j + 1] == "i" { iec = true }
+            }
+        }
+        return v * pow(iec ? 1024 : 1000, Double(exponent))
+    }
+}
+
+/// A projection of benchmark records to keys (benchproc `Projection`): which fields make a table,
+/// a row or a column, interned so equal keys share an id, with observation order tracked for the
+/// fields that sort by first sight.
+final class Projection {
+    enum Top {
+        case field(ProjectionField)
+        /// `.config`: all file configuration keys not named elsewhere; sub-fields appear as seen.
+        case configGroup
+    }
+
+    private(set) var top: [Top] = []
+    private(set) var fields: [ProjectionField] = []
+    private var configFields: [ProjectionField] = []
+    private var configSeen: [String: ProjectionField] = [:]
+    private var configOrder: FieldOrder = .first
+    private unowned let parser: ProjectionParser
+    private(set) var unitField: ProjectionField?
+
+    private var keyIDs: [[String]: Int] = [:]
+    private(set) var keyValues: [[String]] = []
+
+    init(parser: ProjectionParser) {
+        self.parser = parser
+    }
+
+    func addField(name: String, source: ProjectionField.Source, order: FieldOrder) -> ProjectionField {
+        let field = ProjectionField(name: name, source: source, order: order, index: fields.count)
+        fields.append(field)
+        top.append(.field(field))
+        return field
+    }
+
+    func addConfigGroup(order: FieldOrder) {
+        configOrder = order
+        top.append(.configGroup)
+    }
+
+    func addUnitField() {
+        unitField = addField(name: ".unit", source: .unit, order: .first)
+    }
+
+    /// Fields in sort (and display) order, `.config` expanded into its keys.
+    var flattened: [ProjectionField] {
+        var out: [ProjectionField] = []
+        for t in top {
+            switch t {
+            case .field(let f): out.append(f)
+            case .configGroup: out.append(contentsOf: configFields)
+            }
+        }
+        return out
+    }
+
+    /// The projected values of a record (unit field left empty).
+    func row(_ record: BenchRecord) -> [String] {
+        var row = [String](repeating: "", count: fields.count)
+        for t in top {
+            switch t {
+            case .field(let f):
+                if case .unit = f.source { continue }
+                row[f.index] = extract(f.source, record)
+            case .configGroup:
+                for entry in record.config {
+                    var field = configSeen[entry.key]
+                    if field == nil {
+                        if parser.configKeys.contains(entry.key) { continue }
+                        let f = ProjectionField(name: entry.key, source: .config(entry.key), order: configOrder, index: fields.count)
+                        fields.append(f)
+                        configFields.append(f)
+                        configSeen[entry.key] = f
+                        row.append("")
+                        field = f
+                    }
+                    if let field { row[field.index] = entry.value }
+                }
+            }
+        }
+        return row
+    }
+
+    func extract(_ source: ProjectionField.Source, _ record: BenchRecord) -> String {
+        switch source {
+        case .name: return BenchName.base(record.name)
+        case .fullname: return parser.fullname(record.name)
+        case .namePart(let key): return BenchName.part(record.name, key: key)
+        case .file: return record.file
+        case .config(let key): return record.configValue(key) ?? ""
+        case .unit: return ""
+        }
+    }
+
+    /// Interns a row as a key id; a new key records first observations of its top-level values.
+    func intern(_ row: [String]) -> Int {
+        var trimmed = row
+        while let last = trimmed.last, last.isEmpty { trimmed.removeLast() }
+        if let id = keyIDs[trimmed] { return id }
+        for t in top {
+            guard case .field(let f) = t, case .first = f.order else { continue }
+            let value = f.index < trimmed.count ? trimmed[f.index] : ""
+            if f.observed[value] == nil { f.observed[value] = f.observed.count }
+        }
+        let id = keyValues.count
+        keyIDs[trimmed] = id
+        keyValues.append(trimmed)
+        return id
+    }
+
+    func value(_ key: Int, _ field: ProjectionField) -> String {
+        let values = keyValues[key]
+        return field.index < values.count ? values[field.index] : ""
+    }
+
+    /// Values joined by spaces, empty ones left out (benchproc `Key.StringValues`).
+    func stringValues(_ key: Int) -> String {
+        flattened.map { value(key, $0) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    func less(_ a: Int, _ b: Int) -> Bool {
+        for field in flattened {
+            let x = value(a, field)
+            let y = value(b, field)
+            if x != y {
+                let c = field.compare(x, y)
+                if c != 0 { return c < 0 }
+                return ProjectionField.byteLess(x, y)
+            }
+        }
+        return false
+    }
+
+    func sorted(_ keys: [Int]) -> [Int] {
+        keys.sorted { less($0, $1) }
+    }
+}
+
+/// Parses the group of projections of one comparison (`-table`, `-row`, `-col`, `-ignore`), so that
+/// keys named in any of them are left out of `.config` and `.fullname` in the others (benchproc
+/// `ProjectionParser`).
+final class ProjectionParser {
+    private(set) var configKeys: Set<String> = []
+    private(set) var fullnameKeys: [String] = []
+    private(set) var haveConfig = false
+    private(set) var haveFullname = false
+    /// Fixed orders (`@(a b)`) also filter: field source → allowed values.
+    private(set) var fixedFilters: [(ProjectionField.Source, Set<String>)] = []
+    private var fullnameCache: [String: String] = [:]
+    private var fullnameRule: (deleting: [String], excludeName: Bool, excludeGomaxprocs: Bool)?
+
+    func parse(_ text: String, flag: String, withUnit: Bool = false) throws(ExpressionError) -> Projection {
+        let projection = Projection(parser: self)
+        for spec in try Self.split(text, flag: flag) {
+            try add(spec, to: projection, flag: flag)
+        }
+        if withUnit { projection.addUnitField() }
+        return projection
+    }
+
+    /// Every field no projection names: `.config` and `.fullname` minus the named keys.
+    func residue() -> Projection {
+        let projection = Projection(parser: self)
+        if !haveConfig { projection.addConfigGroup(order: .first) }
+        if !haveFullname { _ = projection.addField(name: ".fullname", source: .fullname, order: .first) }
+        return projection
+    }
+
+    func fullname(_ name: String) -> String {
+        if fullnameRule == nil {
+            let deleting = fullnameKeys.filter { $0.hasPrefix("/") }.map { $0 + "=" }
+            fullnameRule = (deleting, fullnameKeys.contains(".name"), fullnameKeys.contains("/gomaxprocs"))
+        }
+        guard let rule = fullnameRule, rule.excludeName || !rule.deleting.isEmpty || rule.excludeGomaxprocs else { return name }
+        if let hit = fullnameCache[name] { return hit }
+        let value = BenchName.fullExcluding(name, deleting: rule.deleting, excludeName: rule.excludeName, excludeGomaxprocs: rule.excludeGomaxprocs)
+        fullnameCache[name] = value
+        return value
+    }
+
+    struct Spec {
+        var key: String
+        var order: FieldOrder
+    }
+
+    private func add(_ spec: Spec, to projection: Projection, flag: String) throws(ExpressionError) {
+        switch spec.key {
+        case ".config":
+            if case .fixed = spec.order { throw ExpressionError(flag: flag, message: "fixed order not allowed for .config") }
+            haveConfig = true
+            projection.addConfigGroup(order: spec.order)
+        case ".fullname":
+            haveFullname = true
+            let f = projection.addField(name: ".fullname", source: .fullname, order: spec.order)
+            addFixedFilter(f)
+        case ".unit":
+            throw ExpressionError(flag: flag, message: ".unit is only allowed in filters")
+        case "":
+            throw ExpressionError(flag: flag, message: "key must not be empty")
+        default:
+            let source: ProjectionField.Source
+            if spec.key == ".name" {
+                fullnameKeys.append(spec.key)
+                source = .name
+            } else if spec.key.hasPrefix("/") {
+                fullnameKeys.append(spec.key)
+                source = .namePart(spec.key)
+            } else if spec.key == ".file" {
+                configKeys.insert(spec.key)
+                source = .file
+            } else {
+                configKeys.insert(spec.key)
+                source = .config(spec.key)
+            }
+            let f = projection.addField(name: spec.key, source: source, order: spec.order)
+            addFixedFilter(f)
+        }
+    }
+
+    private func addFixedFilter(_ field: ProjectionField) {
+        if case .fixed(let map) = field.order { fixedFilters.append((field.source, Set(map.keys))) }
+    }
+
+    /// Splits `a,b @alpha c@(x y)` into keys with orders; keys may be double-quoted.
+    static func split(_ text: String, flag: String) throws(ExpressionError) -> [Spec] {
+        var specs: [Spec] = []
+        let chars = Array(text)
+        var i = 0
+        func skipSeparators() { while i < chars.count && (chars[i] == "," || chars[i].isWhitespace) { i += 1 } }
+        func word() throws(ExpressionError) -> String {
+            if i < chars.count && chars[i] == "\"" {
+                var out = ""
+                i += 1
+                while i < chars.count && chars[i] != "\"" {
+                    if chars[i] == "\\" && i + 1 < chars.count { i += 1 }
+                    out.append(chars[i])
+                    i += 1
+                }
+                guard i < chars.count else { throw ExpressionError(flag: flag, message: "missing end quote") }
+                i += 1
+                return out
+            }
+            var out = ""
+            while i < chars.count && !(chars[i] == "," || chars[i].isWhitespace || chars[i] == "@" || chars[i] == "(" || chars[i] == ")") {
+                out.append(chars[i])
+                i += 1
+            }
+            return out
+        }
+        skipSeparators()
+        while i < chars.count {
+            let key = try word()
+            if key.isEmpty { throw ExpressionError(flag: flag, message: "expected key at offset \(i)") }
+            var order = FieldOrder.first
+            if i < chars.count && chars[i] == "@" {
+                i += 1
+                if i < chars.count && chars[i] == "(" {
+                    i += 1
+                    var values: [String: Int] = [:]
+                    while true {
+                        skipSeparators()
+                        guard i < chars.count else { throw ExpressionError(flag: flag, message: "missing )") }
+                        if chars[i] == ")" { i += 1; break }
+                        let v = try word()
+                        if v.isEmpty { throw ExpressionError(flag: flag, message: "unexpected \(chars[i])") }
+                        if values[v] == nil { values[v] = values.count }
+                    }
+                    order = .fixed(values)
+                } else {
+                    let name = try word()
+                    switch name {
+                    case "alpha": order = .alpha
+                    case "num": order = .num
+                    case "first": order = .first
+                    default: throw ExpressionError(flag: flag, message: "unknown order \"\(name)\"")
+                    }
+                }
+            }
+            specs.append(Spec(key: key, order: order))
+            skipSeparators()
+        }
+        return specs
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

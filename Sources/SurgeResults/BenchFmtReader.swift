@@ -1,0 +1,335 @@
+import Foundation
+
+/// What was read from one benchmark-format file.
+public struct BenchFile: Sendable {
+    public var label: String
+    public var records: [BenchRecord]
+    public var errors: [BenchSyntaxError]
+}
+
+/// Reads Go's benchmark format exactly as benchstat's reader (golang.org/x/perf/benchfmt) does:
+///
+/// - a line starting with `Benchmark` is a result: name, iteration count, then `value unit` pairs;
+///   a line that is only the name (`go test -v`) is skipped; anything malformed is a
+///   `BenchSyntaxError` naming file and line (`missing iteration count`, `parsing iteration count:
+///   invalid syntax`, `missing measurements`, `parsing measurement: invalid syntax`, `missing units`)
+///   and the line is dropped;
+/// - `Unit <unit> key=value…` sets unit metadata (shared by all files read by one reader);
+/// - `key: value` (key starts lower case, no space or upper case) sets file configuration for the
+///   results after it; `key:` with no value deletes it; configuration restarts with each file;
+/// - everything else is ignored. Lines end at `\n`; a trailing `\r` is dropped.
+public struct BenchFmtReader: Sendable {
+    public private(set) var unitMetadata = BenchUnitMetadata()
+    private var tidyCache: [String: (unit: String, factor: Double)] = [:]
+
+    public init() {}
+
+    /// Reads a file (`-` is standard input). The label defaults to the path.
+    public mutating func read(path: String, label: String? = nil) throws -> BenchFile {
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw ResultFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+            }
+        }
+        return parse(data, label: label ?? path)
+    }
+
+    public mutating func parse(_ text: String, label: String) -> BenchFile {
+        parse(Data(text.utf8), label: label)
+    }
+
+    public mutating func parse(_ data: Data, label: String) -> BenchFile {
+        var file = BenchFile(label: label, records: [], errors: [])
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            parse(bytes, into: &file)
+        }
+        return file
+    }
+
+    private mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, into file: inout BenchFile) {
+        var config: [BenchConfigEntry] = []
+        var lineNumber = 0
+        var start = 0
+        let count = bytes.count
+        while start < count {
+            var end = start
+            while end < count && bytes[end] != 0x0A { end += 1 }
+            let next = end + 1
+            lineNumber += 1
+            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            start = next
+            if line.count >= 9 && Self.hasBenchmarkPrefix(line) {
+                switch parseBenchmarkLine(line) {
+                case .record(let name, let iterations, let values):
+                    file.records.append(BenchRecord(name: name, iterations: iterations, values: values, config: config, file: file.label, line: lineNumber))
+                case .skip:
+                    break
+                case .error(let message):
+                    file.errors.append(BenchSyntaxError(file: file.label, line: lineNumber, message: message))
+                }
+                continue
+            }
+            if let first = line.first, first == UInt8(ascii: "U") {
+                var cursor = 0
+                let head = Self.field(line, &cursor)
+                if head.elementsEqual("Unit".utf8) {
+                    parseUnitLine(line, cursor: cursor, label: file.label, lineNumber: lineNumber, errors: &file.errors)
+                    continue
+                }
+            }
+            if let (key, value) = Self.keyValue(line) {
+                if value.isEmpty {
+                    config.removeAll { $0.key == key }
+                } else if let index = config.firstIndex(where: { $0.key == key }) {
+                    config[index].value = value
+                } else {
+                    config.append(BenchConfigEntry(key: key, value: value))
+                }
+            }
+        }
+    }
+
+    enum LineResult {
+        case record(String, Int, [BenchValue])
+        case skip
+        case error(String)
+    }
+
+    private static func hasBenchmarkPrefix(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let prefix: [UInt8] = Array("Benchmark".utf8)
+        for i in 0..<9 where line[i] != prefix[i] { return false }
+        return true
+    }
+
+    private mutating func parseBenchmarkLine(_ full: UnsafeBufferPointer<UInt8>) -> LineResult {
+        let line = UnsafeBufferPointer(rebasing: full[9...])
+        var cursor = 0
+        let name = Self.field(line, &cursor)
+        if cursor >= line.count && name.count == line.count { return .skip }
+        let iterationField = Self.field(line, &cursor)
+        if iterationField.isEmpty { return .error("missing iteration count") }
+        let iterations: Int
+        switch Self.parseInt(iterationField) {
+        case .success(let v): iterations = v
+        case .failure(let e): return .error("parsing iteration count: \(e.text)")
+        }
+        var values: [BenchValue] = []
+        while true {
+            let valueField = Self.field(line, &cursor)
+            if valueField.isEmpty {
+                if !values.isEmpty { break }
+                return .error("missing measurements")
+            }
+            let value: Double
+            switch Self.parseFloat(valueField) {
+            case .success(let v): value = v
+            case .failure(let e): return .error("parsing measurement: \(e.text)")
+            }
+            let unitField = Self.field(line, &cursor)
+            if unitField.isEmpty { return .error("missing units") }
+            let unit = String(decoding: unitField, as: UTF8.self)
+            let tidied = tidy(unit)
+            let tidiedValue = value * tidied.factor
+            if tidiedValue == value {
+                values.append(BenchValue(value: value, unit: unit, originalUnit: unit))
+            } else {
+                values.append(BenchValue(value: tidiedValue, unit: tidied.unit, originalUnit: unit))
+            }
+        }
+        return .record(String(decoding: name, as: UTF8.self), iterations, values)
+    }
+
+    private mutating func tidy(_ unit: String) -> (unit: String, factor: Double) {
+        if let hit = tidyCache[unit] { return hit }
+        let t = BenchUnit.tidy(unit)
+        tidyCache[unit] = t
+        return t
+    }
+
+    private mutating func parseUnitLine(_ line: UnsafeBufferPointer<UInt8>, cursor start: Int, label: String, lineNumber: Int, errors: inout [BenchSyntaxError]) {
+        var cursor = start
+        let unitField = Self.field(line, &cursor)
+        if unitField.isEmpty {
+            errors.append(BenchSyntaxError(file: label, line: lineNumber, message: "missing unit"))
+            return
+        }
+        let unit = String(decoding: unitField, as: UTF8.self)
+        let tidied = tidy(unit).unit
+        while true {
+            let f = Self.field(line, &cursor)
+            if f.isEmpty { break }
+            guard let eq = f.firstIndex(of: UInt8(ascii: "=")), eq > f.startIndex else {
+                errors.append(BenchSyntaxError(file: label, line: lineNumber, message: "expected key=value"))
+                continue
+            }
+            let key = String(decoding: f[f.startIndex..<eq], as: UTF8.self)
+            let value = String(decoding: f[(eq + 1)...], as: UTF8.self)
+            if let have = unitMetadata.set(unit: tidied, key: key, value: value) {
+                errors.append(BenchSyntaxError(file: label, line: lineNumber, message: "metadata \(key) of unit \(unit) already set to \(have)"))
+            }
+        }
+    }
+
+    // MARK: fields
+
+    /// Consumes non-space bytes as a field, then the white space after it (Go's `splitField`).
+    static func field(_ line: UnsafeBufferPointer<UInt8>, _ cursor: inout Int) -> Slice<UnsafeBufferPointer<UInt8>> {
+        let start = cursor
+        var i = cursor
+        var end = line.count
+        var restStart = line.count
+        while i < line.count {
+            let width = spaceWidth(line, i)
+            if width > 0 {
+                end = i
+                restStart = i + width
+                break
+            }
+            i += scalarLength(line[i])
+        }
+        if i >= line.count { end = line.count; restStart = line.count }
+        var j = restStart
+        while j < line.count {
+            let width = spaceWidth(line, j)
+            if width == 0 { break }
+            j += width
+        }
+        cursor = j
+        return line[start..<min(end, line.count)]
+    }
+
+    static func scalarLength(_ lead: UInt8) -> Int {
+        if lead < 0x80 { return 1 }
+        if lead >= 0xF0 { return 4 }
+        if lead >= 0xE0 { return 3 }
+        if lead >= 0xC0 { return 2 }
+        return 1
+    }
+
+    /// Byte length of the white-space character at `i` (Go's `unicode.IsSpace`), 0 if none.
+    static func spaceWidth(_ line: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+        let b = line[i]
+        if b < 0x80 {
+            return (b == 0x20 || (b >= 0x09 && b <= 0x0D)) ? 1 : 0
+        }
+        guard let (scalar, length) = decode(line, i) else { return 0 }
+        return isUnicodeSpace(scalar) ? length : 0
+    }
+
+    static func decode(_ line: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int)? {
+        let length = scalarLength(line[i])
+        guard length > 1, i + length <= line.count else { return nil }
+        var value = UInt32(line[i]) & (length == 2 ? 0x1F : (length == 3 ? 0x0F : 0x07))
+        for k in 1..<length {
+            let c = line[i + k]
+            guard c & 0xC0 == 0x80 else { return nil }
+            value = value << 6 | UInt32(c & 0x3F)
+        }
+        return (value, length)
+    }
+
+    static func isUnicodeSpace(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
+    }
+
+    /// `key: value` configuration line (Go's `parseKeyValueLine`): value "" means delete.
+    static func keyValue(_ line: UnsafeBufferPointer<UInt8>) -> (String, String)? {
+        guard !line.isEmpty else { return nil }
+        var i = 0
+        var colon = -1
+        while i < line.count {
+            let length = scalarLength(line[i])
+            let scalar: Unicode.Scalar?
+            if line[i] < 0x80 {
+                scalar = Unicode.Scalar(line[i])
+            } else if let (v, _) = decode(line, i) {
+                scalar = Unicode.Scalar(v)
+            } else {
+                scalar = nil
+            }
+            let category = scalar?.properties.generalCategory
+            if i == 0 && category != .lowercaseLetter { return nil }
+            if spaceWidth(line, i) > 0 || category == .uppercaseLetter { return nil }
+            if i > 0 && line[i] == UInt8(ascii: ":") {
+                colon = i
+                break
+            }
+            i += length
+        }
+        guard colon > 0 else { return nil }
+        let key = String(decoding: line[0..<colon], as: UTF8.self)
+        var v = colon + 1
+        if v >= line.count { return (key, "") }
+        var sawSpace = false
+        while v < line.count && (line[v] == 0x20 || line[v] == 0x09) {
+            v += 1
+            sawSpace = true
+        }
+        guard sawSpace else { return nil }
+        return (key, String(decoding: line[v...], as: UTF8.self))
+    }
+
+    struct NumberError: Error { var text: String }
+
+    static func parseInt(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Result<Int, NumberError> {
+        var i = f.startIndex
+        var negative = false
+        if f[i] == UInt8(ascii: "+") || f[i] == UInt8(ascii: "-") {
+            negative = f[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        guard i < f.endIndex else { return .failure(NumberError(text: "invalid syntax")) }
+        var value = 0
+        var overflow = false
+        while i < f.endIndex {
+            let d = Int(f[i]) - 48
+            guard d >= 0 && d <= 9 else { return .failure(NumberError(text: "invalid syntax")) }
+            if !overflow {
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(d)
+                if o1 || o2 { overflow = true } else { value = a }
+            }
+            i += 1
+        }
+        if overflow { return .failure(NumberError(text: "value out of range")) }
+        return .success(negative ? -value : value)
+    }
+
+    static func parseFloat(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Result<Double, NumberError> {
+        var integer: Int64 = 0
+        var fast = true
+        for c in f {
+            let d = Int64(c) &- 48
+            if d < 0 || d > 9 || integer > (Int64.max - 10) / 10 { fast = false; break }
+            integer = integer * 10 + d
+        }
+        if fast { return .success(Double(integer)) }
+        // Go's ParseFloat syntax is close to strtod's; reject what Go rejects that strtod accepts.
+        var buffer = [CChar](repeating: 0, count: f.count + 1)
+        var k = 0
+        for c in f {
+            if c == UInt8(ascii: " ") || c >= 0x80 { return .failure(NumberError(text: "invalid syntax")) }
+            buffer[k] = CChar(bitPattern: c)
+            k += 1
+        }
+        errno = 0
+        let (value, consumed) = buffer.withUnsafeMutableBufferPointer { p -> (Double, Int) in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let v = strtod(p.baseAddress!, &end)
+            return (v, end.map { $0 - p.baseAddress! } ?? 0)
+        }
+        guard consumed == f.count, f.count > 0 else { return .failure(NumberError(text: "invalid syntax")) }
+        if errno == ERANGE && value.isInfinite { return .failure(NumberError(text: "value out of range")) }
+        return .success(value)
+    }
+}

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Geometric mean as moremath computes it (running mean of logarithms, then `exp`), so the
+/// geomean row of a comparison matches benchstat's digits.
+public enum GeoMean {
+    /// nil when `values` is empty or any value is ≤ 0 (benchstat then prints a footnote instead).
+    public static func of(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        var mean = 0.0
+        for (i, x) in values.enumerated() {
+            guard x > 0 else { return nil }
+            mean += (log(x) - mean) / Double(i + 1)
+        }
+        return exp(mean)
+    }
+
+    /// Geometric mean of ratios `new/old` over pairs, benchstat's way: equal values (also 0/0) give 1,
+    /// an old value of 0 makes the ratio unavailable (nil, printed `?`).
+    public static func ofRatios(_ pairs: [(old: Double, new: Double)]) -> Double? {
+        var ratios: [Double] = []
+        ratios.reserveCapacity(pairs.count)
+        for pair in pairs {
+            if pair.old == pair.new { ratios.append(1) } else if pair.old == 0 { return nil } else { ratios.append(pair.new / pair.old) }
+        }
+        return of(ratios)
+    }
+}

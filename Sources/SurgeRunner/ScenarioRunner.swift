@@ -138,9 +138,10 @@ public final class ScenarioRunner: @unchecked Sendable {
             progress.cellFinished(position + 1, name: cell.name, status: outcome.status, reason: outcome.reason, samples: result.cells[index].samples)
             try? save()
         }
+        let wasInterrupted = isInterrupted
         mutate {
             $0.finishedAt = Date()
-            $0.status = self.isInterrupted ? .interrupted : .complete
+            $0.status = wasInterrupted ? .interrupted : .complete
         }
         try? await group.shutdownGracefully()
         try save()

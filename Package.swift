@@ -13,6 +13,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "surge", targets: ["surge"]),
+        // MARK: probes (products)
+        .library(name: "SurgeAllocCounter", type: .dynamic, targets: ["CSurgeAllocCounter"]),
+        .executable(name: "surge-calibrate", targets: ["SurgeCalibrate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -25,7 +28,7 @@ let package = Package(
         .executableTarget(
             name: "surge",
             dependencies: [
-                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
+                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -43,7 +46,15 @@ let package = Package(
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", nioCore, nioPosix]
         ),
 
+        // MARK: probes
+        .systemLibrary(name: "CBCC", path: "Sources/CBCC"),
+        .target(name: "CSurgeSys", path: "Sources/CSurgeSys"),
+        .target(name: "CSurgeAllocCounter", path: "Sources/CSurgeAllocCounter"),
+        .executableTarget(name: "SurgeCalibrate", path: "Sources/SurgeCalibrate"),
+        .target(name: "SurgeProbes", dependencies: ["CBCC", "CSurgeSys"]),
+
         // MARK: tests
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"]),
     ]
 )

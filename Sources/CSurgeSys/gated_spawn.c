@@ -1,0 +1,44 @@
+#define _GNU_SOURCE
+#include "CSurgeSys.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], int *gate_fd) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = e;
+        return -1;
+    }
+    if (pid == 0) {
+        // Child: only async-signal-safe calls until exec.
+        char byte;
+        close(fds[1]);
+        while (read(fds[0], &byte, 1) < 0 && errno == EINTR) {}
+        close(fds[0]);
+        execvpe(path, argv, envp);
+        _exit(127);
+    }
+    close(fds[0]);
+    *gate_fd = fds[1];
+    return pid;
+}
+
+int surge_gate_release(int gate_fd) {
+    char byte = 'g';
+    ssize_t n = write(gate_fd, &byte, 1);
+    close(gate_fd);
+    return n == 1 ? 0 : -1;
+}
+
+pid_t surge_wait4(pid_t pid, int *status, struct rusage *usage) {
+    pid_t r;
+    do { r = wait4(pid, status, 0, usage); } while (r < 0 && errno == EINTR);
+    return r;
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Glibc
+
+/// Every probe attached to one target process, from attach to `close()`. Attach once per target
+/// process (attaching and detaching cost milliseconds), then take any number of windows; each
+/// window reports the difference of the counters between `beginWindow()` and `endWindow()`.
+///
+/// Thread-safe (internal lock); usable from async code. Every session registers itself in
+/// `ProbeRegistry` so a signal path can close them all.
+public final class ProbeSession: @unchecked Sendable {
+    public let pid: Int32
+    public let probes: Set<ProbeKind>
+
+    private let lock = NSLock()
+    private var syscallCounter: SyscallCounter?
+    private var latency: SyscallLatencyProbe?
+    private var allocationCounter: AllocationCounter?
+    private var processStat: ProcessStatProbe?
+    private var collectedNotices: [String] = []
+    private var closed = false
+
+    private struct Start {
+        var time: UInt64
+        var syscalls: [String: UInt64]?
+        var latency: SyscallLatencyProbe.Snapshot?
+        var allocations: [String: AllocationCount]?
+        var process: ProcessStatProbe.Sample?
+    }
+    private var start: Start?
+
+    /// How the session measures each probe kind (absent kinds are not measured).
+    public private(set) var methods: [ProbeKind: ProbeMethod] = [:]
+
+    private init(pid: Int32, probes: Set<ProbeKind>) {
+        self.pid = pid
+        self.probes = probes
+    }
+
+    /// Attaches every requested probe to `pid` once, taking the fallbacks described in DESIGN.md
+    /// and saying why in `notices`. `preload` is non-nil when the target was started with it.
+    /// `forceMethod` pins a method per kind (`.syscalls`: bpf | perf | proc; `.allocations`:
+    /// preload | uprobe); a forced method that cannot work is an error, not a fallback.
+    public static func attach(pid: Int32, probes: Set<ProbeKind>, preload: AllocationPreload?,
+                              forceMethod: [ProbeKind: String] = [:]) throws(ProbeError) -> ProbeSession {
+        guard pid > 0, ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
+        var forced: [ProbeKind: ProbeMethod] = [:]
+        for (kind, name) in forceMethod {
+            guard let method = ProbeMethod(rawValue: name) else {
+                throw .invalidArgument("unknown method '\(name)' for probe \(kind.rawValue); methods are bpf, perf, proc, preload, uprobe")
+            }
+            forced[kind] = method
+        }
+        let session = ProbeSession(pid: pid, probes: probes)
+        var privileges = ProbePrivileges.current()
+        var notices: [String] = []
+        do throws(ProbeError) {
+            if probes.contains(.syscalls) {
+                let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], privileges: &privileges, notices: &notices)
+                session.syscallCounter = counter
+                session.methods[.syscalls] = counter.method
+            }
+            if probes.contains(.syscallLatency) {
+                if let refusal = privileges.bpfRefusal {
+                    notices.append("syscall latency is not measured: BPF \(refusal)")
+                } else {
+                    session.latency = try SyscallLatencyProbe(pid: pid)
+                    session.methods[.syscallLatency] = .bpf
+                }
+            }
+            if probes.contains(.allocations) {
+                if let counter = try AllocationProbe.attach(pid: pid, preload: preload, forced: forced[.allocations],
+                                                            privileges: privileges, notices: &notices) {
+                    session.allocationCounter = counter
+                    session.methods[.allocations] = counter.method
+                }
+            }
+            if !probes.isDisjoint(with: [.cpu, .memory, .contextSwitches]) {
+                let stat = try ProcessStatProbe(pid: pid)
+                session.processStat = stat
+                for kind in [ProbeKind.cpu, .memory, .contextSwitches] where probes.contains(kind) { session.methods[kind] = .proc }
+            }
+        } catch {
+            session.close()
+            throw error
+        }
+        session.collectedNotices = notices
+        ProbeRegistry.shared.register(session)
+        return session
+    }
+
+    /// Things the user must be told once: each fallback taken and why, targets whose allocations
+    /// cannot be counted, peak RSS that could not be reset.
+    public var notices: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collectedNotices + (processStat?.notices ?? [])
+    }
+
+    /// Starts a measurement window: resets VmHWM and reads every counter.
+    public func beginWindow() throws(ProbeError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw .misuse("beginWindow on a closed probe session (pid \(pid))") }
+        guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
+        if probes.contains(.memory) { processStat?.resetPeak() }
+        start = Start(
+            time: Self.monotonicNanoseconds(),
+            syscalls: try syscallCounter?.snapshot(),
+            latency: try latency?.snapshot(),
+            allocations: try allocationCounter?.snapshot(),
+            process: try processStat?.sample()
+        )
+    }
+
+    /// Ends the window and returns its totals.
+    public func endWindow() throws(ProbeError) -> ProbeWindow {
+        try endWindow(reapedUsage: nil)
+    }
+
+    /// Ends the window of a target that has exited and been reaped: process figures come from its
+    /// wait4 `rusage` (its whole life), counters from the probes (which outlive the process).
+    public func endWindow(reapedUsage: rusage?) throws(ProbeError) -> ProbeWindow {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw .misuse("endWindow on a closed probe session (pid \(pid))") }
+        guard let start else { throw .misuse("endWindow without beginWindow (pid \(pid))") }
+        self.start = nil
+        var window = ProbeWindow()
+        if let counter = syscallCounter, let before = start.syscalls {
+            let after = try counter.snapshot()
+            for (key, value) in after {
+                let delta = value &- (before[key] ?? 0)
+                if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
+            }
+        }
+        if let latency, let before = start.latency {
+            SyscallLatencyProbe.record(from: before, to: try latency.snapshot(), into: &window)
+        }
+        if let counter = allocationCounter, let before = start.allocations {
+            let after = try counter.snapshot()
+            var delta: [String: AllocationCount] = [:]
+            for (function, count) in after {
+                let old = before[function] ?? AllocationCount()
+                delta[function] = AllocationCount(calls: count.calls &- old.calls, bytes: count.bytes &- old.bytes)
+            }
+            AllocationProbe.record(delta, method: counter.method, into: &window)
+        }
+        if let reapedUsage {
+            ProcessStatProbe.record(usage: reapedUsage, into: &window)
+        } else if let stat = processStat, let before = start.process {
+            let after = try stat.sample()
+            ProcessStatProbe.record(from: before, to: after, into: &window,
+                                    cpu: probes.contains(.cpu), contextSwitches: probes.contains(.contextSwitches))
+            if probes.contains(.memory) {
+                let memory = try stat.memory()
+                window.record("peak-RSS-B", Double(memory.peak), .proc)
+                window.record("RSS-B", Double(memory.current), .proc)
+            }
+        }
+        window.durationNanoseconds = Self.monotonicNanoseconds() &- start.time
+        return window
+    }
+
+    /// Detaches everything: BPF programs and links, perf counters, uprobes, mappings. Idempotent;
+    /// also run by deinit and by `ProbeRegistry.closeAll()`.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        syscallCounter?.close()
+        latency?.close()
+        allocationCounter?.close()
+        syscallCounter = nil
+        latency = nil
+        allocationCounter = nil
+        ProbeRegistry.shared.unregister(self)
+    }
+
+    deinit { close() }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

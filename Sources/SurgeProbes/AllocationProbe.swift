@@ -24,7 +24,17 @@ public enum AllocationProbe {
     /// Attaches a counter, or returns nil with a notice when the target does not allocate through
     /// malloc (Go, static binaries): its counts would be a misleading zero.
     static func attach(pid: Int32, preload: AllocationPreload?, forced: ProbeMethod?, privileges: ProbePrivileges,
-                       notices: inout [String]) throws(ProbeError) -> AllocationCounter? {
+                       beforeExec: Bool = false, notices: inout [String]) throws(ProbeError) -> AllocationCounter? {
+        if beforeExec {
+            guard forced == nil || forced == .preload else {
+                throw .unavailable(method: forced?.rawValue ?? "", reason: "uprobes attach to a running process; use --pid")
+            }
+            guard let preload else {
+                notices.append("allocations are not measured: the command was not started with the preload library")
+                return nil
+            }
+            return try PreloadAllocationCounter(preload: preload, pid: pid, requireLoaded: false)
+        }
         let binary = try TargetBinary(pid: pid)
         if let refusal = binary.mallocRefusal {
             notices.append(refusal)

@@ -6,7 +6,10 @@ final class PreloadAllocationCounter: AllocationCounter {
     let method = ProbeMethod.preload
     private var base: UnsafeMutableRawPointer?
 
-    init(preload: AllocationPreload, pid: Int32) throws(ProbeError) {
+    /// True once a process has loaded the library and mapped the counters.
+    var loaded: Bool { word(3) > 0 }
+
+    init(preload: AllocationPreload, pid: Int32, requireLoaded: Bool = true) throws(ProbeError) {
         let fd = open(preload.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .errno("open \(preload.path)") }
         defer { Glibc.close(fd) }
@@ -14,8 +17,7 @@ final class PreloadAllocationCounter: AllocationCounter {
             throw .errno("mmap \(preload.path)")
         }
         base = mapped
-        let loads = word(3)
-        guard loads > 0 else {
+        guard loaded || !requireLoaded else {
             close()
             throw .unavailable(method: "preload", reason: "process \(pid) did not load \(AllocationPreload.libraryName) (a static binary, or LD_PRELOAD was not passed to it)")
         }

@@ -40,8 +40,12 @@ public final class ProbeSession: @unchecked Sendable {
     /// and saying why in `notices`. `preload` is non-nil when the target was started with it.
     /// `forceMethod` pins a method per kind (`.syscalls`: bpf | perf | proc; `.allocations`:
     /// preload | uprobe); a forced method that cannot work is an error, not a fallback.
+    ///
+    /// `beforeExec`: the target is a forked child held before exec (`surge probe -- command`):
+    /// syscall counters follow it through exec; allocations can only be counted by the preload
+    /// library, whose loading is checked at `endWindow`.
     public static func attach(pid: Int32, probes: Set<ProbeKind>, preload: AllocationPreload?,
-                              forceMethod: [ProbeKind: String] = [:]) throws(ProbeError) -> ProbeSession {
+                              forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false) throws(ProbeError) -> ProbeSession {
         guard pid > 0, ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         var forced: [ProbeKind: ProbeMethod] = [:]
         for (kind, name) in forceMethod {
@@ -69,7 +73,7 @@ public final class ProbeSession: @unchecked Sendable {
             }
             if probes.contains(.allocations) {
                 if let counter = try AllocationProbe.attach(pid: pid, preload: preload, forced: forced[.allocations],
-                                                            privileges: privileges, notices: &notices) {
+                                                            privileges: privileges, beforeExec: beforeExec, notices: &notices) {
                     session.allocationCounter = counter
                     session.methods[.allocations] = counter.method
                 }
@@ -94,6 +98,10 @@ public final class ProbeSession: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return collectedNotices + (processStat?.notices ?? [])
+    }
+
+    private func appendNotice(_ notice: String) {
+        if !collectedNotices.contains(notice) { collectedNotices.append(notice) }
     }
 
     /// Starts a measurement window: resets VmHWM and reads every counter.
@@ -143,7 +151,11 @@ public final class ProbeSession: @unchecked Sendable {
                 let old = before[function] ?? AllocationCount()
                 delta[function] = AllocationCount(calls: count.calls &- old.calls, bytes: count.bytes &- old.bytes)
             }
-            AllocationProbe.record(delta, method: counter.method, into: &window)
+            if let preloaded = counter as? PreloadAllocationCounter, !preloaded.loaded {
+                appendNotice("allocations are not reported: process \(pid) never loaded \(AllocationPreload.libraryName) (a static binary or a Go program, or LD_PRELOAD was dropped)")
+            } else {
+                AllocationProbe.record(delta, method: counter.method, into: &window)
+            }
         }
         if let reapedUsage {
             ProcessStatProbe.record(usage: reapedUsage, into: &window)

@@ -11,7 +11,7 @@ struct Surge: AsyncParsableCommand {
             every cell, measures it from the outside and writes a result file under Reports/runs/.
             """,
         version: SurgeVersion.string,
-        subcommands: []
+        subcommands: [ProbeCommand.self]
     )
 }
 

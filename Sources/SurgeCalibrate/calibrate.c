@@ -10,6 +10,7 @@
 //   calloc M K         M x calloc(1, K), then M x free
 //   touch MIB          maps MIB MiB anonymous memory, touches every page, unmaps it
 //   spin MS            burns MS milliseconds of CPU time in user space
+//   sleep MS           sleeps MS milliseconds (one voluntary context switch at least)
 //   bench-getppid N    N x getppid(); answers the elapsed nanoseconds
 //   bench-malloc N     N x (malloc(64) + free); answers the elapsed nanoseconds
 //   quit               exits 0
@@ -113,6 +114,10 @@ static int command(const char *line) {
         uint64_t until = now_ns(CLOCK_THREAD_CPUTIME_ID) + number(&p) * 1000000ull;
         volatile uint64_t x = 0;
         while (now_ns(CLOCK_THREAD_CPUTIME_ID) < until) for (int i = 0; i < 1000; i++) x += (uint64_t)i;
+    } else if (starts(line, "sleep", &p)) {
+        uint64_t ms = number(&p);
+        struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
     } else if (starts(line, "bench-getppid", &p)) {
         uint64_t n = number(&p), t0 = now_ns(CLOCK_MONOTONIC);
         for (uint64_t i = 0; i < n; i++) (void)getppid();

@@ -5,12 +5,13 @@ import Glibc
 /// tracepoint: one counter per thread alive at attach, with `inherit` so threads they create later
 /// are counted in their creator's counter (exited threads' counts stay in it). Besides the total,
 /// one filtered counter (`id == N`) per thread for each syscall in `perSyscall`. ~180 ns per
-/// syscall to the target only. Needs tracefs for the tracepoint id.
+/// syscall to the target only, plus about as much again for each named counter (every counter of a
+/// thread sees every syscall and evaluates its filter). Needs tracefs for the tracepoint id.
 final class PerfTracepointCounter: SyscallCounter {
     let method = ProbeMethod.perf
-    /// Syscalls counted by name besides the total (each costs one counter per thread).
-    static let defaultPerSyscall = ["read", "write", "writev", "readv", "sendto", "recvfrom", "sendmsg", "recvmsg",
-                                    "epoll_wait", "epoll_pwait", "futex", "io_uring_enter"]
+    /// Syscalls counted by name besides the total (each costs one counter per thread). Choose
+    /// others with `forceMethod: [.syscalls: "perf:name,name"]`.
+    static let defaultPerSyscall = ["read", "write", "writev", "sendmsg"]
 
     private var totalFDs: [Int32] = []
     private var namedFDs: [(name: String, fd: Int32)] = []

@@ -40,6 +40,8 @@ public final class ProbeSession: @unchecked Sendable {
     /// and saying why in `notices`. `preload` is non-nil when the target was started with it.
     /// `forceMethod` pins a method per kind (`.syscalls`: bpf | perf | proc; `.allocations`:
     /// preload | uprobe); a forced method that cannot work is an error, not a fallback.
+    /// `perf:read,write` chooses the syscalls the perf method counts by name besides the total
+    /// (`perf:` for the total only); each costs the target one more counter hit per syscall.
     ///
     /// `beforeExec`: the target is a forked child held before exec (`surge probe -- command`):
     /// syscall counters follow it through exec; allocations can only be counted by the preload
@@ -48,7 +50,16 @@ public final class ProbeSession: @unchecked Sendable {
                               forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false) throws(ProbeError) -> ProbeSession {
         guard pid > 0, ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         var forced: [ProbeKind: ProbeMethod] = [:]
-        for (kind, name) in forceMethod {
+        var perfNames: [String]?
+        for (kind, spec) in forceMethod {
+            var name = spec
+            if kind == .syscalls, spec.hasPrefix("perf:") {
+                name = "perf"
+                perfNames = spec.dropFirst(5).split(separator: ",").map(String.init)
+                for unknown in perfNames ?? [] where SyscallTable.number(unknown) == nil {
+                    throw .invalidArgument("perf: '\(unknown)' is not a syscall name on this architecture")
+                }
+            }
             guard let method = ProbeMethod(rawValue: name) else {
                 throw .invalidArgument("unknown method '\(name)' for probe \(kind.rawValue); methods are bpf, perf, proc, preload, uprobe")
             }
@@ -59,7 +70,8 @@ public final class ProbeSession: @unchecked Sendable {
         var notices: [String] = []
         do throws(ProbeError) {
             if probes.contains(.syscalls) {
-                let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], privileges: &privileges, notices: &notices)
+                let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], perfNames: perfNames,
+                                                      privileges: &privileges, notices: &notices)
                 session.syscallCounter = counter
                 session.methods[.syscalls] = counter.method
             }

@@ -15,7 +15,7 @@ public enum SyscallProbe {
 
     /// Attaches the best method that works (or exactly `forced`), appending to `notices` the reason
     /// for every method skipped.
-    static func attach(pid: Int32, forced: ProbeMethod?, privileges: inout ProbePrivileges,
+    static func attach(pid: Int32, forced: ProbeMethod?, perfNames: [String]? = nil, privileges: inout ProbePrivileges,
                        notices: inout [String]) throws(ProbeError) -> SyscallCounter {
         let order = forced.map { [$0] } ?? methods
         var reasons: [String] = []
@@ -28,7 +28,8 @@ public enum SyscallProbe {
                 case .perf:
                     if let mounted = privileges.ensureTracefs() { notices.append(mounted) }
                     if let refusal = privileges.perfRefusal { throw ProbeError.unavailable(method: "perf", reason: refusal) }
-                    return try PerfTracepointCounter(pid: pid, privileges: privileges)
+                    return try PerfTracepointCounter(pid: pid, privileges: privileges,
+                                                     perSyscall: perfNames ?? PerfTracepointCounter.defaultPerSyscall)
                 case .proc:
                     let counter = try ProcIOCounter(pid: pid)
                     if forced == nil {

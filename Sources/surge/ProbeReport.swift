@@ -68,8 +68,10 @@ struct ProbeReport: Encodable {
             if let frees = t["frees"] { lines.append(row("  free", integer(frees), "", "")) }
             lines.append(row("  total allocating calls", integer(t["allocs"] ?? 0), integer(t["alloc-bytes"] ?? 0), ""))
         }
-        lines.append("")
-        lines.append("PROCESS (proc)")
+        if ["cpu-ns", "peak-RSS-B", "ctxsw-voluntary", "page-faults-minor"].contains(where: { t[$0] != nil }) || exitStatus != nil {
+            lines.append("")
+            lines.append("PROCESS (proc)")
+        }
         if let cpu = t["cpu-ns"] {
             lines.append(row("  cpu", String(format: "%.3f ms", cpu / 1e6),
                              String(format: "user %.3f ms", (t["cpu-user-ns"] ?? 0) / 1e6),

@@ -42,3 +42,10 @@ pid_t surge_wait4(pid_t pid, int *status, struct rusage *usage) {
     do { r = wait4(pid, status, 0, usage); } while (r < 0 && errno == EINTR);
     return r;
 }
+
+int surge_wait_exited(pid_t pid) {
+    siginfo_t info;
+    int r;
+    do { r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT); } while (r < 0 && errno == EINTR);
+    return r;
+}

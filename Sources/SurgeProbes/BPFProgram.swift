@@ -103,7 +103,7 @@ public struct BPFProgram: Sendable {
         }
         guard fd >= 0 else {
             let code = errno
-            let verifier = String(cString: log).split(separator: "\n").suffix(6).joined(separator: " | ")
+            let verifier = String(decoding: log.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: "\n").suffix(6).joined(separator: " | ")
             if code == EPERM || code == EACCES {
                 throw .unavailable(method: "bpf", reason: "the kernel refused to load a BPF program (\(String(cString: strerror(code)))); needs root or CAP_BPF+CAP_PERFMON")
             }

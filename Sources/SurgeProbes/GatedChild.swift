@@ -44,12 +44,22 @@ public final class GatedChild {
         }
     }
 
+    /// Waits until the child has exited, without reaping it, so its /proc figures can still be
+    /// read (pass it to `ProbeSession.endWindow(reaping:)`, which reaps it).
+    public func waitForExit() throws(ProbeError) {
+        guard surge_wait_exited(pid) == 0 else { throw .errno("waitid(\(pid))") }
+    }
+
+    /// Exit status once reaped: the code, or 128 + signal number.
+    public private(set) var exitStatus: Int32?
+
     /// Waits for the child to exit and reaps it. Exit status: the code, or 128 + signal.
     public func wait() throws(ProbeError) -> (status: Int32, usage: rusage) {
         var status: Int32 = 0
         var usage = rusage()
         guard surge_wait4(pid, &status, &usage) == pid else { throw .errno("wait4(\(pid))") }
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = exit
         return (exit, usage)
     }
 

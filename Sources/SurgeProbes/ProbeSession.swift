@@ -112,6 +112,18 @@ public final class ProbeSession: @unchecked Sendable {
         return collectedNotices + (processStat?.notices ?? [])
     }
 
+    /// A counter snapshot; for a child that has exited, a failure (an unprivileged process cannot
+    /// read a zombie's /proc/PID/io) becomes a notice and the figures are left out.
+    private func afterExit<T>(_ exited: Bool, _ what: String, _ read: () throws(ProbeError) -> T) throws(ProbeError) -> T? {
+        do {
+            return try read()
+        } catch {
+            guard exited else { throw error }
+            appendNotice("\(what) are not reported: they could not be read once process \(pid) had exited (\(error)); measure it with --pid, or as root")
+            return nil
+        }
+    }
+
     private func appendNotice(_ notice: String) {
         if !collectedNotices.contains(notice) { collectedNotices.append(notice) }
     }
@@ -137,17 +149,24 @@ public final class ProbeSession: @unchecked Sendable {
         try endWindow(reapedUsage: nil)
     }
 
-    /// Ends the window of a target that has exited and been reaped: process figures come from its
-    /// wait4 `rusage` (its whole life), counters from the probes (which outlive the process).
-    public func endWindow(reapedUsage: rusage?) throws(ProbeError) -> ProbeWindow {
+
+    /// Ends the window of a child started with `GatedChild` that has exited (`waitForExit()`) but
+    /// not been reaped: reads the counters (the /proc ones while the zombie still has them), then
+    /// reaps the child and takes the process figures from its wait4 `rusage` (its whole life,
+    /// exited threads included).
+    public func endWindow(reaping child: GatedChild) throws(ProbeError) -> ProbeWindow {
+        try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
+    }
+
+    private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?) throws(ProbeError) -> ProbeWindow {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { throw .misuse("endWindow on a closed probe session (pid \(pid))") }
         guard let start else { throw .misuse("endWindow without beginWindow (pid \(pid))") }
         self.start = nil
         var window = ProbeWindow()
-        if let counter = syscallCounter, let before = start.syscalls {
-            let after = try counter.snapshot()
+        if let counter = syscallCounter, let before = start.syscalls,
+           let after = try afterExit(reapedUsage != nil, "syscalls", { () throws(ProbeError) in try counter.snapshot() }) {
             for (key, value) in after {
                 let delta = value &- (before[key] ?? 0)
                 if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
@@ -170,7 +189,7 @@ public final class ProbeSession: @unchecked Sendable {
             }
         }
         if let reapedUsage {
-            ProcessStatProbe.record(usage: reapedUsage, into: &window)
+            ProcessStatProbe.record(usage: try reapedUsage(), into: &window)
         } else if let stat = processStat, let before = start.process {
             let after = try stat.sample()
             ProcessStatProbe.record(from: before, to: after, into: &window,

@@ -118,9 +118,10 @@ struct ProbeCommand: AsyncParsableCommand {
         try session.beginWindow()
         let interrupt = InterruptFlag()  // Ctrl-C reaches the command too; Surge waits for it and reports
         child.release()
-        let (exit, usage) = try child.wait()
+        try child.waitForExit()
         withExtendedLifetime(interrupt) {}
-        let window = try session.endWindow(reapedUsage: usage)
+        let window = try session.endWindow(reaping: child)
+        let exit = child.exitStatus ?? -1
         if exit == 127 { notices.append("the command exited with 127: '\(command[0])' may not exist or not be executable") }
         return ProbeReport(pid: child.pid, target: command.joined(separator: " "), window: window, notices: notices + session.notices,
                            methods: session.methods, exitStatus: exit)

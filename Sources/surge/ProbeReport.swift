@@ -41,7 +41,7 @@ struct ProbeReport: Encodable {
         var lines: [String] = []
         let seconds = Double(window.durationNanoseconds) / 1e9
         lines.append("pid \(pid) (\(target)), window \(String(format: "%.3f", seconds)) s")
-        if let method = methods[.syscalls] {
+        if let method = methods[.syscalls], t.keys.contains(where: { $0.hasPrefix("syscalls") }) {
             lines.append("")
             let timed = methods[.syscallLatency] != nil
             lines.append(row("SYSCALLS (\(method.rawValue))", "COUNT", timed ? "TOTAL µs" : "", timed ? "AVG ns" : ""))

@@ -81,6 +81,34 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(histograms["write"]?.reduce(0, +), 300)
     }
 
+    /// Without privileges (run as nobody with no capabilities), Surge says plainly what it cannot
+    /// measure and why, and still counts what it can: allocations through the preload library.
+    func testWithoutPrivilegesItSaysWhyAndFallsBack() throws {
+        try Requirements.root("dropping privileges with setpriv")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("setpriv (util-linux) is not installed") }
+        let surge = try surgeExecutable()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+                             surge, "probe", "--json", "--", try CalibrationTarget.executable()]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        try input.fileHandleForWriting.write(contentsOf: Data("write 100\nmalloc 30 16\nquit\n".utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let json = try decode(data)
+        let notices = json["notices"] as? [String] ?? []
+        let totals = json["totals"] as? [String: Double] ?? [:]
+        XCTAssertTrue(notices.contains { $0.contains("bpf") && $0.contains("needs root") }, "\(notices)")
+        XCTAssertNil(totals["syscalls.write"], "no per-syscall counts without privileges")
+        XCTAssertEqual(totals["allocs.malloc"], 30)
+        XCTAssertEqual(totals["alloc-bytes.malloc"], 480)
+    }
+
     func testBadDurationNamesTheValue() throws {
         let surge = try surgeExecutable()
         let process = Process()

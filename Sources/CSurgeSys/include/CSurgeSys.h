@@ -25,6 +25,10 @@ pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[]
 /// Lets a gated child continue to exec; closes the gate.
 int surge_gate_release(int gate_fd);
 
+/// Waits until the child has exited without reaping it (waitid WNOWAIT): its /proc entries stay
+/// readable until it is reaped. Returns 0 or -1 with errno.
+int surge_wait_exited(pid_t pid);
+
 /// waitpid + rusage of the reaped child (wait4). Returns the pid or -1 with errno.
 pid_t surge_wait4(pid_t pid, int *status, struct rusage *usage);
 

@@ -72,8 +72,8 @@ final class PerfTracepointCounter: SyscallCounter {
     }
 
     func close() {
-        for fd in totalFDs { Glibc.close(fd) }
-        for (_, fd) in namedFDs { Glibc.close(fd) }
+        let fds = totalFDs + namedFDs.map(\.fd)
+        ParallelClose.run(fds.map { fd in { @Sendable in _ = Glibc.close(fd) } })
         totalFDs = []
         namedFDs = []
     }

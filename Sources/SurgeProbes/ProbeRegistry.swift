@@ -31,6 +31,18 @@ public final class ProbeRegistry: @unchecked Sendable {
         return shared.sessions.values.filter { $0.session != nil }.count
     }
 
+    private var said = Set<String>()
+
+    /// The notices of `notices` not returned before by this process: a fallback and its reason
+    /// are told once per run, not once per target start.
+    public static func unsaid(_ notices: [String]) -> [String] {
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
+        var fresh: [String] = []
+        for notice in notices where shared.said.insert(notice).inserted { fresh.append(notice) }
+        return fresh
+    }
+
     /// Closes every open session.
     public static func closeAll() {
         shared.lock.lock()

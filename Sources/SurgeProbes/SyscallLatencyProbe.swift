@@ -3,7 +3,8 @@ import Glibc
 
 /// Times a process's syscalls with a pair of eBPF programs on the `sys_enter` and `sys_exit` raw
 /// tracepoints: entry stores (time, syscall id) by thread in a hash map; exit adds the elapsed time
-/// to a per-syscall sum and a log2 histogram (32 buckets of [2^i, 2^(i+1)) ns, the last one open).
+/// to a per-syscall sum and a log2 histogram (32 buckets of [2^i, 2^(i+1)) ns, the last one open),
+/// both memory-mapped arrays updated with atomic adds, so window edges read them without syscalls.
 /// Costly (~630 ns per syscall): run it in a profile pass. Syscalls that never return (exit) are not
 /// timed; a call that blocks across a window edge is counted in the window in which it returns.
 final class SyscallLatencyProbe {
@@ -22,8 +23,9 @@ final class SyscallLatencyProbe {
 
     init(pid: Int32) throws(ProbeError) {
         starts = try BPFMap(.hash, name: "surge_lat_start", keySize: 8, valueSize: 16, entries: 16384)
-        sums = try BPFMap(.perCPUArray, name: "surge_lat_sum", keySize: 4, valueSize: 8, entries: Self.maxSyscall)
-        histogram = try BPFMap(.perCPUArray, name: "surge_lat_hist", keySize: 4, valueSize: 8, entries: Self.maxSyscall * Self.buckets)
+        sums = try BPFMap(.array, name: "surge_lat_sum", keySize: 4, valueSize: 8, entries: Self.maxSyscall, mappable: true)
+        histogram = try BPFMap(.array, name: "surge_lat_hist", keySize: 4, valueSize: 8, entries: Self.maxSyscall * Self.buckets,
+                               mappable: true)
         do throws(ProbeError) {
             let enter = try Self.enterProgram(tgid: pid, starts: starts.fd).load(type: .rawTracepoint, name: "surge_lat_enter")
             fds.append(enter)
@@ -110,9 +112,8 @@ final class SyscallLatencyProbe {
         p.add(.r2, -12)
         p.call(.mapLookupElem)
         p.jumpIfEqual(.r0, 0, to: "sum")
-        p.loadDW(.r1, .r0, 0)
-        p.add(.r1, 1)
-        p.storeDW(.r0, 0, .r1)
+        p.mov(.r1, 1)
+        p.atomicAddDW(.r0, 0, .r1)
         p.label("sum")
         p.storeW(.r10, -16, .r9)
         p.loadMapFD(.r1, sums)
@@ -120,9 +121,7 @@ final class SyscallLatencyProbe {
         p.add(.r2, -16)
         p.call(.mapLookupElem)
         p.jumpIfEqual(.r0, 0, to: "delete")
-        p.loadDW(.r1, .r0, 0)
-        p.add(.r1, .r7)
-        p.storeDW(.r0, 0, .r1)
+        p.atomicAddDW(.r0, 0, .r7)
         p.label("delete")
         p.loadMapFD(.r1, starts)
         p.mov(.r2, .r10)

@@ -33,7 +33,7 @@ public enum SyscallProbe {
                 case .proc:
                     let counter = try ProcIOCounter(pid: pid)
                     if forced == nil {
-                        notices.append("syscalls: counting read and write families only, from /proc/\(pid)/io (\(reasons.joined(separator: "; ")))")
+                        notices.append("syscalls: counting read and write families only, from /proc/PID/io (\(reasons.joined(separator: "; ")))")
                     }
                     return counter
                 default:

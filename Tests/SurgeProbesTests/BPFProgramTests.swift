@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 @testable import SurgeProbes
 import XCTest
 
@@ -32,5 +34,23 @@ final class BPFProgramTests: XCTestCase {
         XCTAssertEqual(SyscallTable.name(435), "clone3")
         #endif
         XCTAssertEqual(SyscallTable.name(100_000), "sys_100000")
+    }
+}
+
+final class UprobeOffsetTests: XCTestCase {
+    /// `free` starts with `test %rdi,%rdi`, which the kernel single-steps (~14 µs per hit): the
+    /// probe goes on the next instruction. Read from this machine's libc, not assumed.
+    func testFreeIsProbedPastItsFirstInstruction() throws {
+        try Requirements.root("resolving libc symbols for uprobes")
+        let libc = try XCTUnwrap(TargetBinary(pid: getpid()).libc, "this test process maps no libc")
+        let free = try XCTUnwrap(UprobeAllocationCounter.symbolOffset(libc: libc, symbol: "free", pid: getpid()))
+        let malloc = try XCTUnwrap(UprobeAllocationCounter.symbolOffset(libc: libc, symbol: "malloc", pid: getpid()))
+        let handle = try XCTUnwrap(FileHandle(forReadingAtPath: libc))
+        try handle.seek(toOffset: free)
+        let firstBytes = [UInt8](try XCTUnwrap(handle.read(upToCount: 3)))
+        if firstBytes == [0x48, 0x85, 0xff] {
+            XCTAssertEqual(UprobeAllocationCounter.fastProbeSkip(libc: libc, offset: free).bytes, 3)
+        }
+        XCTAssertNotEqual(free, malloc)
     }
 }

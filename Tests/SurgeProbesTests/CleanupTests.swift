@@ -57,3 +57,11 @@ final class CleanupTests: XCTestCase {
         XCTAssertFalse(uprobeEvents().contains("surge_"))
     }
 }
+
+final class NoticeTests: XCTestCase {
+    func testNoticesAreToldOncePerRun() {
+        let notice = "test notice \(UUID())"
+        XCTAssertEqual(ProbeRegistry.unsaid([notice, notice]), [notice])
+        XCTAssertEqual(ProbeRegistry.unsaid([notice]), [])
+    }
+}

@@ -2,6 +2,7 @@
 #include "CSurgeSys.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,7 +18,15 @@ pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[]
         return -1;
     }
     if (pid == 0) {
-        // Child: only async-signal-safe calls until exec.
+        // Child: only async-signal-safe calls until exec. The forking thread may block most
+        // signals (Swift's worker threads do) and the process may ignore SIGPIPE: the command
+        // starts with an empty mask and default dispositions, as a shell would start it.
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         char byte;
         close(fds[1]);
         while (read(fds[0], &byte, 1) < 0 && errno == EINTR) {}

@@ -84,12 +84,12 @@ struct ProbeCommand: AsyncParsableCommand {
     private func measureRunning(pid: Int32, kinds: Set<ProbeKind>, forced: [ProbeKind: String], seconds: Double) throws -> ProbeReport {
         let session = try ProbeSession.attach(pid: pid, probes: kinds, preload: nil, forceMethod: forced)
         defer { session.close() }
-        let interrupt = InterruptFlag()
+        let interrupt = InterruptCatcher()
         try session.beginWindow()
         let attached = session.methods.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value.rawValue)" }
         FileHandle.standardError.write(Data("surge probe: attached to pid \(pid) (\(attached.joined(separator: ", "))); measuring for \(duration), Ctrl-C ends early\n".utf8))
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline, !interrupt.raised, kill(pid, 0) == 0 || errno == EPERM {
+        while Date() < deadline, interrupt.caught == nil, kill(pid, 0) == 0 || errno == EPERM {
             usleep(20_000)
         }
         let window = try session.endWindow()
@@ -116,7 +116,9 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         defer { session.close() }
         try session.beginWindow()
-        let interrupt = InterruptFlag()  // Ctrl-C reaches the command too; Surge waits for it and reports
+        // Ctrl-C reaches the command from the terminal too; a SIGTERM sent to Surge alone is passed
+        // on. Either way Surge waits for the command and reports.
+        let interrupt = InterruptCatcher(forwardTerminationTo: child.pid)
         child.release()
         try child.waitForExit()
         withExtendedLifetime(interrupt) {}
@@ -137,40 +139,5 @@ enum ProbeDuration {
         }
         if let value = Double(text), value > 0 { return value }
         throw ValidationError("--duration '\(text)': expected a positive duration such as 5s, 500ms or 2m")
-    }
-}
-
-/// Set when SIGINT or SIGTERM arrives while it exists (the signals are otherwise ignored then).
-final class InterruptFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in self?.raise() }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    private func raise() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
-
-    var raised: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
-
-    deinit {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -109,6 +109,22 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(totals["alloc-bytes.malloc"], 480)
     }
 
+    /// The command starts like a shell would start it: no blocked signals (Swift's worker threads
+    /// block most of them, and a mask survives exec) and default dispositions.
+    func testCommandStartsWithNoBlockedOrIgnoredSignals() throws {
+        let surge = try surgeExecutable()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: surge)
+        process.arguments = ["probe", "--probes", "cpu", "--", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertTrue(text.contains("SigBlk:\t0000000000000000"), text)
+        XCTAssertTrue(text.contains("SigIgn:\t0000000000000000"), text)
+    }
+
     func testBadDurationNamesTheValue() throws {
         let surge = try surgeExecutable()
         let process = Process()

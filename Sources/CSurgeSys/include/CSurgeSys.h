@@ -32,4 +32,14 @@ int surge_wait_exited(pid_t pid);
 /// waitpid + rusage of the reaped child (wait4). Returns the pid or -1 with errno.
 pid_t surge_wait4(pid_t pid, int *status, struct rusage *usage);
 
+/// Installs SIGINT/SIGTERM handlers that record the signal (read with surge_interrupt_signal) and,
+/// for SIGTERM, send SIGTERM to `forward_term_to` when it is > 0. Syscalls restart (SA_RESTART).
+void surge_catch_interrupts(pid_t forward_term_to);
+
+/// The last SIGINT/SIGTERM caught since surge_catch_interrupts, or 0.
+int surge_interrupt_signal(void);
+
+/// Restores the default SIGINT/SIGTERM actions.
+void surge_restore_interrupts(void);
+
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +22,11 @@ pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[]
         // Child: only async-signal-safe calls until exec. The forking thread may block most
         // signals (Swift's worker threads do) and the process may ignore SIGPIPE: the command
         // starts with an empty mask and default dispositions, as a shell would start it.
-        for (int sig = 1; sig < NSIG; sig++) {
-            if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+        // Raw rt_sigaction: glibc's signal() refuses its internal real-time signals (32, 33),
+        // which a parent may also ignore.
+        struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; } dfl = { SIG_DFL, 0, 0, 0 };
+        for (int sig = 1; sig <= 64; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
         }
         sigset_t none;
         sigemptyset(&none);

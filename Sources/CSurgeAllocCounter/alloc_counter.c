@@ -5,6 +5,7 @@
 #include "SurgeAllocCounter.h"
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,8 +95,16 @@ static inline void count(int function, uint64_t bytes) {
     }
 }
 
+// A forked child inherits the forking thread's slot pointer; two processes writing one slot
+// without atomics would lose counts, so the child's thread takes a fresh slot.
+static void forget_slot_in_child(void) {
+    my_slot = NULL;
+    my_slot_shared = 0;
+}
+
 __attribute__((constructor)) static void surge_alloc_counter_init(void) {
     resolve();
+    pthread_atfork(NULL, NULL, forget_slot_in_child);
     const char *path = getenv("SURGE_ALLOC_SHM");
     if (!path) return;
     int fd = open(path, O_RDWR | O_CLOEXEC);

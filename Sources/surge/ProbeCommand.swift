@@ -15,6 +15,9 @@ struct ProbeCommand: AsyncParsableCommand {
             surge probe -- command args             run the command to its end and measure all of it
             Needs root (or CAP_BPF and CAP_PERFMON) for syscalls by name and for allocations of a running
             process; without them Surge says what it cannot measure and falls back to /proc.
+            With -- command, syscalls are those of the command's own process (all its threads); CPU time,
+            peak RSS, context switches and page faults come from wait4 and include the child processes it
+            waited for; allocations are counted by a preload library its children inherit too.
             """
     )
 

@@ -144,9 +144,16 @@ public final class ProbeSession: @unchecked Sendable {
         )
     }
 
-    /// Ends the window and returns its totals.
+    /// Ends the window and returns its totals. Throws `noSuchProcess` if the target has exited.
     public func endWindow() throws(ProbeError) -> ProbeWindow {
         try endWindow(reapedUsage: nil)
+    }
+
+    /// Ends the window of a process that may have exited during it (not a child of ours): the
+    /// counters that outlive it (bpf, perf, uprobe, preload) are reported; the /proc figures it
+    /// took with it are left out, with a notice.
+    public func endWindowTolerantOfExit() throws(ProbeError) -> ProbeWindow {
+        try endWindow(reapedUsage: nil, tolerateExit: true)
     }
 
 
@@ -158,7 +165,8 @@ public final class ProbeSession: @unchecked Sendable {
         try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
     }
 
-    private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?) throws(ProbeError) -> ProbeWindow {
+    private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?, tolerateExit: Bool = false) throws(ProbeError) -> ProbeWindow {
+        let exited = reapedUsage != nil || (tolerateExit && !ProcFile.processExists(pid))
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { throw .misuse("endWindow on a closed probe session (pid \(pid))") }
@@ -166,7 +174,7 @@ public final class ProbeSession: @unchecked Sendable {
         self.start = nil
         var window = ProbeWindow()
         if let counter = syscallCounter, let before = start.syscalls,
-           let after = try afterExit(reapedUsage != nil, "syscalls", { () throws(ProbeError) in try counter.snapshot() }) {
+           let after = try afterExit(exited, "syscalls", { () throws(ProbeError) in try counter.snapshot() }) {
             for (key, value) in after {
                 let delta = value &- (before[key] ?? 0)
                 if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
@@ -190,6 +198,8 @@ public final class ProbeSession: @unchecked Sendable {
         }
         if let reapedUsage {
             ProcessStatProbe.record(usage: try reapedUsage(), into: &window)
+        } else if exited, processStat != nil {
+            appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
         } else if let stat = processStat, let before = start.process {
             let after = try stat.sample()
             ProcessStatProbe.record(from: before, to: after, into: &window,

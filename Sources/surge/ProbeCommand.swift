@@ -95,7 +95,7 @@ struct ProbeCommand: AsyncParsableCommand {
         while Date() < deadline, interrupt.caught == nil, kill(pid, 0) == 0 || errno == EPERM {
             usleep(20_000)
         }
-        let window = try session.endWindow()
+        let window = try session.endWindowTolerantOfExit()
         return ProbeReport(pid: pid, target: ProbeReport.commandName(pid), window: window, notices: session.notices,
                            methods: session.methods, exitStatus: nil)
     }

@@ -11,6 +11,7 @@
 //   touch MIB          maps MIB MiB anonymous memory, touches every page, unmaps it
 //   spin MS            burns MS milliseconds of CPU time in user space
 //   sleep MS           sleeps MS milliseconds (one voluntary context switch at least)
+//   thread-sleep K MS  a new thread sleeps K times MS milliseconds, then exits (joined)
 //   bench-getppid N    N x getppid(); answers the thread's CPU time for them in nanoseconds
 //   bench-malloc N     N x (malloc(64) + free); answers the thread's CPU time in nanoseconds
 // (CPU time, user + system, includes the probes' kernel work done in this thread and excludes time
@@ -34,6 +35,11 @@ static int devnull = -1;
 
 struct job { char op; uint64_t n; uint64_t size; };
 
+static void sleep_ms(uint64_t ms) {
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
 static uint64_t now_ns(clock_t clock) {
     struct timespec ts;
     clock_gettime(clock, &ts);
@@ -44,6 +50,9 @@ static void run(const struct job *job) {
     switch (job->op) {
     case 'w':
         for (uint64_t i = 0; i < job->n; i++) (void)!write(devnull, "x", 1);
+        break;
+    case 's':
+        for (uint64_t i = 0; i < job->n; i++) sleep_ms(job->size);
         break;
     case 'm':
     case 'c': {
@@ -97,8 +106,8 @@ static int command(const char *line) {
     struct job job = {0};
     if (starts(line, "write", &p)) {
         job.op = 'w'; job.n = number(&p); run(&job);
-    } else if (starts(line, "thread-write", &p) || starts(line, "thread-malloc", &p)) {
-        job.op = line[7] == 'w' ? 'w' : 'm';
+    } else if (starts(line, "thread-write", &p) || starts(line, "thread-malloc", &p) || starts(line, "thread-sleep", &p)) {
+        job.op = line[7];
         job.n = number(&p);
         job.size = number(&p);
         pthread_t t;
@@ -117,9 +126,7 @@ static int command(const char *line) {
         volatile uint64_t x = 0;
         while (now_ns(CLOCK_THREAD_CPUTIME_ID) < until) for (int i = 0; i < 200000; i++) x += (uint64_t)i;  // the CPU clock read is a syscall: rarely
     } else if (starts(line, "sleep", &p)) {
-        uint64_t ms = number(&p);
-        struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        sleep_ms(number(&p));
     } else if (starts(line, "bench-getppid", &p)) {
         uint64_t n = number(&p), t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
         for (uint64_t i = 0; i < n; i++) (void)getppid();

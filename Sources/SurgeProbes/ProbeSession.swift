@@ -16,6 +16,8 @@ public final class ProbeSession: @unchecked Sendable {
     private var latency: SyscallLatencyProbe?
     private var allocationCounter: AllocationCounter?
     private var processStat: ProcessStatProbe?
+    /// perf software counter of context switches (all threads, exited ones included), when allowed.
+    private var contextSwitches: PerThreadPerfCounter?
     private var collectedNotices: [String] = []
     private var closed = false
 
@@ -25,6 +27,7 @@ public final class ProbeSession: @unchecked Sendable {
         var latency: SyscallLatencyProbe.Snapshot?
         var allocations: [String: AllocationCount]?
         var process: ProcessStatProbe.Sample?
+        var contextSwitches: UInt64?
     }
     private var start: Start?
 
@@ -95,6 +98,15 @@ public final class ProbeSession: @unchecked Sendable {
                 session.processStat = stat
                 for kind in [ProbeKind.cpu, .memory, .contextSwitches] where probes.contains(kind) { session.methods[kind] = .proc }
             }
+            if probes.contains(.contextSwitches) {
+                do throws(ProbeError) {
+                    // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: costs nothing per syscall.
+                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches")
+                    session.methods[.contextSwitches] = .perf
+                } catch {
+                    notices.append("context switches: summed over live threads from /proc (threads that exit inside a window are missed): \(error)")
+                }
+            }
         } catch {
             session.close()
             throw error
@@ -140,7 +152,8 @@ public final class ProbeSession: @unchecked Sendable {
             syscalls: try syscallCounter?.snapshot(),
             latency: try latency?.snapshot(),
             allocations: try allocationCounter?.snapshot(),
-            process: try processStat?.sample()
+            process: try processStat?.sample(),
+            contextSwitches: try contextSwitches?.read()
         )
     }
 
@@ -204,6 +217,9 @@ public final class ProbeSession: @unchecked Sendable {
             let after = try stat.sample()
             ProcessStatProbe.record(from: before, to: after, into: &window,
                                     cpu: probes.contains(.cpu), contextSwitches: probes.contains(.contextSwitches))
+            if let counter = contextSwitches, let before = start.contextSwitches {
+                window.record("ctxsw", Double(try counter.read() &- before), .perf)
+            }
             if probes.contains(.memory) {
                 let memory = try stat.memory()
                 window.record("peak-RSS-B", Double(memory.peak), .proc)
@@ -222,6 +238,8 @@ public final class ProbeSession: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         syscallCounter?.close()
+        contextSwitches?.close()
+        contextSwitches = nil
         latency?.close()
         allocationCounter?.close()
         syscallCounter = nil

@@ -9,8 +9,9 @@ import Glibc
 ///   `cpu-ns`; the user/system split from /proc/PID/stat (clock ticks, 10 ms resolution) scaled to
 ///   that total.
 /// - Peak RSS: VmHWM after writing 5 to /proc/PID/clear_refs at window start.
-/// - Context switches: summed over /proc/PID/task/*/status — live threads only, so a thread that
-///   starts and exits inside a window is missed.
+/// - Context switches: voluntary and involuntary summed over /proc/PID/task/*/status — live threads
+///   only, so a thread that starts and exits inside a window is missed. `ProbeSession` replaces the
+///   total (`ctxsw`) with a perf software counter over all threads when it may open one.
 /// - Page faults and threads: /proc/PID/stat (whole process).
 final class ProcessStatProbe {
     struct Sample {

@@ -31,6 +31,23 @@ final class ProcessStatProbeTests: XCTestCase {
         XCTAssertEqual(per.methods["cpu-ns/op"], "proc")
     }
 
+    /// A thread that starts, switches and exits inside the window: /proc no longer has it at the
+    /// window's end, the perf context-switch counter (inherited by new threads) still has its count.
+    func testContextSwitchesOfAThreadThatExitedAreCounted() throws {
+        try Requirements.root("perf context-switch counters on another process")
+        let target = try CalibrationTarget()
+        defer { target.stop() }
+        let session = try ProbeSession.attach(pid: target.pid, probes: [.contextSwitches], preload: nil)
+        defer { session.close() }
+        XCTAssertEqual(session.methods[.contextSwitches], .perf)
+        try session.beginWindow()
+        try target.send("thread-sleep 20 1")
+        let w = try session.endWindow()
+        XCTAssertGreaterThanOrEqual(w.totals["ctxsw"] ?? 0, 20, "\(w.totals)")
+        XCTAssertEqual(w.methods["ctxsw"], "perf")
+        XCTAssertLessThan(w.totals["ctxsw-voluntary"] ?? 0, 20, "/proc misses the exited thread's switches: \(w.totals)")
+    }
+
     func testPerOperationTopSyscalls() {
         var w = ProbeWindow()
         w.record("syscalls", 1000, .bpf)

@@ -102,10 +102,13 @@ final class ProcessStatProbe {
         if cpu {
             let total = b.cpuNanoseconds &- a.cpuNanoseconds
             let user = b.userTicks &- a.userTicks, system = b.systemTicks &- a.systemTicks
-            let userShare = user + system == 0 ? 1.0 : Double(user) / Double(user + system)
             window.record("cpu-ns", Double(total), .proc)
-            window.record("cpu-user-ns", (Double(total) * userShare).rounded(), .proc)
-            window.record("cpu-sys-ns", (Double(total) * (1 - userShare)).rounded(), .proc)
+            // The split needs at least one clock tick in the window; without one it is unknown.
+            if user + system > 0 {
+                let userShare = Double(user) / Double(user + system)
+                window.record("cpu-user-ns", (Double(total) * userShare).rounded(), .proc)
+                window.record("cpu-sys-ns", (Double(total) * (1 - userShare)).rounded(), .proc)
+            }
             window.record("threads", Double(b.threads), .proc)
         }
         window.record("page-faults-minor", Double(b.minorFaults &- a.minorFaults), .proc)

@@ -74,8 +74,8 @@ struct ProbeReport: Encodable {
         }
         if let cpu = t["cpu-ns"] {
             lines.append(row("  cpu", String(format: "%.3f ms", cpu / 1e6),
-                             String(format: "user %.3f ms", (t["cpu-user-ns"] ?? 0) / 1e6),
-                             String(format: "sys %.3f ms", (t["cpu-sys-ns"] ?? 0) / 1e6)))
+                             t["cpu-user-ns"].map { String(format: "user %.3f ms", $0 / 1e6) } ?? "",
+                             t["cpu-sys-ns"].map { String(format: "sys %.3f ms", $0 / 1e6) } ?? ""))
         }
         if let peak = t["peak-RSS-B"] { lines.append(row("  peak RSS", String(format: "%.1f MiB", peak / 1_048_576), "", "")) }
         if let voluntary = t["ctxsw-voluntary"] {

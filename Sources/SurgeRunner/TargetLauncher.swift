@@ -14,12 +14,12 @@ struct StartedTarget {
 /// and announces itself with the ready line `{"ready":true,"port":N,"stats_port":M}`. An external
 /// command gets a free port for `{port}` (and `{stats_port}`) and is ready when the port accepts.
 enum TargetLauncher {
-    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?) throws -> StartedTarget {
+    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?, extraEnvironment: [String: String] = [:]) throws -> StartedTarget {
         switch target.kind {
         case .component(let name):
             var argv = [surgeExecutable, "serve", name, "--host", "127.0.0.1", "--port", "0", "--stats-port", "0"]
             for (k, v) in target.options.sorted(by: { $0.key < $1.key }) { argv += ["-o", "\(k)=\(v)"] }
-            let process = try TargetProcess(argv: argv, environment: target.environment, cpus: cpus)
+            let process = try TargetProcess(argv: argv, environment: target.environment.merging(extraEnvironment) { a, _ in a }, cpus: cpus)
             do {
                 let ready = try process.waitForReadyLine(timeout: target.readyTimeout)
                 return StartedTarget(process: process, port: ready.port, statsPort: ready.statsPort)
@@ -34,7 +34,7 @@ enum TargetLauncher {
             guard case .command(let argv) = resolved.kind, !argv.isEmpty else {
                 throw TargetError.spawnFailed(argv: [], reason: "empty command")
             }
-            let process = try TargetProcess(argv: argv, environment: resolved.environment, cpus: cpus)
+            let process = try TargetProcess(argv: argv, environment: resolved.environment.merging(extraEnvironment) { a, _ in a }, cpus: cpus)
             do {
                 try process.waitForPort(host: "127.0.0.1", port: port, timeout: target.readyTimeout)
                 return StartedTarget(process: process, port: port, statsPort: nil)

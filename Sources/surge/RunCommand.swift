@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SurgeProbes
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
@@ -112,7 +113,8 @@ final class InterruptHandler: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if count.increment() > 1 {
-                    FileHandle.standardError.write(Data("\nsurge: interrupted again; exiting now\n".utf8))
+                    FileHandle.standardError.write(Data("\nsurge: interrupted again; detaching probes and exiting now\n".utf8))
+                    ProbeRegistry.closeAll()
                     exit(130)
                 }
                 FileHandle.standardError.write(Data("\nsurge: interrupted; stopping the current cell and writing the result (Ctrl-C again to quit at once)\n".utf8))

@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var surgeVersion: String
     /// Event-loop threads of the load generator (default: the CPUs it may use).
     public var loadThreads: Int?
+    /// Probes to attach instead of the scenario's `probes` (empty: none).
+    public var probes: [String]?
 
     public init(surgeExecutable: String, surgeVersion: String) {
         self.surgeExecutable = surgeExecutable
@@ -192,7 +194,7 @@ public final class ScenarioRunner: @unchecked Sendable {
             return CellOutcome(status: .failed, reason: "\(error)")
         }
 
-        let probePlan = (try? ProbePlan(names: scenario.probes)) ?? ProbePlan.none
+        let probePlan = (try? ProbePlan(names: options.probes ?? scenario.probes)) ?? ProbePlan.none
         var preload: AllocationPreload?
         if probePlan.wantsPreload {
             do {

@@ -65,8 +65,8 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        publishCounts() // before the flush, so a client that saw its PONG sees the counts too
         flushTouched()
-        publishCounts()
         context.fireChannelReadComplete()
     }
 

@@ -98,6 +98,8 @@ final class NATSLoadHandler: ChannelInboundHandler {
     var onMessage: ((_ subject: ByteBuffer, _ sid: UInt64, _ reply: ByteBuffer?, _ payload: ByteBuffer) -> Void)?
     var onWritable: (() -> Void)?
     var onReadComplete: (() -> Void)?
+    /// Called once, on the first failure.
+    var onFailure: (() -> Void)?
 
     init(name: String, ready: EventLoopPromise<Void>) {
         self.name = name
@@ -151,6 +153,8 @@ final class NATSLoadHandler: ChannelInboundHandler {
     }
 
     private func process(_ context: ChannelHandlerContext, _ buffer: inout ByteBuffer) {
+        var parser = self.parser // local copy: no dynamic exclusivity check per message
+        defer { self.parser = parser }
         do {
             while let op = try parser.next(&buffer) {
                 switch op {
@@ -194,7 +198,10 @@ final class NATSLoadHandler: ChannelInboundHandler {
     }
 
     private func fail(_ error: NATSLoadError) {
-        if failure == nil { failure = error }
+        if failure == nil {
+            failure = error
+            onFailure?()
+        }
         if !connected {
             connected = true
             ready.fail(error)

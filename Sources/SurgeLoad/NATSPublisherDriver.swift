@@ -63,6 +63,7 @@ final class NATSPublisherDriver: @unchecked Sendable {
         start = NATSClock.now()
         done = promise
         connection.handler.onWritable = { [self] in pump() }
+        connection.handler.onFailure = { [self] in pump() }
         pump()
         return promise.futureResult
     }

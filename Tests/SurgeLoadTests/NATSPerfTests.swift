@@ -30,7 +30,7 @@ final class NATSPerfTests: XCTestCase {
         let subscriberCounts = (env["SURGE_PERF_SUBSCRIBERS"] ?? "0,1,4").split(separator: ",").map(String.init)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let me = ProcessInfo.processInfo.arguments[0]
-        print("cell                 server          msgs/s      pub-msgs/s  server-CPU  p50-ns     p99-ns")
+        say("cell                 server          msgs/s      pub-msgs/s  server-CPU  p50-ns     p99-ns")
         for payload in payloads {
             for subs in subscriberCounts {
                 var rates: [String: Double] = [:]
@@ -47,6 +47,7 @@ final class NATSPerfTests: XCTestCase {
                     }
                     let params = ["publishers": "1", "subscribers": subs, "payload": payload, "duration": seconds]
                     let workload = try NATSPubSubWorkload(parameters: WorkloadParameters(params.mapValues { .scalar($0) }))
+                    say("  \(name) up on port \(target.endpoint.port), pid \(target.process?.processIdentifier ?? 0)")
                     let session = try await workload.makeSession(endpoints: [target.endpoint], group: group)
                     _ = try await session.run(.warmup(seconds: 0.5)) { _ in }
                     let pid = target.process?.processIdentifier ?? 0
@@ -59,12 +60,12 @@ final class NATSPerfTests: XCTestCase {
                     let rate = o.metrics["msgs/s"] ?? 0
                     rates[name] = rate
                     let cell = "payload=\(payload)/subs=\(subs)".padding(toLength: 20, withPad: " ", startingAt: 0)
-                    print(cell, name.padding(toLength: 14, withPad: " ", startingAt: 0),
+                    say(cell, name.padding(toLength: 14, withPad: " ", startingAt: 0),
                           String(format: "%10.0f  %10.0f  %8.0f%%  %9.0f  %9.0f", rate, o.metrics["pub-msgs/s"] ?? 0, cpuShare * 100,
                                  o.metrics["p50-ns"] ?? 0, o.metrics["p99-ns"] ?? 0),
                           o.failures.isEmpty ? "" : "FAILURES: \(o.failures)")
                 }
-                print(String(format: "  ratio built-in/nats-server: %.2f", (rates["built-in"] ?? 0) / max(1, rates["nats-server"] ?? 1)))
+                say(String(format: "  ratio built-in/nats-server: %.2f", (rates["built-in"] ?? 0) / max(1, rates["nats-server"] ?? 1)))
             }
         }
         try? await group.shutdownGracefully()
@@ -102,4 +103,9 @@ final class BrokerServeForPerf: XCTestCase {
         }
         await server.stop()
     }
+}
+
+/// Writes a line to standard error at once (standard output is buffered when piped).
+private func say(_ items: Any...) {
+    FileHandle.standardError.write(Data((items.map { "\($0)" }.joined(separator: " ") + "\n").utf8))
 }

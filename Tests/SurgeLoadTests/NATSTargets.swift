@@ -72,6 +72,9 @@ final class NATSTarget {
         if let broker { await broker.stop() }
         if let process, process.isRunning {
             process.terminate()
+            let deadline = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) } // an xctest child may ignore SIGTERM
             process.waitUntilExit()
         }
     }

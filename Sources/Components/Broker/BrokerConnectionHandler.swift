@@ -75,6 +75,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     private func process(_ buffer: inout ByteBuffer) {
+        // A local copy spares a dynamic exclusivity check on the stored property per operation.
+        var parser = self.parser
+        defer { self.parser = parser }
         do {
             while !closing, let op = try parser.next(&buffer) {
                 handle(op)

@@ -88,14 +88,14 @@ final class NATSLoadHandler: ChannelInboundHandler {
     let ready: EventLoopPromise<Void>
     private(set) var context: ChannelHandlerContext?
     var eventLoop: EventLoop { ready.futureResult.eventLoop }
-    private var parser = NATSServerOpParser()
-    private var cumulation: ByteBuffer?
+    @exclusivity(unchecked) private var parser = NATSServerOpParser()
+    @exclusivity(unchecked) private var cumulation: ByteBuffer?
     private var connected = false
     private var pongWaiters = CircularBuffer<EventLoopPromise<Void>>()
     /// The first failure (server -ERR, parse error, close); later operations fail with it.
     private(set) var failure: NATSLoadError?
 
-    var onMessage: ((_ subject: ByteBuffer, _ sid: UInt64, _ reply: ByteBuffer?, _ payload: ByteBuffer) -> Void)?
+    @exclusivity(unchecked) var onMessage: ((_ subject: ByteBuffer, _ sid: UInt64, _ reply: ByteBuffer?, _ payload: ByteBuffer) -> Void)?
     var onWritable: (() -> Void)?
     var onReadComplete: (() -> Void)?
     /// Called once, on the first failure.

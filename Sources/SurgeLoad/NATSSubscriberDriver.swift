@@ -17,15 +17,15 @@ final class NATSSubscriberDriver: @unchecked Sendable {
 
     let connection: NATSLoadConnection
     let index: Int
-    private var phase: UInt16 = 0
-    private var seen: [NATSSequenceSet]
-    private var distinctTotal = 0
-    private var duplicates = 0
+    @exclusivity(unchecked) private var phase: UInt16 = 0
+    @exclusivity(unchecked) private var seen: [NATSSequenceSet]
+    @exclusivity(unchecked) private var distinctTotal = 0
+    @exclusivity(unchecked) private var duplicates = 0
     private var malformed = 0
-    private var lastReceive: UInt64 = 0
-    private var latency = WorkloadOutcome.makeLatencyHistogram()
-    private var expected = Int.max
-    private var allReceived: EventLoopPromise<Void>?
+    @exclusivity(unchecked) private var lastReceive: UInt64 = 0
+    @exclusivity(unchecked) private var latency = WorkloadOutcome.makeLatencyHistogram()
+    @exclusivity(unchecked) private var expected = Int.max
+    @exclusivity(unchecked) private var allReceived: EventLoopPromise<Void>?
 
     init(connection: NATSLoadConnection, index: Int, publishers: Int) {
         self.connection = connection

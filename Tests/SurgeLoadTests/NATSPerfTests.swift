@@ -30,7 +30,7 @@ final class NATSPerfTests: XCTestCase {
         let subscriberCounts = (env["SURGE_PERF_SUBSCRIBERS"] ?? "0,1,4").split(separator: ",").map(String.init)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let me = ProcessInfo.processInfo.arguments[0]
-        say("cell                 server          msgs/s      pub-msgs/s  server-CPU  p50-ns     p99-ns")
+        say("cell                 server          msgs/s      pub-msgs/s  server-CPU  server-cpu-ns/op  p50-ns     p99-ns")
         for payload in payloads {
             for subs in subscriberCounts {
                 var rates: [String: Double] = [:]
@@ -54,14 +54,16 @@ final class NATSPerfTests: XCTestCase {
                     let cpu0 = cpuSeconds(pid: pid)
                     let wall0 = Date()
                     let o = try await session.run(.measure) { _ in }
-                    let cpuShare = (cpuSeconds(pid: pid) - cpu0) / Date().timeIntervalSince(wall0)
+                    let cpuUsed = cpuSeconds(pid: pid) - cpu0
+                    let cpuShare = cpuUsed / Date().timeIntervalSince(wall0)
                     await session.close()
                     await target.stop()
                     let rate = o.metrics["msgs/s"] ?? 0
                     rates[name] = rate
                     let cell = "payload=\(payload)/subs=\(subs)".padding(toLength: 20, withPad: " ", startingAt: 0)
                     say(cell, name.padding(toLength: 14, withPad: " ", startingAt: 0),
-                          String(format: "%10.0f  %10.0f  %8.0f%%  %9.0f  %9.0f", rate, o.metrics["pub-msgs/s"] ?? 0, cpuShare * 100,
+                          String(format: "%10.0f  %10.0f  %8.0f%%  %16.0f  %9.0f  %9.0f", rate, o.metrics["pub-msgs/s"] ?? 0, cpuShare * 100,
+                                 cpuUsed * 1e9 / Double(max(1, o.operations)),
                                  o.metrics["p50-ns"] ?? 0, o.metrics["p99-ns"] ?? 0),
                           o.failures.isEmpty ? "" : "FAILURES: \(o.failures)")
                 }

@@ -73,5 +73,6 @@ let package = Package(
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
     ]
 )

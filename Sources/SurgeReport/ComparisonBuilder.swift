@@ -37,11 +37,17 @@ public final class ComparisonBuilder {
     private final class BuilderTable {
         var rows: Set<Int> = []
         var cols: Set<Int> = []
-        var cells: [CellKey: (values: [Double], residue: Set<Int>)] = [:]
+        var cellIndex: [CellKey: Int] = [:]
+        var values: [[Double]] = []
+        var residues: [Set<Int>] = []
+        /// The cell the previous value went to: consecutive results of one benchmark share it.
+        var lastKey = CellKey(row: -1, col: -1)
+        var lastCell = -1
+        var lastResidue = -1
     }
 
     private var tables: [Int: BuilderTable] = [:]
-    private var last: (name: String, file: String, config: [BenchConfigEntry], tableRow: [String], row: Int, col: Int, residue: Int)?
+    private var last: (name: String, file: String, config: [BenchConfigEntry], tableRow: [String], row: Int, col: Int, residue: Int, unitKeys: [String: Int])?
 
     public init(options: CompareOptions) throws(ExpressionError) {
         self.options = options
@@ -73,51 +79,74 @@ public final class ComparisonBuilder {
         for (source, allowed) in parser.fixedFilters where !allowed.contains(tableBy.extract(source, record)) { keep = [] }
         if keep.isEmpty { return }
 
-        var tableRow: [String]
-        let rowKey: Int
-        let colKey: Int
-        let residueKey: Int
-        if let last, last.name == record.name, last.file == record.file, last.config == record.config {
-            tableRow = last.tableRow
-            rowKey = last.row
-            colKey = last.col
-            residueKey = last.residue
+        if var cached = last, cached.name == record.name, cached.file == record.file, cached.config == record.config {
             for i in keep {
-                if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
-                addValue(record.values[i].value, table: tableBy.intern(tableRow), row: rowKey, col: colKey, residue: residueKey)
+                let unit = record.values[i].unit
+                let tableKey: Int
+                if let known = cached.unitKeys[unit] {
+                    tableKey = known
+                } else {
+                    if let u = tableBy.unitField { cached.tableRow[u.index] = unit }
+                    tableKey = tableBy.intern(cached.tableRow)
+                    cached.unitKeys[unit] = tableKey
+                }
+                addValue(record.values[i].value, table: tableKey, row: cached.row, col: cached.col, residue: cached.residue)
             }
+            last = cached
             return
         }
-        tableRow = tableBy.row(record)
+        var tableRow = tableBy.row(record)
         var tableKeys: [Int] = []
+        var unitKeys: [String: Int] = [:]
         for i in keep {
             if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
-            tableKeys.append(tableBy.intern(tableRow))
+            let key = tableBy.intern(tableRow)
+            tableKeys.append(key)
+            unitKeys[record.values[i].unit] = key
         }
-        rowKey = rowBy.intern(rowBy.row(record))
-        colKey = colBy.intern(colBy.row(record))
-        residueKey = residueBy.intern(residueBy.row(record))
+        let rowKey = rowBy.intern(rowBy.row(record))
+        let colKey = colBy.intern(colBy.row(record))
+        let residueKey = residueBy.intern(residueBy.row(record))
         for (n, i) in keep.enumerated() {
             addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey)
         }
-        last = (record.name, record.file, record.config, tableRow, rowKey, colKey, residueKey)
+        last = (record.name, record.file, record.config, tableRow, rowKey, colKey, residueKey, unitKeys)
     }
+
+    private var lastTableKey = -1
+    private var lastTable: BuilderTable?
 
     private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int) {
         let t: BuilderTable
-        if let existing = tables[table] { t = existing } else {
+        if table == lastTableKey, let cached = lastTable {
+            t = cached
+        } else if let existing = tables[table] {
+            t = existing
+        } else {
             t = BuilderTable()
             tables[table] = t
         }
         let key = CellKey(row: row, col: col)
-        if t.cells[key] == nil {
-            t.cells[key] = ([value], [residue])
+        let cell: Int
+        if t.lastKey == key {
+            cell = t.lastCell
+        } else if let existing = t.cellIndex[key] {
+            cell = existing
+        } else {
+            cell = t.values.count
+            t.cellIndex[key] = cell
+            t.values.append([])
+            t.residues.append([])
             t.rows.insert(row)
             t.cols.insert(col)
-        } else {
-            t.cells[key]!.values.append(value)
-            t.cells[key]!.residue.insert(residue)
         }
+        t.values[cell].append(value)
+        if t.lastCell != cell || t.lastResidue != residue {
+            t.residues[cell].insert(residue)
+            t.lastResidue = residue
+        }
+        t.lastKey = key
+        t.lastCell = cell
     }
 
     public func build() -> ComparisonTables {
@@ -131,27 +160,38 @@ public final class ComparisonBuilder {
             let exact = exactUnits.contains(unit)
             let rows = rowBy.sorted(Array(t.rows))
             let cols = colBy.sorted(Array(t.cols))
-            let base = cols[0]
-            var summaries: [CellKey: (Summary, [Double])] = [:]
-            for (key, cell) in t.cells {
-                let sorted = cell.values.sorted()
-                summaries[key] = (exact ? Summary.exact(sorted) : Summary(sorted: sorted, confidence: options.confidence), sorted)
+            let colPosition = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
+            let rowPosition = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+            // grid[row][col] = cell index
+            var grid = [[Int]](repeating: [Int](repeating: -1, count: cols.count), count: rows.count)
+            for (key, index) in t.cellIndex {
+                if let r = rowPosition[key.row], let c = colPosition[key.col] { grid[r][c] = index }
+            }
+            var sortedValues = [[Double]](repeating: [], count: t.values.count)
+            var summaries = [Summary?](repeating: nil, count: t.values.count)
+            for (i, v) in t.values.enumerated() {
+                let sorted = v.sorted()
+                sortedValues[i] = sorted
+                summaries[i] = exact ? Summary.exact(sorted) : Summary(sorted: sorted, confidence: options.confidence)
             }
             var cells: [[ComparisonCell?]] = []
-            for r in rows {
+            cells.reserveCapacity(rows.count)
+            for r in rows.indices {
                 var line: [ComparisonCell?] = []
-                for c in cols {
-                    let key = CellKey(row: r, col: c)
-                    guard let (summary, sorted) = summaries[key], let raw = t.cells[key] else {
+                line.reserveCapacity(cols.count)
+                let baseIndex = grid[r][0]
+                for c in cols.indices {
+                    let index = grid[r][c]
+                    guard index >= 0, let summary = summaries[index] else {
                         line.append(nil)
                         continue
                     }
-                    var cell = ComparisonCell(values: sorted, summary: summary, sampleWarnings: [], comparison: nil)
-                    if c != base, let (baseSummary, baseSorted) = summaries[CellKey(row: r, col: base)] {
-                        cell.comparison = compare(baseSorted, sorted, exact: exact, baseCenter: baseSummary.center, center: summary.center)
+                    var cell = ComparisonCell(values: sortedValues[index], summary: summary, sampleWarnings: [], comparison: nil)
+                    if c != 0, baseIndex >= 0, let baseSummary = summaries[baseIndex] {
+                        cell.comparison = compare(sortedValues[baseIndex], sortedValues[index], exact: exact, baseCenter: baseSummary.center, center: summary.center)
                     }
-                    if raw.residue.count > 1 {
-                        let varying = nonSingularFields(Array(raw.residue))
+                    if t.residues[index].count > 1 {
+                        let varying = nonSingularFields(Array(t.residues[index]).sorted())
                         if !varying.isEmpty { cell.sampleWarnings.append("benchmarks vary in " + varying.joined(separator: ", ")) }
                     }
                     line.append(cell)

@@ -121,20 +121,31 @@ final class Projection {
         let field = ProjectionField(name: name, source: source, order: order, index: fields.count)
         fields.append(field)
         top.append(.field(field))
+        flattenedCache = nil
         return field
     }
 
     func addConfigGroup(order: FieldOrder) {
         configOrder = order
         top.append(.configGroup)
+        flattenedCache = nil
     }
 
     func addUnitField() {
         unitField = addField(name: ".unit", source: .unit, order: .first)
     }
 
+    private var flattenedCache: [ProjectionField]?
+
     /// Fields in sort (and display) order, `.config` expanded into its keys.
     var flattened: [ProjectionField] {
+        if let cached = flattenedCache { return cached }
+        let out = computeFlattened()
+        flattenedCache = out
+        return out
+    }
+
+    private func computeFlattened() -> [ProjectionField] {
         var out: [ProjectionField] = []
         for t in top {
             switch t {
@@ -162,6 +173,7 @@ final class Projection {
                         fields.append(f)
                         configFields.append(f)
                         configSeen[entry.key] = f
+                        flattenedCache = nil
                         row.append("")
                         field = f
                     }
@@ -222,8 +234,24 @@ final class Projection {
         return false
     }
 
+    /// Sorts keys as `less` would, by first ranking each field's distinct values once.
     func sorted(_ keys: [Int]) -> [Int] {
-        keys.sorted { less($0, $1) }
+        if keys.count < 2 { return keys }
+        let flat = flattened
+        var ranks = [[Int]](repeating: [], count: keys.count)
+        for field in flat {
+            var distinct: [String: Int] = [:]
+            for k in keys { distinct[value(k, field), default: 0] = 0 }
+            let ordered = distinct.keys.sorted { a, b in
+                let c = field.compare(a, b)
+                if c != 0 { return c < 0 }
+                return ProjectionField.byteLess(a, b)
+            }
+            for (i, v) in ordered.enumerated() { distinct[v] = i }
+            for (i, k) in keys.enumerated() { ranks[i].append(distinct[value(k, field)] ?? 0) }
+        }
+        let order = keys.indices.sorted { ranks[$0].lexicographicallyPrecedes(ranks[$1]) }
+        return order.map { keys[$0] }
     }
 }
 

@@ -50,9 +50,12 @@ struct TextGrid {
         var marginWidth = [Int](repeating: 0, count: columnCount)
         for c in cells { marginWidth[c.col] = max(marginWidth[c.col], Self.width(c.margin)) }
         var widths = [Int](repeating: 0, count: columnCount)
-        // Stable by span, like Go's sort.Slice on this data (single-span cells first).
-        let bySpan = cells.enumerated().sorted { ($0.element.span, $0.offset) < ($1.element.span, $1.offset) }.map(\.element)
-        for c in bySpan {
+        // Single-span cells first, then spanning cells by increasing span (stable).
+        for c in cells where c.span == 1 {
+            widths[c.col] = max(widths[c.col], Self.width(c.value) + marginWidth[c.col])
+        }
+        let spanning = cells.enumerated().filter { $0.element.span > 1 }.sorted { ($0.element.span, $0.offset) < ($1.element.span, $1.offset) }.map(\.element)
+        for c in spanning {
             var w = Self.width(c.value) + marginWidth[c.col]
             if c.span == 1 {
                 widths[c.col] = max(widths[c.col], w)
@@ -81,12 +84,13 @@ struct TextGrid {
         }
         offsets[columnCount] = off
 
-        let ordered = cells.sorted { ($0.row, $0.col) < ($1.row, $1.col) }
+        // Cells are added row by row with increasing columns, so they are already in print order.
         var out = ""
+        out.reserveCapacity(cells.count * 8)
         var row = 0
         var position = 0
-        for c in ordered {
-            if c.value.allSatisfy({ $0.isWhitespace }) && c.margin.allSatisfy({ $0.isWhitespace }) { continue }
+        for c in cells {
+            if c.value.utf8.allSatisfy({ $0 == 0x20 }) && c.margin.utf8.allSatisfy({ $0 == 0x20 }) { continue }
             while c.row > row {
                 out += "\n"
                 row += 1

@@ -21,6 +21,8 @@ public struct BenchFile: Sendable {
 public struct BenchFmtReader: Sendable {
     public private(set) var unitMetadata = BenchUnitMetadata()
     private var tidyCache: [String: (unit: String, factor: Double)] = [:]
+    /// Units seen recently, matched by their bytes so a line's units cost no String creation.
+    private var unitCache: [(bytes: [UInt8], unit: String, tidied: String, factor: Double)] = []
 
     public init() {}
 
@@ -134,16 +136,26 @@ public struct BenchFmtReader: Sendable {
             }
             let unitField = Self.field(line, &cursor)
             if unitField.isEmpty { return .error("missing units") }
-            let unit = String(decoding: unitField, as: UTF8.self)
-            let tidied = tidy(unit)
-            let tidiedValue = value * tidied.factor
+            let unit = internUnit(unitField)
+            let tidiedValue = value * unit.factor
             if tidiedValue == value {
-                values.append(BenchValue(value: value, unit: unit, originalUnit: unit))
+                values.append(BenchValue(value: value, unit: unit.unit, originalUnit: unit.unit))
             } else {
-                values.append(BenchValue(value: tidiedValue, unit: tidied.unit, originalUnit: unit))
+                values.append(BenchValue(value: tidiedValue, unit: unit.tidied, originalUnit: unit.unit))
             }
         }
         return .record(String(decoding: name, as: UTF8.self), iterations, values)
+    }
+
+    private mutating func internUnit(_ field: Slice<UnsafeBufferPointer<UInt8>>) -> (unit: String, tidied: String, factor: Double) {
+        for entry in unitCache where entry.bytes.count == field.count && entry.bytes.elementsEqual(field) {
+            return (entry.unit, entry.tidied, entry.factor)
+        }
+        let unit = String(decoding: field, as: UTF8.self)
+        let t = tidy(unit)
+        if unitCache.count >= 64 { unitCache.removeFirst() }
+        unitCache.append((Array(field), unit, t.unit, t.factor))
+        return (unit, t.unit, t.factor)
     }
 
     private mutating func tidy(_ unit: String) -> (unit: String, factor: Double) {
@@ -305,6 +317,32 @@ public struct BenchFmtReader: Sendable {
         return .success(negative ? -value : value)
     }
 
+    private static let exactPowersOfTen: [Double] = (0...22).map { Double("1e\($0)")! }
+
+    /// `ddd.ddd` with at most 15 significant digits: the quotient of two exactly representable
+    /// numbers, so one correctly rounded division gives the same Double as a full parser.
+    static func fastDecimal(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Double? {
+        var mantissa: Int64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        for c in f {
+            if c == UInt8(ascii: ".") {
+                if seenPoint { return nil }
+                seenPoint = true
+                continue
+            }
+            let d = Int64(c) &- 48
+            guard d >= 0 && d <= 9 else { return nil }
+            if mantissa != 0 || d != 0 { digits += 1 }
+            if digits > 15 { return nil }
+            mantissa = mantissa * 10 + d
+            if seenPoint { fractionDigits += 1 }
+        }
+        guard fractionDigits <= 22, f.count > (seenPoint ? 1 : 0) else { return nil }
+        return Double(mantissa) / exactPowersOfTen[fractionDigits]
+    }
+
     static func parseFloat(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Result<Double, NumberError> {
         var integer: Int64 = 0
         var fast = true
@@ -314,6 +352,7 @@ public struct BenchFmtReader: Sendable {
             integer = integer * 10 + d
         }
         if fast { return .success(Double(integer)) }
+        if let decimal = fastDecimal(f) { return .success(decimal) }
         // Go's ParseFloat syntax is close to strtod's; reject what Go rejects that strtod accepts.
         var buffer = [CChar](repeating: 0, count: f.count + 1)
         var k = 0

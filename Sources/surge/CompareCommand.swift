@@ -17,7 +17,8 @@ struct CompareCommand: AsyncParsableCommand {
             Inputs are Surge result files (JSON) or Go benchmark-format text, mixed freely; `label=path` \
             labels a column. For Go-format inputs without Surge-only options, standard output is what \
             benchstat prints and Surge's verdict goes to standard error.
-            Exit status: 0 no regression, 2 regression, 3 inputs not comparable, 1 usage or input error.
+            Exit status: 0 no regression, 2 regression, 3 inputs not comparable, 1 usage or input error \
+            (including inputs with nothing to compare).
             """
     )
 
@@ -124,6 +125,7 @@ struct CompareCommand: AsyncParsableCommand {
         var status: Int32 = findings.contains { $0.verdict == .regression } ? 2 : 0
         if tables.isEmpty {
             verdict = "surge compare: nothing to compare: " + Self.emptyReason(read, filter: filter)
+            status = 1
         }
         if let problem = mismatch.fatal {
             verdict = "surge compare: inputs not comparable: \(problem) (use --allow-mismatch to compare anyway)"

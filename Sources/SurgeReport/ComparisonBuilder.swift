@@ -47,7 +47,16 @@ public final class ComparisonBuilder {
     }
 
     private var tables: [Int: BuilderTable] = [:]
-    private var last: (name: String, file: String, config: [BenchConfigEntry], tableRow: [String], row: Int, col: Int, residue: Int, unitKeys: [String: Int])?
+    /// The previous record's projections: consecutive results of one benchmark project alike.
+    private var lastName = ""
+    private var lastFile = ""
+    private var lastConfig: [BenchConfigEntry] = []
+    private var lastValid = false
+    private var lastTableRow: [String] = []
+    private var lastRow = 0
+    private var lastCol = 0
+    private var lastResidue = 0
+    private var lastUnitKeys: [String: Int] = [:]
 
     public init(options: CompareOptions) throws(ExpressionError) {
         self.options = options
@@ -79,20 +88,19 @@ public final class ComparisonBuilder {
         for (source, allowed) in parser.fixedFilters where !allowed.contains(tableBy.extract(source, record)) { keep = [] }
         if keep.isEmpty { return }
 
-        if var cached = last, cached.name == record.name, cached.file == record.file, cached.config == record.config {
+        if lastValid, record.name == lastName, record.file == lastFile, Self.sameConfig(record.config, lastConfig) {
             for i in keep {
                 let unit = record.values[i].unit
                 let tableKey: Int
-                if let known = cached.unitKeys[unit] {
+                if let known = lastUnitKeys[unit] {
                     tableKey = known
                 } else {
-                    if let u = tableBy.unitField { cached.tableRow[u.index] = unit }
-                    tableKey = tableBy.intern(cached.tableRow)
-                    cached.unitKeys[unit] = tableKey
+                    if let u = tableBy.unitField { lastTableRow[u.index] = unit }
+                    tableKey = tableBy.intern(lastTableRow)
+                    lastUnitKeys[unit] = tableKey
                 }
-                addValue(record.values[i].value, table: tableKey, row: cached.row, col: cached.col, residue: cached.residue)
+                addValue(record.values[i].value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
             }
-            last = cached
             return
         }
         var tableRow = tableBy.row(record)
@@ -110,7 +118,21 @@ public final class ComparisonBuilder {
         for (n, i) in keep.enumerated() {
             addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey)
         }
-        last = (record.name, record.file, record.config, tableRow, rowKey, colKey, residueKey, unitKeys)
+        lastValid = true
+        lastName = record.name
+        lastFile = record.file
+        lastConfig = record.config
+        lastTableRow = tableRow
+        lastRow = rowKey
+        lastCol = colKey
+        lastResidue = residueKey
+        lastUnitKeys = unitKeys
+    }
+
+    /// Records read from one file share their configuration array's storage; check that first.
+    private static func sameConfig(_ a: [BenchConfigEntry], _ b: [BenchConfigEntry]) -> Bool {
+        let identical = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress && pa.count == pb.count } }
+        return identical || a == b
     }
 
     private var lastTableKey = -1

@@ -242,10 +242,21 @@ final class Projection {
         for field in flat {
             var distinct: [String: Int] = [:]
             for k in keys { distinct[value(k, field), default: 0] = 0 }
-            let ordered = distinct.keys.sorted { a, b in
-                let c = field.compare(a, b)
-                if c != 0 { return c < 0 }
-                return ProjectionField.byteLess(a, b)
+            let ordered: [String]
+            switch field.order {
+            case .first, .fixed:
+                // Integer ranks (observation or fixed order), ties broken byte-wise.
+                let rank: (String) -> Int
+                if case .fixed(let map) = field.order { rank = { map[$0] ?? 0 } } else { rank = { field.observed[$0] ?? 0 } }
+                ordered = distinct.keys.map { ($0, rank($0)) }.sorted { a, b in
+                    a.1 != b.1 ? a.1 < b.1 : ProjectionField.byteLess(a.0, b.0)
+                }.map(\.0)
+            case .alpha, .num:
+                ordered = distinct.keys.sorted { a, b in
+                    let c = field.compare(a, b)
+                    if c != 0 { return c < 0 }
+                    return ProjectionField.byteLess(a, b)
+                }
             }
             for (i, v) in ordered.enumerated() { distinct[v] = i }
             for (i, k) in keys.enumerated() { ranks[i].append(distinct[value(k, field)] ?? 0) }

@@ -46,7 +46,8 @@ public final class ComparisonBuilder {
         var lastResidue = -1
     }
 
-    private var tables: [Int: BuilderTable] = [:]
+    /// Indexed by table key id (ids are dense).
+    private var tables: [BuilderTable?] = []
     /// The previous record's projections: consecutive results of one benchmark project alike.
     private var lastName = ""
     private var lastFile = ""
@@ -56,7 +57,7 @@ public final class ComparisonBuilder {
     private var lastRow = 0
     private var lastCol = 0
     private var lastResidue = 0
-    private var lastUnitKeys: [String: Int] = [:]
+    private var lastUnitKeys: [(unit: String, key: Int)] = []
 
     public init(options: CompareOptions) throws(ExpressionError) {
         self.options = options
@@ -76,7 +77,10 @@ public final class ComparisonBuilder {
 
     public func add(_ record: BenchRecord) {
         var keep: [Int]
-        if filter.isMatchAll {
+        if filter.isMatchAll && parser.fixedFilters.isEmpty {
+            addAll(record)
+            return
+        } else if filter.isMatchAll {
             keep = Array(record.values.indices)
         } else {
             if filter.usesUnit {
@@ -87,17 +91,21 @@ public final class ComparisonBuilder {
         }
         for (source, allowed) in parser.fixedFilters where !allowed.contains(tableBy.extract(source, record)) { keep = [] }
         if keep.isEmpty { return }
+        addSelected(record, keep)
+    }
+
+    private func addSelected(_ record: BenchRecord, _ keep: [Int]) {
 
         if lastValid, record.name == lastName, record.file == lastFile, Self.sameConfig(record.config, lastConfig) {
             for i in keep {
                 let unit = record.values[i].unit
                 let tableKey: Int
-                if let known = lastUnitKeys[unit] {
-                    tableKey = known
+                if let known = lastUnitKeys.first(where: { $0.unit == unit }) {
+                    tableKey = known.key
                 } else {
                     if let u = tableBy.unitField { lastTableRow[u.index] = unit }
                     tableKey = tableBy.intern(lastTableRow)
-                    lastUnitKeys[unit] = tableKey
+                    lastUnitKeys.append((unit, tableKey))
                 }
                 addValue(record.values[i].value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
             }
@@ -105,12 +113,12 @@ public final class ComparisonBuilder {
         }
         var tableRow = tableBy.row(record)
         var tableKeys: [Int] = []
-        var unitKeys: [String: Int] = [:]
+        var unitKeys: [(unit: String, key: Int)] = []
         for i in keep {
             if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
             let key = tableBy.intern(tableRow)
             tableKeys.append(key)
-            unitKeys[record.values[i].unit] = key
+            if !unitKeys.contains(where: { $0.unit == record.values[i].unit }) { unitKeys.append((record.values[i].unit, key)) }
         }
         let rowKey = rowBy.intern(rowBy.row(record))
         let colKey = colBy.intern(colBy.row(record))
@@ -129,20 +137,35 @@ public final class ComparisonBuilder {
         lastUnitKeys = unitKeys
     }
 
+    /// `add` for a record whose every value is kept (no filter).
+    private func addAll(_ record: BenchRecord) {
+        if lastValid, record.name == lastName, record.file == lastFile, Self.sameConfig(record.config, lastConfig) {
+            for v in record.values {
+                let tableKey: Int
+                if let known = lastUnitKeys.first(where: { $0.unit == v.unit }) {
+                    tableKey = known.key
+                } else {
+                    if let u = tableBy.unitField { lastTableRow[u.index] = v.unit }
+                    tableKey = tableBy.intern(lastTableRow)
+                    lastUnitKeys.append((v.unit, tableKey))
+                }
+                addValue(v.value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
+            }
+            return
+        }
+        addSelected(record, Array(record.values.indices))
+    }
+
     /// Records read from one file share their configuration array's storage; check that first.
     private static func sameConfig(_ a: [BenchConfigEntry], _ b: [BenchConfigEntry]) -> Bool {
         let identical = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress && pa.count == pb.count } }
         return identical || a == b
     }
 
-    private var lastTableKey = -1
-    private var lastTable: BuilderTable?
-
     private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int) {
+        while tables.count <= table { tables.append(nil) }
         let t: BuilderTable
-        if table == lastTableKey, let cached = lastTable {
-            t = cached
-        } else if let existing = tables[table] {
+        if let existing = tables[table] {
             t = existing
         } else {
             t = BuilderTable()
@@ -172,7 +195,7 @@ public final class ComparisonBuilder {
     }
 
     public func build() -> ComparisonTables {
-        let tableKeys = tableBy.sorted(Array(tables.keys))
+        let tableKeys = tableBy.sorted(tables.indices.filter { tables[$0] != nil })
         let flatTable = tableBy.flattened
         let configFields = flatTable.filter { if case .unit = $0.source { return false } else { return true } }
         var out: [ComparisonTable] = []

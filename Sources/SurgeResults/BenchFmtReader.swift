@@ -21,6 +21,9 @@ public struct BenchFile: Sendable {
 public struct BenchFmtReader: Sendable {
     public private(set) var unitMetadata = BenchUnitMetadata()
     private var tidyCache: [String: (unit: String, factor: Double)] = [:]
+    /// The previous result's name, reused when the next line names the same benchmark.
+    private var lastNameBytes: [UInt8] = []
+    private var lastName = ""
     /// Units seen recently, matched by their bytes so a line's units cost no String creation.
     private var unitCache: [(bytes: [UInt8], unit: String, tidied: String, factor: Double)] = []
 
@@ -123,6 +126,7 @@ public struct BenchFmtReader: Sendable {
         case .failure(let e): return .error("parsing iteration count: \(e.text)")
         }
         var values: [BenchValue] = []
+        values.reserveCapacity(4)
         while true {
             let valueField = Self.field(line, &cursor)
             if valueField.isEmpty {
@@ -144,7 +148,11 @@ public struct BenchFmtReader: Sendable {
                 values.append(BenchValue(value: tidiedValue, unit: unit.tidied, originalUnit: unit.unit))
             }
         }
-        return .record(String(decoding: name, as: UTF8.self), iterations, values)
+        if !(name.count == lastNameBytes.count && name.elementsEqual(lastNameBytes)) {
+            lastNameBytes = Array(name)
+            lastName = String(decoding: name, as: UTF8.self)
+        }
+        return .record(lastName, iterations, values)
     }
 
     private mutating func internUnit(_ field: Slice<UnsafeBufferPointer<UInt8>>) -> (unit: String, tidied: String, factor: Double) {

@@ -156,8 +156,39 @@ final class Projection {
         return out
     }
 
+    /// Whether any field reads the benchmark name (otherwise a record's row depends only on its
+    /// file and configuration, and `row` memoizes it).
+    private lazy var dependsOnName: Bool = top.contains { t in
+        guard case .field(let f) = t else { return false }
+        switch f.source {
+        case .name, .fullname, .namePart: return true
+        default: return false
+        }
+    }
+
+    private var memoFile = ""
+    private var memoConfig: [BenchConfigEntry] = []
+    private var memoRow: [String]?
+
     /// The projected values of a record (unit field left empty).
     func row(_ record: BenchRecord) -> [String] {
+        if !dependsOnName, let memo = memoRow, record.file == memoFile, Self.sameStorage(record.config, memoConfig) {
+            return memo
+        }
+        let computed = computeRow(record)
+        if !dependsOnName {
+            memoFile = record.file
+            memoConfig = record.config
+            memoRow = computed
+        }
+        return computed
+    }
+
+    static func sameStorage(_ a: [BenchConfigEntry], _ b: [BenchConfigEntry]) -> Bool {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress && pa.count == pb.count } }
+    }
+
+    private func computeRow(_ record: BenchRecord) -> [String] {
         var row = [String](repeating: "", count: fields.count)
         for t in top {
             switch t {
@@ -238,6 +269,14 @@ final class Projection {
     func sorted(_ keys: [Int]) -> [Int] {
         if keys.count < 2 { return keys }
         let flat = flattened
+        if flat.count == 1, let field = flat.first, case .first = field.order {
+            // One field in observation order (the default row and column): every value was observed
+            // when its key was interned, so the observation index alone orders the keys.
+            let ranked = keys.map { ($0, field.observed[value($0, field)] ?? 0) }
+            return ranked.sorted { a, b in
+                a.1 != b.1 ? a.1 < b.1 : ProjectionField.byteLess(value(a.0, field), value(b.0, field))
+            }.map(\.0)
+        }
         var ranks = [[Int]](repeating: [], count: keys.count)
         for field in flat {
             var distinct: [String: Int] = [:]

@@ -35,13 +35,30 @@ public struct BenchFmtReader: Sendable {
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw ResultFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-            }
+            data = try Self.readAll(path: path)
         }
         return parse(data, label: label ?? path)
+    }
+
+    /// Reads a whole file, pipes and character devices included (`<(go test …)`, `/dev/stdin`).
+    public static func readAll(path: String) throws -> Data {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw ResultFileError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ResultFileError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return data
     }
 
     public mutating func parse(_ text: String, label: String) -> BenchFile {
@@ -49,15 +66,22 @@ public struct BenchFmtReader: Sendable {
     }
 
     public mutating func parse(_ data: Data, label: String) -> BenchFile {
-        var file = BenchFile(label: label, records: [], errors: [])
-        data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            parse(bytes, into: &file)
-        }
-        return file
+        var records: [BenchRecord] = []
+        let errors = parse(data, label: label) { records.append($0) }
+        return BenchFile(label: label, records: records, errors: errors)
     }
 
-    private mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, into file: inout BenchFile) {
+    /// Streams each result to `each` as it is read (nothing is kept); returns the malformed lines.
+    public mutating func parse(_ data: Data, label: String, each: (BenchRecord) -> Void) -> [BenchSyntaxError] {
+        var errors: [BenchSyntaxError] = []
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            parse(bytes, label: label, errors: &errors, each: each)
+        }
+        return errors
+    }
+
+    private mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, label: String, errors: inout [BenchSyntaxError], each: (BenchRecord) -> Void) {
         var config: [BenchConfigEntry] = []
         var lineNumber = 0
         var start = 0
@@ -73,11 +97,11 @@ public struct BenchFmtReader: Sendable {
             if line.count >= 9 && Self.hasBenchmarkPrefix(line) {
                 switch parseBenchmarkLine(line) {
                 case .record(let name, let iterations, let values):
-                    file.records.append(BenchRecord(name: name, iterations: iterations, values: values, config: config, file: file.label, line: lineNumber))
+                    each(BenchRecord(name: name, iterations: iterations, values: values, config: config, file: label, line: lineNumber))
                 case .skip:
                     break
                 case .error(let message):
-                    file.errors.append(BenchSyntaxError(file: file.label, line: lineNumber, message: message))
+                    errors.append(BenchSyntaxError(file: label, line: lineNumber, message: message))
                 }
                 continue
             }
@@ -85,7 +109,7 @@ public struct BenchFmtReader: Sendable {
                 var cursor = 0
                 let head = Self.field(line, &cursor)
                 if head.elementsEqual("Unit".utf8) {
-                    parseUnitLine(line, cursor: cursor, label: file.label, lineNumber: lineNumber, errors: &file.errors)
+                    parseUnitLine(line, cursor: cursor, label: label, lineNumber: lineNumber, errors: &errors)
                     continue
                 }
             }

@@ -34,7 +34,7 @@ public final class ComparisonBuilder {
         var col: Int
     }
 
-    private final class BuilderTable {
+    private struct BuilderTable {
         var rows: Set<Int> = []
         var cols: Set<Int> = []
         var cellIndex: [CellKey: Int] = [:]
@@ -44,6 +44,30 @@ public final class ComparisonBuilder {
         var lastKey = CellKey(row: -1, col: -1)
         var lastCell = -1
         var lastResidue = -1
+
+        mutating func add(_ value: Double, row: Int, col: Int, residue: Int) {
+            let key = CellKey(row: row, col: col)
+            let cell: Int
+            if lastKey == key {
+                cell = lastCell
+            } else if let existing = cellIndex[key] {
+                cell = existing
+            } else {
+                cell = values.count
+                cellIndex[key] = cell
+                values.append([])
+                residues.append([])
+                rows.insert(row)
+                cols.insert(col)
+            }
+            values[cell].append(value)
+            if lastCell != cell || lastResidue != residue {
+                residues[cell].insert(residue)
+                lastResidue = residue
+            }
+            lastKey = key
+            lastCell = cell
+        }
     }
 
     /// Indexed by table key id (ids are dense).
@@ -164,34 +188,8 @@ public final class ComparisonBuilder {
 
     private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int) {
         while tables.count <= table { tables.append(nil) }
-        let t: BuilderTable
-        if let existing = tables[table] {
-            t = existing
-        } else {
-            t = BuilderTable()
-            tables[table] = t
-        }
-        let key = CellKey(row: row, col: col)
-        let cell: Int
-        if t.lastKey == key {
-            cell = t.lastCell
-        } else if let existing = t.cellIndex[key] {
-            cell = existing
-        } else {
-            cell = t.values.count
-            t.cellIndex[key] = cell
-            t.values.append([])
-            t.residues.append([])
-            t.rows.insert(row)
-            t.cols.insert(col)
-        }
-        t.values[cell].append(value)
-        if t.lastCell != cell || t.lastResidue != residue {
-            t.residues[cell].insert(residue)
-            t.lastResidue = residue
-        }
-        t.lastKey = key
-        t.lastCell = cell
+        if tables[table] == nil { tables[table] = BuilderTable() }
+        tables[table]!.add(value, row: row, col: col, residue: residue)
     }
 
     public func build() -> ComparisonTables {

@@ -170,18 +170,28 @@ final class Projection {
     private var memoConfig: [BenchConfigEntry] = []
     private var memoRow: [String]?
 
-    /// The projected values of a record (unit field left empty).
+    /// The projected values of a record (unit field left empty). The part that does not depend on
+    /// the benchmark name (configuration, file) is memoized per configuration array.
     func row(_ record: BenchRecord) -> [String] {
-        if !dependsOnName, let memo = memoRow, record.file == memoFile, Self.sameStorage(record.config, memoConfig) {
-            return memo
-        }
-        let computed = computeRow(record)
-        if !dependsOnName {
+        var base: [String]
+        if let memo = memoRow, record.file == memoFile, Self.sameStorage(record.config, memoConfig) {
+            base = memo
+        } else {
+            base = computeRow(record)
             memoFile = record.file
             memoConfig = record.config
-            memoRow = computed
+            memoRow = base
         }
-        return computed
+        if dependsOnName {
+            for t in top {
+                guard case .field(let f) = t else { continue }
+                switch f.source {
+                case .name, .fullname, .namePart: base[f.index] = extract(f.source, record)
+                default: break
+                }
+            }
+        }
+        return base
     }
 
     static func sameStorage(_ a: [BenchConfigEntry], _ b: [BenchConfigEntry]) -> Bool {
@@ -193,8 +203,10 @@ final class Projection {
         for t in top {
             switch t {
             case .field(let f):
-                if case .unit = f.source { continue }
-                row[f.index] = extract(f.source, record)
+                switch f.source {
+                case .unit, .name, .fullname, .namePart: continue
+                default: row[f.index] = extract(f.source, record)
+                }
             case .configGroup:
                 for entry in record.config {
                     var field = configSeen[entry.key]
@@ -228,8 +240,9 @@ final class Projection {
 
     /// Interns a row as a key id; a new key records first observations of its top-level values.
     func intern(_ row: [String]) -> Int {
-        var trimmed = row
-        while let last = trimmed.last, last.isEmpty { trimmed.removeLast() }
+        var end = row.count
+        while end > 0 && row[end - 1].isEmpty { end -= 1 }
+        let trimmed = end == row.count ? row : Array(row[..<end])
         if let id = keyIDs[trimmed] { return id }
         for t in top {
             guard case .field(let f) = t, case .first = f.order else { continue }

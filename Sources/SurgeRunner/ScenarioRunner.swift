@@ -108,8 +108,13 @@ public final class ScenarioRunner: @unchecked Sendable {
         let cells = self.cells
         let repetitions = options.repetitions ?? scenario.repetitions
         let warmup = options.warmup ?? scenario.warmup
-        if let load = scenario.cpus?.load, !load.isEmpty, let problem = CPUAffinity.pinProcess(to: load) {
+        let pinLoad = !(scenario.cpus?.load.isEmpty ?? true)
+        if pinLoad, let problem = CPUAffinity.pinProcess(to: scenario.cpus!.load) {
             note("cpus.load not applied: \(problem)")
+        }
+        defer {
+            // Give Surge's own threads every CPU back, so a later run in this process starts unpinned.
+            if pinLoad { _ = CPUAffinity.pinProcess(to: Array(0..<ProcessInfo.processInfo.activeProcessorCount)) }
         }
         let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)

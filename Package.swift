@@ -26,6 +26,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
+                "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -36,14 +37,32 @@ let package = Package(
         .target(name: "SurgeResults", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(
             name: "SurgeLoad",
-            dependencies: [nioCore, nioPosix, .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [
+                nioCore, nioPosix, .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "HTTPWire",
+            ]
         ),
         .target(
             name: "SurgeRunner",
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", nioCore, nioPosix]
         ),
 
+        // MARK: wire codecs
+        .target(name: "HTTPWire", dependencies: [nioCore], path: "Sources/Wire/HTTPWire"),
+
+        // MARK: components
+        .target(name: "HTTPServer", dependencies: ["HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], path: "Sources/Components/HTTPServer"),
+
+        // MARK: benchmark executables
+        .executableTarget(name: "surge-http-bench", dependencies: ["SurgeLoad", "HTTPServer", nioCore, nioPosix], path: "Sources/SurgeHTTPBench"),
+
         // MARK: tests
+        .testTarget(
+            name: "HTTPWireTests",
+            dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults"]),
     ]
 )

@@ -2,6 +2,8 @@
 public enum WorkloadRegistry {
     public static let all: [any Workload.Type] = [
         // Each workload issue appends its types here.
+        HTTPClosedLoopWorkload.self,
+        HTTPOpenLoopWorkload.self,
     ]
 
     public static func type(forKind kind: String) -> (any Workload.Type)? {

@@ -196,9 +196,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 HTTPResponseEncoder.writeEndOfHead(into: &out)
                 if !chunked, !bodiless, count <= 16 * 1024 {
                     out.writeImmutableBuffer(HTTPStaticResponses.fill.getSlice(at: 0, length: count) ?? ByteBuffer())
+                } else if chunked, !bodiless, count == 0 {
+                    out.writeImmutableBuffer(Self.lastChunk)
                 }
             }
-            if bodiless || (!chunked && count <= 16 * 1024) { break }
+            if bodiless || count == 0 || (!chunked && count <= 16 * 1024) { break }
             flushOutbound(context)
             busy = true
             stream = Stream(remaining: count, chunked: chunked, keepAlive: keepAlive)

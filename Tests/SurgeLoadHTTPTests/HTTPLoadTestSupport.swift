@@ -26,14 +26,14 @@ func runWorkload(_ kind: String, _ values: [String: String], port: Int, headers:
     }
 }
 
-/// The built-in server's stats endpoint, read with a plain socket-free HTTP/1.0 exchange via URLSession-free code.
+/// The built-in server's stats endpoint as numbers.
 func serverStats(_ statsPort: Int) async throws -> [String: Int] {
     let outcome = try await fetch(port: statsPort)
     let object = try JSONSerialization.jsonObject(with: Data(outcome.utf8)) as? [String: Any] ?? [:]
     return object.compactMapValues { ($0 as? NSNumber)?.intValue }
 }
 
-/// GETs `/` from 127.0.0.1:port and returns the body (the stats endpoint closes after answering).
+/// GETs `/` from 127.0.0.1:port with `Connection: close` and returns the body.
 func fetch(port: Int) async throws -> String {
     let group = MultiThreadedEventLoopGroup.singleton
     let collector = BodyCollector()
@@ -42,7 +42,7 @@ func fetch(port: Int) async throws -> String {
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
         }
         .connect(host: "127.0.0.1", port: port).get()
-    try await channel.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: s\r\n\r\n")).get()
+    try await channel.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n")).get()
     try await channel.closeFuture.get()
     let text = collector.text.withLockedValue { $0 }
     guard let split = text.range(of: "\r\n\r\n") else { return "" }

@@ -16,7 +16,11 @@ final class NginxLoadTests: XCTestCase {
         process.arguments = Array(target.argv.dropFirst())
         try process.run()
         defer {
+            // nginx started with master_process off keeps the parent's signal mask; the test process
+            // may block SIGTERM on this thread, so fall back to SIGKILL.
             process.terminate()
+            for _ in 0..<20 where process.isRunning { usleep(50_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         var up = false

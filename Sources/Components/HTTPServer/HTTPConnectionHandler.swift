@@ -1,15 +1,20 @@
 import HTTPWire
 import NIOCore
 
-/// Serves one connection: routes decoded requests, writes responses in request order (pipelining),
-/// applies keep-alive, `max-requests`, timeouts and error answers.
+/// Serves one connection: parses requests with `HTTPRequestParser`, routes them, writes responses in
+/// request order (pipelining), applies keep-alive, `max-requests`, timeouts and error answers.
+///
+/// The parser runs inside this handler rather than in a `ByteToMessageHandler` in front of it: a
+/// request head is larger than `NIOAny`'s inline storage, so passing it down the pipeline would box
+/// (allocate) once per request. Bytes that arrive while a response is deferred (`/delay`, a streamed
+/// body) wait unparsed in `cumulation` and are parsed when it completes.
 ///
 /// With `buffer-pool` on, all responses produced by one read are appended to one reused output
 /// buffer and written with one write at `channelReadComplete`; fixed routes copy pre-encoded bytes,
 /// so steady-state keep-alive traffic allocates nothing per request. With it off, every response is
 /// encoded into a freshly allocated buffer and written on its own.
 final class HTTPConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum Phase {
@@ -31,6 +36,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var counters: HTTPServerCounters { shard.counters }
     private var context: ChannelHandlerContext?
 
+    private var parser: HTTPRequestParser
+    private var cumulation = ByteBuffer()
     private var phase = Phase.idle(since: .now())
     private var head: HTTPRequestHead?
     private var route = HTTPRoute.notFound
@@ -39,10 +46,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var responsesStarted = 0
     private var outbound = ByteBuffer()
     private var needsFlush = false
-    /// A response is deferred (delay, streamed body); later parts wait in `queued`.
+    /// A response is deferred (delay, streamed body); later bytes wait in `cumulation`.
     private var busy = false
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    private var queuedError: HTTPParseError?
+    private var parsing = false
     private var closing = false
     private var closeWhenDone = false
     private var stream: Stream?
@@ -56,6 +62,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     init(options: HTTPServerOptions, shard: HTTPLoopShard) {
         self.options = options
         self.shard = shard
+        self.parser = HTTPRequestParser(limits: options.limits)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -85,9 +92,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is HTTPBytesArrived {
-            if case .idle = phase { phase = .readingHead(since: .now()) }
-        } else if let event = event as? ChannelEvent, event == .inputClosed {
+        if let event = event as? ChannelEvent, event == .inputClosed {
             if case .lingering = phase {
                 context.close(promise: nil)
             } else if busy {
@@ -102,13 +107,42 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        var incoming = unwrapInboundIn(data)
+        if case .idle = phase { phase = .readingHead(since: .now()) }
         if closing { return }
-        if busy {
-            queued.append(part)
-            return
+        if busy || cumulation.readableBytes > 0 {
+            if cumulation.readableBytes == 0 {
+                cumulation.clear()
+            } else if cumulation.readerIndex > 65536 {
+                cumulation.discardReadBytes()
+            }
+            cumulation.writeBuffer(&incoming)
+            if !busy { parse(&cumulation, context) }
+        } else {
+            parse(&incoming, context)
+            if incoming.readableBytes > 0, !closing {
+                cumulation.clear()
+                cumulation.writeBuffer(&incoming)
+            }
         }
-        handle(part, context)
+    }
+
+    /// Parses and handles requests until the bytes run out, a response is deferred, or the
+    /// connection is closing. Not re-entered: a deferred response that completes while requests are
+    /// being handled (a streamed body that fits the socket at once) lets the running loop go on.
+    private func parse(_ buffer: inout ByteBuffer, _ context: ChannelHandlerContext) {
+        guard !parsing else { return }
+        parsing = true
+        defer { parsing = false }
+        while !busy, !closing {
+            do {
+                guard let part = try parser.next(&buffer) else { return }
+                handle(part, context)
+            } catch {
+                answerError(error, context)
+                return
+            }
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -124,16 +158,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let error = error as? HTTPParseError else {
-            context.close(promise: nil)
-            return
-        }
-        if closing { return }
-        if busy {
-            queuedError = error
-        } else {
-            answerError(error, context)
-        }
+        context.close(promise: nil)
     }
 
     // MARK: requests
@@ -245,12 +270,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        while !busy, !closing, let part = queued.popFirst() {
-            handle(part, context)
-        }
-        if !busy, !closing, let error = queuedError {
-            queuedError = nil
-            answerError(error, context)
+        if !parsing, cumulation.readableBytes > 0 {
+            parse(&cumulation, context)
         }
         flushOutbound(context)
     }

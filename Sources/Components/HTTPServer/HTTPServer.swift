@@ -40,8 +40,6 @@ public final class HTTPServer: Sendable {
                     let shard = byLoop[ObjectIdentifier(channel.eventLoop)] ?? fallback
                     return channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(ReadActivityHandler())
-                        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(limits: options.limits)))
                         try sync.addHandler(HTTPConnectionHandler(options: options, shard: shard))
                     }
                 }

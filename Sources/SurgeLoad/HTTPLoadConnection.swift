@@ -41,9 +41,11 @@ final class HTTPLoadConnection: @unchecked Sendable {
     private var toSend = 0
     private var serverWillClose = false
     private var timer: Scheduled<Void>?
-    private var drainTimer: Scheduled<Void>?
+    private var watchdog: Scheduled<Void>?
+    private var lastProgressNanos: UInt64 = 0
 
-    static let drainSeconds: Int64 = 10
+    /// Requests in flight with no response for this long are counted as lost and the phase ends.
+    static let stallSeconds: UInt64 = 10
 
     init(loop: any EventLoop, endpoint: Endpoint, settings: HTTPLoadSettings, recorder: HTTPLoadRecorder) {
         self.loop = loop
@@ -81,7 +83,7 @@ final class HTTPLoadConnection: @unchecked Sendable {
 
     func close() -> EventLoopFuture<Void> {
         timer?.cancel()
-        drainTimer?.cancel()
+        watchdog?.cancel()
         promise?.succeed()
         promise = nil
         guard let channel else { return loop.makeSucceededVoidFuture() }
@@ -106,11 +108,8 @@ final class HTTPLoadConnection: @unchecked Sendable {
             finish()
             return promise.futureResult
         }
-        if let deadline = plan.deadlineNanos {
-            let bound = NIOLoopBound(self, eventLoop: loop)
-            let drainAt = NIODeadline.uptimeNanoseconds(deadline) + .seconds(Self.drainSeconds)
-            drainTimer = loop.scheduleTask(deadline: drainAt) { bound.value.drainTimedOut() }
-        }
+        lastProgressNanos = monotonicNanos()
+        armWatchdog()
         if plan.intervalNanos != nil {
             openLoopTick()
         } else {
@@ -135,21 +134,38 @@ final class HTTPLoadConnection: @unchecked Sendable {
 
     private func finish() {
         timer?.cancel()
-        drainTimer?.cancel()
+        watchdog?.cancel()
         timer = nil
-        drainTimer = nil
+        watchdog = nil
         promise?.succeed()
         promise = nil
     }
 
-    private func drainTimedOut() {
-        guard promise != nil else { return }
-        let lost = inFlight.count + backlog.count
-        if lost > 0, plan.record { recorder.error("no response within \(Self.drainSeconds)s after the run ended", count: lost) }
-        inFlight.removeAll()
-        backlog.removeAll()
-        toSend = 0
-        finish()
+    /// Once a second: ends the phase when it is done (a duration that ran out with nothing in
+    /// flight) or when requests have waited `stallSeconds` without any response (a stalled server),
+    /// counting those requests as lost.
+    private func armWatchdog() {
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        watchdog = loop.scheduleTask(in: .seconds(1)) {
+            let me = bound.value
+            guard me.promise != nil else { return }
+            if me.done {
+                me.finish()
+                return
+            }
+            let waiting = me.inFlight.count + me.backlog.count
+            if waiting > 0, monotonicNanos() - me.lastProgressNanos > Self.stallSeconds * 1_000_000_000 {
+                if me.plan.record { me.recorder.error("no response for \(Self.stallSeconds)s", count: waiting) }
+                me.inFlight.removeAll()
+                me.backlog.removeAll()
+                me.toSend = 0
+                me.plan.quota = me.plan.quota.map { _ in me.issued }
+                me.plan.deadlineNanos = me.plan.deadlineNanos.map { min($0, monotonicNanos()) }
+                me.finish()
+                return
+            }
+            me.armWatchdog()
+        }
     }
 
     /// Writes `toSend` requests as one slice of the batch.
@@ -209,6 +225,7 @@ final class HTTPLoadConnection: @unchecked Sendable {
             cumulation = nil
         }
         let now = monotonicNanos()
+        lastProgressNanos = now
         do {
             while let response = try parser.next(&buffer) {
                 handleResponse(response, at: now)

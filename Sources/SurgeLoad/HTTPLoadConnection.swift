@@ -44,8 +44,6 @@ final class HTTPLoadConnection: @unchecked Sendable {
     private var watchdog: Scheduled<Void>?
     private var lastProgressNanos: UInt64 = 0
 
-    /// Requests in flight with no response for this long are counted as lost and the phase ends.
-    static let stallSeconds: UInt64 = 10
 
     init(loop: any EventLoop, endpoint: Endpoint, settings: HTTPLoadSettings, recorder: HTTPLoadRecorder) {
         self.loop = loop
@@ -141,12 +139,13 @@ final class HTTPLoadConnection: @unchecked Sendable {
         promise = nil
     }
 
-    /// Once a second: ends the phase when it is done (a duration that ran out with nothing in
-    /// flight) or when requests have waited `stallSeconds` without any response (a stalled server),
-    /// counting those requests as lost.
+    /// Periodically: ends the phase when it is done (a duration that ran out with nothing in
+    /// flight) or when requests have waited the `timeout` parameter without any response (a stalled
+    /// server), counting those requests as lost.
     private func armWatchdog() {
         let bound = NIOLoopBound(self, eventLoop: loop)
-        watchdog = loop.scheduleTask(in: .seconds(1)) {
+        let timeout = settings.responseTimeoutSeconds
+        watchdog = loop.scheduleTask(in: .nanoseconds(Int64(min(1, timeout / 4) * 1e9))) {
             let me = bound.value
             guard me.promise != nil else { return }
             if me.done {
@@ -154,8 +153,8 @@ final class HTTPLoadConnection: @unchecked Sendable {
                 return
             }
             let waiting = me.inFlight.count + me.backlog.count
-            if waiting > 0, monotonicNanos() - me.lastProgressNanos > Self.stallSeconds * 1_000_000_000 {
-                if me.plan.record { me.recorder.error("no response for \(Self.stallSeconds)s", count: waiting) }
+            if waiting > 0, Double(monotonicNanos() - me.lastProgressNanos) > timeout * 1e9 {
+                if me.plan.record { me.recorder.error("no response within timeout \(timeout)s", count: waiting) }
                 me.inFlight.removeAll()
                 me.backlog.removeAll()
                 me.toSend = 0

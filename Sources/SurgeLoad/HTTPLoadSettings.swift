@@ -21,6 +21,8 @@ struct HTTPLoadSettings: Sendable {
     var expectedLength: Int?
     /// Open loop only: total requests per second over all connections.
     var rate: Double?
+    /// Requests waiting this long with no response at all on their connection are counted as lost.
+    var responseTimeoutSeconds: Double
 
     static let commonParameters: [ParameterSpec] = [
         ParameterSpec("connections", .integer, "concurrent connections", default: "16"),
@@ -33,6 +35,7 @@ struct HTTPLoadSettings: Sendable {
         ParameterSpec("body", .size, "request body size in bytes (sent with Content-Length)", default: "0"),
         ParameterSpec("status", .integer, "status every response must have", default: "200"),
         ParameterSpec("length", .integer, "body length every response must have (not checked if absent)"),
+        ParameterSpec("timeout", .duration, "requests with no response for this long are counted as lost and end the run", default: "10s"),
     ]
 
     init(_ p: WorkloadParameters, openLoop: Bool) throws {
@@ -75,6 +78,10 @@ struct HTTPLoadSettings: Sendable {
         bodySize = try p.size("body") ?? 0
         expectedStatus = try p.int("status", default: 200, range: 100...599)
         expectedLength = try p.int("length")
+        responseTimeoutSeconds = try p.duration("timeout") ?? 10
+        guard responseTimeoutSeconds >= 0.01 else {
+            throw WorkloadParameterError(key: "timeout", "must be at least 10ms")
+        }
         if openLoop {
             guard let r = try p.double("rate") else {
                 throw WorkloadParameterError(key: "rate", "http.open needs a rate (total requests per second)")

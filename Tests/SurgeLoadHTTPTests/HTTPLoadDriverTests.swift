@@ -103,6 +103,17 @@ final class HTTPLoadDriverTests: XCTestCase {
         await server.stop()
     }
 
+    /// A server that does not answer in time: the requests are counted as lost instead of hanging the run.
+    func testStalledServerEndsTheRunWithLostRequests() async throws {
+        let (server, port, _) = try await startServer()
+        let start = Date()
+        let outcome = try await runWorkload("http.closed", ["connections": "2", "requests": "4", "path": "/delay/3000", "timeout": "300ms"], port: port)
+        XCTAssertEqual(outcome.operations, 0)
+        XCTAssertEqual(outcome.failures, ["2 × no response within timeout 0.3s"])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2.5)
+        await server.stop()
+    }
+
     func testParameterErrorsNameTheKey() {
         func error(_ kind: String, _ values: [String: String]) -> String? {
             guard let type = WorkloadRegistry.type(forKind: kind) else { return "no such kind" }

@@ -50,6 +50,7 @@ final class RawHTTPConnection {
             if out.count >= count || !readMore() { break }
         }
         if out.count < count, peerClosed, let r = try? parser.finish() { out.append(r) }
+        if pending.readableBytes == 0 { pending = ByteBuffer() }
         return out
     }
 

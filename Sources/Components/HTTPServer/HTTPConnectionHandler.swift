@@ -112,16 +112,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         if closing { return }
         if busy || cumulation.readableBytes > 0 {
             if cumulation.readableBytes == 0 {
-                cumulation.clear()
+                Self.reset(&cumulation, context)
             } else if cumulation.readerIndex > 65536 {
                 cumulation.discardReadBytes()
             }
             cumulation.writeBuffer(&incoming)
             if !busy { parse(&cumulation, context) }
+            if cumulation.readableBytes == 0, cumulation.capacity > Self.retainedCapacity { cumulation = ByteBuffer() }
         } else {
             parse(&incoming, context)
             if incoming.readableBytes > 0, !closing {
-                cumulation.clear()
+                Self.reset(&cumulation, context)
                 cumulation.writeBuffer(&incoming)
             }
         }
@@ -173,7 +174,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             route = HTTPRoute(h, maxBytes: options.maxBytesRoute, maxDelay: options.maxDelayMilliseconds)
             if case .echo = route {
                 if options.bufferPool {
-                    body.clear()
+                    Self.reset(&body, context)
                 } else {
                     body = context.channel.allocator.buffer(capacity: 0)
                 }
@@ -213,6 +214,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 HTTPResponseEncoder.writeEndOfHead(into: &out)
                 if !bodiless { out.writeImmutableBuffer(body) }
             }
+            if body.capacity > Self.retainedCapacity { body = ByteBuffer() }
         case .bytes(let count, let chunked):
             counters.responses2xx += 1
             withResponseBuffer(context) { out in
@@ -280,7 +282,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func withResponseBuffer(_ context: ChannelHandlerContext, _ write: (inout ByteBuffer) -> Void) {
         if options.bufferPool {
-            if outbound.readableBytes == 0 { outbound.clear() }
+            if outbound.readableBytes == 0 { Self.reset(&outbound, context) }
             write(&outbound)
         } else {
             var fresh = context.channel.allocator.buffer(capacity: 256)
@@ -290,12 +292,25 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         needsFlush = true
     }
 
+    /// Empties a reused buffer in place, or replaces it when a large message grew it, so a connection
+    /// does not keep megabytes after one big request.
+    private static func reset(_ buffer: inout ByteBuffer, _ context: ChannelHandlerContext) {
+        if buffer.capacity > retainedCapacity {
+            buffer = context.channel.allocator.buffer(capacity: 4096)
+        } else {
+            buffer.clear()
+        }
+    }
+
+    private static let retainedCapacity = 256 * 1024
+
     private func flushOutbound(_ context: ChannelHandlerContext) {
         guard needsFlush else { return }
         needsFlush = false
         if outbound.readableBytes > 0 {
             context.write(wrapOutboundOut(outbound), promise: nil)
             outbound.moveReaderIndex(to: outbound.writerIndex)
+            if outbound.capacity > Self.retainedCapacity { outbound = ByteBuffer() }
         }
         context.flush()
     }

@@ -32,7 +32,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeReport", "SurgeStats",
-                "Broker",
+                "Broker", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "SurgeScenario", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "SurgeResults", dependencies: [histogram]),
         .target(name: "SurgeStats"),
-        .target(name: "SurgeLoad", dependencies: ["NATSWire", nioCore, nioPosix, histogram]),
+        .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", nioCore, nioPosix, histogram]),
         .target(
             name: "SurgeRunner",
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
@@ -58,9 +58,19 @@ let package = Package(
 
         // MARK: wire codecs
         .target(name: "NATSWire", dependencies: [nioCore], path: "Sources/Wire/NATSWire"),
+        .target(name: "HTTPWire", dependencies: [nioCore], path: "Sources/Wire/HTTPWire"),
 
         // MARK: components
         .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Sources/Components/HTTPServer"
+        ),
+
+        // MARK: benchmark executables
+        // Runs the HTTP driver standalone and starts nginx from a generated config (Scripts/bench-*).
+        .executableTarget(name: "surge-http-bench", dependencies: ["SurgeLoad", "HTTPServer", nioCore, nioPosix], path: "Sources/SurgeHTTPBench"),
 
         // MARK: tests
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", histogram]),
@@ -77,5 +87,11 @@ let package = Package(
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
         .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats"], exclude: ["Golden"]),
         .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"]),
+        .testTarget(
+            name: "HTTPWireTests",
+            dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
     ]
 )

@@ -4,6 +4,8 @@ public enum WorkloadRegistry {
         // Each workload issue appends its types here.
         NATSPubSubWorkload.self,
         NATSRequestWorkload.self,
+        HTTPClosedLoopWorkload.self,
+        HTTPOpenLoopWorkload.self,
     ]
 
     public static func type(forKind kind: String) -> (any Workload.Type)? {

@@ -1,3 +1,4 @@
+import Foundation
 import SurgeScenario
 
 /// A target that is up and ready for load.
@@ -14,6 +15,14 @@ struct StartedTarget {
 /// and announces itself with the ready line `{"ready":true,"port":N,"stats_port":M}`. An external
 /// command gets a free port for `{port}` (and `{stats_port}`) and is ready when the port accepts.
 enum TargetLauncher {
+    /// A program name without a slash that Surge itself builds (`surge-http-bench`, ...) is taken
+    /// from beside the surge executable when it is there; anything else is searched in PATH.
+    static func companionPath(_ program: String, surgeExecutable: String) -> String {
+        guard !program.contains("/") else { return program }
+        let beside = ((surgeExecutable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(program)
+        return FileManager.default.isExecutableFile(atPath: beside) ? beside : program
+    }
+
     static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?, extraEnvironment: [String: String] = [:]) throws -> StartedTarget {
         switch target.kind {
         case .component(let name):
@@ -31,9 +40,10 @@ enum TargetLauncher {
             let port = try TCPProbe.freePort()
             let statsPort = try TCPProbe.freePort()
             let resolved = target.withRuntime(port: port, statsPort: statsPort)
-            guard case .command(let argv) = resolved.kind, !argv.isEmpty else {
+            guard case .command(var argv) = resolved.kind, !argv.isEmpty else {
                 throw TargetError.spawnFailed(argv: [], reason: "empty command")
             }
+            argv[0] = companionPath(argv[0], surgeExecutable: surgeExecutable)
             let process = try TargetProcess(argv: argv, environment: resolved.environment.merging(extraEnvironment) { a, _ in a }, cpus: cpus)
             do {
                 try process.waitForPort(host: "127.0.0.1", port: port, timeout: target.readyTimeout)

@@ -23,17 +23,36 @@ def build(config="release"):
     return os.path.join(ROOT, ".build", config, "surge")
 
 
-def run(surge, scenario, extra=(), out=None):
-    """Runs `surge run` and returns (result dict, path of the result file)."""
+def run(surge, scenario, extra=(), out=None, quiet=False):
+    """Runs `surge run` and returns (result dict, path of the result file).
+
+    quiet: the run's own table goes to stderr instead of standard output.
+    """
     out = out or tempfile.mkdtemp(prefix="surge-bench-")
     cmd = [surge, "run", scenario, "--out", out, *extra]
     print("bench: " + " ".join(cmd), file=sys.stderr, flush=True)
-    proc = subprocess.run(cmd, cwd=ROOT)
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=sys.stderr if quiet else None)
     files = sorted(glob.glob(os.path.join(out, "*.json")))
     if not files:
         sys.exit(f"bench: surge run wrote no result (exit {proc.returncode})")
     with open(files[-1]) as f:
         return json.load(f), files[-1]
+
+
+def pool(runs):
+    """One run whose cells hold the samples of every run given, cell by cell (by name)."""
+    pooled = json.loads(json.dumps(runs[0]))
+    by_name = {c["name"]: c for c in pooled["cells"]}
+    for other in runs[1:]:
+        for c in other["cells"]:
+            if c["name"] in by_name:
+                by_name[c["name"]]["samples"] += c["samples"]
+                if c["status"] != "ok":
+                    by_name[c["name"]]["status"] = c["status"]
+                    by_name[c["name"]]["reason"] = c.get("reason")
+            else:
+                pooled["cells"].append(c)
+    return pooled
 
 
 def params(cell):

@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
                 "Broker",
+                "Mesh",
                 "SurgeReport", "SurgeStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
@@ -49,9 +50,11 @@ let package = Package(
 
         // MARK: wire codecs
         .target(name: "NATSWire", dependencies: [nioCore], path: "Sources/Wire/NATSWire"),
+        .target(name: "MeshWire", dependencies: [nioCore], path: "Sources/Wire/MeshWire"),
 
         // MARK: components
         .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+        .target(name: "Mesh", dependencies: ["MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
 
         // MARK: tests
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", .product(name: "Histogram", package: "hdrhistogram-swift")]),
@@ -63,6 +66,8 @@ let package = Package(
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
         // MARK: statistics and comparison (compare)
         .target(name: "SurgeStats"),
         .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats"]),

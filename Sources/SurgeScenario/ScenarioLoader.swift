@@ -12,7 +12,7 @@ public enum ScenarioLoader {
         "name", "description", "target", "targets", "workload", "workloads", "matrix", "exclude", "warmup",
         "repetitions", "cpus", "probes", "thresholds", "timeout",
     ]
-    static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout"]
+    static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
     public static let runtimePlaceholders: Set<String> = ["port", "stats_port"]
 
@@ -255,6 +255,7 @@ struct Reader {
             environment: stringMap(fields["env"], key: "\(key).env"),
             readyTimeout: duration(fields["ready-timeout"], key: "\(key).ready-timeout") ?? 15,
             stopTimeout: duration(fields["stop-timeout"], key: "\(key).stop-timeout") ?? 5,
+            nodes: nodeCount(fields["nodes"], kind: kind, key: "\(key).nodes"),
             location: loc)
     }
 
@@ -483,6 +484,16 @@ struct Reader {
             return nil
         }
         return s
+    }
+
+    /// `nodes:` of a target: how many processes of a built-in component form it (a mesh).
+    mutating func nodeCount(_ entry: ScenarioEntry?, kind: TargetSpec.Kind, key: String) -> Int {
+        guard let entry else { return 1 }
+        let n = integer(entry, key: key, range: 1...64) ?? 1
+        if n > 1, case .command = kind {
+            error(key, entry.keyLocation, "only a built-in component (`component:`) can run as several nodes")
+        }
+        return n
     }
 
     mutating func integer(_ entry: ScenarioEntry?, key: String, range: ClosedRange<Int>) -> Int? {

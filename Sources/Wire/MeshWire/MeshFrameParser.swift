@@ -78,13 +78,14 @@ private struct FieldReader {
             let ack: UInt32 = try int("ack rpc")
             let count: UInt32 = try int("message count")
             let entriesStart = body.readerIndex
+            let rest = body // get* reads only at or after the reader index, so keep a view from here
             for i in 0..<Int(count) {
                 let n: UInt16 = try int("subject length of message \(i)")
                 try skip(Int(n), "subject of message \(i)")
                 let p: UInt32 = try int("payload length of message \(i)")
                 try skip(Int(p), "payload of message \(i)")
             }
-            let entries = body.getSlice(at: entriesStart, length: body.readerIndex - entriesStart) ?? ByteBuffer()
+            let entries = rest.getSlice(at: entriesStart, length: body.readerIndex - entriesStart) ?? ByteBuffer()
             return .forward(ack: ack, messages: MeshForwardedMessages(count: Int(count), entries: entries))
         }
     }

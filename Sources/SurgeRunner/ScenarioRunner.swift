@@ -310,6 +310,7 @@ final class CellWatchdog: @unchecked Sendable {
         while !Task.isCancelled {
             if let exit = target.exitDescription() {
                 set("the target \(exit) while it was being measured")
+                if !target.nodes.isEmpty { target.stopAll(timeout: 2) } // a node died: stop the others cleanly
                 return
             }
             if Date() >= deadline {

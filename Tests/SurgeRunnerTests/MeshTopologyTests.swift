@@ -104,3 +104,25 @@ final class Locked<T: Sendable>: @unchecked Sendable {
     func get() -> T { lock.withLock { value } }
     func set(_ v: T) { lock.withLock { value = v } }
 }
+
+/// `mesh.churn` across a real three-node mesh.
+final class MeshChurnTests: XCTestCase {
+    func testChurnLosesNothingAndMeasuresDiscovery() async throws {
+        let (_, result) = try await RunnerTestSupport.run("""
+            name: churn-tiny
+            target: { component: mesh-node, nodes: 3, options: { discovery-cache-ttl: 100ms, batch-window: 100us } }
+            workload: { kind: mesh.churn, publishers: 1, subscribers: 3, subjects: 3, rate: 1500, duration: 2s, hold: 300ms, gap: 100ms, publish-on: [0], subscribe-on: [1, 2] }
+            warmup: 0s
+            repetitions: 1
+            """)
+        let cell = try XCTUnwrap(result.cells.first)
+        XCTAssertEqual(cell.status, .ok, cell.reason ?? "")
+        let m = try XCTUnwrap(cell.samples.first?.metrics)
+        XCTAssertEqual(m["lost-msgs"], 0)
+        XCTAssertGreaterThanOrEqual(m["tenures"] ?? 0, 9, "3 subscribers × about 5 join/leave cycles in 2 s")
+        XCTAssertEqual(m["undiscovered-tenures"], 0, "every subscriber was found while it was subscribed")
+        let p50 = try XCTUnwrap(m["discovery-p50-ns"])
+        XCTAssertGreaterThan(p50, 0)
+        XCTAssertGreaterThan(cell.samples.first?.operations ?? 0, 1000)
+    }
+}

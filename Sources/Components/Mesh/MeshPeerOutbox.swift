@@ -32,7 +32,7 @@ final class MeshPeerOutbox: @unchecked Sendable {
             ackRPC = pooled ? 0 : core.makeRPC()
             batch.begin(in: &buffer, ack: ackRPC)
         }
-        batch.append(subject: subject.readableBytesView, payload: payload, in: &buffer)
+        batch.append(subject: subject, payload: payload, in: &buffer)
         if window.nanoseconds == 0 || batch.count >= max {
             send()
         } else if timer == nil {

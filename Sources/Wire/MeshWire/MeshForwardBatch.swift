@@ -27,6 +27,16 @@ public struct MeshForwardBatch: Sendable {
         count += 1
     }
 
+    /// Appends one message whose subject is a buffer (copied without going through a collection view).
+    @inline(__always)
+    public mutating func append(subject: ByteBuffer, payload: ByteBuffer, in buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt16(truncatingIfNeeded: subject.readableBytes))
+        buffer.writeImmutableBuffer(subject)
+        buffer.writeInteger(UInt32(truncatingIfNeeded: payload.readableBytes))
+        buffer.writeImmutableBuffer(payload)
+        count += 1
+    }
+
     /// Completes the open frame; returns the number of messages in it.
     @discardableResult
     public mutating func finish(in buffer: inout ByteBuffer) -> Int {

@@ -6,7 +6,7 @@ public enum EndpointPlacement: Sendable, Equatable {
     case nodes([Int])
     case spread
 
-    public static let parameterHelp = "endpoint indices (endpoints[i] is mesh node i) as a list like [1, 2], or `spread` to round-robin over all; default [0]"
+    public static let parameterHelp = "endpoint indices (endpoints[i] is mesh node i) as a list like [1, 2], or `spread` to round-robin over all"
 
     /// Reads `key` from the parameters: a list of non-negative integers, a single integer or `spread`.
     public static func parse(_ p: WorkloadParameters, _ key: String) throws -> EndpointPlacement {

@@ -170,3 +170,36 @@ final class MeshLoopbackTests: XCTestCase {
         try await group.shutdownGracefully()
     }
 }
+
+extension MeshLoopbackTests {
+    func testExpiredEntryServesWhileRefreshingOrMakesPublishesWait() async throws {
+        for serveStale in ["on", "off"] {
+            let nodes = try await startMesh(2, options: ["discovery-cache-ttl": "100ms", "serve-stale": serveStale])
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let sub = try TestNATSClient(port: nodes[1].port, group: group)
+            try sub.send("SUB s.t 1\r\n")
+            try sub.barrier()
+            let pub = try TestNATSClient(port: nodes[0].port, group: group)
+            try pub.send("PUB s.t 1\r\na\r\n")
+            try pub.barrier()
+            try await Task.sleep(nanoseconds: 250_000_000) // the entry expires
+            try pub.send("PUB s.t 1\r\nb\r\n")
+            try pub.barrier()
+            try sub.wait(timeout: 5, "both messages (serve-stale=\(serveStale))") { sub.messages(sid: "1").count == 2 }
+            XCTAssertEqual(sub.messages(sid: "1"), ["a", "b"])
+            let s0 = try await stats(nodes[0])
+            XCTAssertEqual(s0["discovery_lookups"], 2, "the first publish discovers, the one after expiry refreshes")
+            if serveStale == "on" {
+                XCTAssertEqual(s0["cache_misses"], 1)
+                XCTAssertEqual(s0["cache_stale_hits"], 1, "the expired entry served the second publish")
+            } else {
+                XCTAssertEqual(s0["cache_misses"], 2, "the second publish waited for the refresh")
+                XCTAssertEqual(s0["cache_stale_hits"], 0)
+            }
+            sub.close()
+            pub.close()
+            await stopAll(nodes)
+            try await group.shutdownGracefully()
+        }
+    }
+}

@@ -9,6 +9,7 @@ struct MeshCounters {
     var storesSent = 0
     var cacheHits = 0
     var cacheMisses = 0
+    var cacheStaleHits = 0
     var rateLimitedReuses = 0
     var discoveryLookups = 0
     var msgsIn = 0
@@ -27,7 +28,7 @@ struct MeshCounters {
             ("dht_queries_sent", dhtQueriesSent), ("dht_queries_answered", dhtQueriesAnswered),
             ("dht_queries_failed", dhtQueriesFailed), ("dht_requests_served", dhtRequestsServed),
             ("dht_rpcs_sent", dhtRPCsSent), ("stores_sent", storesSent),
-            ("cache_hits", cacheHits), ("cache_misses", cacheMisses), ("rate_limited_reuses", rateLimitedReuses),
+            ("cache_hits", cacheHits), ("cache_misses", cacheMisses), ("cache_stale_hits", cacheStaleHits), ("rate_limited_reuses", rateLimitedReuses),
             ("discovery_lookups", discoveryLookups), ("msgs_in", msgsIn), ("forwards", forwards), ("batches", batches),
             ("forwards_received", forwardsReceived), ("forwards_unrouted", forwardsUnrouted),
             ("peer_connections_opened", peerConnectionsOpened), ("peer_connections_failed", peerConnectionsFailed),

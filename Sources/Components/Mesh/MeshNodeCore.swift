@@ -42,6 +42,8 @@ final class MeshNodeCore: @unchecked Sendable {
     var announced: [ByteBuffer: [MeshContact]] = [:]
     var cache: [ByteBuffer: CacheEntry] = [:]
     var waiting: [ByteBuffer: PendingDiscovery] = [:]
+    /// Subjects whose expired cache entry is being refreshed while it keeps serving (`serve-stale`).
+    var refreshing: Set<ByteBuffer> = []
     var pendingMessages = 0
     var clients: [ObjectIdentifier: MeshLocalClient] = [:]
     var touched: [MeshLocalClient] = []
@@ -226,6 +228,18 @@ final class MeshNodeCore: @unchecked Sendable {
                 forward(to: entry.nodes, subject: subject, payload: payload)
                 return
             }
+            if options.serveStale {
+                // Expired: refresh in the background and keep serving the entry meanwhile.
+                counters.cacheHits += 1
+                counters.cacheStaleHits += 1
+                forward(to: entry.nodes, subject: subject, payload: payload)
+                if !refreshing.contains(subject) {
+                    let key = ByteBuffer(bytes: subject.readableBytesView)
+                    refreshing.insert(key)
+                    discover(PendingDiscovery(subject: key), register: true)
+                }
+                return
+            }
         }
         counters.cacheMisses += 1
         let key = ByteBuffer(bytes: subject.readableBytesView)
@@ -244,6 +258,7 @@ final class MeshNodeCore: @unchecked Sendable {
             counters.discoveryLatency.record(done &- started)
             if register {
                 waiting[pending.subject] = nil
+                refreshing.remove(pending.subject)
                 cache[pending.subject] = CacheEntry(nodes: nodes, fetchedAt: done, lookupAt: started)
             }
             pendingMessages -= pending.payloads.count

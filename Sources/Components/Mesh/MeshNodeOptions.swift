@@ -19,6 +19,8 @@ public struct MeshNodeOptions: Sendable {
     /// Seconds a discovered subscriber set is reused (0 = ask the DHT on every publish).
     public var discoveryCacheTTL: Double
     public var routingTable: Bool
+    /// An expired cache entry keeps serving publishes while its refresh lookup runs.
+    public var serveStale: Bool
     /// Seconds between two DHT lookups of one topic; in between the last answer is reused.
     public var minDiscoveryInterval: Double
     public var peerConnections: MeshPeerConnectionMode
@@ -37,6 +39,7 @@ public struct MeshNodeOptions: Sendable {
         ("bootstrap", "comma-separated host:peerPort list of nodes to join through (empty = first node)", ""),
         ("peer-port", "port of the binary peer protocol (0 = any free port)", "0"),
         ("discovery-cache-ttl", "how long a publish reuses a topic's discovered subscriber nodes (0 = query the DHT on every publish)", "1s"),
+        ("serve-stale", "on: an expired cache entry keeps serving publishes (counted in cache_hits and cache_stale_hits) while one lookup refreshes it; off: publishes wait for the refresh (cache_misses)", "on"),
         ("routing-table", "on: lookups start at the k-bucket contacts closest to the topic, alpha in parallel; off: lookups crawl from one entry node, one query at a time, asking every node they hear of", "on"),
         ("min-discovery-interval", "least time between two DHT lookups of one topic; in between the last answer is reused", "0"),
         ("peer-connections", "pooled: one persistent connection per peer; per-publish: a new connection for every query and forwarded frame", "pooled"),
@@ -74,6 +77,7 @@ public struct MeshNodeOptions: Sendable {
         }
         discoveryCacheTTL = try Self.duration(options, "discovery-cache-ttl", default: 1)
         routingTable = try Self.onOff(options, "routing-table", default: true)
+        serveStale = try Self.onOff(options, "serve-stale", default: true)
         minDiscoveryInterval = try Self.duration(options, "min-discovery-interval", default: 0)
         let modeText = options["peer-connections"] ?? "pooled"
         guard let mode = MeshPeerConnectionMode(rawValue: modeText.lowercased()) else {

@@ -113,6 +113,7 @@ final class NATSPubSubSession: WorkloadSession, @unchecked Sendable {
                     .map { "publisher \($0.offset + 1): \($0.element.0 - $0.element.1)" }.joined(separator: ", ")
                 failures.append("subscriber \(i + 1): \(totalSent - got) of \(totalSent) messages lost (\(perPublisher))")
             }
+            if let failure = r.failure { failures.append(failure) }
             if r.duplicates > 0 { failures.append("subscriber \(i + 1): \(r.duplicates) duplicate messages") }
             if r.malformed > 0 { failures.append("subscriber \(i + 1): \(r.malformed) messages with a malformed payload") }
         }

@@ -4,6 +4,8 @@ public enum WorkloadRegistry {
         // Each workload issue appends its types here.
         NATSPubSubWorkload.self,
         NATSRequestWorkload.self,
+        HTTPClosedLoopWorkload.self,
+        HTTPOpenLoopWorkload.self,
         MeshChurnWorkload.self,
     ]
 

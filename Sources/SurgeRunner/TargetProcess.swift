@@ -1,4 +1,4 @@
-import CSurgeSystem
+import CSurgeSys
 import Foundation
 #if canImport(Glibc)
 import Glibc

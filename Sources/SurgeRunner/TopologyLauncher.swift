@@ -16,11 +16,12 @@ struct TopologyNode {
 /// ready timeout) until every node's stats report `known_peers >= N-1`. Any failure stops every
 /// node already started and names the node that failed.
 enum TopologyLauncher {
-    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?) throws -> StartedTarget {
+    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?, extraEnvironment: [String: String] = [:]) throws -> StartedTarget {
         guard case .component(let name) = target.kind else {
             throw TargetError.spawnFailed(argv: [], reason: "only a built-in component can run as \(target.nodes) nodes")
         }
         let n = target.nodes
+        let environment = target.environment.merging(extraEnvironment) { a, _ in a }
         let deadline = Date().addingTimeInterval(target.readyTimeout)
         var started: [TopologyNode] = []
         func argv(_ extra: [String: String]) -> [String] {
@@ -43,7 +44,7 @@ enum TopologyLauncher {
             }
         }
         do {
-            let first = try TargetProcess(argv: argv([:]), environment: target.environment, cpus: cpus)
+            let first = try TargetProcess(argv: argv([:]), environment: environment, cpus: cpus)
             let node0 = try ready(0, first)
             started.append(node0)
             guard let seed = node0.peerPort else {
@@ -51,7 +52,7 @@ enum TopologyLauncher {
             }
             var processes: [TargetProcess] = []
             for _ in 1..<n {
-                let p = try TargetProcess(argv: argv(["bootstrap": "127.0.0.1:\(seed)"]), environment: target.environment, cpus: cpus)
+                let p = try TargetProcess(argv: argv(["bootstrap": "127.0.0.1:\(seed)"]), environment: environment, cpus: cpus)
                 processes.append(p)
                 started.append(TopologyNode(index: started.count, process: p, port: 0))
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Broker
+import HTTPServer
 import Foundation
 import Mesh
 import SurgeRunner
@@ -24,6 +25,14 @@ enum ComponentCatalog {
             options: BrokerOptions.optionHelp,
             start: { options, host, port, statsPort in
                 let server = BrokerServer(options: try BrokerOptions(options: options, host: host, port: port, statsPort: statsPort))
+                let ports = try await server.start()
+                return (ports.port, ports.statsPort, { await server.stop() })
+            }),
+        ComponentEntry(
+            name: "http", summary: "HTTP/1.1 server (keep-alive, pipelining, chunked; /plaintext /json /echo /bytes/N /delay/MS)",
+            options: HTTPServerOptions.optionHelp,
+            start: { options, host, port, statsPort in
+                let server = HTTPServer(options: try HTTPServerOptions(options: options, host: host, port: port, statsPort: statsPort))
                 let ports = try await server.start()
                 return (ports.port, ports.statsPort, { await server.stop() })
             }),

@@ -71,6 +71,9 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                         for (k, subject) in subjects.enumerated() { sub.writeNATSSub(subject: subject, sid: UInt64(k + 1)) }
                         try await s.connection.onLoop { _ in s.began() }
                         try await s.connection.send(sub)
+                        try await s.connection.flushBarrier()
+                        let settle = UInt64(w.settle * 1e9)
+                        try await s.connection.onLoop { _ in s.acknowledged(settle: settle) }
                         try await Task.sleep(nanoseconds: UInt64(w.hold * 1e9))
                         var unsub = ByteBuffer()
                         for k in subjects.indices { unsub.writeNATSUnsub(sid: UInt64(k + 1)) }

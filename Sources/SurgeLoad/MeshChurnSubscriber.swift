@@ -30,6 +30,8 @@ final class MeshChurnSubscriber: @unchecked Sendable {
     private var subscribed = false
     private var subscribedAt: UInt64 = 0
     private var firstDelivery: UInt64 = 0
+    /// Messages sent at or after this time are checked for loss (SUB acknowledged + settle).
+    private var checkFrom = UInt64.max
     private var tallies: [Tally] = []
     private var report = Report(delivered: 0, lost: 0, duplicates: 0, tenures: 0, discoveries: [], undiscovered: 0, lossDetail: [],
                                 latency: WorkloadOutcome.makeLatencyHistogram())
@@ -57,7 +59,14 @@ final class MeshChurnSubscriber: @unchecked Sendable {
         subscribed = true
         subscribedAt = NATSClock.now()
         firstDelivery = 0
+        checkFrom = UInt64.max
         tallies = Array(repeating: Tally(), count: publishers * subjects)
+    }
+
+    /// The node acknowledged the SUBs (its PONG: they are stored in the DHT); messages sent from
+    /// `settle` nanoseconds later on must all arrive.
+    func acknowledged(settle: UInt64) {
+        if subscribed { checkFrom = NATSClock.now() &+ settle }
     }
 
     /// Closes the tenure (right before the UNSUBs are written) and tallies its losses.
@@ -91,12 +100,13 @@ final class MeshChurnSubscriber: @unchecked Sendable {
         let now = NATSClock.now()
         guard subscribed, let h = NATSPayloadHeader(payload), h.phase == phase, Int(h.publisher) < publishers else { return }
         let slot = Int(h.publisher) * subjects + (Int(h.sequence) + Int(h.publisher)) % subjects
+        if firstDelivery == 0 { firstDelivery = now }
+        report.delivered += 1
+        if now > h.timestamp { _ = report.latency.record(now - h.timestamp) }
+        guard h.timestamp >= checkFrom else { return } // still within the discovery allowance
         if tallies[slot].seen.insert(h.sequence) {
-            if firstDelivery == 0 { firstDelivery = now }
             tallies[slot].first = min(tallies[slot].first, h.sequence)
             tallies[slot].last = max(tallies[slot].last, h.sequence)
-            report.delivered += 1
-            if now > h.timestamp { _ = report.latency.record(now - h.timestamp) }
         } else {
             report.duplicates += 1
         }

@@ -32,7 +32,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeReport", "SurgeStats",
-                "Broker", "HTTPServer",
+                "Broker", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -59,9 +59,11 @@ let package = Package(
         // MARK: wire codecs
         .target(name: "NATSWire", dependencies: [nioCore], path: "Sources/Wire/NATSWire"),
         .target(name: "HTTPWire", dependencies: [nioCore], path: "Sources/Wire/HTTPWire"),
+        .target(name: "MeshWire", dependencies: [nioCore], path: "Sources/Wire/MeshWire"),
 
         // MARK: components
         .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+        .target(name: "Mesh", dependencies: ["MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
         .target(
             name: "HTTPServer",
             dependencies: ["HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
@@ -93,5 +95,7 @@ let package = Package(
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
     ]
 )

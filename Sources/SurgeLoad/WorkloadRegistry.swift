@@ -6,6 +6,7 @@ public enum WorkloadRegistry {
         NATSRequestWorkload.self,
         HTTPClosedLoopWorkload.self,
         HTTPOpenLoopWorkload.self,
+        MeshChurnWorkload.self,
     ]
 
     public static func type(forKind kind: String) -> (any Workload.Type)? {

@@ -224,13 +224,13 @@ public final class ScenarioRunner: @unchecked Sendable {
         let alreadyInterrupted = setCurrentTarget(target)
         defer {
             _ = setCurrentTarget(nil)
-            target.stop(timeout: cell.target.stopTimeout)
+            started.stopAll(timeout: cell.target.stopTimeout)
         }
         if alreadyInterrupted {
             return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) before the first repetition")
         }
 
-        let watchdog = CellWatchdog(target: target, timeout: scenario.cellTimeout)
+        let watchdog = CellWatchdog(target: started, timeout: scenario.cellTimeout)
         let watchTask = Task { await watchdog.watch() }
         defer { watchTask.cancel() }
 
@@ -241,8 +241,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         probes.notes.forEach(note)
         defer { probes.close() }
         do {
-            let endpoint = Endpoint(host: "127.0.0.1", port: started.port)
-            session = try await workload.makeSession(endpoints: [endpoint], group: group)
+            session = try await workload.makeSession(endpoints: started.endpoints, group: group)
             if warmup > 0 {
                 progress.phase("warm-up \(Self.seconds(warmup))")
                 _ = try await session!.run(.warmup(seconds: warmup)) { [progress] f in progress.fraction(f) }
@@ -250,11 +249,11 @@ public final class ScenarioRunner: @unchecked Sendable {
             for rep in 1...repetitions {
                 if isInterrupted { break }
                 progress.phase("repetition \(rep)/\(repetitions)")
-                let before = started.statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) }
+                let before = started.fetchCounters()
                 probes.begin()
                 var outcome = try await session!.run(.measure) { [progress] f in progress.fraction(f) }
                 let probed = probes.end(operations: outcome.operations)
-                let after = started.statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) }
+                let after = started.fetchCounters()
                 if let reason = watchdog.failure(), !isInterrupted { throw CellFailure(reason) }
                 if !outcome.failures.isEmpty {
                     throw CellFailure("repetition \(rep): " + outcome.failures.joined(separator: "; "))
@@ -294,15 +293,15 @@ public final class ScenarioRunner: @unchecked Sendable {
                 return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
-            let exited = target.exitDescription().map { "the target \($0)" }
+            let exited = started.exitDescription().map { "the target \($0)" }
             let why = reason ?? exited.map { "\($0) during repetition \(done + 1) (\(error))" } ?? "\(error)"
-            return CellOutcome(status: .failed, reason: why, stderr: target.lastStderrLines)
+            return CellOutcome(status: .failed, reason: why, stderr: started.lastStderrLines)
         }
         if isInterrupted && done < repetitions {
             return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
         }
-        if let exited = target.exitDescription() {
-            return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: target.lastStderrLines)
+        if let exited = started.exitDescription() {
+            return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: started.lastStderrLines)
         }
         return CellOutcome(status: .ok)
     }
@@ -325,7 +324,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         }
         var counters: [String: Double]?
         if let before, let after {
-            counters = after.reduce(into: [:]) { out, kv in out[kv.key] = kv.value - (before[kv.key] ?? 0) }
+            counters = TargetCounters.delta(before: before, after: after)
         }
         return Sample(
             repetition: rep, operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: metrics,
@@ -351,12 +350,12 @@ struct CellFailure: Error, CustomStringConvertible {
 /// Fails a cell when its target dies or the cell outlives the scenario's `timeout`: it stops the
 /// target, which makes the workload's pending I/O fail promptly, and remembers why.
 final class CellWatchdog: @unchecked Sendable {
-    private let target: TargetProcess
+    private let target: StartedTarget
     private let timeout: Double
     private let lock = NSLock()
     private var reason: String?
 
-    init(target: TargetProcess, timeout: Double) {
+    init(target: StartedTarget, timeout: Double) {
         self.target = target
         self.timeout = timeout
     }
@@ -372,11 +371,12 @@ final class CellWatchdog: @unchecked Sendable {
         while !Task.isCancelled {
             if let exit = target.exitDescription() {
                 set("the target \(exit) while it was being measured")
+                if !target.nodes.isEmpty { target.stopAll(timeout: 2) } // a node died: stop the others cleanly
                 return
             }
             if Date() >= deadline {
                 set("timed out: the cell took longer than the scenario's timeout of \(ScenarioRunner.seconds(timeout)) (hung target or workload); the target was stopped")
-                target.stop(timeout: 1)
+                target.stopAll(timeout: 1)
                 return
             }
             try? await Task.sleep(nanoseconds: 50_000_000)

@@ -7,6 +7,8 @@ struct StartedTarget {
     var port: Int
     /// The component's stats port; nil for external programs.
     var statsPort: Int?
+    /// Every node of a multi-node target (`nodes: N`), node 0 first; empty for a single process.
+    var nodes: [TopologyNode] = []
 }
 
 /// Starts a cell's target and waits until it is ready.
@@ -24,6 +26,9 @@ enum TargetLauncher {
     }
 
     static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?, extraEnvironment: [String: String] = [:]) throws -> StartedTarget {
+        if target.nodes > 1 {
+            return try TopologyLauncher.start(target, surgeExecutable: surgeExecutable, cpus: cpus, extraEnvironment: extraEnvironment)
+        }
         switch target.kind {
         case .component(let name):
             var argv = [surgeExecutable, "serve", name, "--host", "127.0.0.1", "--port", "0", "--stats-port", "0"]

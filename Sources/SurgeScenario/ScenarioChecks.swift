@@ -63,6 +63,16 @@ extension Reader {
         return s
     }
 
+    /// `nodes:` of a target: how many processes of a built-in component form it (a mesh).
+    mutating func nodeCount(_ entry: ScenarioEntry?, kind: TargetSpec.Kind, key: String) -> Int {
+        guard let entry else { return 1 }
+        let n = integer(entry, key: key, range: 1...64) ?? 1
+        if n > 1, case .command = kind {
+            error(key, entry.keyLocation, "only a built-in component (`component:`) can run as several nodes")
+        }
+        return n
+    }
+
     mutating func integer(_ entry: ScenarioEntry?, key: String, range: ClosedRange<Int>) -> Int? {
         guard let s = string(entry, key: key) else { return nil }
         guard let v = Int(s) else {

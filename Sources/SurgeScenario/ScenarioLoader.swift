@@ -12,7 +12,7 @@ public enum ScenarioLoader {
         "name", "description", "target", "targets", "workload", "workloads", "matrix", "exclude", "warmup",
         "repetitions", "cpus", "probes", "thresholds", "timeout",
     ]
-    static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout"]
+    static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
     public static let runtimePlaceholders: Set<String> = ["port", "stats_port"]
 

@@ -124,6 +124,7 @@ extension Reader {
             environment: stringMap(fields["env"], key: "\(key).env"),
             readyTimeout: duration(fields["ready-timeout"], key: "\(key).ready-timeout") ?? 15,
             stopTimeout: duration(fields["stop-timeout"], key: "\(key).stop-timeout") ?? 5,
+            nodes: nodeCount(fields["nodes"], kind: kind, key: "\(key).nodes"),
             location: loc)
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Broker
 import HTTPServer
 import Foundation
+import Mesh
 import SurgeRunner
 
 /// A built-in component as `surge serve` and `surge list` see it.
@@ -11,6 +12,8 @@ struct ComponentEntry {
     var options: [(name: String, help: String, defaultValue: String)]
     /// Starts the component; returns its ports and a way to stop it.
     var start: @Sendable (_ options: [String: String], _ host: String, _ port: Int, _ statsPort: Int) async throws -> (port: Int, statsPort: Int, stop: @Sendable () async -> Void)
+    /// Extra numeric fields of the ready line (a mesh node's `peer_port`), read after `start`.
+    var readyFields: (@Sendable () -> [(String, Int)])? = nil
 }
 
 /// Every component `surge serve` can run. Components know nothing of the harness; this table is
@@ -33,6 +36,7 @@ enum ComponentCatalog {
                 let ports = try await server.start()
                 return (ports.port, ports.statsPort, { await server.stop() })
             }),
+        MeshNodeEntry.entry,
     ]
 
     /// Tells the scenario validator which component names exist.
@@ -91,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("surge serve \(component): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        FileHandle.standardOutput.write(Data(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)}"#.utf8 + [0x0A]))
+        let extra = (entry.readyFields?() ?? []).map { ",\"\($0.0)\":\($0.1)" }.joined()
+        FileHandle.standardOutput.write(Data(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)\#(extra)}"#.utf8 + [0x0A]))
         await SignalWaiter.waitForTermination()
         await started.stop()
     }

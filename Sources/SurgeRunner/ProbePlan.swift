@@ -36,39 +36,71 @@ struct ProbePlan: Sendable {
     }
 }
 
-/// The probes attached to one target for one pass, tolerant of failure: a probe that cannot
-/// attach becomes a note, never a failed cell.
+/// The probes attached to a target's processes (one, or every node of a multi-node target) for
+/// one pass, tolerant of failure: a probe that cannot attach becomes a note, never a failed cell.
+/// With several processes the figures are summed, and the main ones are also kept per node as
+/// `node<i>.<metric>`.
 final class AttachedProbes: @unchecked Sendable {
-    let session: ProbeSession?
+    let sessions: [ProbeSession]
     let notes: [String]
 
-    init(pid: pid_t, probes: Set<ProbeKind>, preload: AllocationPreload?) {
+    /// Per-node figures kept for multi-node targets.
+    static let perNodeMetrics = ["syscalls/op", "allocs/op", "cpu-ns/op", "peak-RSS-B"]
+
+    init(pids: [pid_t], probes: Set<ProbeKind>, preload: AllocationPreload?) {
         guard !probes.isEmpty else {
-            session = nil
+            sessions = []
             notes = []
             return
         }
-        do {
-            let s = try ProbeSession.attach(pid: pid, probes: probes, preload: preload)
-            session = s
-            notes = ProbeRegistry.unsaid(s.notices)
-        } catch {
-            session = nil
-            notes = ProbeRegistry.unsaid(["probes \(probes.map(\.rawValue).sorted().joined(separator: ", ")) not measured: \(error)"])
+        var sessions: [ProbeSession] = []
+        var notes: [String] = []
+        for pid in pids {
+            do {
+                let s = try ProbeSession.attach(pid: pid, probes: probes, preload: preload)
+                sessions.append(s)
+                notes += s.notices
+            } catch {
+                notes.append("probes \(probes.map(\.rawValue).sorted().joined(separator: ", ")) not measured on pid \(pid): \(error)")
+            }
         }
+        self.sessions = sessions.count == pids.count ? sessions : []
+        if sessions.count != pids.count { sessions.forEach { $0.close() } }
+        self.notes = ProbeRegistry.unsaid(notes)
     }
 
+    var isAttached: Bool { !sessions.isEmpty }
+
     func begin() {
-        try? session?.beginWindow()
+        for s in sessions { try? s.beginWindow() }
     }
 
     /// The window's figures per operation and the method that measured each, or nil.
     func end(operations: Int) -> (metrics: [String: Double], methods: [String: String])? {
-        guard let session, let window = try? session.endWindow() else { return nil }
-        return window.perOperation(operations)
+        guard !sessions.isEmpty else { return nil }
+        var windows: [ProbeWindow] = []
+        for s in sessions {
+            guard let w = try? s.endWindow() else { return nil }
+            windows.append(w)
+        }
+        guard windows.count > 1 else { return windows.first?.perOperation(operations) }
+        var sum = ProbeWindow(methods: windows[0].methods)
+        for w in windows {
+            for (k, v) in w.totals { sum.totals[k, default: 0] += v }
+        }
+        var result = sum.perOperation(operations)
+        for (i, w) in windows.enumerated() {
+            let perNode = w.perOperation(operations)
+            for key in Self.perNodeMetrics {
+                guard let v = perNode.metrics[key] else { continue }
+                result.metrics["node\(i).\(key)"] = v
+                result.methods["node\(i).\(key)"] = perNode.methods[key]
+            }
+        }
+        return result
     }
 
     func close() {
-        session?.close()
+        sessions.forEach { $0.close() }
     }
 }

@@ -237,7 +237,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         var done = 0
         var session: (any WorkloadSession)?
         let preloaded = preload != nil
-        var probes = AttachedProbes(pid: target.pid, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload)
+        var probes = AttachedProbes(pids: started.pids, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload)
         probes.notes.forEach(note)
         defer { probes.close() }
         do {
@@ -268,9 +268,9 @@ public final class ScenarioRunner: @unchecked Sendable {
             let costly = probePlan.profileProbes(preloaded: preloaded)
             if !costly.isEmpty && !isInterrupted {
                 probes.close()
-                probes = AttachedProbes(pid: target.pid, probes: costly, preload: nil)
+                probes = AttachedProbes(pids: started.pids, probes: costly, preload: nil)
                 probes.notes.forEach(note)
-                for rep in 1...repetitions where probes.session != nil {
+                for rep in 1...repetitions where probes.isAttached {
                     if isInterrupted { break }
                     progress.phase("profile pass (\(costly.map(\.rawValue).sorted().joined(separator: ", "))) \(rep)/\(repetitions)")
                     probes.begin()

@@ -84,14 +84,19 @@ final class AttachedProbes: @unchecked Sendable {
             windows.append(w)
         }
         guard windows.count > 1 else { return windows.first?.perOperation(operations) }
+        // The preload library's counters live in one shared file that every node of the target
+        // adds to, so each node's window already holds the total for all nodes: count it once.
+        let shared = { (key: String) in
+            (key.hasPrefix("alloc") || key == "frees") && windows[0].methods[key] == "preload"
+        }
         var sum = ProbeWindow(methods: windows[0].methods)
-        for w in windows {
-            for (k, v) in w.totals { sum.totals[k, default: 0] += v }
+        for (i, w) in windows.enumerated() {
+            for (k, v) in w.totals where i == 0 || !shared(k) { sum.totals[k, default: 0] += v }
         }
         var result = sum.perOperation(operations)
         for (i, w) in windows.enumerated() {
             let perNode = w.perOperation(operations)
-            for key in Self.perNodeMetrics {
+            for key in Self.perNodeMetrics where !(key == "allocs/op" && shared("allocs")) {
                 guard let v = perNode.metrics[key] else { continue }
                 result.metrics["node\(i).\(key)"] = v
                 result.methods["node\(i).\(key)"] = perNode.methods[key]

@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // MARK: reports and history
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: command-line tool
@@ -35,7 +38,10 @@ let package = Package(
 
         // MARK: harness
         .target(name: "SurgeScenario", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "SurgeResults", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(
+            name: "SurgeResults",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift"), .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(
             name: "SurgeLoad",
             dependencies: [nioCore, nioPosix, "NATSWire", .product(name: "Histogram", package: "hdrhistogram-swift")]
@@ -65,7 +71,16 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
         // MARK: statistics and comparison (compare)
         .target(name: "SurgeStats"),
-        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats"]),
+        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]),
+
+        // MARK: reports and history (report, history)
+        .testTarget(
+            name: "SurgeReportTests",
+            dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            exclude: ["Golden"]
+        ),
+        .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", .product(name: "Histogram", package: "hdrhistogram-swift")]),
 
     ]
 )

@@ -13,6 +13,7 @@ struct Surge: AsyncParsableCommand {
         version: SurgeVersion.string,
         subcommands: [
             RunCommand.self, CompareCommand.self, BaselineCommand.self, ValidateCommand.self, ListCommand.self, ServeCommand.self,
+            ReportCommand.self, HistoryCommand.self,
         ]
     )
 }

@@ -16,7 +16,8 @@ public struct CellDigest: Sendable {
     public var values: [String: [Double]]
     public var spectrum: LatencySpectrum?
 
-    public init(cell: CellResult, confidence: Double = 0.95) {
+    /// `spectrum: false` skips decoding the latency histograms (trend analysis needs only the metrics).
+    public init(cell: CellResult, confidence: Double = 0.95, spectrum withSpectrum: Bool = true) {
         name = RunResultRecords.benchmarkName(cell)
         parameters = cell.parameters
         status = cell.status
@@ -27,11 +28,12 @@ public struct CellDigest: Sendable {
             for (unit, v) in sample.metrics where v.isFinite { values[unit, default: []].append(v) }
         }
         self.values = values
-        summaries = values.mapValues { _ in Summary([]) }
+        var summaries: [String: Summary] = [:]
         for (unit, vs) in values {
             summaries[unit] = MetricKind.isExact(unit) ? Summary.exact(vs) : Summary(vs, confidence: confidence)
         }
-        spectrum = LatencySpectrum(histograms: cell.samples.compactMap(\.latencyHistogram))
+        self.summaries = summaries
+        spectrum = withSpectrum ? LatencySpectrum(histograms: cell.samples.compactMap(\.latencyHistogram)) : nil
     }
 
     /// `publishers=1 subscribers=8`: the parameters, for a reader.

@@ -33,9 +33,14 @@ public struct ChartSpec: Sendable {
         return "'" + flat.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
+    /// A tic label, quoted: gnuplot reads tic labels as formats, so `%` is doubled.
+    public static func ticLabel(_ text: String) -> String {
+        quote(text.replacingOccurrences(of: "%", with: "%%"))
+    }
+
     /// `set xtics ('a' 0, 'b' 1, …)`.
     public static func xtics(_ labels: [String], rotate: Bool = false) -> [String] {
-        let tics = labels.enumerated().map { "\(quote($0.element)) \($0.offset)" }.joined(separator: ", ")
+        let tics = labels.enumerated().map { "\(ticLabel($0.element)) \($0.offset)" }.joined(separator: ", ")
         return [rotate ? "set xtics rotate by -35 left" : "set xtics norotate", "set xtics (\(tics))",
                 "set xrange [-0.6:\(Double(labels.count) - 0.4)]"]
     }

@@ -64,19 +64,18 @@ public enum HTMLReportRenderer {
         let fastest = report.fastestCell?.cell.name
         var infinite = false
         var rows: [[String: Any]] = []
-        let scales = Dictionary(uniqueKeysWithValues: units.map { u in (u, MetricFormat.scale(for: cells.compactMap { $0.summaries[u]?.center }, unit: u)) })
         let maxima = Dictionary(uniqueKeysWithValues: units.map { u in (u, cells.compactMap { $0.summaries[u]?.center }.max() ?? 0) })
         for c in cells {
             var values: [[String: Any]] = []
             for u in units {
-                guard let s = c.summaries[u], let scale = scales[u] else {
+                guard let s = c.summaries[u] else {
                     values.append(["value": "", "range": "", "cls": "", "bar": "0"])
                     continue
                 }
                 if s.lo.isInfinite || s.hi.isInfinite { infinite = true }
                 let isThroughput = MetricFormat.throughputUnits.contains(u) || u.hasSuffix("/s")
                 let bar = isThroughput && (maxima[u] ?? 0) > 0 ? GoFloatFormat.fixed(100 * s.center / (maxima[u] ?? 1), 1) : "0"
-                values.append(["value": scale.format(s.center), "range": s.rangeText, "cls": isThroughput ? "bar" : "", "bar": bar])
+                values.append(["value": MetricFormat.format(s.center, unit: u), "range": s.rangeText, "cls": isThroughput ? "bar" : "", "bar": bar])
             }
             rows.append(["label": c.label, "fastest": c.name == fastest, "rowClass": c.name == fastest ? "fastest" : "", "values": values])
         }

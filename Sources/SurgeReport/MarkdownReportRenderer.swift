@@ -56,12 +56,11 @@ public enum MarkdownReportRenderer {
         guard !cells.isEmpty, !units.isEmpty else { return "No cell finished with measurements.\n" }
         let fastest = report.fastestCell?.cell.name
         var out = "| cell |" + units.map { " \(cell($0)) |" }.joined() + "\n|---|" + units.map { _ in "---:|" }.joined() + "\n"
-        let scales = Dictionary(uniqueKeysWithValues: units.map { u in (u, MetricFormat.scale(for: cells.compactMap { $0.summaries[u]?.center }, unit: u)) })
         for c in cells {
             var line = "| " + (c.name == fastest ? "**\(cell(c.label))** (fastest)" : cell(c.label)) + " |"
             for u in units {
-                guard let s = c.summaries[u], let scale = scales[u] else { line += " |"; continue }
-                line += " \(scale.format(s.center)) ± \(s.rangeText) |"
+                guard let s = c.summaries[u] else { line += " |"; continue }
+                line += " \(MetricFormat.format(s.center, unit: u)) ± \(s.rangeText) |"
             }
             out += line + "\n"
         }

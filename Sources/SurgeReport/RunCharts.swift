@@ -179,7 +179,7 @@ public enum RunCharts {
             let maxNines = max(spectrum.maxNines, base?.maxNines ?? 0)
             let ticks = [("50%", log10(2.0)), ("90%", 1.0), ("99%", 2.0), ("99.9%", 3.0), ("99.99%", 4.0), ("99.999%", 5.0), ("99.9999%", 6.0)]
                 .filter { $0.1 <= maxNines + 0.01 }
-                .map { "\(ChartSpec.quote($0.0)) \(ChartSpec.num($0.1))" }.joined(separator: ", ")
+                .map { "\(ChartSpec.ticLabel($0.0)) \(ChartSpec.num($0.1))" }.joined(separator: ", ")
             var commands = ["set title \(ChartSpec.quote("Latency by percentile: \(c.label)"))",
                             "set xlabel 'percentile (log scale of nines)'", "set ylabel \(ChartSpec.quote("latency (\(scale.suffix))"))",
                             "set xtics (\(ticks))", "set xrange [0.25:\(ChartSpec.num(min(maxNines, 6) + 0.05))]",

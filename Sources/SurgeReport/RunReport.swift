@@ -107,8 +107,10 @@ public struct RunReport: Sendable {
             rows.append(("Baseline", "\(baseline.run.runID) (\(baselinePath ?? "")), commit \(baseline.run.source?.commit ?? "unknown")"))
         }
         if !comparison.map(\.thresholds).isEmptyOrNil {
-            let t = comparison?.thresholds ?? []
-            rows.append(("Thresholds", t.map { "\($0.unit) \(GoFloatFormat.shortest($0.fraction * 100))%" }.joined(separator: ", ")))
+            var seen: [String: Double] = [:]
+            for t in comparison?.thresholds ?? [] { seen[t.unit] = t.fraction }
+            rows.append(("Thresholds", seen.sorted { $0.key < $1.key }.map { "\($0.key) \(GoFloatFormat.shortest($0.value * 100))%" }.joined(separator: ", ")
+                + "; other metrics: any significant change"))
         } else if !r.scenario.thresholds.isEmpty {
             rows.append(("Thresholds", r.scenario.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         }

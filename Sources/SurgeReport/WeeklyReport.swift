@@ -88,9 +88,11 @@ public struct WeeklySeries: Sendable {
         self.thresholds = thresholds
         var measured = Set<String>()
         var cells: [(String, String)] = []
+        var digests: [[CellDigest]] = []
         for r in runs {
-            for c in r.cells {
-                let digest = CellDigest(cell: c)
+            let ds = r.cells.map { CellDigest(cell: $0, spectrum: false) }
+            digests.append(ds)
+            for (c, digest) in zip(r.cells, ds) {
                 if !cells.contains(where: { $0.0 == digest.name }) { cells.append((digest.name, digest.label)) }
                 for s in c.samples { measured.formUnion(s.metrics.keys) }
             }
@@ -102,8 +104,7 @@ public struct WeeklySeries: Sendable {
 
         var points: [String: [String: [TrendPoint]]] = [:]
         for (ri, r) in runs.enumerated() {
-            for c in r.cells where c.status == .ok {
-                let digest = CellDigest(cell: c)
+            for digest in digests[ri] where digest.status == .ok {
                 for unit in key {
                     guard let s = digest.summaries[unit] else { continue }
                     let w = RunCharts.whiskers(s, values: digest.values[unit] ?? [])

@@ -10,7 +10,7 @@ enum SyntheticRuns {
 
     /// `msgs(publishers, flush)` is the median msgs/s of a cell; repetitions spread ±`spread` around it.
     static func run(id: String, at time: TimeInterval, commit: String, flushValues: [String] = ["immediate", "batched"],
-                    spread: Double = 0.01, seed: UInt64 = 1, probes: Bool = false,
+                    spread: Double = 0.01, seed: UInt64 = 1, probes: Bool = false, histograms: Bool = true,
                     msgs: (Int, String) -> Double = { p, f in Double(p) * (f == "batched" ? 2_000_000 : 1_000_000) }) -> RunResult {
         var rng = SplitMix64(seed: seed)
         var run = RunResult(
@@ -37,7 +37,7 @@ enum SyntheticRuns {
                         metrics["allocs/op"] = f == "batched" ? 2 : 3
                     }
                     samples.append(Sample(repetition: rep, operations: 10_000, elapsedSeconds: 10_000 / m, metrics: metrics,
-                                          latencyHistogram: histogram(median: 20_000, p99: 90_000, rng: &rng)))
+                                          latencyHistogram: histograms ? histogram(median: 20_000, p99: 90_000, rng: &rng) : nil))
                 }
                 run.cells.append(CellResult(name: "BenchmarkFanout/publishers=\(p)/flush=\(f)", parameters: params, samples: samples))
             }

@@ -14,7 +14,7 @@ final class WeeklyReportTests: XCTestCase {
         var drift = SplitMix64(seed: seed &* 7919)
         return (0..<20).map { i in
             let runDrift = (Double(drift.next() % 1000) / 1000 - 0.5) * 0.03
-            return SyntheticRuns.run(id: "run-\(i)", at: start + Double(i) * day, commit: "c\(i)", seed: seed &+ UInt64(i)) { p, f in
+            return SyntheticRuns.run(id: "run-\(i)", at: start + Double(i) * day, commit: "c\(i)", seed: seed &+ UInt64(i), histograms: false) { p, f in
                 var base = Double(p) * (f == "batched" ? 2_000_000 : 1_000_000) * (1 + runDrift)
                 if let planted, i >= 12, p == 4, f == "batched" { base *= 1 + planted }
                 return base
@@ -98,7 +98,8 @@ final class ChangePointDetectorTests: XCTestCase {
     }
 
     func testTwoStepsAreBothFound() {
-        let xs = (0..<8).map { 100 + Double($0 % 3) } + (0..<8).map { 120 + Double($0 % 3) } + (0..<8).map { 90 + Double($0 % 3) }
+        let wobble: [Double] = (0..<8).map { Double($0 % 3) }
+        let xs: [Double] = wobble.map { $0 + 100 } + wobble.map { $0 + 120 } + wobble.map { $0 + 90 }
         XCTAssertEqual(ChangePointDetector().detect(xs).map(\.index), [8, 16])
     }
 

@@ -28,7 +28,7 @@ enum HTMLTemplates {
         tr.improvement td.delta { color: var(--good); font-weight: 600; }
         td.verdict-cell { text-align: left; }
         .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 18px; }
-        .charts.wide { grid-template-columns: 1fr; }
+        .charts.wide { grid-template-columns: minmax(0, 1100px); }
         figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; background: #fff; }
         figure svg { width: 100%; height: auto; display: block; }
         figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }

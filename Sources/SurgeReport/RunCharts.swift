@@ -65,7 +65,7 @@ public enum RunCharts {
         let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
         let yUnit = scale.suffix.isEmpty ? unit : "\(scale.suffix) \(unit)"
         var commands = ["set title \(ChartSpec.quote("Throughput (\(unit)) against \(axis), one line per other-parameter combination"))",
-                        "set xlabel \(ChartSpec.quote(axis))", "set ylabel \(ChartSpec.quote("\(unit) in \(yUnit == unit ? unit : yUnit) (median)"))",
+                        "set xlabel \(ChartSpec.quote(axis))", "set ylabel \(ChartSpec.quote("\(yUnit) (median)"))",
                         "set yrange [0:*]"]
         commands += ChartSpec.xtics(xValues)
         let plots = series.enumerated().map { i, s in
@@ -109,7 +109,7 @@ public enum RunCharts {
             let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
             charts.append(ChartSpec(id: "before-after-\(ChartSpec.slug(unit))", title: "\(unit): baseline against this run",
                                     caption: "Median per cell, \(direction); whiskers: \(interval).",
-                                    width: 900, height: pairs.count > 4 ? 480 : 400, commands: commands, data: data))
+                                    width: 680, height: pairs.count > 4 ? 440 : 380, commands: commands, data: data))
         }
         return charts
     }
@@ -184,8 +184,10 @@ public enum RunCharts {
                             "set xlabel 'percentile (log scale of nines)'", "set ylabel \(ChartSpec.quote("latency (\(scale.suffix))"))",
                             "set xtics (\(ticks))", "set xrange [0.25:\(ChartSpec.num(min(maxNines, 6) + 0.05))]",
                             "set logscale y", "set key inside left top"]
-            var plot = "plot $DATA index 0 using 1:2 with lines lt 1 title 'this run'"
-            if !baseCurve.isEmpty { plot += ", $DATA index 1 using 1:2 with lines lc rgb '#777777' dt 2 lw 2 title 'baseline'" }
+            // The baseline first, wide and light, so this run's line stays visible on top of it.
+            var plot = "plot "
+            if !baseCurve.isEmpty { plot += "$DATA index 1 using 1:2 with lines lc rgb '#b0b0b0' lw 5 title 'baseline', " }
+            plot += "$DATA index 0 using 1:2 with lines lt 1 title 'this run'"
             commands.append(plot)
             charts.append(ChartSpec(id: "latency-\(n)-\(ChartSpec.slug(c.shortLabel))", title: "Latency by percentile: \(c.label)",
                                     caption: "Merged HdrHistogram of \(c.values.values.first?.count ?? 0) repetitions, \(spectrum.total) recorded latencies.",

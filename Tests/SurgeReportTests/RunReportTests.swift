@@ -101,6 +101,10 @@ final class RunReportTests: XCTestCase {
         XCTAssertEqual(ids.filter { $0.hasPrefix("latency-") }.count, 4)
         let out = dir.appendingPathComponent("report").path
         let written = try ReportWriter(gnuplot: gnuplot).write(report, to: out)
+        if let keep = ProcessInfo.processInfo.environment["SURGE_KEEP_REPORT"] {
+            // For looking at the page by hand: SURGE_KEEP_REPORT=/tmp/x swift test --filter …
+            _ = try ReportWriter(gnuplot: gnuplot).write(try Self.pair(), to: keep)
+        }
         XCTAssertNil(written.chartsNote)
         XCTAssertEqual(written.chartCount, report.charts.count)
         for id in ids {

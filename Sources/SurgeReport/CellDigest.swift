@@ -15,6 +15,8 @@ public struct CellDigest: Sendable {
     public var summaries: [String: Summary]
     public var values: [String: [Double]]
     public var spectrum: LatencySpectrum?
+    /// Parameters left out of labels because every cell of the run has the same value.
+    public var commonParameters: Set<String> = []
 
     /// `spectrum: false` skips decoding the latency histograms (trend analysis needs only the metrics).
     public init(cell: CellResult, confidence: Double = 0.95, spectrum withSpectrum: Bool = true) {
@@ -38,12 +40,14 @@ public struct CellDigest: Sendable {
 
     /// `publishers=1 subscribers=8`: the parameters, for a reader.
     public var label: String {
-        parameters.isEmpty ? name : parameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+        let shown = parameters.filter { !commonParameters.contains($0.name) }
+        return shown.isEmpty ? name : shown.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
     }
 
     /// Parameter values only, `1/8/16/batched`: the short label of a chart axis.
     public var shortLabel: String {
-        parameters.isEmpty ? name : parameters.map(\.value).joined(separator: "/")
+        let shown = parameters.filter { !commonParameters.contains($0.name) }
+        return shown.isEmpty ? name : shown.map(\.value).joined(separator: "/")
     }
 }
 
@@ -51,12 +55,21 @@ public struct CellDigest: Sendable {
 public struct RunDigest: Sendable {
     public var run: RunResult
     public var cells: [CellDigest]
+    /// Parameters with one value in every cell (left out of cell labels, shown once).
+    public var commonParameters: [CellParameter]
     /// Every metric measured in an ok cell, in report order.
     public var units: [String]
 
     public init(_ run: RunResult, confidence: Double = 0.95) {
         self.run = run
-        cells = run.cells.map { CellDigest(cell: $0, confidence: confidence) }
+        var cells = run.cells.map { CellDigest(cell: $0, confidence: confidence) }
+        var common: [CellParameter] = []
+        if cells.count > 1 {
+            for p in cells[0].parameters where cells.allSatisfy({ c in c.parameters.contains(p) }) { common.append(p) }
+        }
+        for i in cells.indices { cells[i].commonParameters = Set(common.map(\.name)) }
+        self.cells = cells
+        commonParameters = common
         units = MetricFormat.ordered(cells.filter { $0.status == .ok }.flatMap { $0.values.keys })
     }
 
@@ -67,10 +80,18 @@ public struct RunDigest: Sendable {
     /// The throughput metric of the run (`msgs/s`, else `req/s`, …), if any cell measured one.
     public var throughputUnits: [String] { MetricFormat.throughputUnits.filter(units.contains) }
 
-    /// Names of the matrix parameters, in the scenario's order.
+    /// Names of the matrix parameters that vary between cells, in the scenario's order.
     public var parameterNames: [String] {
         var names: [String] = []
-        for cell in cells { for p in cell.parameters where !names.contains(p.name) { names.append(p.name) } }
+        let common = Set(commonParameters.map(\.name))
+        for cell in cells { for p in cell.parameters where !names.contains(p.name) && !common.contains(p.name) { names.append(p.name) } }
         return names
+    }
+
+    /// The metrics a throughput chart and the table's bars use: messages or requests per second
+    /// (bytes per second only when neither was measured).
+    public var primaryThroughputUnits: [String] {
+        let primary = ["msgs/s", "req/s", "ops/s"].filter(units.contains)
+        return primary.isEmpty ? throughputUnits.prefix(1).map { $0 } : primary
     }
 }

@@ -11,7 +11,7 @@ public enum HTMLReportRenderer {
         var library = MustacheLibrary()
         let templates: [(String, String)] = [
             ("page", HTMLTemplates.page), ("findings", HTMLTemplates.findings), ("metadata", HTMLTemplates.metadata),
-            ("cellTable", HTMLTemplates.cellTable), ("comparison", HTMLTemplates.comparison), ("charts", HTMLTemplates.charts),
+            ("cellTable", HTMLTemplates.cellTable), ("comparison", HTMLTemplates.comparison), ("comparisonTable", HTMLTemplates.comparisonTable), ("charts", HTMLTemplates.charts),
             ("failed", HTMLTemplates.failed), ("body", HTMLTemplates.runBody), ("weeklyBody", WeeklyTemplates.body),
         ]
         for (name, text) in templates {
@@ -47,7 +47,8 @@ public enum HTMLReportRenderer {
         context.merge(charts(report.charts, svg: svg, note: chartsNote)) { $1 }
         if let c = report.comparison {
             context["verdict"] = c.verdict
-            context["verdictClass"] = c.regressions.isEmpty ? "ok" : "bad"
+            context["verdictClass"] = !c.regressions.isEmpty ? "bad" : (c.lacksPower ? "none" : "ok")
+            if c.regressions.isEmpty && c.lacksPower { context["verdict"] = c.verdict + " — inconclusive: too few repetitions to detect a change" }
             context["comparison"] = comparison(c, label: report.cellLabel(row:))
             context["regressionsSection"] = findings(c.regressions, c.improvements, report: report)
         } else {
@@ -69,13 +70,13 @@ public enum HTMLReportRenderer {
             var values: [[String: Any]] = []
             for u in units {
                 guard let s = c.summaries[u] else {
-                    values.append(["value": "", "range": "", "cls": "", "bar": "0"])
+                    values.append(["value": "", "range": "", "cls": "", "bar": "0", "present": false])
                     continue
                 }
                 if s.lo.isInfinite || s.hi.isInfinite { infinite = true }
-                let isThroughput = MetricFormat.throughputUnits.contains(u) || u.hasSuffix("/s")
+                let isThroughput = report.digest.primaryThroughputUnits.contains(u)
                 let bar = isThroughput && (maxima[u] ?? 0) > 0 ? GoFloatFormat.fixed(100 * s.center / (maxima[u] ?? 1), 1) : "0"
-                values.append(["value": MetricFormat.format(s.center, unit: u), "range": s.rangeText, "cls": isThroughput ? "bar" : "", "bar": bar])
+                values.append(["value": MetricFormat.format(s.center, unit: u), "range": s.rangeText, "cls": isThroughput ? "bar" : "", "bar": bar, "present": true])
             }
             rows.append(["label": c.label, "fastest": c.name == fastest, "rowClass": c.name == fastest ? "fastest" : "", "values": values])
         }
@@ -97,7 +98,8 @@ public enum HTMLReportRenderer {
     }
 
     static func comparison(_ c: RunComparison, label cellLabel: (String) -> String) -> [String: Any] {
-        var tables: [[String: Any]] = []
+        var keyTables: [[String: Any]] = []
+        var otherTables: [[String: Any]] = []
         for (ti, table) in c.tables.tables.enumerated() {
             let cls = BenchUnit.classOf(table.unit)
             var rows: [[String: Any]] = []
@@ -120,6 +122,7 @@ public enum HTMLReportRenderer {
                     "old": old.map { "\(scaler.format($0.summary.center)) ± \($0.summary.rangeText)" } ?? "—",
                     "new": new.map { "\(scaler.format($0.summary.center)) ± \($0.summary.rangeText)" } ?? "—",
                     "delta": new?.comparison?.deltaText ?? "", "stat": new?.comparison?.statText ?? "",
+                    "raw": new?.comparison?.relativeChange.map { "(" + GoFloatFormat.signedFixed($0 * 100, 1) + "% median)" } ?? "",
                     "verdict": verdict, "verdictClass": finding?.verdict == .regression ? "regression" : (finding?.verdict == .improvement ? "improvement" : ""),
                 ])
             }
@@ -129,10 +132,13 @@ public enum HTMLReportRenderer {
                            "new": table.geomean[1].geomean.map { ValueScaler.scale($0, cls) } ?? "",
                            "delta": table.geomean[1].ratio.map { GoFloatFormat.signedFixed(($0 - 1) * 100, 2) + "%" } ?? "?"]
             }
-            tables.append(["unit": table.unit, "direction": MetricDirection(unit: table.unit) == .higherIsBetter ? "higher is better" : "lower is better",
-                           "threshold": GoFloatFormat.shortest(c.threshold(for: table.unit) * 100) + "%", "rows": rows, "geomean": geomean])
+            let key = c.thresholds.contains { BenchUnit.tidy($0.unit).unit == table.unit || $0.unit == table.unit } || MetricFormat.throughputUnits.contains(table.unit)
+            let entry: [String: Any] = ["unit": table.unit, "direction": MetricDirection(unit: table.unit) == .higherIsBetter ? "higher is better" : "lower is better",
+                                        "threshold": GoFloatFormat.shortest(c.threshold(for: table.unit) * 100) + "%", "rows": rows, "geomean": geomean]
+            if key { keyTables.append(entry) } else { otherTables.append(entry) }
         }
-        return ["tables": tables, "warnings": c.warnings, "baselineLabel": c.baselineLabel, "runLabel": c.runLabel]
+        return ["tables": keyTables, "otherTables": otherTables, "hasOtherTables": !otherTables.isEmpty, "otherCount": otherTables.count,
+                "warnings": c.warnings, "baselineLabel": c.baselineLabel, "runLabel": c.runLabel]
     }
 
     static func failed(_ cells: [CellDigest]) -> [String: Any] {

@@ -76,18 +76,22 @@ enum HTMLTemplates {
 
     static let cellTable = """
         <table class="cells"><tr><th class="name">cell</th>{{#units}}<th title="{{direction}}">{{name}}</th>{{/units}}</tr>
-        {{#rows}}<tr class="{{rowClass}}"><td class="name">{{label}}{{#fastest}}<span class="tag fast">fastest</span>{{/fastest}}</td>{{#values}}<td class="{{cls}}" style="--w:{{bar}}%">{{value}} <span class="ci">± {{range}}</span></td>{{/values}}</tr>
+        {{#rows}}<tr class="{{rowClass}}"><td class="name">{{label}}{{#fastest}}<span class="tag fast">fastest</span>{{/fastest}}</td>{{#values}}<td class="{{cls}}" style="--w:{{bar}}%">{{#present}}{{value}} <span class="ci">± {{range}}</span>{{/present}}</td>{{/values}}</tr>
         {{/rows}}</table>
         {{#infiniteCI}}<div class="ci">± ∞: fewer than 6 repetitions, too few for a 95% confidence interval of the median.</div>{{/infiniteCI}}
         """
 
     static let comparison = """
         {{#warnings}}<div class="note">⚠ {{.}}</div>{{/warnings}}
-        {{#tables}}<h3>{{unit}} <span class="ci">({{direction}}; threshold {{threshold}})</span></h3>
+        {{#tables}}{{> comparisonTable}}{{/tables}}
+        {{#hasOtherTables}}<details><summary>{{otherCount}} more metrics (no threshold set)</summary>{{#otherTables}}{{> comparisonTable}}{{/otherTables}}</details>{{/hasOtherTables}}
+        """
+
+    static let comparisonTable = """
+        <h3>{{unit}} <span class="ci">({{direction}}; threshold {{threshold}})</span></h3>
         <table class="comparison"><tr><th class="name">cell</th><th>{{baselineLabel}}</th><th>{{runLabel}}</th><th>vs base</th><th>p</th><th class="name">verdict</th></tr>
-        {{#rows}}<tr class="{{verdictClass}}"><td class="name">{{label}}</td><td>{{old}}</td><td>{{new}}</td><td class="delta">{{delta}}</td><td>{{stat}}</td><td class="verdict-cell">{{verdict}}</td></tr>
+        {{#rows}}<tr class="{{verdictClass}}"><td class="name">{{label}}</td><td>{{old}}</td><td>{{new}}</td><td class="delta">{{delta}} <span class="ci">{{raw}}</span></td><td>{{stat}}</td><td class="verdict-cell">{{verdict}}</td></tr>
         {{/rows}}{{#geomean}}<tr><td class="name"><em>geomean</em></td><td>{{old}}</td><td>{{new}}</td><td class="delta">{{delta}}</td><td></td><td></td></tr>{{/geomean}}</table>
-        {{/tables}}
         """
 
     static let charts = """

@@ -8,7 +8,7 @@ import SurgeStats
 public enum RunCharts {
     public static func all(_ digest: RunDigest, baseline: RunDigest?) -> [ChartSpec] {
         var charts: [ChartSpec] = []
-        for unit in digest.throughputUnits { if let c = throughput(digest, unit: unit) { charts.append(c) } }
+        for unit in digest.primaryThroughputUnits { if let c = throughput(digest, unit: unit) { charts.append(c) } }
         if let baseline { charts += beforeAfter(digest, baseline: baseline) }
         if let c = syscalls(digest) { charts.append(c) }
         if let c = perCellBars(digest, unit: "allocs/op", title: "Heap allocations per op by cell") { charts.append(c) }
@@ -40,7 +40,7 @@ public enum RunCharts {
         if xValues.allSatisfy({ Double($0) != nil }) { xValues.sort { Double($0)! < Double($1)! } }
         var series: [(label: String, points: [(x: Int, s: Summary, values: [Double])])] = []
         for c in cells {
-            let others = c.parameters.filter { $0.name != axis }.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+            let others = c.parameters.filter { $0.name != axis && !c.commonParameters.contains($0.name) }.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
             guard let v = c.parameters.first(where: { $0.name == axis })?.value, let x = xValues.firstIndex(of: v), let s = c.summaries[unit] else { continue }
             if let i = series.firstIndex(where: { $0.label == others }) {
                 series[i].points.append((x, s, c.values[unit] ?? []))

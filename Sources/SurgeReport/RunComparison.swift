@@ -14,6 +14,8 @@ public struct RunComparison: Sendable {
     public var verdict: String
     /// Problems a reader must know before trusting the deltas (other host, other scenario).
     public var warnings: [String]
+    /// Some comparisons had too few values for Mann-Whitney U to reach significance at all.
+    public var lacksPower: Bool = false
 
     public var regressions: [GateFinding] { findings.filter { $0.verdict == .regression } }
     public var improvements: [GateFinding] { findings.filter { $0.verdict == .improvement } }
@@ -73,6 +75,15 @@ public struct RunComparison: Sendable {
         warnings = []
         if tables.isEmpty {
             warnings.append("no metric of a cell is present on both sides, so nothing was compared")
+        }
+        var power = Set<String>()
+        for table in tables.tables {
+            for row in table.cells { for cell in row { for w in cell?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) } } }
+        }
+        lacksPower = !power.isEmpty
+        if lacksPower {
+            warnings.append("too few repetitions to call a change significant: " + power.sorted().joined(separator: "; ")
+                            + ". A '~' here means 'not measurable', not 'unchanged'; run more repetitions (the scenario's default is 6)")
         }
     }
 

@@ -30,13 +30,13 @@ public struct RunReport: Sendable {
 
     /// The cell with the highest median of the run's first throughput metric, and that median.
     public var fastestCell: (cell: CellDigest, unit: String, median: Double)? {
-        guard let unit = digest.throughputUnits.first else { return nil }
+        guard let unit = digest.primaryThroughputUnits.first else { return nil }
         let best = digest.okCells.compactMap { c in c.summaries[unit].map { (c, $0.center) } }.max { $0.1 < $1.1 }
         return best.map { ($0.0, unit, $0.1) }
     }
 
     public var slowestCell: (cell: CellDigest, unit: String, median: Double)? {
-        guard let unit = digest.throughputUnits.first else { return nil }
+        guard let unit = digest.primaryThroughputUnits.first else { return nil }
         let worst = digest.okCells.compactMap { c in c.summaries[unit].map { (c, $0.center) } }.min { $0.1 < $1.1 }
         return worst.map { ($0.0, unit, $0.1) }
     }
@@ -56,7 +56,9 @@ public struct RunReport: Sendable {
         if let comparison {
             let r = comparison.regressions
             let i = comparison.improvements
-            if r.isEmpty {
+            if r.isEmpty && comparison.lacksPower {
+                lines.append("No significant change against the baseline, but the runs have too few repetitions for the test to detect one: the comparison is inconclusive.")
+            } else if r.isEmpty {
                 lines.append("No regression against the baseline beyond its threshold (\(comparison.findings.count) comparisons, \(i.count) improved).")
             } else {
                 lines.append("\(r.count) regression\(r.count == 1 ? "" : "s") against the baseline beyond threshold (\(comparison.findings.count) comparisons, \(i.count) improved).")
@@ -100,6 +102,9 @@ public struct RunReport: Sendable {
         rows.append(("Source commit", r.source.map { $0.commit + ($0.dirty ? " (dirty working tree)" : "") } ?? "unknown"))
         let methods = Dictionary(grouping: r.probeMethods, by: \.value).map { method, entries in "\(method): \(entries.map(\.key).sorted().joined(separator: ", "))" }.sorted()
         rows.append(("Probe methods", methods.isEmpty ? "none recorded" : methods.joined(separator: "; ")))
+        if !digest.commonParameters.isEmpty {
+            rows.append(("Same in every cell", digest.commonParameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")))
+        }
         let reps = Set(r.cells.flatMap { $0.samples.map(\.repetition) }).count
         rows.append(("Cells", "\(r.cells.count) (\(r.cells.filter { $0.status == .ok }.count) ok), \(reps) repetition\(reps == 1 ? "" : "s") each"))
         if let runPath { rows.append(("Result file", runPath)) }

@@ -153,7 +153,7 @@ public enum HTMLReportRenderer {
         let groups: [(String, String, String)] = [
             ("throughput-", "Throughput", "wide"), ("before-after-", "Baseline against this run", ""),
             ("syscalls-", "System calls", "wide"), ("per-cell-", "Allocations", "wide"),
-            ("latency-", "Latency by percentile, per cell", ""), ("trend-", "Trends", "wide"),
+            ("latency-", "Latency by percentile, per cell", ""), ("trend-", "Median per run, one panel per cell", "wide"),
         ]
         var out: [[String: Any]] = []
         for (prefix, heading, layout) in groups {

@@ -6,6 +6,7 @@ import SurgeStats
 enum WeeklyCharts {
     static func trends(_ series: WeeklySeries, index: Int) -> [ChartSpec] {
         var charts: [ChartSpec] = []
+        guard series.runs.count >= 2 else { return [] }
         for unit in series.keyUnits {
             let cells = series.cells.filter { (series.points[unit]?[$0.name]?.count ?? 0) > 0 }
             guard !cells.isEmpty else { continue }

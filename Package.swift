@@ -3,16 +3,22 @@ import PackageDescription
 
 // Surge — a benchmarking and profiling harness. Module map: see README.md ("Layout").
 // Dependencies point one way: surge → SurgeRunner → (SurgeLoad, SurgeProbes, SurgeResults,
-// SurgeScenario) → SurgeStats; Load → Wire; Components → Wire. Components know nothing of the harness.
+// SurgeScenario) → SurgeStats; SurgeReport → (SurgeResults, SurgeStats); Load → Wire;
+// Components → Wire. Components know nothing of the harness; only `surge` links them, for `serve`.
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
 
 let package = Package(
     name: "Surge",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "surge", targets: ["surge"]),
+        // The LD_PRELOAD allocation counter Surge injects into targets it starts.
+        .library(name: "SurgeAllocCounter", type: .dynamic, targets: ["CSurgeAllocCounter"]),
+        // A target that makes exactly the syscalls and allocations it is told to (probe tests).
+        .executable(name: "surge-calibrate", targets: ["SurgeCalibrate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -28,9 +34,8 @@ let package = Package(
         .executableTarget(
             name: "surge",
             dependencies: [
-                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad",
-                "Broker",
-                "SurgeReport", "SurgeStats",
+                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeReport", "SurgeStats",
+                "Broker", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -38,49 +43,65 @@ let package = Package(
 
         // MARK: harness
         .target(name: "SurgeScenario", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(
-            name: "SurgeResults",
-            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift"), .product(name: "GRDB", package: "GRDB.swift")]
-        ),
-        .target(
-            name: "SurgeLoad",
-            dependencies: [nioCore, nioPosix, "NATSWire", .product(name: "Histogram", package: "hdrhistogram-swift")]
-        ),
+        .target(name: "SurgeResults", dependencies: [histogram, .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SurgeStats"),
+        .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", nioCore, nioPosix, histogram]),
         .target(
             name: "SurgeRunner",
-            dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "CSurgeSystem", nioCore, nioPosix]
+            dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
         ),
+        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]),
 
-        .target(name: "CSurgeSystem"),
+        // MARK: probes
+        .systemLibrary(name: "CBCC", path: "Sources/CBCC"),
+        .target(name: "CSurgeSys", path: "Sources/CSurgeSys"),
+        .target(name: "CSurgeAllocCounter", path: "Sources/CSurgeAllocCounter"),
+        .executableTarget(name: "SurgeCalibrate", path: "Sources/SurgeCalibrate"),
+        .target(name: "SurgeProbes", dependencies: ["CBCC", "CSurgeSys"]),
 
         // MARK: wire codecs
         .target(name: "NATSWire", dependencies: [nioCore], path: "Sources/Wire/NATSWire"),
+        .target(name: "HTTPWire", dependencies: [nioCore], path: "Sources/Wire/HTTPWire"),
+        .target(name: "MeshWire", dependencies: [nioCore], path: "Sources/Wire/MeshWire"),
 
         // MARK: components
         .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+        .target(name: "Mesh", dependencies: ["MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Sources/Components/HTTPServer"
+        ),
+
+        // MARK: benchmark executables
+        // Runs the HTTP driver standalone and starts nginx from a generated config (Scripts/bench-*).
+        .executableTarget(name: "surge-http-bench", dependencies: ["SurgeLoad", "HTTPServer", nioCore, nioPosix], path: "Sources/SurgeHTTPBench"),
 
         // MARK: tests
-        .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", histogram]),
         .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
         .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner"]),
+        .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"]),
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
-        // MARK: statistics and comparison (compare)
-        .target(name: "SurgeStats"),
-        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]),
-
-        // MARK: reports and history (report, history)
+        .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
+        .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram], exclude: ["Golden"]),
+        .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"]),
         .testTarget(
-            name: "SurgeReportTests",
-            dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", .product(name: "Histogram", package: "hdrhistogram-swift")],
-            exclude: ["Golden"]
+            name: "HTTPWireTests",
+            dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
+        // MARK: reports and history (report, history)
         .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
-        .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-
+        .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram]),
     ]
 )

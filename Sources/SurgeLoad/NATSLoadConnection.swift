@@ -14,13 +14,14 @@ final class NATSLoadConnection: @unchecked Sendable {
     let name: String
     let channel: Channel
     var eventLoop: EventLoop { channel.eventLoop }
-    /// Event-loop confined.
-    let handler: NATSLoadHandler
+    private let handlerBox: NIOLoopBound<NATSLoadHandler>
+    /// The pipeline handler; use only on the event loop (checked in debug builds).
+    var handler: NATSLoadHandler { handlerBox.value }
 
-    private init(name: String, channel: Channel, handler: NATSLoadHandler) {
+    private init(name: String, channel: Channel, handler: NIOLoopBound<NATSLoadHandler>) {
         self.name = name
         self.channel = channel
-        self.handler = handler
+        self.handlerBox = handler
     }
 
     /// Connects, waits for INFO, sends CONNECT (not verbose, not pedantic) and waits for the PONG of a
@@ -38,10 +39,12 @@ final class NATSLoadConnection: @unchecked Sendable {
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port).get()
-        let handler = try await channel.pipeline.handler(type: NATSLoadHandler.self).get()
-        let connection = NATSLoadConnection(name: name, channel: channel, handler: handler)
+        let box = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: NATSLoadHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        let connection = NATSLoadConnection(name: name, channel: channel, handler: box)
         do {
-            try await channel.eventLoop.flatSubmit { handler.ready.futureResult }.get()
+            try await channel.eventLoop.flatSubmit { box.value.ready.futureResult }.get()
         } catch {
             try? await channel.close()
             throw error
@@ -51,8 +54,8 @@ final class NATSLoadConnection: @unchecked Sendable {
 
     /// Runs `body` on the event loop with the connection's handler state.
     func onLoop<T: Sendable>(_ body: @escaping @Sendable (NATSLoadHandler) throws -> T) async throws -> T {
-        let handler = self.handler
-        return try await eventLoop.submit { try body(handler) }.get()
+        let box = handlerBox
+        return try await eventLoop.submit { try body(box.value) }.get()
     }
 
     /// Writes raw protocol bytes and flushes.
@@ -62,9 +65,10 @@ final class NATSLoadConnection: @unchecked Sendable {
 
     /// PING and wait for the PONG: the server has processed everything sent before.
     func flushBarrier(timeout: TimeAmount = .seconds(30)) async throws {
-        let handler = self.handler
+        let box = handlerBox
         let name = self.name
         try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+            let handler = box.value
             let promise = handler.sendPing()
             let timer = handler.eventLoop.scheduleTask(in: timeout) {
                 promise.fail(NATSLoadError(description: "\(name): no PONG within \(timeout.nanoseconds / 1_000_000_000)s"))
@@ -88,16 +92,18 @@ final class NATSLoadHandler: ChannelInboundHandler {
     let ready: EventLoopPromise<Void>
     private(set) var context: ChannelHandlerContext?
     var eventLoop: EventLoop { ready.futureResult.eventLoop }
-    private var parser = NATSServerOpParser()
-    private var cumulation: ByteBuffer?
+    @exclusivity(unchecked) private var parser = NATSServerOpParser()
+    @exclusivity(unchecked) private var cumulation: ByteBuffer?
     private var connected = false
     private var pongWaiters = CircularBuffer<EventLoopPromise<Void>>()
     /// The first failure (server -ERR, parse error, close); later operations fail with it.
     private(set) var failure: NATSLoadError?
 
-    var onMessage: ((_ subject: ByteBuffer, _ sid: UInt64, _ reply: ByteBuffer?, _ payload: ByteBuffer) -> Void)?
+    @exclusivity(unchecked) var onMessage: ((_ subject: ByteBuffer, _ sid: UInt64, _ reply: ByteBuffer?, _ payload: ByteBuffer) -> Void)?
     var onWritable: (() -> Void)?
     var onReadComplete: (() -> Void)?
+    /// Called once, on the first failure.
+    var onFailure: (() -> Void)?
 
     init(name: String, ready: EventLoopPromise<Void>) {
         self.name = name
@@ -151,6 +157,8 @@ final class NATSLoadHandler: ChannelInboundHandler {
     }
 
     private func process(_ context: ChannelHandlerContext, _ buffer: inout ByteBuffer) {
+        var parser = self.parser // local copy: no dynamic exclusivity check per message
+        defer { self.parser = parser }
         do {
             while let op = try parser.next(&buffer) {
                 switch op {
@@ -194,7 +202,10 @@ final class NATSLoadHandler: ChannelInboundHandler {
     }
 
     private func fail(_ error: NATSLoadError) {
-        if failure == nil { failure = error }
+        if failure == nil {
+            failure = error
+            onFailure?()
+        }
         if !connected {
             connected = true
             ready.fail(error)

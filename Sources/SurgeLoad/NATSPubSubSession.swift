@@ -18,11 +18,12 @@ final class NATSPubSubSession: WorkloadSession, @unchecked Sendable {
         self.subscribers = subscribers
     }
 
-    static func connect(_ w: NATSPubSubWorkload, endpoint: Endpoint, group: any EventLoopGroup) async throws -> NATSPubSubSession {
+    static func connect(_ w: NATSPubSubWorkload, endpoints: [Endpoint], group: any EventLoopGroup) async throws -> NATSPubSubSession {
         var opened: [NATSLoadConnection] = []
         do {
             var subs: [NATSSubscriberDriver] = []
             for i in 0..<w.subscribers {
+                let endpoint = try w.subscribeOn.endpoint(for: i, in: endpoints, key: "subscribe-on")
                 let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "subscriber \(i + 1)")
                 opened.append(c)
                 let driver = NATSSubscriberDriver(connection: c, index: i + 1, publishers: w.publishers)
@@ -35,6 +36,7 @@ final class NATSPubSubSession: WorkloadSession, @unchecked Sendable {
             }
             var pubs: [NATSPublisherDriver] = []
             for i in 0..<w.publishers {
+                let endpoint = try w.publishOn.endpoint(for: i, in: endpoints, key: "publish-on")
                 let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "publisher \(i + 1)")
                 opened.append(c)
                 pubs.append(NATSPublisherDriver(connection: c, index: i, subjects: w.subjects, payloadSize: w.payload,
@@ -111,6 +113,7 @@ final class NATSPubSubSession: WorkloadSession, @unchecked Sendable {
                     .map { "publisher \($0.offset + 1): \($0.element.0 - $0.element.1)" }.joined(separator: ", ")
                 failures.append("subscriber \(i + 1): \(totalSent - got) of \(totalSent) messages lost (\(perPublisher))")
             }
+            if let failure = r.failure { failures.append(failure) }
             if r.duplicates > 0 { failures.append("subscriber \(i + 1): \(r.duplicates) duplicate messages") }
             if r.malformed > 0 { failures.append("subscriber \(i + 1): \(r.malformed) messages with a malformed payload") }
         }

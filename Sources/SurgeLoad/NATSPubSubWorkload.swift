@@ -18,6 +18,8 @@ public struct NATSPubSubWorkload: Workload {
         ParameterSpec("messages", .integer, "messages EACH publisher sends per repetition (so subscribers each receive publishers × messages); exclusive with duration", default: "100000"),
         ParameterSpec("duration", .duration, "publish for this long per repetition instead of a message count"),
         ParameterSpec("rate", .number, "fixed publish rate per publisher in msgs/s (latency then counts from the intended send time); unset = as fast as possible"),
+        ParameterSpec("publish-on", .integerList, "where publishers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
+        ParameterSpec("subscribe-on", .integerList, "where subscribers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
     ]
 
     public let publishers: Int
@@ -27,6 +29,8 @@ public struct NATSPubSubWorkload: Workload {
     public let messages: Int
     public let duration: Double?
     public let rate: Double?
+    public let publishOn: EndpointPlacement
+    public let subscribeOn: EndpointPlacement
 
     public init(parameters p: WorkloadParameters) throws {
         publishers = try p.int("publishers", default: 1, range: 1...1024)
@@ -49,11 +53,13 @@ public struct NATSPubSubWorkload: Workload {
         if let d = duration, d <= 0 { throw WorkloadParameterError(key: "duration", "must be positive") }
         rate = try p.double("rate")
         if let r = rate, !(r > 0) { throw WorkloadParameterError(key: "rate", "must be a positive number of msgs/s") }
+        publishOn = try EndpointPlacement.parse(p, "publish-on")
+        subscribeOn = try EndpointPlacement.parse(p, "subscribe-on")
     }
 
     public func makeSession(endpoints: [Endpoint], group: any EventLoopGroup) async throws -> any WorkloadSession {
-        guard let endpoint = endpoints.first else { throw NATSLoadError(description: "nats.pubsub needs one endpoint") }
-        return try await NATSPubSubSession.connect(self, endpoint: endpoint, group: group)
+        guard !endpoints.isEmpty else { throw NATSLoadError(description: "nats.pubsub needs one endpoint") }
+        return try await NATSPubSubSession.connect(self, endpoints: endpoints, group: group)
     }
 }
 

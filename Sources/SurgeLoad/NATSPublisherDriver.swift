@@ -27,10 +27,10 @@ final class NATSPublisherDriver: @unchecked Sendable {
     /// Messages sent in the current phase, for progress reports.
     let sentSoFar = Atomic<Int>(0)
 
-    private var phase: Phase?
-    private var sent = 0
+    @exclusivity(unchecked) private var phase: Phase?
+    @exclusivity(unchecked) private var sent = 0
     private var start: UInt64 = 0
-    private var cursor = 0
+    @exclusivity(unchecked) private var cursor = 0
     private var done: EventLoopPromise<Int>?
     private var retryScheduled = false
 
@@ -63,6 +63,7 @@ final class NATSPublisherDriver: @unchecked Sendable {
         start = NATSClock.now()
         done = promise
         connection.handler.onWritable = { [self] in pump() }
+        connection.handler.onFailure = { [self] in pump() }
         pump()
         return promise.futureResult
     }

@@ -11,19 +11,21 @@ final class NATSSubscriberDriver: @unchecked Sendable {
         var malformed: Int
         var lastReceive: UInt64
         var latency: Histogram<UInt64>
+        /// Why the connection failed, if it did.
+        var failure: String?
     }
 
     let connection: NATSLoadConnection
     let index: Int
-    private var phase: UInt16 = 0
-    private var seen: [NATSSequenceSet]
-    private var distinctTotal = 0
-    private var duplicates = 0
+    @exclusivity(unchecked) private var phase: UInt16 = 0
+    @exclusivity(unchecked) private var seen: [NATSSequenceSet]
+    @exclusivity(unchecked) private var distinctTotal = 0
+    @exclusivity(unchecked) private var duplicates = 0
     private var malformed = 0
-    private var lastReceive: UInt64 = 0
-    private var latency = WorkloadOutcome.makeLatencyHistogram()
-    private var expected = Int.max
-    private var allReceived: EventLoopPromise<Void>?
+    @exclusivity(unchecked) private var lastReceive: UInt64 = 0
+    @exclusivity(unchecked) private var latency = WorkloadOutcome.makeLatencyHistogram()
+    @exclusivity(unchecked) private var expected = Int.max
+    @exclusivity(unchecked) private var allReceived: EventLoopPromise<Void>?
 
     init(connection: NATSLoadConnection, index: Int, publishers: Int) {
         self.connection = connection
@@ -34,6 +36,13 @@ final class NATSSubscriberDriver: @unchecked Sendable {
     /// Installs the message callback; call once on the event loop.
     func attach() {
         connection.handler.onMessage = { [self] _, _, _, payload in receive(payload) }
+        connection.handler.onFailure = { [self] in
+            // Nothing more will arrive: stop waiting, the report tells what is missing.
+            if let promise = allReceived {
+                allReceived = nil
+                promise.succeed()
+            }
+        }
     }
 
     /// Forgets the previous phase; messages of other phases are ignored from now on.
@@ -52,7 +61,7 @@ final class NATSSubscriberDriver: @unchecked Sendable {
     /// Completes once `total` distinct messages arrived, or after `timeout` (the report tells the loss).
     func waitFor(total: Int, timeout: TimeAmount) -> EventLoopFuture<Void> {
         let loop = connection.eventLoop
-        if distinctTotal >= total { return loop.makeSucceededVoidFuture() }
+        if distinctTotal >= total || connection.handler.failure != nil { return loop.makeSucceededVoidFuture() }
         let promise = loop.makePromise(of: Void.self)
         expected = total
         allReceived = promise
@@ -65,7 +74,8 @@ final class NATSSubscriberDriver: @unchecked Sendable {
     }
 
     func report() -> Report {
-        Report(distinct: seen.map(\.count), duplicates: duplicates, malformed: malformed, lastReceive: lastReceive, latency: latency)
+        Report(distinct: seen.map(\.count), duplicates: duplicates, malformed: malformed, lastReceive: lastReceive, latency: latency,
+               failure: connection.handler.failure?.description)
     }
 
     @inline(__always)

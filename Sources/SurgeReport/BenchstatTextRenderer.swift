@@ -28,6 +28,10 @@ public enum BenchstatTextRenderer {
         var footnotes: [String] = []
         var footnoteIndex: [String: Int] = [:]
         func warn(_ lists: [String]...) {
+            if lists.allSatisfy({ $0.isEmpty }) {
+                grid.cell("")
+                return
+            }
             var marks: [String] = []
             for list in lists {
                 for message in list {

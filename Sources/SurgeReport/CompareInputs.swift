@@ -17,6 +17,8 @@ public struct CompareInputs: Sendable {
         /// Set for Surge result files.
         public var run: RunResult?
         public var records: [BenchRecord]
+        /// Number of results read (also when they were streamed rather than kept).
+        public var recordCount: Int
     }
 
     public var inputs: [Input] = []
@@ -29,7 +31,14 @@ public struct CompareInputs: Sendable {
 
     public init() {}
 
+    /// Reads every input, keeping all records.
     public static func read(_ arguments: [String]) throws -> CompareInputs {
+        try read(arguments, streamingTo: nil)
+    }
+
+    /// Reads every input; with `sink`, Go-format results are streamed to it instead of kept (their
+    /// `Input.records` stay empty, `recordCounts` says how many there were). Surge results are kept.
+    public static func read(_ arguments: [String], streamingTo sink: ((BenchRecord) -> Void)?) throws -> CompareInputs {
         var result = CompareInputs()
         var reader = BenchFmtReader()
         let parsed: [(label: String?, path: String)] = arguments.map { arg in
@@ -52,9 +61,9 @@ public struct CompareInputs: Sendable {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
                 do {
-                    data = try Data(contentsOf: URL(fileURLWithPath: path))
+                    data = try BenchFmtReader.readAll(path: path)
                 } catch {
-                    throw CompareInputError("\(path): cannot read: \((error as NSError).localizedDescription)")
+                    throw CompareInputError("\(error)")
                 }
             }
             if Self.looksLikeJSON(data) {
@@ -64,11 +73,22 @@ public struct CompareInputs: Sendable {
                 } catch {
                     throw CompareInputError("\(error)")
                 }
-                result.inputs.append(Input(label: label, path: path, run: run, records: RunResultRecords.records(run, label: label)))
+                let records = RunResultRecords.records(run, label: label)
+                if let sink { records.forEach(sink) }
+                result.inputs.append(Input(label: label, path: path, run: run, records: records, recordCount: records.count))
             } else {
-                let file = reader.parse(data, label: label)
-                result.syntaxErrors += file.errors
-                result.inputs.append(Input(label: label, path: path, run: nil, records: file.records))
+                if let sink {
+                    var count = 0
+                    result.syntaxErrors += reader.parse(data, label: label) { record in
+                        count += 1
+                        sink(record)
+                    }
+                    result.inputs.append(Input(label: label, path: path, run: nil, records: [], recordCount: count))
+                } else {
+                    let file = reader.parse(data, label: label)
+                    result.syntaxErrors += file.errors
+                    result.inputs.append(Input(label: label, path: path, run: nil, records: file.records, recordCount: file.records.count))
+                }
             }
         }
         result.unitMetadata = reader.unitMetadata

@@ -34,14 +34,54 @@ public final class ComparisonBuilder {
         var col: Int
     }
 
-    private final class BuilderTable {
+    private struct BuilderTable {
         var rows: Set<Int> = []
         var cols: Set<Int> = []
-        var cells: [CellKey: (values: [Double], residue: Set<Int>)] = [:]
+        var cellIndex: [CellKey: Int] = [:]
+        var values: [[Double]] = []
+        var residues: [Set<Int>] = []
+        /// The cell the previous value went to: consecutive results of one benchmark share it.
+        var lastKey = CellKey(row: -1, col: -1)
+        var lastCell = -1
+        var lastResidue = -1
+
+        mutating func add(_ value: Double, row: Int, col: Int, residue: Int) {
+            let key = CellKey(row: row, col: col)
+            let cell: Int
+            if lastKey == key {
+                cell = lastCell
+            } else if let existing = cellIndex[key] {
+                cell = existing
+            } else {
+                cell = values.count
+                cellIndex[key] = cell
+                values.append([])
+                residues.append([])
+                rows.insert(row)
+                cols.insert(col)
+            }
+            values[cell].append(value)
+            if lastCell != cell || lastResidue != residue {
+                residues[cell].insert(residue)
+                lastResidue = residue
+            }
+            lastKey = key
+            lastCell = cell
+        }
     }
 
-    private var tables: [Int: BuilderTable] = [:]
-    private var last: (name: String, file: String, config: [BenchConfigEntry], tableRow: [String], row: Int, col: Int, residue: Int)?
+    /// Indexed by table key id (ids are dense).
+    private var tables: [BuilderTable?] = []
+    /// The previous record's projections: consecutive results of one benchmark project alike.
+    private var lastName = ""
+    private var lastFile = ""
+    private var lastConfig: [BenchConfigEntry] = []
+    private var lastValid = false
+    private var lastTableRow: [String] = []
+    private var lastRow = 0
+    private var lastCol = 0
+    private var lastResidue = 0
+    private var lastUnitKeys: [(unit: String, key: Int)] = []
 
     public init(options: CompareOptions) throws(ExpressionError) {
         self.options = options
@@ -61,7 +101,10 @@ public final class ComparisonBuilder {
 
     public func add(_ record: BenchRecord) {
         var keep: [Int]
-        if filter.isMatchAll {
+        if filter.isMatchAll && parser.fixedFilters.isEmpty {
+            addAll(record)
+            return
+        } else if filter.isMatchAll {
             keep = Array(record.values.indices)
         } else {
             if filter.usesUnit {
@@ -72,56 +115,85 @@ public final class ComparisonBuilder {
         }
         for (source, allowed) in parser.fixedFilters where !allowed.contains(tableBy.extract(source, record)) { keep = [] }
         if keep.isEmpty { return }
+        addSelected(record, keep)
+    }
 
-        var tableRow: [String]
-        let rowKey: Int
-        let colKey: Int
-        let residueKey: Int
-        if let last, last.name == record.name, last.file == record.file, last.config == record.config {
-            tableRow = last.tableRow
-            rowKey = last.row
-            colKey = last.col
-            residueKey = last.residue
+    private func addSelected(_ record: BenchRecord, _ keep: [Int]) {
+
+        if lastValid, record.name == lastName, record.file == lastFile, Self.sameConfig(record.config, lastConfig) {
             for i in keep {
-                if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
-                addValue(record.values[i].value, table: tableBy.intern(tableRow), row: rowKey, col: colKey, residue: residueKey)
+                let unit = record.values[i].unit
+                let tableKey: Int
+                if let known = lastUnitKeys.first(where: { $0.unit == unit }) {
+                    tableKey = known.key
+                } else {
+                    if let u = tableBy.unitField { lastTableRow[u.index] = unit }
+                    tableKey = tableBy.intern(lastTableRow)
+                    lastUnitKeys.append((unit, tableKey))
+                }
+                addValue(record.values[i].value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
             }
             return
         }
-        tableRow = tableBy.row(record)
+        var tableRow = tableBy.row(record)
         var tableKeys: [Int] = []
+        var unitKeys: [(unit: String, key: Int)] = []
         for i in keep {
             if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
-            tableKeys.append(tableBy.intern(tableRow))
+            let key = tableBy.intern(tableRow)
+            tableKeys.append(key)
+            if !unitKeys.contains(where: { $0.unit == record.values[i].unit }) { unitKeys.append((record.values[i].unit, key)) }
         }
-        rowKey = rowBy.intern(rowBy.row(record))
-        colKey = colBy.intern(colBy.row(record))
-        residueKey = residueBy.intern(residueBy.row(record))
+        let rowKey = rowBy.intern(rowBy.row(record))
+        let colKey = colBy.intern(colBy.row(record))
+        let residueKey = residueBy.intern(residueBy.row(record))
         for (n, i) in keep.enumerated() {
             addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey)
         }
-        last = (record.name, record.file, record.config, tableRow, rowKey, colKey, residueKey)
+        lastValid = true
+        lastName = record.name
+        lastFile = record.file
+        lastConfig = record.config
+        lastTableRow = tableRow
+        lastRow = rowKey
+        lastCol = colKey
+        lastResidue = residueKey
+        lastUnitKeys = unitKeys
+    }
+
+    /// `add` for a record whose every value is kept (no filter).
+    private func addAll(_ record: BenchRecord) {
+        if lastValid, record.name == lastName, record.file == lastFile, Self.sameConfig(record.config, lastConfig) {
+            for v in record.values {
+                let tableKey: Int
+                if let known = lastUnitKeys.first(where: { $0.unit == v.unit }) {
+                    tableKey = known.key
+                } else {
+                    if let u = tableBy.unitField { lastTableRow[u.index] = v.unit }
+                    tableKey = tableBy.intern(lastTableRow)
+                    lastUnitKeys.append((v.unit, tableKey))
+                }
+                addValue(v.value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
+            }
+            return
+        }
+        addSelected(record, Array(record.values.indices))
+    }
+
+    /// Records read from one file share their configuration array's storage; check that first.
+    private static func sameConfig(_ a: [BenchConfigEntry], _ b: [BenchConfigEntry]) -> Bool {
+        let identical = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress && pa.count == pb.count } }
+        return identical || a == b
     }
 
     private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int) {
-        let t: BuilderTable
-        if let existing = tables[table] { t = existing } else {
-            t = BuilderTable()
-            tables[table] = t
-        }
-        let key = CellKey(row: row, col: col)
-        if t.cells[key] == nil {
-            t.cells[key] = ([value], [residue])
-            t.rows.insert(row)
-            t.cols.insert(col)
-        } else {
-            t.cells[key]!.values.append(value)
-            t.cells[key]!.residue.insert(residue)
-        }
+        while tables.count <= table { tables.append(nil) }
+        if tables[table] == nil { tables[table] = BuilderTable() }
+        tables[table]!.add(value, row: row, col: col, residue: residue)
     }
 
     public func build() -> ComparisonTables {
-        let tableKeys = tableBy.sorted(Array(tables.keys))
+        let tableKeys = tableBy.sorted(tables.indices.filter { tables[$0] != nil })
         let flatTable = tableBy.flattened
         let configFields = flatTable.filter { if case .unit = $0.source { return false } else { return true } }
         var out: [ComparisonTable] = []
@@ -131,27 +203,38 @@ public final class ComparisonBuilder {
             let exact = exactUnits.contains(unit)
             let rows = rowBy.sorted(Array(t.rows))
             let cols = colBy.sorted(Array(t.cols))
-            let base = cols[0]
-            var summaries: [CellKey: (Summary, [Double])] = [:]
-            for (key, cell) in t.cells {
-                let sorted = cell.values.sorted()
-                summaries[key] = (exact ? Summary.exact(sorted) : Summary(sorted: sorted, confidence: options.confidence), sorted)
+            let colPosition = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
+            let rowPosition = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+            // grid[row][col] = cell index
+            var grid = [[Int]](repeating: [Int](repeating: -1, count: cols.count), count: rows.count)
+            for (key, index) in t.cellIndex {
+                if let r = rowPosition[key.row], let c = colPosition[key.col] { grid[r][c] = index }
+            }
+            var sortedValues = [[Double]](repeating: [], count: t.values.count)
+            var summaries = [Summary?](repeating: nil, count: t.values.count)
+            for (i, v) in t.values.enumerated() {
+                let sorted = v.sorted()
+                sortedValues[i] = sorted
+                summaries[i] = exact ? Summary.exact(sorted) : Summary(sorted: sorted, confidence: options.confidence)
             }
             var cells: [[ComparisonCell?]] = []
-            for r in rows {
+            cells.reserveCapacity(rows.count)
+            for r in rows.indices {
                 var line: [ComparisonCell?] = []
-                for c in cols {
-                    let key = CellKey(row: r, col: c)
-                    guard let (summary, sorted) = summaries[key], let raw = t.cells[key] else {
+                line.reserveCapacity(cols.count)
+                let baseIndex = grid[r][0]
+                for c in cols.indices {
+                    let index = grid[r][c]
+                    guard index >= 0, let summary = summaries[index] else {
                         line.append(nil)
                         continue
                     }
-                    var cell = ComparisonCell(values: sorted, summary: summary, sampleWarnings: [], comparison: nil)
-                    if c != base, let (baseSummary, baseSorted) = summaries[CellKey(row: r, col: base)] {
-                        cell.comparison = compare(baseSorted, sorted, exact: exact, baseCenter: baseSummary.center, center: summary.center)
+                    var cell = ComparisonCell(values: sortedValues[index], summary: summary, sampleWarnings: [], comparison: nil)
+                    if c != 0, baseIndex >= 0, let baseSummary = summaries[baseIndex] {
+                        cell.comparison = compare(sortedValues[baseIndex], sortedValues[index], exact: exact, baseCenter: baseSummary.center, center: summary.center)
                     }
-                    if raw.residue.count > 1 {
-                        let varying = nonSingularFields(Array(raw.residue))
+                    if t.residues[index].count > 1 {
+                        let varying = nonSingularFields(Array(t.residues[index]).sorted())
                         if !varying.isEmpty { cell.sampleWarnings.append("benchmarks vary in " + varying.joined(separator: ", ")) }
                     }
                     line.append(cell)

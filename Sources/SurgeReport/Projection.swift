@@ -121,20 +121,31 @@ final class Projection {
         let field = ProjectionField(name: name, source: source, order: order, index: fields.count)
         fields.append(field)
         top.append(.field(field))
+        flattenedCache = nil
         return field
     }
 
     func addConfigGroup(order: FieldOrder) {
         configOrder = order
         top.append(.configGroup)
+        flattenedCache = nil
     }
 
     func addUnitField() {
         unitField = addField(name: ".unit", source: .unit, order: .first)
     }
 
+    private var flattenedCache: [ProjectionField]?
+
     /// Fields in sort (and display) order, `.config` expanded into its keys.
     var flattened: [ProjectionField] {
+        if let cached = flattenedCache { return cached }
+        let out = computeFlattened()
+        flattenedCache = out
+        return out
+    }
+
+    private func computeFlattened() -> [ProjectionField] {
         var out: [ProjectionField] = []
         for t in top {
             switch t {
@@ -145,14 +156,57 @@ final class Projection {
         return out
     }
 
-    /// The projected values of a record (unit field left empty).
+    /// Whether any field reads the benchmark name (otherwise a record's row depends only on its
+    /// file and configuration, and `row` memoizes it).
+    private lazy var dependsOnName: Bool = top.contains { t in
+        guard case .field(let f) = t else { return false }
+        switch f.source {
+        case .name, .fullname, .namePart: return true
+        default: return false
+        }
+    }
+
+    private var memoFile = ""
+    private var memoConfig: [BenchConfigEntry] = []
+    private var memoRow: [String]?
+
+    /// The projected values of a record (unit field left empty). The part that does not depend on
+    /// the benchmark name (configuration, file) is memoized per configuration array.
     func row(_ record: BenchRecord) -> [String] {
+        var base: [String]
+        if let memo = memoRow, record.file == memoFile, Self.sameStorage(record.config, memoConfig) {
+            base = memo
+        } else {
+            base = computeRow(record)
+            memoFile = record.file
+            memoConfig = record.config
+            memoRow = base
+        }
+        if dependsOnName {
+            for t in top {
+                guard case .field(let f) = t else { continue }
+                switch f.source {
+                case .name, .fullname, .namePart: base[f.index] = extract(f.source, record)
+                default: break
+                }
+            }
+        }
+        return base
+    }
+
+    static func sameStorage(_ a: [BenchConfigEntry], _ b: [BenchConfigEntry]) -> Bool {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress && pa.count == pb.count } }
+    }
+
+    private func computeRow(_ record: BenchRecord) -> [String] {
         var row = [String](repeating: "", count: fields.count)
         for t in top {
             switch t {
             case .field(let f):
-                if case .unit = f.source { continue }
-                row[f.index] = extract(f.source, record)
+                switch f.source {
+                case .unit, .name, .fullname, .namePart: continue
+                default: row[f.index] = extract(f.source, record)
+                }
             case .configGroup:
                 for entry in record.config {
                     var field = configSeen[entry.key]
@@ -162,6 +216,7 @@ final class Projection {
                         fields.append(f)
                         configFields.append(f)
                         configSeen[entry.key] = f
+                        flattenedCache = nil
                         row.append("")
                         field = f
                     }
@@ -185,8 +240,9 @@ final class Projection {
 
     /// Interns a row as a key id; a new key records first observations of its top-level values.
     func intern(_ row: [String]) -> Int {
-        var trimmed = row
-        while let last = trimmed.last, last.isEmpty { trimmed.removeLast() }
+        var end = row.count
+        while end > 0 && row[end - 1].isEmpty { end -= 1 }
+        let trimmed = end == row.count ? row : Array(row[..<end])
         if let id = keyIDs[trimmed] { return id }
         for t in top {
             guard case .field(let f) = t, case .first = f.order else { continue }
@@ -222,155 +278,43 @@ final class Projection {
         return false
     }
 
+    /// Sorts keys as `less` would, by first ranking each field's distinct values once.
     func sorted(_ keys: [Int]) -> [Int] {
-        keys.sorted { less($0, $1) }
-    }
-}
-
-/// Parses the group of projections of one comparison (`-table`, `-row`, `-col`, `-ignore`), so that
-/// keys named in any of them are left out of `.config` and `.fullname` in the others (benchproc
-/// `ProjectionParser`).
-final class ProjectionParser {
-    private(set) var configKeys: Set<String> = []
-    private(set) var fullnameKeys: [String] = []
-    private(set) var haveConfig = false
-    private(set) var haveFullname = false
-    /// Fixed orders (`@(a b)`) also filter: field source → allowed values.
-    private(set) var fixedFilters: [(ProjectionField.Source, Set<String>)] = []
-    private var fullnameCache: [String: String] = [:]
-    private var fullnameRule: (deleting: [String], excludeName: Bool, excludeGomaxprocs: Bool)?
-
-    func parse(_ text: String, flag: String, withUnit: Bool = false) throws(ExpressionError) -> Projection {
-        let projection = Projection(parser: self)
-        for spec in try Self.split(text, flag: flag) {
-            try add(spec, to: projection, flag: flag)
+        if keys.count < 2 { return keys }
+        let flat = flattened
+        if flat.count == 1, let field = flat.first, case .first = field.order {
+            // One field in observation order (the default row and column): every value was observed
+            // when its key was interned, so the observation index alone orders the keys.
+            let ranked = keys.map { ($0, field.observed[value($0, field)] ?? 0) }
+            return ranked.sorted { a, b in
+                a.1 != b.1 ? a.1 < b.1 : ProjectionField.byteLess(value(a.0, field), value(b.0, field))
+            }.map(\.0)
         }
-        if withUnit { projection.addUnitField() }
-        return projection
-    }
-
-    /// Every field no projection names: `.config` and `.fullname` minus the named keys.
-    func residue() -> Projection {
-        let projection = Projection(parser: self)
-        if !haveConfig { projection.addConfigGroup(order: .first) }
-        if !haveFullname { _ = projection.addField(name: ".fullname", source: .fullname, order: .first) }
-        return projection
-    }
-
-    func fullname(_ name: String) -> String {
-        if fullnameRule == nil {
-            let deleting = fullnameKeys.filter { $0.hasPrefix("/") }.map { $0 + "=" }
-            fullnameRule = (deleting, fullnameKeys.contains(".name"), fullnameKeys.contains("/gomaxprocs"))
-        }
-        guard let rule = fullnameRule, rule.excludeName || !rule.deleting.isEmpty || rule.excludeGomaxprocs else { return name }
-        if let hit = fullnameCache[name] { return hit }
-        let value = BenchName.fullExcluding(name, deleting: rule.deleting, excludeName: rule.excludeName, excludeGomaxprocs: rule.excludeGomaxprocs)
-        fullnameCache[name] = value
-        return value
-    }
-
-    struct Spec {
-        var key: String
-        var order: FieldOrder
-    }
-
-    private func add(_ spec: Spec, to projection: Projection, flag: String) throws(ExpressionError) {
-        switch spec.key {
-        case ".config":
-            if case .fixed = spec.order { throw ExpressionError(flag: flag, message: "fixed order not allowed for .config") }
-            haveConfig = true
-            projection.addConfigGroup(order: spec.order)
-        case ".fullname":
-            haveFullname = true
-            let f = projection.addField(name: ".fullname", source: .fullname, order: spec.order)
-            addFixedFilter(f)
-        case ".unit":
-            throw ExpressionError(flag: flag, message: ".unit is only allowed in filters")
-        case "":
-            throw ExpressionError(flag: flag, message: "key must not be empty")
-        default:
-            let source: ProjectionField.Source
-            if spec.key == ".name" {
-                fullnameKeys.append(spec.key)
-                source = .name
-            } else if spec.key.hasPrefix("/") {
-                fullnameKeys.append(spec.key)
-                source = .namePart(spec.key)
-            } else if spec.key == ".file" {
-                configKeys.insert(spec.key)
-                source = .file
-            } else {
-                configKeys.insert(spec.key)
-                source = .config(spec.key)
-            }
-            let f = projection.addField(name: spec.key, source: source, order: spec.order)
-            addFixedFilter(f)
-        }
-    }
-
-    private func addFixedFilter(_ field: ProjectionField) {
-        if case .fixed(let map) = field.order { fixedFilters.append((field.source, Set(map.keys))) }
-    }
-
-    /// Splits `a,b @alpha c@(x y)` into keys with orders; keys may be double-quoted.
-    static func split(_ text: String, flag: String) throws(ExpressionError) -> [Spec] {
-        var specs: [Spec] = []
-        let chars = Array(text)
-        var i = 0
-        func skipSeparators() { while i < chars.count && (chars[i] == "," || chars[i].isWhitespace) { i += 1 } }
-        func word() throws(ExpressionError) -> String {
-            if i < chars.count && chars[i] == "\"" {
-                var out = ""
-                i += 1
-                while i < chars.count && chars[i] != "\"" {
-                    if chars[i] == "\\" && i + 1 < chars.count { i += 1 }
-                    out.append(chars[i])
-                    i += 1
-                }
-                guard i < chars.count else { throw ExpressionError(flag: flag, message: "missing end quote") }
-                i += 1
-                return out
-            }
-            var out = ""
-            while i < chars.count && !(chars[i] == "," || chars[i].isWhitespace || chars[i] == "@" || chars[i] == "(" || chars[i] == ")") {
-                out.append(chars[i])
-                i += 1
-            }
-            return out
-        }
-        skipSeparators()
-        while i < chars.count {
-            let key = try word()
-            if key.isEmpty { throw ExpressionError(flag: flag, message: "expected key at offset \(i)") }
-            var order = FieldOrder.first
-            if i < chars.count && chars[i] == "@" {
-                i += 1
-                if i < chars.count && chars[i] == "(" {
-                    i += 1
-                    var values: [String: Int] = [:]
-                    while true {
-                        skipSeparators()
-                        guard i < chars.count else { throw ExpressionError(flag: flag, message: "missing )") }
-                        if chars[i] == ")" { i += 1; break }
-                        let v = try word()
-                        if v.isEmpty { throw ExpressionError(flag: flag, message: "unexpected \(chars[i])") }
-                        if values[v] == nil { values[v] = values.count }
-                    }
-                    order = .fixed(values)
-                } else {
-                    let name = try word()
-                    switch name {
-                    case "alpha": order = .alpha
-                    case "num": order = .num
-                    case "first": order = .first
-                    default: throw ExpressionError(flag: flag, message: "unknown order \"\(name)\"")
-                    }
+        var ranks = [[Int]](repeating: [], count: keys.count)
+        for field in flat {
+            var distinct: [String: Int] = [:]
+            for k in keys { distinct[value(k, field), default: 0] = 0 }
+            let ordered: [String]
+            switch field.order {
+            case .first, .fixed:
+                // Integer ranks (observation or fixed order), ties broken byte-wise.
+                let rank: (String) -> Int
+                if case .fixed(let map) = field.order { rank = { map[$0] ?? 0 } } else { rank = { field.observed[$0] ?? 0 } }
+                ordered = distinct.keys.map { ($0, rank($0)) }.sorted { a, b in
+                    a.1 != b.1 ? a.1 < b.1 : ProjectionField.byteLess(a.0, b.0)
+                }.map(\.0)
+            case .alpha, .num:
+                ordered = distinct.keys.sorted { a, b in
+                    let c = field.compare(a, b)
+                    if c != 0 { return c < 0 }
+                    return ProjectionField.byteLess(a, b)
                 }
             }
-            specs.append(Spec(key: key, order: order))
-            skipSeparators()
+            for (i, v) in ordered.enumerated() { distinct[v] = i }
+            for (i, k) in keys.enumerated() { ranks[i].append(distinct[value(k, field)] ?? 0) }
         }
-        return specs
+        let order = keys.indices.sorted { ranks[$0].lexicographicallyPrecedes(ranks[$1]) }
+        return order.map { keys[$0] }
     }
 }
 

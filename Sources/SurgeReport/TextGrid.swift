@@ -11,6 +11,10 @@ struct TextGrid {
         var value: String
         var margin: String
         var alignment: Alignment
+        /// Display widths (Unicode scalars) of value and margin.
+        var valueWidth: Int
+        var marginWidth: Int
+        var isBlank: Bool
     }
 
     private(set) var cells: [Cell] = []
@@ -34,7 +38,9 @@ struct TextGrid {
 
     mutating func span(_ n: Int, _ value: String, _ alignment: Alignment = .left, margin: String? = nil) {
         let m = margin ?? ((currentCol == 0 || value.isEmpty) ? "" : " ")
-        cells.append(Cell(row: currentRow, col: currentCol, span: n, value: value, margin: m, alignment: alignment))
+        let blank = value.utf8.allSatisfy { $0 == 0x20 } && m.utf8.allSatisfy { $0 == 0x20 }
+        cells.append(Cell(row: currentRow, col: currentCol, span: n, value: value, margin: m, alignment: alignment,
+                          valueWidth: Self.width(value), marginWidth: Self.width(m), isBlank: blank))
         currentCol += n
         columnCount = max(columnCount, currentCol)
     }
@@ -44,20 +50,23 @@ struct TextGrid {
         shrink[col] = true
     }
 
-    static func width(_ s: String) -> Int { s.unicodeScalars.count }
+    static func width(_ s: String) -> Int {
+        var ascii = true
+        for b in s.utf8 where b >= 0x80 { ascii = false; break }
+        return ascii ? s.utf8.count : s.unicodeScalars.count
+    }
 
     func format() -> String {
         var marginWidth = [Int](repeating: 0, count: columnCount)
-        for c in cells { marginWidth[c.col] = max(marginWidth[c.col], Self.width(c.margin)) }
+        for c in cells { marginWidth[c.col] = max(marginWidth[c.col], c.marginWidth) }
         var widths = [Int](repeating: 0, count: columnCount)
-        // Stable by span, like Go's sort.Slice on this data (single-span cells first).
-        let bySpan = cells.enumerated().sorted { ($0.element.span, $0.offset) < ($1.element.span, $1.offset) }.map(\.element)
-        for c in bySpan {
-            var w = Self.width(c.value) + marginWidth[c.col]
-            if c.span == 1 {
-                widths[c.col] = max(widths[c.col], w)
-                continue
-            }
+        // Single-span cells first, then spanning cells by increasing span (stable).
+        for c in cells where c.span == 1 {
+            widths[c.col] = max(widths[c.col], c.valueWidth + marginWidth[c.col])
+        }
+        let spanning = cells.enumerated().filter { $0.element.span > 1 }.sorted { ($0.element.span, $0.offset) < ($1.element.span, $1.offset) }.map(\.element)
+        for c in spanning {
+            var w = c.valueWidth + marginWidth[c.col]
             let total = (c.col..<(c.col + c.span)).reduce(0) { $0 + widths[$1] }
             if total >= w { continue }
             var growable: [Int] = []
@@ -81,32 +90,36 @@ struct TextGrid {
         }
         offsets[columnCount] = off
 
-        let ordered = cells.sorted { ($0.row, $0.col) < ($1.row, $1.col) }
-        var out = ""
+        // Cells are added row by row with increasing columns, so they are already in print order.
+        var out: [UInt8] = []
+        out.reserveCapacity(cells.count * 10)
+        func spaces(_ n: Int) { if n > 0 { out.append(contentsOf: repeatElement(0x20, count: n)) } }
         var row = 0
         var position = 0
-        for c in ordered {
-            if c.value.allSatisfy({ $0.isWhitespace }) && c.margin.allSatisfy({ $0.isWhitespace }) { continue }
+        for c in cells {
+            if c.isBlank { continue }
             while c.row > row {
-                out += "\n"
+                out.append(0x0A)
                 row += 1
                 position = 0
             }
-            let spaces = offsets[c.col] - position
-            out += String(repeating: " ", count: max(spaces, 0))
-            out += String(repeating: " ", count: marginWidth[c.col] - Self.width(c.margin)) + c.margin
-            position += spaces + marginWidth[c.col]
+            let gap = offsets[c.col] - position
+            spaces(gap)
+            spaces(marginWidth[c.col] - c.marginWidth)
+            out.append(contentsOf: c.margin.utf8)
+            position += max(gap, 0) + marginWidth[c.col]
             let total = offsets[c.col + c.span] - offsets[c.col] - marginWidth[c.col]
-            let padded: String
+            var pad = 0
             switch c.alignment {
-            case .left: padded = c.value
-            case .center: padded = String(repeating: " ", count: max((total - Self.width(c.value)) / 2, 0)) + c.value
-            case .right: padded = String(repeating: " ", count: max(total - Self.width(c.value), 0)) + c.value
+            case .left: pad = 0
+            case .center: pad = max((total - c.valueWidth) / 2, 0)
+            case .right: pad = max(total - c.valueWidth, 0)
             }
-            out += padded
-            position += Self.width(padded)
+            spaces(pad)
+            out.append(contentsOf: c.value.utf8)
+            position += pad + c.valueWidth
         }
-        if !cells.isEmpty { out += "\n" }
-        return out
+        if !cells.isEmpty { out.append(0x0A) }
+        return String(decoding: out, as: UTF8.self)
     }
 }

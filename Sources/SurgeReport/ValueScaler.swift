@@ -4,12 +4,22 @@ import SurgeStats
 /// benchstat's number scaling for text tables (benchunit `CommonScale`/`Scaler`): one prefix and
 /// precision per row, chosen from the smallest non-zero |value| so every value shows at least three
 /// significant digits: SI prefixes T G M k "" m µ n for decimal units, Ti Gi Mi Ki "" for binary ones.
-struct ValueScaler {
-    var precision: Int
-    var factor: Double
-    var prefix: String
+///
+/// ```swift
+/// let s = ValueScaler.common([1.718e-6, 1.423e-6], unit: "sec/op")
+/// s.format(1.718e-6)   // "1.718µ"
+/// ```
+public struct ValueScaler: Sendable {
+    public var precision: Int
+    public var factor: Double
+    public var prefix: String
 
-    func format(_ value: Double) -> String {
+    /// A common scale for values of a (tidied) unit: `sec/op`, `B/op`, `msgs/s`.
+    public static func common(_ values: [Double], unit: String) -> ValueScaler {
+        common(values, BenchUnit.classOf(unit))
+    }
+
+    public func format(_ value: Double) -> String {
         GoFloatFormat.fixed(value / factor, precision) + prefix
     }
 

@@ -21,6 +21,11 @@ public struct BenchFile: Sendable {
 public struct BenchFmtReader: Sendable {
     public private(set) var unitMetadata = BenchUnitMetadata()
     private var tidyCache: [String: (unit: String, factor: Double)] = [:]
+    /// The previous result's name, reused when the next line names the same benchmark.
+    private var lastNameBytes: [UInt8] = []
+    private var lastName = ""
+    /// Units seen recently, matched by their bytes so a line's units cost no String creation.
+    private var unitCache: [(bytes: [UInt8], unit: String, tidied: String, factor: Double)] = []
 
     public init() {}
 
@@ -30,13 +35,30 @@ public struct BenchFmtReader: Sendable {
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw ResultFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-            }
+            data = try Self.readAll(path: path)
         }
         return parse(data, label: label ?? path)
+    }
+
+    /// Reads a whole file, pipes and character devices included (`<(go test …)`, `/dev/stdin`).
+    public static func readAll(path: String) throws -> Data {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw ResultFileError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ResultFileError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return data
     }
 
     public mutating func parse(_ text: String, label: String) -> BenchFile {
@@ -44,15 +66,22 @@ public struct BenchFmtReader: Sendable {
     }
 
     public mutating func parse(_ data: Data, label: String) -> BenchFile {
-        var file = BenchFile(label: label, records: [], errors: [])
-        data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            parse(bytes, into: &file)
-        }
-        return file
+        var records: [BenchRecord] = []
+        let errors = parse(data, label: label) { records.append($0) }
+        return BenchFile(label: label, records: records, errors: errors)
     }
 
-    private mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, into file: inout BenchFile) {
+    /// Streams each result to `each` as it is read (nothing is kept); returns the malformed lines.
+    public mutating func parse(_ data: Data, label: String, each: (BenchRecord) -> Void) -> [BenchSyntaxError] {
+        var errors: [BenchSyntaxError] = []
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            parse(bytes, label: label, errors: &errors, each: each)
+        }
+        return errors
+    }
+
+    private mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, label: String, errors: inout [BenchSyntaxError], each: (BenchRecord) -> Void) {
         var config: [BenchConfigEntry] = []
         var lineNumber = 0
         var start = 0
@@ -68,11 +97,11 @@ public struct BenchFmtReader: Sendable {
             if line.count >= 9 && Self.hasBenchmarkPrefix(line) {
                 switch parseBenchmarkLine(line) {
                 case .record(let name, let iterations, let values):
-                    file.records.append(BenchRecord(name: name, iterations: iterations, values: values, config: config, file: file.label, line: lineNumber))
+                    each(BenchRecord(name: name, iterations: iterations, values: values, config: config, file: label, line: lineNumber))
                 case .skip:
                     break
                 case .error(let message):
-                    file.errors.append(BenchSyntaxError(file: file.label, line: lineNumber, message: message))
+                    errors.append(BenchSyntaxError(file: label, line: lineNumber, message: message))
                 }
                 continue
             }
@@ -80,7 +109,7 @@ public struct BenchFmtReader: Sendable {
                 var cursor = 0
                 let head = Self.field(line, &cursor)
                 if head.elementsEqual("Unit".utf8) {
-                    parseUnitLine(line, cursor: cursor, label: file.label, lineNumber: lineNumber, errors: &file.errors)
+                    parseUnitLine(line, cursor: cursor, label: label, lineNumber: lineNumber, errors: &errors)
                     continue
                 }
             }
@@ -121,6 +150,7 @@ public struct BenchFmtReader: Sendable {
         case .failure(let e): return .error("parsing iteration count: \(e.text)")
         }
         var values: [BenchValue] = []
+        values.reserveCapacity(4)
         while true {
             let valueField = Self.field(line, &cursor)
             if valueField.isEmpty {
@@ -134,16 +164,30 @@ public struct BenchFmtReader: Sendable {
             }
             let unitField = Self.field(line, &cursor)
             if unitField.isEmpty { return .error("missing units") }
-            let unit = String(decoding: unitField, as: UTF8.self)
-            let tidied = tidy(unit)
-            let tidiedValue = value * tidied.factor
+            let unit = internUnit(unitField)
+            let tidiedValue = value * unit.factor
             if tidiedValue == value {
-                values.append(BenchValue(value: value, unit: unit, originalUnit: unit))
+                values.append(BenchValue(value: value, unit: unit.unit, originalUnit: unit.unit))
             } else {
-                values.append(BenchValue(value: tidiedValue, unit: tidied.unit, originalUnit: unit))
+                values.append(BenchValue(value: tidiedValue, unit: unit.tidied, originalUnit: unit.unit))
             }
         }
-        return .record(String(decoding: name, as: UTF8.self), iterations, values)
+        if !(name.count == lastNameBytes.count && name.elementsEqual(lastNameBytes)) {
+            lastNameBytes = Array(name)
+            lastName = String(decoding: name, as: UTF8.self)
+        }
+        return .record(lastName, iterations, values)
+    }
+
+    private mutating func internUnit(_ field: Slice<UnsafeBufferPointer<UInt8>>) -> (unit: String, tidied: String, factor: Double) {
+        for entry in unitCache where entry.bytes.count == field.count && entry.bytes.elementsEqual(field) {
+            return (entry.unit, entry.tidied, entry.factor)
+        }
+        let unit = String(decoding: field, as: UTF8.self)
+        let t = tidy(unit)
+        if unitCache.count >= 64 { unitCache.removeFirst() }
+        unitCache.append((Array(field), unit, t.unit, t.factor))
+        return (unit, t.unit, t.factor)
     }
 
     private mutating func tidy(_ unit: String) -> (unit: String, factor: Double) {
@@ -305,6 +349,32 @@ public struct BenchFmtReader: Sendable {
         return .success(negative ? -value : value)
     }
 
+    private static let exactPowersOfTen: [Double] = (0...22).map { Double("1e\($0)")! }
+
+    /// `ddd.ddd` with at most 15 significant digits: the quotient of two exactly representable
+    /// numbers, so one correctly rounded division gives the same Double as a full parser.
+    static func fastDecimal(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Double? {
+        var mantissa: Int64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        for c in f {
+            if c == UInt8(ascii: ".") {
+                if seenPoint { return nil }
+                seenPoint = true
+                continue
+            }
+            let d = Int64(c) &- 48
+            guard d >= 0 && d <= 9 else { return nil }
+            if mantissa != 0 || d != 0 { digits += 1 }
+            if digits > 15 { return nil }
+            mantissa = mantissa * 10 + d
+            if seenPoint { fractionDigits += 1 }
+        }
+        guard fractionDigits <= 22, f.count > (seenPoint ? 1 : 0) else { return nil }
+        return Double(mantissa) / exactPowersOfTen[fractionDigits]
+    }
+
     static func parseFloat(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Result<Double, NumberError> {
         var integer: Int64 = 0
         var fast = true
@@ -314,6 +384,7 @@ public struct BenchFmtReader: Sendable {
             integer = integer * 10 + d
         }
         if fast { return .success(Double(integer)) }
+        if let decimal = fastDecimal(f) { return .success(decimal) }
         // Go's ParseFloat syntax is close to strtod's; reject what Go rejects that strtod accepts.
         var buffer = [CChar](repeating: 0, count: f.count + 1)
         var k = 0

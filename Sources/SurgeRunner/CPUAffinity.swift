@@ -1,4 +1,4 @@
-import CSurgeSystem
+import CSurgeSys
 import Foundation
 
 /// CPU pinning with sched_setaffinity(2), for the `cpus:` key of a scenario.

@@ -47,7 +47,7 @@ public final class ProgressDisplay: @unchecked Sendable {
 
     func cellFinished(_ index: Int, name: String, status: CellStatus, reason: String?, samples: [Sample]) {
         let rates = samples.compactMap { $0.metrics["msgs/s"] ?? $0.metrics["req/s"] }.sorted()
-        let median = rates.isEmpty ? "" : " · median \(Self.si(rates[rates.count / 2]))/s"
+        let median = rates.isEmpty ? "" : " · median \(RunSummaryTable.number(rates[rates.count / 2]))/s"
         let text: String
         switch status {
         case .ok: text = "ok     [\(index)/\(cells)] \(name) · \(samples.count) reps\(median)"
@@ -101,14 +101,5 @@ public final class ProgressDisplay: @unchecked Sendable {
         var ws = winsize()
         if ioctl(2, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 20 { return Int(ws.ws_col) }
         return 100
-    }
-
-    /// 1.23M, 45.6k, 789.
-    static func si(_ v: Double) -> String {
-        let a = abs(v)
-        if a >= 1e9 { return String(format: "%.2fG", v / 1e9) }
-        if a >= 1e6 { return String(format: "%.2fM", v / 1e6) }
-        if a >= 1e3 { return String(format: "%.1fk", v / 1e3) }
-        return String(format: "%.0f", v)
     }
 }

@@ -1,33 +1,45 @@
 import Foundation
 import SurgeResults
+import SurgeStats
 
 /// The terminal table `surge run` prints at the end: one row per cell with the median of each
-/// headline metric and its spread over the repetitions.
+/// headline metric and its 95% confidence interval, as benchstat computes them.
 public enum RunSummaryTable {
     /// Columns shown when the run has them, in this order.
-    static let preferred = ["msgs/s", "req/s", "ns/op", "p50-ns", "p99-ns", "p99.9-ns", "syscalls/op", "allocs/op", "cpu-ns/op"]
+    static let preferred = [
+        "msgs/s", "req/s", "ns/op", "p50-ns", "p99-ns", "p99.9-ns", "syscalls/op", "allocs/op", "B/op", "cpu-ns/op",
+        "syscall-ns/op",
+    ]
 
     public static func render(_ run: RunResult) -> String {
         let present = Set(run.cells.flatMap { $0.samples.flatMap { $0.metrics.keys } })
         let columns = preferred.filter(present.contains)
         var rows: [[String]] = [["cell", "n"] + columns]
         for cell in run.cells {
-            var row = [cell.name, "\(cell.samples.count)"]
+            let speed = cell.samples.filter { $0.pass == "speed" }.count
+            let profile = cell.samples.count - speed
+            var row = [cell.name, profile > 0 ? "\(speed)+\(profile)" : "\(speed)"]
             for unit in columns {
                 let values = cell.samples.compactMap { $0.metrics[unit] }
-                row.append(values.isEmpty ? "-" : MedianSpread(values).text(unit: unit))
+                row.append(values.isEmpty ? "-" : Self.text(Summary(values), unit: unit))
             }
             if cell.status != .ok { row[1] += cell.status == .failed ? " FAILED" : " skipped" }
             rows.append(row)
         }
         var out = layout(rows)
-        let failed = run.cells.filter { $0.status == .failed }
-        for cell in failed {
+        for cell in run.cells where cell.status == .failed {
             out += "\nFAILED \(cell.name): \(cell.reason ?? "no reason recorded")"
             for line in (cell.targetStderr ?? []).suffix(5) { out += "\n    target stderr: \(line)" }
         }
-        out += "\n\n±: half the range of the repetitions as a percentage of the median; n: repetitions measured."
+        let hasProfile = run.cells.contains { $0.samples.contains { $0.pass == "profile" } }
+        out += "\n\nmedian ±95% confidence interval (benchstat's method); n: repetitions"
+        out += hasProfile ? " (speed+profile: costly probes ran in their own repetitions)." : "."
         return out
+    }
+
+    static func text(_ s: Summary, unit: String) -> String {
+        let value = unit.hasSuffix("-ns") || unit.hasSuffix("ns/op") ? duration(s.center) : number(s.center)
+        return "\(value) ±\(s.rangeText)"
     }
 
     static func layout(_ rows: [[String]]) -> String {
@@ -40,33 +52,22 @@ public enum RunSummaryTable {
             return i == 0 ? line + "\n" + String(repeating: "─", count: line.count) : line
         }.joined(separator: "\n")
     }
-}
 
-/// Median of a few repetitions and their spread.
-struct MedianSpread {
-    var median: Double
-    var spreadPercent: Double
-
-    init(_ values: [Double]) {
-        let s = values.sorted()
-        median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-        spreadPercent = median == 0 ? 0 : (s.last! - s.first!) / 2 / abs(median) * 100
-    }
-
-    func text(unit: String) -> String {
-        let value: String
-        if unit.hasSuffix("-ns") || unit == "ns/op" || unit == "cpu-ns/op" {
-            value = Self.duration(median)
-        } else {
-            value = ProgressDisplay.si(median)
-        }
-        return "\(value) ±\(spreadPercent < 10 ? String(format: "%.1f", spreadPercent) : String(format: "%.0f", spreadPercent))%"
+    /// 1.23M, 45.6k, 789, 3.14, 0.0421: three significant figures.
+    static func number(_ v: Double) -> String {
+        let a = abs(v)
+        if a >= 1e9 { return String(format: "%.3gG", v / 1e9) }
+        if a >= 1e6 { return String(format: "%.3gM", v / 1e6) }
+        if a >= 1e4 { return String(format: "%.3gk", v / 1e3) }
+        if a >= 1000 { return String(format: "%.0f", v) }
+        if a == 0 { return "0" }
+        return String(format: "%.3g", v)
     }
 
     static func duration(_ ns: Double) -> String {
-        if ns >= 1e9 { return String(format: "%.2fs", ns / 1e9) }
-        if ns >= 1e6 { return String(format: "%.2fms", ns / 1e6) }
-        if ns >= 1e3 { return String(format: "%.1fµs", ns / 1e3) }
-        return String(format: "%.0fns", ns)
+        if ns >= 1e9 { return String(format: "%.3gs", ns / 1e9) }
+        if ns >= 1e6 { return String(format: "%.3gms", ns / 1e6) }
+        if ns >= 1e3 { return String(format: "%.3gµs", ns / 1e3) }
+        return String(format: "%.3gns", ns)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SurgeLoad
+import SurgeProbes
 import SurgeResults
 import SurgeScenario
 
@@ -18,6 +19,8 @@ public struct RunOptions: Sendable {
     public var surgeVersion: String
     /// Event-loop threads of the load generator (default: the CPUs it may use).
     public var loadThreads: Int?
+    /// Probes to attach instead of the scenario's `probes` (empty: none).
+    public var probes: [String]?
 
     public init(surgeExecutable: String, surgeVersion: String) {
         self.surgeExecutable = surgeExecutable
@@ -105,8 +108,13 @@ public final class ScenarioRunner: @unchecked Sendable {
         let cells = self.cells
         let repetitions = options.repetitions ?? scenario.repetitions
         let warmup = options.warmup ?? scenario.warmup
-        if let load = scenario.cpus?.load, !load.isEmpty, let problem = CPUAffinity.pinProcess(to: load) {
+        let pinLoad = !(scenario.cpus?.load.isEmpty ?? true)
+        if pinLoad, let problem = CPUAffinity.pinProcess(to: scenario.cpus!.load) {
             note("cpus.load not applied: \(problem)")
+        }
+        defer {
+            // Give Surge's own threads every CPU back, so a later run in this process starts unpinned.
+            if pinLoad { _ = CPUAffinity.pinProcess(to: Array(0..<ProcessInfo.processInfo.activeProcessorCount)) }
         }
         let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -191,9 +199,22 @@ public final class ScenarioRunner: @unchecked Sendable {
             return CellOutcome(status: .failed, reason: "\(error)")
         }
 
+        let probePlan = (try? ProbePlan(names: options.probes ?? scenario.probes)) ?? ProbePlan.none
+        var preload: AllocationPreload?
+        if probePlan.wantsPreload {
+            do {
+                preload = try AllocationPreload.prepare()
+            } catch {
+                note("allocation counting through the preload library is not available (\(error)); uprobes are used in a profile pass instead")
+            }
+        }
+        defer { preload?.remove() }
+
         let started: StartedTarget
         do {
-            started = try TargetLauncher.start(cell.target, surgeExecutable: options.surgeExecutable, cpus: scenario.cpus?.target)
+            started = try TargetLauncher.start(
+                cell.target, surgeExecutable: options.surgeExecutable, cpus: scenario.cpus?.target,
+                extraEnvironment: preload?.environment(existing: [:]) ?? [:])
         } catch let TargetError.exitedBeforeReady(status, stderr) {
             return CellOutcome(status: .failed, reason: "the target \(status) before it was ready", stderr: stderr)
         } catch {
@@ -203,21 +224,24 @@ public final class ScenarioRunner: @unchecked Sendable {
         let alreadyInterrupted = setCurrentTarget(target)
         defer {
             _ = setCurrentTarget(nil)
-            target.stop(timeout: cell.target.stopTimeout)
+            started.stopAll(timeout: cell.target.stopTimeout)
         }
         if alreadyInterrupted {
             return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) before the first repetition")
         }
 
-        let watchdog = CellWatchdog(target: target, timeout: scenario.cellTimeout)
+        let watchdog = CellWatchdog(target: started, timeout: scenario.cellTimeout)
         let watchTask = Task { await watchdog.watch() }
         defer { watchTask.cancel() }
 
         var done = 0
         var session: (any WorkloadSession)?
+        let preloaded = preload != nil
+        var probes = AttachedProbes(pid: target.pid, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload)
+        probes.notes.forEach(note)
+        defer { probes.close() }
         do {
-            let endpoint = Endpoint(host: "127.0.0.1", port: started.port)
-            session = try await workload.makeSession(endpoints: [endpoint], group: group)
+            session = try await workload.makeSession(endpoints: started.endpoints, group: group)
             if warmup > 0 {
                 progress.phase("warm-up \(Self.seconds(warmup))")
                 _ = try await session!.run(.warmup(seconds: warmup)) { [progress] f in progress.fraction(f) }
@@ -225,16 +249,41 @@ public final class ScenarioRunner: @unchecked Sendable {
             for rep in 1...repetitions {
                 if isInterrupted { break }
                 progress.phase("repetition \(rep)/\(repetitions)")
-                let before = started.statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) }
+                let before = started.fetchCounters()
+                probes.begin()
                 var outcome = try await session!.run(.measure) { [progress] f in progress.fraction(f) }
-                let after = started.statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) }
+                let probed = probes.end(operations: outcome.operations)
+                let after = started.fetchCounters()
                 if let reason = watchdog.failure(), !isInterrupted { throw CellFailure(reason) }
                 if !outcome.failures.isEmpty {
                     throw CellFailure("repetition \(rep): " + outcome.failures.joined(separator: "; "))
                 }
                 outcome.addLatencyPercentiles()
-                record(Self.sample(rep, outcome, before: before, after: after))
+                var sample = Self.sample(rep, outcome, before: before, after: after)
+                if let probed { merge(probed, into: &sample) }
+                record(sample)
                 done += 1
+            }
+            // The profile pass: costly probes in repetitions of their own, after the speed pass.
+            let costly = probePlan.profileProbes(preloaded: preloaded)
+            if !costly.isEmpty && !isInterrupted {
+                probes.close()
+                probes = AttachedProbes(pid: target.pid, probes: costly, preload: nil)
+                probes.notes.forEach(note)
+                for rep in 1...repetitions where probes.session != nil {
+                    if isInterrupted { break }
+                    progress.phase("profile pass (\(costly.map(\.rawValue).sorted().joined(separator: ", "))) \(rep)/\(repetitions)")
+                    probes.begin()
+                    let outcome = try await session!.run(.measure) { [progress] f in progress.fraction(f) }
+                    let probed = probes.end(operations: outcome.operations)
+                    if let reason = watchdog.failure(), !isInterrupted { throw CellFailure(reason) }
+                    if !outcome.failures.isEmpty {
+                        throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))
+                    }
+                    var sample = Sample(repetition: rep, pass: "profile", operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: [:])
+                    if let probed { merge(probed, into: &sample) }
+                    record(sample)
+                }
             }
             await session?.close()
         } catch {
@@ -244,17 +293,28 @@ public final class ScenarioRunner: @unchecked Sendable {
                 return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
-            let exited = target.exitDescription().map { "the target \($0)" }
+            let exited = started.exitDescription().map { "the target \($0)" }
             let why = reason ?? exited.map { "\($0) during repetition \(done + 1) (\(error))" } ?? "\(error)"
-            return CellOutcome(status: .failed, reason: why, stderr: target.lastStderrLines)
+            return CellOutcome(status: .failed, reason: why, stderr: started.lastStderrLines)
         }
         if isInterrupted && done < repetitions {
             return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
         }
-        if let exited = target.exitDescription() {
-            return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: target.lastStderrLines)
+        if let exited = started.exitDescription() {
+            return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: started.lastStderrLines)
         }
         return CellOutcome(status: .ok)
+    }
+
+    /// Adds probe figures to a sample and records which method measured each in the run.
+    private func merge(_ probed: (metrics: [String: Double], methods: [String: String]), into sample: inout Sample) {
+        for (k, v) in probed.metrics { sample.metrics[k] = v }
+        mutate { run in
+            for (metric, method) in probed.methods {
+                let tagged = sample.pass == "speed" ? method : "\(method) (profile pass)"
+                run.probeMethods[metric] = tagged
+            }
+        }
     }
 
     static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: [String: Double]?, after: [String: Double]?) -> Sample {
@@ -264,7 +324,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         }
         var counters: [String: Double]?
         if let before, let after {
-            counters = after.reduce(into: [:]) { out, kv in out[kv.key] = kv.value - (before[kv.key] ?? 0) }
+            counters = TargetCounters.delta(before: before, after: after)
         }
         return Sample(
             repetition: rep, operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: metrics,
@@ -290,12 +350,12 @@ struct CellFailure: Error, CustomStringConvertible {
 /// Fails a cell when its target dies or the cell outlives the scenario's `timeout`: it stops the
 /// target, which makes the workload's pending I/O fail promptly, and remembers why.
 final class CellWatchdog: @unchecked Sendable {
-    private let target: TargetProcess
+    private let target: StartedTarget
     private let timeout: Double
     private let lock = NSLock()
     private var reason: String?
 
-    init(target: TargetProcess, timeout: Double) {
+    init(target: StartedTarget, timeout: Double) {
         self.target = target
         self.timeout = timeout
     }
@@ -311,11 +371,12 @@ final class CellWatchdog: @unchecked Sendable {
         while !Task.isCancelled {
             if let exit = target.exitDescription() {
                 set("the target \(exit) while it was being measured")
+                if !target.nodes.isEmpty { target.stopAll(timeout: 2) } // a node died: stop the others cleanly
                 return
             }
             if Date() >= deadline {
                 set("timed out: the cell took longer than the scenario's timeout of \(ScenarioRunner.seconds(timeout)) (hung target or workload); the target was stopped")
-                target.stop(timeout: 1)
+                target.stopAll(timeout: 1)
                 return
             }
             try? await Task.sleep(nanoseconds: 50_000_000)

@@ -1,4 +1,5 @@
 import SurgeLoad
+import SurgeProbes
 import SurgeScenario
 
 /// Checks what `ScenarioLoader` cannot: that the workload kind exists, that every workload key is
@@ -23,6 +24,11 @@ public enum ScenarioValidator {
             for list in [cpus.target, cpus.load] {
                 if let problem = CPUAffinity.validate(list) { error("cpus", .unknown, problem) }
             }
+        }
+        do {
+            _ = try ProbeKind.parseList(scenario.probes.joined(separator: ","))
+        } catch let problem {
+            error("probes", scenario.probesLocation, "\(problem)")
         }
         let cells = scenario.cells()
         for spec in scenario.workloads {

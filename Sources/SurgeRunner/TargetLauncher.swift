@@ -1,3 +1,4 @@
+import Foundation
 import SurgeScenario
 
 /// A target that is up and ready for load.
@@ -6,6 +7,8 @@ struct StartedTarget {
     var port: Int
     /// The component's stats port; nil for external programs.
     var statsPort: Int?
+    /// Every node of a multi-node target (`nodes: N`), node 0 first; empty for a single process.
+    var nodes: [TopologyNode] = []
 }
 
 /// Starts a cell's target and waits until it is ready.
@@ -14,12 +17,23 @@ struct StartedTarget {
 /// and announces itself with the ready line `{"ready":true,"port":N,"stats_port":M}`. An external
 /// command gets a free port for `{port}` (and `{stats_port}`) and is ready when the port accepts.
 enum TargetLauncher {
-    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?) throws -> StartedTarget {
+    /// A program name without a slash that Surge itself builds (`surge-http-bench`, ...) is taken
+    /// from beside the surge executable when it is there; anything else is searched in PATH.
+    static func companionPath(_ program: String, surgeExecutable: String) -> String {
+        guard !program.contains("/") else { return program }
+        let beside = ((surgeExecutable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(program)
+        return FileManager.default.isExecutableFile(atPath: beside) ? beside : program
+    }
+
+    static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?, extraEnvironment: [String: String] = [:]) throws -> StartedTarget {
+        if target.nodes > 1 {
+            return try TopologyLauncher.start(target, surgeExecutable: surgeExecutable, cpus: cpus, extraEnvironment: extraEnvironment)
+        }
         switch target.kind {
         case .component(let name):
             var argv = [surgeExecutable, "serve", name, "--host", "127.0.0.1", "--port", "0", "--stats-port", "0"]
             for (k, v) in target.options.sorted(by: { $0.key < $1.key }) { argv += ["-o", "\(k)=\(v)"] }
-            let process = try TargetProcess(argv: argv, environment: target.environment, cpus: cpus)
+            let process = try TargetProcess(argv: argv, environment: target.environment.merging(extraEnvironment) { a, _ in a }, cpus: cpus)
             do {
                 let ready = try process.waitForReadyLine(timeout: target.readyTimeout)
                 return StartedTarget(process: process, port: ready.port, statsPort: ready.statsPort)
@@ -31,10 +45,11 @@ enum TargetLauncher {
             let port = try TCPProbe.freePort()
             let statsPort = try TCPProbe.freePort()
             let resolved = target.withRuntime(port: port, statsPort: statsPort)
-            guard case .command(let argv) = resolved.kind, !argv.isEmpty else {
+            guard case .command(var argv) = resolved.kind, !argv.isEmpty else {
                 throw TargetError.spawnFailed(argv: [], reason: "empty command")
             }
-            let process = try TargetProcess(argv: argv, environment: resolved.environment, cpus: cpus)
+            argv[0] = companionPath(argv[0], surgeExecutable: surgeExecutable)
+            let process = try TargetProcess(argv: argv, environment: resolved.environment.merging(extraEnvironment) { a, _ in a }, cpus: cpus)
             do {
                 try process.waitForPort(host: "127.0.0.1", port: port, timeout: target.readyTimeout)
                 return StartedTarget(process: process, port: port, statsPort: nil)

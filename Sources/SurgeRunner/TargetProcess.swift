@@ -1,4 +1,4 @@
-import CSurgeSystem
+import CSurgeSys
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +34,8 @@ public final class TargetProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var exitStatus: Int32?
     private var stdoutBuffer = [UInt8]()
+    /// The integer fields of the ready line (`port`, `stats_port`, a mesh node's `peer_port`).
+    public private(set) var readyFields: [String: Int] = [:]
 
     /// Starts `argv` (PATH is searched for argv[0]) with `environment` added to Surge's own.
     /// `cpus`, when given, pins the target (and every thread it creates) to those CPUs.
@@ -126,6 +128,7 @@ public final class TargetProcess: @unchecked Sendable {
                 guard obj["ready"] as? Bool == true, let port = (obj["port"] as? NSNumber)?.intValue else {
                     throw TargetError.badReadyLine(trimmed)
                 }
+                readyFields = obj.compactMapValues { ($0 as? NSNumber)?.intValue }
                 return (port, (obj["stats_port"] as? NSNumber)?.intValue)
             }
             if let status = exitDescription() {

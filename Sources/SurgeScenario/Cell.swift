@@ -33,6 +33,8 @@ public struct ResolvedTarget: Sendable, Equatable {
     public var environment: [String: String]
     public var readyTimeout: Double
     public var stopTimeout: Double
+    /// Processes of the component that form the target; 1 unless the scenario says `nodes:`.
+    public var nodes: Int = 1
 
     /// Fills in `{port}` and `{stats_port}` in a command and its environment.
     public func withRuntime(port: Int, statsPort: Int) -> ResolvedTarget {
@@ -68,7 +70,7 @@ extension Scenario {
             let target = ResolvedTarget(
                 name: spec.name, kind: kind, options: spec.options.mapValues { fill($0.text) },
                 environment: spec.environment.mapValues { fill($0.text) },
-                readyTimeout: spec.readyTimeout, stopTimeout: spec.stopTimeout)
+                readyTimeout: spec.readyTimeout, stopTimeout: spec.stopTimeout, nodes: spec.nodes)
             let workload = workloads.first { $0.name == values[Scenario.workloadAxis] } ?? workloads[0]
             let workloadValues = workload.fields.mapValues { field -> Cell.ResolvedValue in
                 switch field {

@@ -66,6 +66,8 @@ public struct TargetSpec: Sendable {
     public var readyTimeout: Double
     /// Seconds from SIGTERM to SIGKILL when stopping the target.
     public var stopTimeout: Double
+    /// Processes of the component that form the target (`nodes: 5` starts a five-node mesh); 1 by default.
+    public var nodes: Int = 1
     public var location: SourceLocation
 }
 

@@ -66,10 +66,129 @@ public enum GoFloatFormat {
         return out
     }
 
-    /// `%.{precision}f`, correctly rounded like Go and C.
+    /// `%.{precision}f`, correctly rounded like Go and C (half-even on the exact binary value).
+    ///
+    /// Fast paths: (1) `value·10^p` rounded to an integer when the product is clearly away from a
+    /// tie; (2) rounding the shortest round-trip digits when at least one of them is dropped. (2) is
+    /// exact unless those digits end exactly on the rounding boundary (a lone `5` right after the last
+    /// kept place): a shorter decimal inside the value's rounding interval would have been the
+    /// shortest representation, so the boundary lies outside that interval and the binary value is
+    /// on the same side of it as the digits. Everything else goes to C's `printf`.
     public static func fixed(_ value: Double, _ precision: Int) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
+        if precision >= 0 && precision <= 15, let fast = fixedFromScaledInteger(value, precision) { return fast }
+        if precision >= 0 && precision <= 17, let fast = fixedFromShortest(value, precision) { return fast }
+        return printfFixed(value, precision)
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { Double("1e\($0)")! }
+
+    /// Quickest path: `value·10^p` rounded to an integer, when that product is far enough from a
+    /// rounding boundary that the product's own rounding error (≤ 1 ulp) cannot matter.
+    static func fixedFromScaledInteger(_ value: Double, _ precision: Int) -> String? {
+        let scaled = value.magnitude * powersOfTen[precision]
+        guard scaled < 4.0e15 else { return nil }
+        let floor = scaled.rounded(.down)
+        let fraction = scaled - floor
+        let margin = scaled * 4.0e-16 + 1e-300
+        guard abs(fraction - 0.5) > margin else { return nil }
+        let integer = UInt64(fraction > 0.5 ? floor + 1 : floor)
+        var digits = String(integer)
+        if precision > 0 {
+            if digits.utf8.count <= precision {
+                digits = String(repeating: "0", count: precision - digits.utf8.count + 1) + digits
+            }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -precision))
+        }
+        return value.sign == .minus ? "-" + digits : digits
+    }
+
+    static func fixedFromShortest(_ value: Double, _ precision: Int) -> String? {
+        var digits: [UInt8] = []
+        var point = 0
+        decimalDigits(value.magnitude, &digits, &point)
+        let cut = point + precision
+        var kept: [UInt8]
+        if cut >= digits.count {
+            // Keeping every shortest digit (or more) would need the binary value's exact expansion.
+            return nil
+        } else if cut < 0 {
+            // Below 0.1·10^-precision: rounds to zero, nowhere near the boundary.
+            kept = []
+            point = -precision
+        } else {
+            kept = Array(digits[0..<cut])
+            let dropped = digits[cut]
+            if dropped == 5 && cut + 1 == digits.count { return nil }
+            if dropped > 5 || dropped == 5 {
+                var i = kept.count - 1
+                var carry = true
+                while carry && i >= 0 {
+                    if kept[i] == 9 {
+                        kept[i] = 0
+                        i -= 1
+                    } else {
+                        kept[i] += 1
+                        carry = false
+                    }
+                }
+                if carry {
+                    kept.insert(1, at: 0)
+                    point += 1
+                }
+            }
+        }
+        var out = String.UnicodeScalarView()
+        if value.sign == .minus { out.append("-") }
+        if point > 0 {
+            for d in kept[0..<point] { out.append(Unicode.Scalar(48 + d)) }
+        } else {
+            out.append("0")
+        }
+        if precision > 0 {
+            out.append(".")
+            if point >= 0 {
+                for d in kept[point..<(point + precision)] { out.append(Unicode.Scalar(48 + d)) }
+            } else {
+                for _ in 0..<(-point) { out.append("0") }
+                for d in kept { out.append(Unicode.Scalar(48 + d)) }
+            }
+        }
+        return String(out)
+    }
+
+    /// Shortest round-trip decimal digits of a finite, non-negative value: `digits` (no leading or
+    /// trailing zeros; [0] for zero) with the decimal point after `pointPos` digits.
+    static func decimalDigits(_ value: Double, _ digits: inout [UInt8], _ pointPos: inout Int) {
+        if value == 0 {
+            digits = [0]
+            pointPos = 1
+            return
+        }
+        let text = value.description
+        var exponent = 0
+        var mantissa = Substring(text)
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            mantissa = text[..<e]
+        }
+        var intLength = 0
+        var seenPoint = false
+        for ch in mantissa.utf8 {
+            if ch == UInt8(ascii: ".") { seenPoint = true; continue }
+            digits.append(ch - 48)
+            if !seenPoint { intLength += 1 }
+        }
+        pointPos = intLength + exponent
+        while digits.count > 1 && digits[0] == 0 {
+            digits.removeFirst()
+            pointPos -= 1
+        }
+        while digits.count > 1 && digits[digits.count - 1] == 0 { digits.removeLast() }
+    }
+
+    static func printfFixed(_ value: Double, _ precision: Int) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let count = withVaList([precision, value]) { args in
             buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, 64, "%.*f", args) }

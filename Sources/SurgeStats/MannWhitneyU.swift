@@ -189,40 +189,62 @@ enum UDistribution {
 /// ranked values belong to the first sample, weighted equally), counted exactly. Counts are whole
 /// numbers below 2^53 for N ≤ 50, so the result is the exact rational rounded once.
 enum TiedUDistribution {
+    private struct Key: Hashable {
+        var twoU: Int
+        var n1: Int
+        var ties: [Int]
+    }
+
+    private static let cache = Mutex<[Key: Double]>([:])
+
     /// P(2·U1 ≤ twoU) for a first sample of n1 values and tie groups `ties` (in rank order).
     static func cdf(twoU: Int, n1: Int, ties: [Int]) -> Double {
+        let key = Key(twoU: twoU, n1: n1, ties: ties)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let p = compute(twoU: twoU, n1: n1, ties: ties)
+        cache.withLock { if $0.count < 100_000 { $0[key] = p } }
+        return p
+    }
+
+    static func compute(twoU: Int, n1: Int, ties: [Int]) -> Double {
         let total = ties.reduce(0, +)
         // 2·U1 = 2·R1 − n1(n1+1); 2·R1 = Σ k_j·(first_j + last_j).
         let limit = twoU + n1 * (n1 + 1)
         if limit < 0 { return 0 }
         let width = limit + 1
-        // ways[k * width + s]: number of selections of k values with 2·R1 sum s (pruned above limit).
+        // ways[k * width + s]: selections of k values with 2·R1 = s (sums above `limit` dropped).
         var ways = [Double](repeating: 0, count: (n1 + 1) * width)
         ways[0] = 1
         var maxK = 0
         var firstRank = 1
-        for t in ties {
-            let weight = 2 * firstRank + t - 1
-            var next = ways
-            let newMaxK = min(n1, maxK + t)
-            if t > 0 {
-                for k in stride(from: maxK, through: 0, by: -1) {
-                    let rowBase = k * width
-                    for s in 0..<width where ways[rowBase + s] != 0 {
-                        let count = ways[rowBase + s]
-                        var take = 1
-                        while take <= t && k + take <= n1 {
-                            let newS = s + take * weight
-                            if newS > limit { break }
-                            next[(k + take) * width + newS] += count * BinomialCoefficient.choose(t, take)
-                            take += 1
+        ways.withUnsafeMutableBufferPointer { w in
+            for t in ties {
+                let weight = 2 * firstRank + t - 1
+                let newMaxK = min(n1, maxK + t)
+                // In place, highest k first: row k reads only rows below it, not yet updated.
+                var k = newMaxK
+                while k >= 1 {
+                    let row = k * width
+                    var take = 1
+                    while take <= t && take <= k {
+                        let from = (k - take) * width
+                        let shift = take * weight
+                        if shift <= limit {
+                            let c = BinomialCoefficient.choose(t, take)
+                            var s = limit
+                            while s >= shift {
+                                let v = w[from + s - shift]
+                                if v != 0 { w[row + s] += v * c }
+                                s -= 1
+                            }
                         }
+                        take += 1
                     }
+                    k -= 1
                 }
+                maxK = newMaxK
+                firstRank += t
             }
-            ways = next
-            maxK = newMaxK
-            firstRank += t
         }
         var favourable = 0.0
         let base = n1 * width

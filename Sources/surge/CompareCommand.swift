@@ -17,7 +17,8 @@ struct CompareCommand: AsyncParsableCommand {
             Inputs are Surge result files (JSON) or Go benchmark-format text, mixed freely; `label=path` \
             labels a column. For Go-format inputs without Surge-only options, standard output is what \
             benchstat prints and Surge's verdict goes to standard error.
-            Exit status: 0 no regression, 2 regression, 3 inputs not comparable, 1 usage or input error.
+            Exit status: 0 no regression, 2 regression, 3 inputs not comparable, 1 usage or input error \
+            (including inputs with nothing to compare).
             """
     )
 
@@ -59,6 +60,21 @@ struct CompareCommand: AsyncParsableCommand {
 
     func execute() -> Int32 {
         var stderr = StandardError()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var phases: [(String, Duration)] = []
+        var phaseStart = started
+        func phase(_ name: String) {
+            let now = clock.now
+            phases.append((name, now - phaseStart))
+            phaseStart = now
+        }
+        defer {
+            if ProcessInfo.processInfo.environment["SURGE_COMPARE_TIMING"] != nil {
+                let text = phases.map { "\($0.0) \(Self.milliseconds($0.1))" }.joined(separator: ", ")
+                print("surge compare timing (ms): \(text), total \(Self.milliseconds(clock.now - started))", to: &stderr)
+            }
+        }
         var paths = inputs
         if let baseline {
             paths.insert("\(baselinesDirectory)/\(baseline).json", at: 0)
@@ -71,15 +87,6 @@ struct CompareCommand: AsyncParsableCommand {
             print("surge compare: -format must be text, csv, markdown or json", to: &stderr)
             return 1
         }
-        let read: CompareInputs
-        do {
-            read = try CompareInputs.read(paths)
-        } catch {
-            print("surge compare: \(error)", to: &stderr)
-            return 1
-        }
-        for e in read.syntaxErrors { print(e.description, to: &stderr) }
-
         var options = CompareOptions()
         options.alpha = alpha
         options.confidence = confidence
@@ -95,17 +102,24 @@ struct CompareCommand: AsyncParsableCommand {
             print("surge compare: \(error)", to: &stderr)
             return 1
         }
+        let read: CompareInputs
+        do {
+            read = try CompareInputs.read(paths, streamingTo: { builder.add($0) })
+        } catch {
+            print("surge compare: \(error)", to: &stderr)
+            return 1
+        }
+        for e in read.syntaxErrors { print(e.description, to: &stderr) }
+        phase("read+group")
         var exact = Set(read.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
-        for input in read.inputs {
-            builder.add(input.records)
-            if input.run != nil {
-                for record in input.records {
-                    for v in record.values where MetricKind.isExact(v.originalUnit) { exact.insert(v.unit) }
-                }
+        for input in read.inputs where input.run != nil {
+            for record in input.records {
+                for v in record.values where MetricKind.isExact(v.originalUnit) { exact.insert(v.unit) }
             }
         }
         builder.exactUnits = exact
         let tables = builder.build()
+        phase("statistics")
 
         // Thresholds: the scenario's (from Surge inputs), then --threshold.
         var gateThresholds: [MetricThreshold] = []
@@ -124,12 +138,15 @@ struct CompareCommand: AsyncParsableCommand {
         var status: Int32 = findings.contains { $0.verdict == .regression } ? 2 : 0
         if tables.isEmpty {
             verdict = "surge compare: nothing to compare: " + Self.emptyReason(read, filter: filter)
+            status = 1
         }
         if let problem = mismatch.fatal {
             verdict = "surge compare: inputs not comparable: \(problem) (use --allow-mismatch to compare anyway)"
             status = 3
         }
 
+        phase("gate")
+        defer { phase("render+write") }
         let benchstatMode = !read.hasSurgeResults && thresholds.isEmpty && baseline == nil && (format == "text" || format == "csv")
         for w in mismatch.warnings { print("surge compare: warning: \(w)", to: &stderr) }
         switch format {
@@ -160,14 +177,20 @@ struct CompareCommand: AsyncParsableCommand {
         return status
     }
 
+    static func milliseconds(_ d: Duration) -> String {
+        let (seconds, attoseconds) = d.components
+        return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+    }
+
     static func emptyReason(_ read: CompareInputs, filter: String) -> String {
-        let total = read.inputs.reduce(0) { $0 + $1.records.count }
-        if read.inputs.allSatisfy({ $0.records.isEmpty }) {
+        let total = read.inputs.reduce(0) { $0 + $1.recordCount }
+        if total == 0 {
             let surge = read.inputs.filter { $0.run != nil }.map(\.label)
-            if !surge.isEmpty && total == 0 {
-                return "no measured samples in \(surge.joined(separator: ", ")) (no cell with status ok), and no benchmark lines in the other inputs"
-            }
-            return "no benchmark results in the inputs (\(read.inputs.map(\.label).joined(separator: ", ")))"
+            let text = read.inputs.filter { $0.run == nil }.map(\.label)
+            var reasons: [String] = []
+            if !surge.isEmpty { reasons.append("no measured samples in \(surge.joined(separator: ", ")) (no cell with status ok)") }
+            if !text.isEmpty { reasons.append("no benchmark result lines in \(text.joined(separator: ", "))") }
+            return reasons.joined(separator: "; ")
         }
         return "no result matched -filter \(filter) (\(total) results read)"
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SurgeProbes
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
@@ -36,6 +37,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads for the load generator (default: the CPUs it may use).")
     var loadThreads: Int?
 
+    @Option(help: ArgumentHelp(
+        "Probes to attach instead of the scenario's (comma-separated: syscalls, syscall-latency, allocations, cpu, memory, context-switches; 'none' for no probes).",
+        valueName: "list"))
+    var probes: String?
+
     @Flag(inversion: .prefixedNo, help: "Also write the run in Go benchmark format (.txt beside the .json).")
     var benchfmt = true
 
@@ -51,6 +57,9 @@ struct RunCommand: AsyncParsableCommand {
         if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1") }
         if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms or 2s, found '\(w)'") }
         if let t = loadThreads, t < 1 { throw ValidationError("--load-threads must be at least 1") }
+        if let p = probes, p != "none" {
+            do { _ = try ProbeKind.parseList(p) } catch { throw ValidationError("--probes: \(error)") }
+        }
     }
 
     func run() async throws {
@@ -62,7 +71,9 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-        let problems = ScenarioValidator.diagnostics(for: scenario)
+        let problems = ScenarioValidator.diagnostics(for: scenario).sorted {
+            ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
+        }
         if !problems.isEmpty {
             FileHandle.standardError.write(Data((problems.map(\.description).joined(separator: "\n") + "\n").utf8))
             throw ExitCode(1)
@@ -73,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
         options.warmup = warmup.flatMap(Durations.parse)
         options.cellFilter = cellFilter
         options.loadThreads = loadThreads
+        options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)
         if runner.cells.isEmpty {
@@ -125,7 +137,8 @@ final class InterruptHandler: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if count.increment() > 1 {
-                    FileHandle.standardError.write(Data("\nsurge: interrupted again; exiting now\n".utf8))
+                    FileHandle.standardError.write(Data("\nsurge: interrupted again; detaching probes and exiting now\n".utf8))
+                    ProbeRegistry.closeAll()
                     exit(130)
                 }
                 FileHandle.standardError.write(Data("\nsurge: interrupted; stopping the current cell and writing the result (Ctrl-C again to quit at once)\n".utf8))

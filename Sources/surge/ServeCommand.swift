@@ -1,6 +1,8 @@
 import ArgumentParser
 import Broker
+import HTTPServer
 import Foundation
+import Mesh
 import SurgeRunner
 
 /// A built-in component as `surge serve` and `surge list` see it.
@@ -10,6 +12,8 @@ struct ComponentEntry {
     var options: [(name: String, help: String, defaultValue: String)]
     /// Starts the component; returns its ports and a way to stop it.
     var start: @Sendable (_ options: [String: String], _ host: String, _ port: Int, _ statsPort: Int) async throws -> (port: Int, statsPort: Int, stop: @Sendable () async -> Void)
+    /// Extra numeric fields of the ready line (a mesh node's `peer_port`), read after `start`.
+    var readyFields: (@Sendable () -> [(String, Int)])? = nil
 }
 
 /// Every component `surge serve` can run. Components know nothing of the harness; this table is
@@ -24,6 +28,15 @@ enum ComponentCatalog {
                 let ports = try await server.start()
                 return (ports.port, ports.statsPort, { await server.stop() })
             }),
+        ComponentEntry(
+            name: "http", summary: "HTTP/1.1 server (keep-alive, pipelining, chunked; /plaintext /json /echo /bytes/N /delay/MS)",
+            options: HTTPServerOptions.optionHelp,
+            start: { options, host, port, statsPort in
+                let server = HTTPServer(options: try HTTPServerOptions(options: options, host: host, port: port, statsPort: statsPort))
+                let ports = try await server.start()
+                return (ports.port, ports.statsPort, { await server.stop() })
+            }),
+        MeshNodeEntry.entry,
     ]
 
     /// Tells the scenario validator which component names exist.
@@ -82,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("surge serve \(component): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        FileHandle.standardOutput.write(Data(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)}"#.utf8 + [0x0A]))
+        let extra = (entry.readyFields?() ?? []).map { ",\"\($0.0)\":\($0.1)" }.joined()
+        FileHandle.standardOutput.write(Data(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)\#(extra)}"#.utf8 + [0x0A]))
         await SignalWaiter.waitForTermination()
         await started.stop()
     }

@@ -12,8 +12,8 @@ struct Surge: AsyncParsableCommand {
             """,
         version: SurgeVersion.string,
         subcommands: [
-            RunCommand.self, CompareCommand.self, BaselineCommand.self, ValidateCommand.self, ListCommand.self, ServeCommand.self,
-            ReportCommand.self, HistoryCommand.self,
+            RunCommand.self, CompareCommand.self, BaselineCommand.self, ProbeCommand.self, ValidateCommand.self, ListCommand.self,
+            ServeCommand.self, ReportCommand.self, HistoryCommand.self,
         ]
     )
 }

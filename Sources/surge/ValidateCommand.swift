@@ -15,6 +15,7 @@ struct ValidateCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
+        ComponentCatalog.register()
         
         var failed = false
         for file in files {
@@ -22,7 +23,9 @@ struct ValidateCommand: ParsableCommand {
             var summary = ""
             do {
                 let scenario = try ScenarioLoader.load(path: file)
-                problems = ScenarioValidator.diagnostics(for: scenario)
+                problems = ScenarioValidator.diagnostics(for: scenario).sorted {
+                    ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
+                }
                 let cells = scenario.cells().count
                 summary = "\(cells) cell\(cells == 1 ? "" : "s") × \(scenario.repetitions) repetitions, workload\(scenario.workloads.count == 1 ? "" : "s") \(scenario.workloadKinds.joined(separator: ", ")), target\(scenario.targets.count == 1 ? "" : "s") \(scenario.targets.map(Self.describe).joined(separator: ", "))"
             } catch {

@@ -41,7 +41,7 @@ enum RunnerTestSupport {
 
     /// Loads `yaml` as a scenario, runs it with the real runner and returns the runner and result.
     static func run(_ yaml: String, during: (@Sendable (ScenarioRunner) async -> Void)? = nil) async throws -> (ScenarioRunner, RunResult) {
-        ScenarioValidator.knownComponents = ["broker"]
+        ScenarioValidator.knownComponents = ["broker", "mesh-node"]
         let dir = tempDir()
         let file = "\(dir)/scenario.yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)

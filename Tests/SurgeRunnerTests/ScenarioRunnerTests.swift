@@ -18,7 +18,8 @@ final class ScenarioRunnerTests: XCTestCase {
         XCTAssertEqual(result.status, .complete)
         XCTAssertEqual(result.cells.count, 2)
         let reread = try RunResultCodec.read(path: runner.resultPath)
-        XCTAssertEqual(reread, result, "the file on disk is the final result")
+        XCTAssertEqual(reread.cells, result.cells, "the file on disk holds the final result")
+        XCTAssertEqual(reread.status, .complete)
         XCTAssertEqual(reread.schema, "surge.run/v1")
         XCTAssertEqual(reread.cells.map(\.name), ["BenchmarkTiny/flush=immediate", "BenchmarkTiny/flush=batched"])
         for cell in reread.cells {
@@ -118,4 +119,47 @@ final class ScenarioRunnerTests: XCTestCase {
         XCTAssertNil(result.cells[0].samples[0].targetCounters, "an external program has no stats port")
         XCTAssertEqual(result.cells[1].samples[0].targetCounters?["msgs_in"], 5000)
     }
+}
+
+/// `cpus:` pins the target and the load generator.
+final class CPUPinningTests: XCTestCase {
+    func testTargetAndLoadArePinned() async throws {
+        guard ProcessInfo.processInfo.activeProcessorCount >= 2 else {
+            throw XCTSkip("needs 2 CPUs to pin target and load apart; this machine has \(ProcessInfo.processInfo.activeProcessorCount)")
+        }
+        let seen = PinnedCPUs()
+        let (_, result) = try await RunnerTestSupport.run("""
+            name: pinned
+            target: { component: broker }
+            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 64, duration: 2s }
+            warmup: 0s
+            repetitions: 1
+            cpus: { target: [0], load: [1] }
+            """) { runner in
+            try? await Task.sleep(nanoseconds: 800_000_000)
+            if let pid = runner.currentTargetPID {
+                seen.target = Self.allowedCPUs(of: "/proc/\(pid)/task")
+            }
+            seen.load = Self.allowedCPUs(of: "/proc/self/task")
+        }
+        XCTAssertEqual(result.cells[0].status, .ok, result.cells[0].reason ?? "")
+        XCTAssertEqual(seen.target, ["0"], "every thread of the target on CPU 0")
+        XCTAssertEqual(seen.load, ["1"], "every thread of the load generator on CPU 1")
+        XCTAssertEqual(Self.allowedCPUs(of: "/proc/self/task"), ["0-1"], "the runner unpins itself after the run")
+    }
+
+    /// The distinct `Cpus_allowed_list` values of every thread under a /proc task directory.
+    static func allowedCPUs(of taskDir: String) -> Set<String> {
+        let tids = (try? FileManager.default.contentsOfDirectory(atPath: taskDir)) ?? []
+        return Set(tids.compactMap { tid in
+            (try? String(contentsOfFile: "\(taskDir)/\(tid)/status", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+                .map { $0.split(separator: "\t").last.map(String.init) ?? "" }
+        })
+    }
+}
+
+final class PinnedCPUs: @unchecked Sendable {
+    var target: Set<String> = []
+    var load: Set<String> = []
 }

@@ -53,27 +53,8 @@ final class BrokerConnection: @unchecked Sendable {
                 reachedMax = true
             }
             let withHeaders = headers != nil && s.headers
-            s.outbound.writeStaticString(withHeaders ? "HMSG " : "MSG ")
-            s.outbound.writeImmutableBuffer(subject)
-            s.outbound.writeInteger(UInt8(ascii: " "))
-            s.outbound.writeBytes(sub.sid)
-            if let reply {
-                s.outbound.writeInteger(UInt8(ascii: " "))
-                s.outbound.writeImmutableBuffer(reply)
-            }
-            s.outbound.writeInteger(UInt8(ascii: " "))
-            if withHeaders, let headers {
-                s.outbound.writeNATSDecimal(UInt64(headers.readableBytes))
-                s.outbound.writeInteger(UInt8(ascii: " "))
-                s.outbound.writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
-                s.outbound.writeNATSCRLF()
-                s.outbound.writeImmutableBuffer(headers)
-            } else {
-                s.outbound.writeNATSDecimal(UInt64(payload.readableBytes))
-                s.outbound.writeNATSCRLF()
-            }
-            s.outbound.writeImmutableBuffer(payload)
-            s.outbound.writeNATSCRLF()
+            s.outbound.writeMessage(subject: subject, sid: sub.sid, reply: reply,
+                                    headers: withHeaders ? headers : nil, payload: payload)
             if s.outbound.readableBytes + s.inFlight > maxPending {
                 s.closed = true
                 s.outbound.clear()
@@ -157,6 +138,69 @@ final class BrokerConnection: @unchecked Sendable {
             for sub in subs { sub.removed = true }
             s.subscriptions.removeAll()
             return subs
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Appends `MSG subject sid [reply] size` (or `HMSG … hdr_size total_size`) and the payload with
+    /// one capacity check and plain memory copies: the broker's per-delivery hot path.
+    @inline(__always)
+    mutating func writeMessage(subject: ByteBuffer, sid: [UInt8], reply: ByteBuffer?, headers: ByteBuffer?, payload: ByteBuffer) {
+        let headerBytes = headers?.readableBytes ?? 0
+        let bound = 5 + subject.readableBytes + 1 + sid.count + 1 + (reply?.readableBytes ?? 0) + 1 + 21 + 21 + 2
+            + headerBytes + payload.readableBytes + 2
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { out in
+            guard let base = out.baseAddress else { return 0 }
+            var p = base
+            @inline(__always) func put(_ b: UInt8) { p.storeBytes(of: b, as: UInt8.self); p += 1 }
+            @inline(__always) func copy(_ buffer: ByteBuffer) {
+                buffer.withUnsafeReadableBytes { src in
+                    if let a = src.baseAddress { p.copyMemory(from: a, byteCount: src.count) }
+                    p += src.count
+                }
+            }
+            @inline(__always) func decimal(_ value: Int) {
+                var v = value
+                var digits = 1
+                var t = v
+                while t >= 10 { t /= 10; digits += 1 }
+                var q = p + digits
+                p = q
+                repeat {
+                    q -= 1
+                    q.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 48, as: UInt8.self)
+                    v /= 10
+                } while v > 0
+            }
+            if headers != nil {
+                put(UInt8(ascii: "H"))
+            }
+            put(UInt8(ascii: "M")); put(UInt8(ascii: "S")); put(UInt8(ascii: "G")); put(UInt8(ascii: " "))
+            copy(subject)
+            put(UInt8(ascii: " "))
+            sid.withUnsafeBytes { src in
+                if let a = src.baseAddress { p.copyMemory(from: a, byteCount: src.count) }
+                p += src.count
+            }
+            put(UInt8(ascii: " "))
+            if let reply {
+                copy(reply)
+                put(UInt8(ascii: " "))
+            }
+            if let headers {
+                decimal(headerBytes)
+                put(UInt8(ascii: " "))
+                decimal(headerBytes + payload.readableBytes)
+                put(13); put(10)
+                copy(headers)
+            } else {
+                decimal(payload.readableBytes)
+                put(13); put(10)
+            }
+            copy(payload)
+            put(13); put(10)
+            return p - base
         }
     }
 }

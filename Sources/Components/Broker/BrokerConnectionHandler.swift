@@ -9,16 +9,18 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let core: BrokerCore
-    private var connection: BrokerConnection?
-    private var parser: NATSClientOpParser
-    private var cumulation: ByteBuffer?
-    private var cache: DispatchCache
-    private var touched: [BrokerConnection] = []
-    private var verbose = true
-    private var pedantic = true
-    private var closing = false
-    private var roundRobin = 0
-    private var msgsIn = 0, bytesIn = 0, msgsOut = 0, bytesOut = 0, slowConsumers = 0
+    // Per-message state, confined to this channel's event loop: the dynamic exclusivity check that
+    // Swift performs on every access to a class's stored property is switched off for it.
+    @exclusivity(unchecked) private var connection: BrokerConnection?
+    @exclusivity(unchecked) private var parser: NATSClientOpParser
+    @exclusivity(unchecked) private var cumulation: ByteBuffer?
+    @exclusivity(unchecked) private var cache: DispatchCache
+    @exclusivity(unchecked) private var touched: [BrokerConnection] = []
+    @exclusivity(unchecked) private var verbose = true
+    @exclusivity(unchecked) private var pedantic = true
+    @exclusivity(unchecked) private var closing = false
+    @exclusivity(unchecked) private var roundRobin = 0
+    @exclusivity(unchecked) private var msgsIn = 0, bytesIn = 0, msgsOut = 0, bytesOut = 0, slowConsumers = 0
     private let immediate: Bool
     private let useCache: Bool
 
@@ -65,8 +67,8 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        publishCounts() // before the flush, so a client that saw its PONG sees the counts too
         flushTouched()
-        publishCounts()
         context.fireChannelReadComplete()
     }
 
@@ -75,6 +77,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     private func process(_ buffer: inout ByteBuffer) {
+        // A local copy spares a dynamic exclusivity check on the stored property per operation.
+        var parser = self.parser
+        defer { self.parser = parser }
         do {
             while !closing, let op = try parser.next(&buffer) {
                 handle(op)

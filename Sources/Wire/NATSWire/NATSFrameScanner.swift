@@ -30,30 +30,27 @@ enum NATSOpcode: Sendable {
     }
 }
 
-/// Up to five argument ranges of a control line, stored inline (no heap allocation per line).
+/// Up to five argument ranges of a control line, stored inline as 32-bit offsets (no heap
+/// allocation per line, and small enough that passing frames around stays cheap).
 struct NATSArgs {
     private(set) var count = 0
-    private var r0 = 0..<0, r1 = 0..<0, r2 = 0..<0, r3 = 0..<0, r4 = 0..<0
+    private var bounds: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     static let capacity = 5
 
     subscript(i: Int) -> Range<Int> {
-        switch i {
-        case 0: r0
-        case 1: r1
-        case 2: r2
-        case 3: r3
-        default: r4
+        withUnsafeBytes(of: bounds) { raw in
+            let b = raw.bindMemory(to: UInt32.self)
+            return Int(b[2 * i])..<Int(b[2 * i + 1])
         }
     }
 
     mutating func append(_ r: Range<Int>) {
-        switch count {
-        case 0: r0 = r
-        case 1: r1 = r
-        case 2: r2 = r
-        case 3: r3 = r
-        default: r4 = r
+        let i = count
+        withUnsafeMutableBytes(of: &bounds) { raw in
+            let b = raw.bindMemory(to: UInt32.self)
+            b[2 * i] = UInt32(truncatingIfNeeded: r.lowerBound)
+            b[2 * i + 1] = UInt32(truncatingIfNeeded: r.upperBound)
         }
         count += 1
     }
@@ -147,7 +144,6 @@ struct NATSFrameScanner: Sendable {
             throw NATSProtocolError(.missingPayloadTerminator, offset: consumed + bad,
                                     "\(frame.op.name) payload of \(frame.totalSize) bytes is not followed by CRLF (found \(describe(found)))")
         }
-        pending = frame
         return frame
     }
 

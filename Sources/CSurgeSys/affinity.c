@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CSurgeSystem.h"
+#include "CSurgeSys.h"
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,0 +1,93 @@
+"""Shared pieces of the Scripts/bench-* commands: build surge, run a scenario, read medians.
+
+Every figure printed by a bench script comes from a result file this module names, so it can be
+traced and re-analysed (`surge compare`, benchstat on the .txt beside it).
+"""
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def build(config="release"):
+    print(f"bench: building surge ({config})...", file=sys.stderr, flush=True)
+    subprocess.run(["swift", "build", "-c", config, "--product", "surge"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["swift", "build", "-c", config, "--product", "SurgeAllocCounter"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, ".build", config, "surge")
+
+
+def run(surge, scenario, extra=(), out=None, quiet=False):
+    """Runs `surge run` and returns (result dict, path of the result file).
+
+    quiet: the run's own table goes to stderr instead of standard output.
+    """
+    out = out or tempfile.mkdtemp(prefix="surge-bench-")
+    cmd = [surge, "run", scenario, "--out", out, *extra]
+    print("bench: " + " ".join(cmd), file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=sys.stderr if quiet else None)
+    files = sorted(glob.glob(os.path.join(out, "*.json")))
+    if not files:
+        sys.exit(f"bench: surge run wrote no result (exit {proc.returncode})")
+    with open(files[-1]) as f:
+        return json.load(f), files[-1]
+
+
+def pool(runs):
+    """One run whose cells hold the samples of every run given, cell by cell (by name)."""
+    pooled = json.loads(json.dumps(runs[0]))
+    by_name = {c["name"]: c for c in pooled["cells"]}
+    for other in runs[1:]:
+        for c in other["cells"]:
+            if c["name"] in by_name:
+                by_name[c["name"]]["samples"] += c["samples"]
+                if c["status"] != "ok":
+                    by_name[c["name"]]["status"] = c["status"]
+                    by_name[c["name"]]["reason"] = c.get("reason")
+            else:
+                pooled["cells"].append(c)
+    return pooled
+
+
+def params(cell):
+    return {p["name"]: p["value"] for p in cell["parameters"]}
+
+
+def median(cell, metric, pass_="speed"):
+    values = [s["metrics"][metric] for s in cell["samples"] if s["pass"] == pass_ and metric in s["metrics"]]
+    return statistics.median(values) if values else None
+
+
+def cpu_share(cell):
+    """Median fraction of one core the target used during the measured windows."""
+    shares = []
+    for s in cell["samples"]:
+        m = s["metrics"]
+        if s["pass"] == "speed" and "cpu-ns/op" in m and s["elapsedSeconds"] > 0:
+            shares.append(m["cpu-ns/op"] * s["operations"] / (s["elapsedSeconds"] * 1e9))
+    return statistics.median(shares) if shares else None
+
+
+def si(v):
+    if v is None:
+        return "-"
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g}{suffix}"
+    return f"{v:.3g}"
+
+
+def table(rows):
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        if n == 0:
+            lines.append("-" * len(lines[0]))
+    return "\n".join(lines)

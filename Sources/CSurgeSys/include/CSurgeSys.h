@@ -1,0 +1,54 @@
+#ifndef CSURGESYS_H
+#define CSURGESYS_H
+// Thin wrappers for kernel interfaces Swift cannot call directly (variadic syscall/ioctl) and a
+// fork/exec that holds the child before exec until the harness has attached its probes.
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/resource.h>
+
+/// Opens a counting perf event (no sampling) on `pid` (a thread id), any CPU.
+/// `type`/`config` as in perf_event_attr; `inherit` counts threads the thread creates later.
+/// Returns the fd or -1 with errno set.
+int surge_perf_counter_open(uint32_t type, uint64_t config, int32_t pid, int inherit);
+
+/// PERF_EVENT_IOC_SET_FILTER with a tracepoint filter expression such as "id == 1".
+int surge_perf_set_filter(int fd, const char *filter);
+
+/// Reads the 64-bit count of a counting perf event. Returns 0 on success, -1 with errno.
+int surge_perf_read(int fd, uint64_t *value);
+
+/// Forks a child that waits until `surge_gate_release` is called, then execs `path` (searched in
+/// PATH when it has no slash) with `argv` and `envp`. Returns the child pid (or -1 with errno);
+/// `*gate_fd` receives the write end of the gate pipe. If exec fails, the child exits with 127.
+pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], int *gate_fd);
+
+/// Lets a gated child continue to exec; closes the gate.
+int surge_gate_release(int gate_fd);
+
+/// Waits until the child has exited without reaping it (waitid WNOWAIT): its /proc entries stay
+/// readable until it is reaped. Returns 0 or -1 with errno.
+int surge_wait_exited(pid_t pid);
+
+/// waitpid + rusage of the reaped child (wait4). Returns the pid or -1 with errno.
+pid_t surge_wait4(pid_t pid, int *status, struct rusage *usage);
+
+/// Installs SIGINT/SIGTERM handlers that record the signal (read with surge_interrupt_signal) and,
+/// for SIGTERM, send SIGTERM to `forward_term_to` when it is > 0. Syscalls restart (SA_RESTART).
+void surge_catch_interrupts(pid_t forward_term_to);
+
+/// The last SIGINT/SIGTERM caught since surge_catch_interrupts, or 0.
+int surge_interrupt_signal(void);
+
+/// Restores the default SIGINT/SIGTERM actions.
+void surge_restore_interrupts(void);
+
+
+/// sched_setaffinity(tid, mask of cpus[0..<count]); 0 or -1 with errno.
+int csurge_set_affinity(int tid, const int *cpus, int count);
+/// Saves the calling thread's mask into an opaque 128-byte buffer; 0 or -1.
+int csurge_get_affinity(void *saved, int saved_size);
+/// Restores a mask saved by csurge_get_affinity; 0 or -1.
+int csurge_restore_affinity(const void *saved, int saved_size);
+/// pipe2(fds, O_CLOEXEC).
+int csurge_pipe_cloexec(int fds[2]);
+#endif

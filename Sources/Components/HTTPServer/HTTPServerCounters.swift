@@ -1,0 +1,60 @@
+import Foundation
+import NIOCore
+
+/// The server's counters for the connections of one event loop. Only that loop touches them
+/// (no atomics on the hot path); the stats endpoint reads each loop's copy on its own loop and sums.
+final class HTTPServerCounters: @unchecked Sendable {
+    var requests = 0
+    var connections = 0
+    var totalConnections = 0
+    var keepAliveReuses = 0
+    var responses2xx = 0
+    var errorsByStatus: [Int: Int] = [400: 0, 404: 0, 405: 0, 408: 0, 413: 0, 414: 0, 431: 0, 501: 0, 505: 0]
+    var idleTimeouts = 0
+    var bodyBytesReceived = 0
+
+    func snapshot() -> [String: Int] {
+        var s: [String: Int] = [
+            "requests": requests,
+            "connections": connections,
+            "total_connections": totalConnections,
+            "keepalive_reuses": keepAliveReuses,
+            "responses_2xx": responses2xx,
+            "idle_timeouts": idleTimeouts,
+            "body_bytes_received": bodyBytesReceived,
+        ]
+        for (status, count) in errorsByStatus { s["errors_\(status)"] = count }
+        return s
+    }
+
+    func countError(_ status: Int) {
+        errorsByStatus[status, default: 0] += 1
+    }
+}
+
+/// Per-event-loop state shared by that loop's connections: counters and the cached `Date` line.
+final class HTTPLoopShard: @unchecked Sendable {
+    let counters = HTTPServerCounters()
+    private var dateSecond = -1
+    private var dateLine = ByteBuffer()
+
+    /// `Date: <IMF-fixdate>\r\n`, re-rendered at most once a second.
+    func currentDateLine() -> ByteBuffer {
+        let now = time(nil)
+        if now != dateSecond {
+            dateSecond = now
+            dateLine = ByteBuffer(string: "Date: \(Self.imfFixdate(now))\r\n")
+        }
+        return dateLine
+    }
+
+    static func imfFixdate(_ t: time_t) -> String {
+        var t = t
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+    }
+}

@@ -1,0 +1,86 @@
+/// A node's own counters, served as one flat JSON object of numbers on its stats port. Confined to
+/// the node's event loop, like all node state.
+struct MeshCounters {
+    var dhtQueriesSent = 0
+    var dhtQueriesAnswered = 0
+    var dhtQueriesFailed = 0
+    var dhtRequestsServed = 0
+    var dhtRPCsSent = 0
+    var storesSent = 0
+    var cacheHits = 0
+    var cacheMisses = 0
+    var cacheStaleHits = 0
+    var rateLimitedReuses = 0
+    var discoveryLookups = 0
+    var msgsIn = 0
+    var forwards = 0
+    var batches = 0
+    var forwardsReceived = 0
+    var forwardsUnrouted = 0
+    var peerConnectionsOpened = 0
+    var peerConnectionsFailed = 0
+    var msgsDelivered = 0
+    var discoveryLatency = LogLinearHistogram()
+
+    func fields(knownPeers: Int, storedRecords: Int, localSubscriptions: Int, clients: Int, activePeerConnections: Int,
+                pendingMessages: Int) -> [(String, UInt64)] {
+        var f: [(String, UInt64)] = [
+            ("dht_queries_sent", dhtQueriesSent), ("dht_queries_answered", dhtQueriesAnswered),
+            ("dht_queries_failed", dhtQueriesFailed), ("dht_requests_served", dhtRequestsServed),
+            ("dht_rpcs_sent", dhtRPCsSent), ("stores_sent", storesSent),
+            ("cache_hits", cacheHits), ("cache_misses", cacheMisses), ("cache_stale_hits", cacheStaleHits), ("rate_limited_reuses", rateLimitedReuses),
+            ("discovery_lookups", discoveryLookups), ("msgs_in", msgsIn), ("forwards", forwards), ("batches", batches),
+            ("forwards_received", forwardsReceived), ("forwards_unrouted", forwardsUnrouted),
+            ("peer_connections_opened", peerConnectionsOpened), ("peer_connections_failed", peerConnectionsFailed),
+            ("peer_connections_active", activePeerConnections), ("msgs_delivered", msgsDelivered),
+            ("known_peers", knownPeers), ("stored_records", storedRecords),
+            ("local_subscriptions", localSubscriptions), ("clients", clients), ("pending_messages", pendingMessages),
+        ].map { ($0.0, UInt64(max(0, $0.1))) }
+        f.append(("discovery_latency_count", discoveryLatency.count))
+        for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
+            f.append(("discovery_latency_\(name)_ns", discoveryLatency.value(atPercentile: p)))
+        }
+        f.append(("discovery_latency_max_ns", discoveryLatency.max))
+        return f
+    }
+}
+
+/// A small latency histogram with 16 linear sub-buckets per power of two (about 6% resolution), for
+/// the node's discovery latency percentiles without a dependency on the harness.
+struct LogLinearHistogram {
+    private var counts = [UInt64](repeating: 0, count: 64 * 16)
+    private(set) var count: UInt64 = 0
+    private(set) var max: UInt64 = 0
+
+    private static func index(_ v: UInt64) -> Int {
+        if v < 16 { return Int(v) }
+        let e = 63 - v.leadingZeroBitCount
+        let sub = Int((v >> UInt64(e - 4)) & 15)
+        return (e - 3) * 16 + sub
+    }
+
+    private static func upperBound(_ i: Int) -> UInt64 {
+        if i < 16 { return UInt64(i) }
+        let e = i / 16 + 3
+        let sub = UInt64(i % 16)
+        return ((16 + sub + 1) << UInt64(e - 4)) - 1
+    }
+
+    mutating func record(_ v: UInt64) {
+        counts[Self.index(v)] += 1
+        count += 1
+        if v > max { max = v }
+    }
+
+    /// The smallest bucket bound at or below which `p` percent of the values lie (0 when empty).
+    func value(atPercentile p: Double) -> UInt64 {
+        guard count > 0 else { return 0 }
+        let rank = Swift.max(1, UInt64((p / 100 * Double(count)).rounded(.up)))
+        var seen: UInt64 = 0
+        for (i, c) in counts.enumerated() where c > 0 {
+            seen += c
+            if seen >= rank { return Swift.min(Self.upperBound(i), max) }
+        }
+        return max
+    }
+}

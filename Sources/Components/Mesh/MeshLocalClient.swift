@@ -1,0 +1,80 @@
+import NATSWire
+import NIOCore
+
+/// One local NATS client of a node: what it subscribed to, its queued output (flushed once per read
+/// batch), and the PONGs held back until its subscriptions are stored in the DHT. Confined to the
+/// node's event loop.
+final class MeshLocalClient: @unchecked Sendable {
+    let channel: Channel
+    var out: ByteBuffer
+    var touched = false
+    var verbose = true
+    var echo = true
+    var subscriptions: [ByteBuffer: MeshLocalSubscription] = [:]
+    /// STOREs of this client's subscriptions not yet acknowledged.
+    var pendingStores = 0
+    /// PONGs owed once `pendingStores` reaches zero, so a PING after SUB means "findable mesh-wide".
+    var deferredPongs = 0
+    var closed = false
+
+    init(channel: Channel) {
+        self.channel = channel
+        out = channel.allocator.buffer(capacity: 4096)
+    }
+
+    @inline(__always)
+    func writeMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, payload: ByteBuffer) {
+        out.writeStaticString("MSG ")
+        out.writeImmutableBuffer(subject)
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeImmutableBuffer(sid)
+        if let reply {
+            out.writeInteger(UInt8(ascii: " "))
+            out.writeImmutableBuffer(reply)
+        }
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeNATSDecimal(UInt64(payload.readableBytes))
+        out.writeNATSCRLF()
+        out.writeImmutableBuffer(payload)
+        out.writeNATSCRLF()
+    }
+
+    func flush() {
+        touched = false
+        guard !closed, out.readableBytes > 0 else { return }
+        let data = out
+        out = channel.allocator.buffer(capacity: max(4096, min(data.readableBytes, 1 << 20)))
+        channel.writeAndFlush(data, promise: nil)
+    }
+
+    func storeSettled() {
+        pendingStores -= 1
+        if pendingStores <= 0 {
+            pendingStores = 0
+            for _ in 0..<deferredPongs { out.writeNATSPong() }
+            deferredPongs = 0
+            flush()
+        }
+    }
+}
+
+/// One local `SUB`.
+final class MeshLocalSubscription: @unchecked Sendable {
+    unowned let client: MeshLocalClient
+    let subject: ByteBuffer
+    let subjectText: String
+    let sid: ByteBuffer
+    let queue: String?
+    let isWildcard: Bool
+    var maxMessages = 0
+    var delivered = 0
+
+    init(client: MeshLocalClient, subject: ByteBuffer, sid: ByteBuffer, queue: String?, isWildcard: Bool) {
+        self.client = client
+        self.subject = subject
+        subjectText = String(buffer: subject)
+        self.sid = sid
+        self.queue = queue
+        self.isWildcard = isWildcard
+    }
+}

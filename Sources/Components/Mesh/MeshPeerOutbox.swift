@@ -1,0 +1,67 @@
+import MeshWire
+import NIOCore
+
+/// The forwards bound for one peer, coalesced into `forward` frames: with `batch-window` 0 every
+/// message is its own frame and write; otherwise messages gather until `batch-max` of them are in or
+/// the window ends, then go out as one frame in one write. Pooled mode writes frames on the peer's
+/// persistent link; per-publish mode opens a connection per frame and closes it at the peer's ack.
+final class MeshPeerOutbox: @unchecked Sendable {
+    let contact: MeshContact
+    private unowned let core: MeshNodeCore
+    private var buffer: ByteBuffer
+    private var batch = MeshForwardBatch()
+    private var ackRPC: UInt32 = 0
+    private var timer: Scheduled<Void>?
+    private let window: TimeAmount
+    private let max: Int
+    private let pooled: Bool
+
+    init(contact: MeshContact, core: MeshNodeCore) {
+        self.contact = contact
+        self.core = core
+        buffer = ByteBuffer()
+        buffer.reserveCapacity(64 << 10)
+        window = .nanoseconds(Int64(core.options.batchWindow * 1e9))
+        max = core.options.batchMax
+        pooled = core.options.peerConnections == .pooled
+    }
+
+    @inline(__always)
+    func append(subject: ByteBuffer, payload: ByteBuffer) {
+        if !batch.isOpen {
+            ackRPC = pooled ? 0 : core.makeRPC()
+            batch.begin(in: &buffer, ack: ackRPC)
+        }
+        batch.append(subject: subject, payload: payload, in: &buffer)
+        if window.nanoseconds == 0 || batch.count >= max {
+            send()
+        } else if timer == nil {
+            timer = core.loop.scheduleTask(in: window) { [self] in
+                timer = nil
+                send()
+            }
+        }
+    }
+
+    func send() {
+        timer?.cancel()
+        timer = nil
+        guard batch.finish(in: &buffer) > 0 else { return }
+        core.counters.batches += 1
+        let frame = buffer
+        buffer = ByteBuffer()
+        buffer.reserveCapacity(Swift.min(Swift.max(4096, frame.readableBytes), 1 << 20))
+        if pooled {
+            core.link(for: contact).send(frame)
+        } else {
+            let link = core.openOneShot(contact)
+            link.send(frame)
+            link.expect(rpc: ackRPC, timeout: .seconds(5), loop: core.loop) { _ in }
+        }
+    }
+
+    func cancel() {
+        timer?.cancel()
+        timer = nil
+    }
+}

@@ -1,0 +1,171 @@
+// surge-calibrate: a probe calibration target. It reads one command per line on stdin, performs
+// exactly what the command says, and answers "done [value]" on stdout. Its own control path uses
+// read() on stdin and a single writev() per answer, and never allocates, so a measurement window
+// around a command sees exactly the command's work plus that read/writev pair.
+//
+//   write N            N x write(2) of one byte to /dev/null, from the main thread
+//   thread-write N     the same from a thread created for it (joined before the answer)
+//   malloc M K         M x malloc(K), then M x free, from the main thread
+//   thread-malloc M K  the same from a new thread
+//   calloc M K         M x calloc(1, K), then M x free
+//   touch MIB          maps MIB MiB anonymous memory, touches every page, unmaps it
+//   spin MS            burns MS milliseconds of CPU time in user space
+//   sleep MS           sleeps MS milliseconds (one voluntary context switch at least)
+//   thread-sleep K MS  a new thread sleeps K times MS milliseconds, then exits (joined)
+//   bench-getppid N    N x getppid(); answers the thread's CPU time for them in nanoseconds
+//   bench-malloc N     N x (malloc(64) + free); answers the thread's CPU time in nanoseconds
+// (CPU time, user + system, includes the probes' kernel work done in this thread and excludes time
+// spent preempted by other processes, so the figures hold on a loaded machine.)
+//   quit               exits 0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_POINTERS 4000000
+static void *volatile pointers[MAX_POINTERS];
+static int devnull = -1;
+
+struct job { char op; uint64_t n; uint64_t size; };
+
+static void sleep_ms(uint64_t ms) {
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+static uint64_t now_ns(clock_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void run(const struct job *job) {
+    switch (job->op) {
+    case 'w':
+        for (uint64_t i = 0; i < job->n; i++) (void)!write(devnull, "x", 1);
+        break;
+    case 's':
+        for (uint64_t i = 0; i < job->n; i++) sleep_ms(job->size);
+        break;
+    case 'm':
+    case 'c': {
+        uint64_t n = job->n < MAX_POINTERS ? job->n : MAX_POINTERS;
+        for (uint64_t i = 0; i < n; i++) pointers[i] = job->op == 'm' ? malloc(job->size) : calloc(1, job->size);
+        for (uint64_t i = 0; i < n; i++) free(pointers[i]);
+        break;
+    }
+    }
+}
+
+static void *thread_main(void *arg) {
+    run(arg);
+    return NULL;
+}
+
+static void answer(const char *text, uint64_t value, int with_value) {
+    char buf[64];
+    size_t len = strlen(text);
+    memcpy(buf, text, len);
+    if (with_value) {
+        char digits[24];
+        int d = 0;
+        do { digits[d++] = (char)('0' + value % 10); value /= 10; } while (value);
+        buf[len++] = ' ';
+        while (d) buf[len++] = digits[--d];
+    }
+    buf[len++] = '\n';
+    struct iovec iov = { buf, len };
+    (void)!writev(1, &iov, 1);
+}
+
+static uint64_t number(const char **p) {
+    while (**p == ' ') (*p)++;
+    uint64_t v = 0;
+    while (**p >= '0' && **p <= '9') v = v * 10 + (uint64_t)(*(*p)++ - '0');
+    return v;
+}
+
+static int starts(const char *line, const char *word, const char **rest) {
+    size_t n = strlen(word);
+    if (strncmp(line, word, n) == 0 && (line[n] == ' ' || line[n] == 0)) {
+        *rest = line + n;
+        return 1;
+    }
+    return 0;
+}
+
+static int command(const char *line) {
+    const char *p;
+    struct job job = {0};
+    if (starts(line, "write", &p)) {
+        job.op = 'w'; job.n = number(&p); run(&job);
+    } else if (starts(line, "thread-write", &p) || starts(line, "thread-malloc", &p) || starts(line, "thread-sleep", &p)) {
+        job.op = line[7];
+        job.n = number(&p);
+        job.size = number(&p);
+        pthread_t t;
+        if (pthread_create(&t, NULL, thread_main, &job) != 0) { answer("error pthread_create", 0, 0); return 1; }
+        pthread_join(t, NULL);
+    } else if (starts(line, "malloc", &p) || starts(line, "calloc", &p)) {
+        job.op = line[0] == 'm' ? 'm' : 'c'; job.n = number(&p); job.size = number(&p); run(&job);
+    } else if (starts(line, "touch", &p)) {
+        size_t bytes = (size_t)number(&p) << 20;
+        unsigned char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) { answer("error mmap", 0, 0); return 1; }
+        for (size_t i = 0; i < bytes; i += 4096) m[i] = 1;
+        munmap(m, bytes);
+    } else if (starts(line, "spin", &p)) {
+        uint64_t until = now_ns(CLOCK_THREAD_CPUTIME_ID) + number(&p) * 1000000ull;
+        volatile uint64_t x = 0;
+        while (now_ns(CLOCK_THREAD_CPUTIME_ID) < until) for (int i = 0; i < 200000; i++) x += (uint64_t)i;  // the CPU clock read is a syscall: rarely
+    } else if (starts(line, "sleep", &p)) {
+        sleep_ms(number(&p));
+    } else if (starts(line, "bench-getppid", &p)) {
+        uint64_t n = number(&p), t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+        for (uint64_t i = 0; i < n; i++) (void)getppid();
+        answer("done", now_ns(CLOCK_THREAD_CPUTIME_ID) - t0, 1);
+        return 1;
+    } else if (starts(line, "bench-malloc", &p)) {
+        uint64_t n = number(&p), t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+        for (uint64_t i = 0; i < n; i++) { pointers[0] = malloc(64); free(pointers[0]); }
+        answer("done", now_ns(CLOCK_THREAD_CPUTIME_ID) - t0, 1);
+        return 1;
+    } else if (starts(line, "quit", &p)) {
+        answer("done", 0, 0);
+        _exit(0);
+    } else {
+        answer("error unknown command", 0, 0);
+        return 1;
+    }
+    answer("done", 0, 0);
+    return 1;
+}
+
+int main(void) {
+    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    static char buf[4096];
+    size_t used = 0;
+    answer("ready", (uint64_t)getpid(), 1);
+    for (;;) {
+        ssize_t n = read(0, buf + used, sizeof buf - 1 - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        used += (size_t)n;
+        char *start = buf, *nl;
+        while ((nl = memchr(start, '\n', (size_t)(buf + used - start)))) {
+            *nl = 0;
+            command(start);
+            start = nl + 1;
+        }
+        used = (size_t)(buf + used - start);
+        memmove(buf, start, used);
+        if (used == sizeof buf - 1) used = 0;
+    }
+}

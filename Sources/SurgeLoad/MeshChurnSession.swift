@@ -1,0 +1,138 @@
+import Foundation
+import NATSWire
+import NIOCore
+
+/// The connected form of `MeshChurnWorkload`: publishers at a fixed rate, and one task per
+/// subscriber cycling SUB (all subjects) → hold → UNSUB → gap until publishing ends.
+final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
+    private let workload: MeshChurnWorkload
+    private let publishers: [NATSPublisherDriver]
+    private let subscribers: [MeshChurnSubscriber]
+    private var phaseNumber: UInt16 = 0
+
+    private init(_ w: MeshChurnWorkload, publishers: [NATSPublisherDriver], subscribers: [MeshChurnSubscriber]) {
+        workload = w
+        self.publishers = publishers
+        self.subscribers = subscribers
+    }
+
+    static func connect(_ w: MeshChurnWorkload, endpoints: [Endpoint], group: any EventLoopGroup) async throws -> MeshChurnSession {
+        var opened: [NATSLoadConnection] = []
+        do {
+            var subs: [MeshChurnSubscriber] = []
+            for i in 0..<w.subscribers {
+                let endpoint = try w.subscribeOn.endpoint(for: i, in: endpoints, key: "subscribe-on")
+                let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "churn subscriber \(i + 1)")
+                opened.append(c)
+                let s = MeshChurnSubscriber(connection: c, index: i + 1, publishers: w.publishers, subjects: w.subjects.count)
+                try await c.onLoop { _ in s.attach() }
+                subs.append(s)
+            }
+            var pubs: [NATSPublisherDriver] = []
+            for i in 0..<w.publishers {
+                let endpoint = try w.publishOn.endpoint(for: i, in: endpoints, key: "publish-on")
+                let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "publisher \(i + 1)")
+                opened.append(c)
+                pubs.append(NATSPublisherDriver(connection: c, index: i, subjects: w.subjects, payloadSize: w.payload, stampEveryMessage: true))
+            }
+            return MeshChurnSession(w, publishers: pubs, subscribers: subs)
+        } catch {
+            for c in opened { await c.close() }
+            throw error
+        }
+    }
+
+    func run(_ phase: WorkloadPhase, progress: @escaping ProgressHandler) async throws -> WorkloadOutcome {
+        phaseNumber &+= 1
+        let number = phaseNumber
+        let w = workload
+        let seconds: Double
+        switch phase {
+        case .warmup(let s): seconds = s
+        case .measure: seconds = w.duration
+        }
+        for s in subscribers { try await s.connection.onLoop { _ in s.reset(phase: number) } }
+        let start = NATSClock.now()
+        let deadline = start &+ UInt64(seconds * 1e9)
+        var sentFutures: [EventLoopFuture<Int>] = []
+        for p in publishers {
+            let spec = NATSPublisherDriver.Phase(number: number, messages: Int(UInt32.max), deadline: deadline, rate: w.rate)
+            sentFutures.append(try await p.connection.eventLoop.submit { p.begin(spec) }.get())
+        }
+        let subjects = w.subjects
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for (i, s) in subscribers.enumerated() {
+                tasks.addTask {
+                    // Stagger the subscribers so joins and leaves spread over the run.
+                    let offset = (w.hold + w.gap) * Double(i) / Double(max(1, self.subscribers.count))
+                    try await Task.sleep(nanoseconds: UInt64(offset * 1e9))
+                    while NATSClock.now() &+ UInt64(w.hold * 1e9) < deadline {
+                        var sub = ByteBuffer()
+                        for (k, subject) in subjects.enumerated() { sub.writeNATSSub(subject: subject, sid: UInt64(k + 1)) }
+                        try await s.connection.onLoop { _ in s.began() }
+                        try await s.connection.send(sub)
+                        try await s.connection.flushBarrier()
+                        let settle = UInt64(w.settle * 1e9)
+                        try await s.connection.onLoop { _ in s.acknowledged(settle: settle) }
+                        try await Task.sleep(nanoseconds: UInt64(w.hold * 1e9))
+                        var unsub = ByteBuffer()
+                        for k in subjects.indices { unsub.writeNATSUnsub(sid: UInt64(k + 1)) }
+                        try await s.connection.onLoop { _ in s.ended() }
+                        try await s.connection.send(unsub)
+                        try await s.connection.flushBarrier()
+                        try await Task.sleep(nanoseconds: UInt64(w.gap * 1e9))
+                    }
+                }
+            }
+            tasks.addTask {
+                while NATSClock.now() < deadline {
+                    progress(min(1, Double(NATSClock.now() &- start) / 1e9 / seconds))
+                    try await Task.sleep(nanoseconds: 250_000_000)
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        var sent = 0
+        for f in sentFutures { sent += try await f.get() }
+        for p in publishers { try await p.connection.flushBarrier() }
+        let end = NATSClock.now()
+        progress(1)
+
+        var failures: [String] = []
+        var delivered = 0, lost = 0, tenures = 0, undiscovered = 0
+        var discoveries: [UInt64] = []
+        var latency = WorkloadOutcome.makeLatencyHistogram()
+        for s in subscribers {
+            let r = try await s.connection.onLoop { _ in s.finalReport() }
+            delivered += r.delivered
+            lost += r.lost
+            tenures += r.tenures
+            undiscovered += r.undiscovered
+            discoveries += r.discoveries
+            latency.add(r.latency)
+            if r.lost > 0 { failures.append("subscriber \(s.index): \(r.lost) messages lost while subscribed (\(r.lossDetail.joined(separator: "; ")))") }
+            if r.duplicates > 0 { failures.append("subscriber \(s.index): \(r.duplicates) duplicate messages") }
+        }
+        let elapsed = max(1e-9, Double(end &- start) / 1e9)
+        var outcome = WorkloadOutcome(operations: delivered, elapsedSeconds: elapsed, latency: latency, failures: failures)
+        outcome.metrics["msgs/s"] = Double(delivered) / elapsed
+        outcome.metrics["pub-msgs/s"] = Double(sent) / elapsed
+        outcome.metrics["lost-msgs"] = Double(lost)
+        outcome.metrics["tenures"] = Double(tenures)
+        outcome.metrics["undiscovered-tenures"] = Double(undiscovered)
+        discoveries.sort()
+        if !discoveries.isEmpty {
+            func at(_ q: Double) -> Double { Double(discoveries[min(discoveries.count - 1, Int(q * Double(discoveries.count - 1) + 0.5))]) }
+            outcome.metrics["discovery-p50-ns"] = at(0.5)
+            outcome.metrics["discovery-p99-ns"] = at(0.99)
+            outcome.metrics["discovery-max-ns"] = Double(discoveries.last ?? 0)
+        }
+        outcome.addLatencyPercentiles()
+        return outcome
+    }
+
+    func close() async {
+        for p in publishers { await p.connection.close() }
+        for s in subscribers { await s.connection.close() }
+    }
+}

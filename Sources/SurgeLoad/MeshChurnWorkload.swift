@@ -1,0 +1,72 @@
+import Foundation
+import NIOCore
+
+/// `mesh.churn`: publishers publish at a fixed rate while subscribers keep joining and leaving
+/// (subscribe for `hold`, unsubscribe for `gap`, again). Reports discovery latency — from a
+/// subscriber's SUB to its first delivery — and the messages lost to subscribers while they were
+/// subscribed: per subscription period, publisher and subject, every message between the first and
+/// the last one received must have arrived (messages published before a new subscriber was found,
+/// or in flight when it left, are not losses). The check starts with messages sent `settle` after
+/// the node acknowledged the SUBs (PONG: stored in the DHT): until a publisher's cache entry has
+/// been refreshed once (the cache TTL plus a lookup) a new subscriber may legitimately miss
+/// messages, even after a few arrived through a stale entry. Any loss or duplicate fails the cell.
+public struct MeshChurnWorkload: Workload {
+    public static let kind = "mesh.churn"
+    public static let summary = "subscribers join and leave while publishers publish: discovery latency (SUB to first delivery) and loss while subscribed (must be 0)"
+    public static let parameters: [ParameterSpec] = [
+        ParameterSpec("publishers", .integer, "publishing connections", default: "1"),
+        ParameterSpec("subscribers", .integer, "churning subscriber connections, each subscribed to every subject while it is in", default: "4"),
+        ParameterSpec("subjects", .integer, "number of subjects <subject>.0 ... <subject>.N-1", default: "1"),
+        ParameterSpec("subject", .string, "subject prefix", default: "surge.churn"),
+        ParameterSpec("payload", .size, "payload bytes per message, at least 16", default: "64"),
+        ParameterSpec("rate", .number, "publish rate per publisher, msgs/s", default: "2000"),
+        ParameterSpec("duration", .duration, "publishing time per repetition", default: "5s"),
+        ParameterSpec("hold", .duration, "how long a subscriber stays subscribed each time", default: "500ms"),
+        ParameterSpec("settle", .duration, "how long after the SUB is acknowledged messages start to count for loss; set it above the discovery cache TTL plus a lookup", default: "300ms"),
+        ParameterSpec("gap", .duration, "how long a subscriber stays away between subscriptions", default: "200ms"),
+        ParameterSpec("publish-on", .integerList, "where publishers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
+        ParameterSpec("subscribe-on", .integerList, "where subscribers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
+    ]
+
+    public let publishers: Int
+    public let subscribers: Int
+    public let subjects: [String]
+    public let payload: Int
+    public let rate: Double
+    public let duration: Double
+    public let hold: Double
+    public let gap: Double
+    public let settle: Double
+    public let publishOn: EndpointPlacement
+    public let subscribeOn: EndpointPlacement
+
+    public init(parameters p: WorkloadParameters) throws {
+        publishers = try p.int("publishers", default: 1, range: 1...256)
+        subscribers = try p.int("subscribers", default: 4, range: 1...1024)
+        let count = try p.int("subjects", default: 1, range: 1...10_000)
+        let prefix = try p.string("subject", default: "surge.churn")
+        guard NATSSubjectCheck.isLiteral(prefix) else {
+            throw WorkloadParameterError(key: "subject", "'\(prefix)' is not a valid literal NATS subject")
+        }
+        subjects = (0..<count).map { "\(prefix).\($0)" }
+        payload = try p.size("payload") ?? 64
+        guard payload >= NATSPayloadHeader.size && payload <= 1 << 20 else {
+            throw WorkloadParameterError(key: "payload", "\(payload) bytes is out of range 16...1MiB (the header takes 16)")
+        }
+        rate = try p.double("rate") ?? 2000
+        guard rate > 0 && rate <= 10_000_000 else { throw WorkloadParameterError(key: "rate", "must be in 0...10000000 msgs/s (exclusive of 0)") }
+        duration = try p.duration("duration") ?? 5
+        guard duration > 0 else { throw WorkloadParameterError(key: "duration", "must be positive") }
+        hold = try p.duration("hold") ?? 0.5
+        guard hold >= 0.01 else { throw WorkloadParameterError(key: "hold", "must be at least 10ms") }
+        gap = try p.duration("gap") ?? 0.2
+        settle = try p.duration("settle") ?? 0.3
+        guard settle < hold else { throw WorkloadParameterError(key: "settle", "must be shorter than hold (\(hold) s), or nothing is checked") }
+        publishOn = try EndpointPlacement.parse(p, "publish-on")
+        subscribeOn = try EndpointPlacement.parse(p, "subscribe-on")
+    }
+
+    public func makeSession(endpoints: [Endpoint], group: any EventLoopGroup) async throws -> any WorkloadSession {
+        try await MeshChurnSession.connect(self, endpoints: endpoints, group: group)
+    }
+}

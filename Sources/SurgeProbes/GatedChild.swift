@@ -1,0 +1,76 @@
+import CSurgeSys
+import Glibc
+
+/// A command started as a forked child held before exec, so probes can be attached to its pid
+/// before it runs its first instruction (syscall counters follow it through exec). `release()` lets
+/// it exec; `wait()` reaps it and returns its exit status and rusage (its whole life).
+public final class GatedChild {
+    public let pid: Int32
+    private var gate: Int32
+
+    /// Forks the child; `command[0]` is searched in PATH when it has no slash.
+    public init(command: [String], environment: [String: String]) throws(ProbeError) {
+        guard let name = command.first else { throw .invalidArgument("no command to run") }
+        let first = Self.resolve(name, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        var cArgs = command.map { strdup($0) } + [nil]
+        var cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
+        }
+        var gate: Int32 = -1
+        let pid = surge_spawn_gated(first, &cArgs, &cEnv, &gate)
+        guard pid > 0 else { throw .errno("fork for '\(first)'") }
+        self.pid = pid
+        self.gate = gate
+    }
+
+    /// The executable for `name`, searched in `path` when it has no slash (so the child's only
+    /// exec is the one that succeeds); `name` itself when nothing is found.
+    static func resolve(_ name: String, path: String) -> String {
+        if name.contains("/") { return name }
+        for dir in path.split(separator: ":") where !dir.isEmpty {
+            let candidate = "\(dir)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return name
+    }
+
+    /// Lets the child exec the command.
+    public func release() {
+        if gate >= 0 {
+            _ = surge_gate_release(gate)
+            gate = -1
+        }
+    }
+
+    /// Waits until the child has exited, without reaping it, so its /proc figures can still be
+    /// read (pass it to `ProbeSession.endWindow(reaping:)`, which reaps it).
+    public func waitForExit() throws(ProbeError) {
+        guard surge_wait_exited(pid) == 0 else { throw .errno("waitid(\(pid))") }
+    }
+
+    /// Exit status once reaped: the code, or 128 + signal number.
+    public private(set) var exitStatus: Int32?
+
+    /// Waits for the child to exit and reaps it. Exit status: the code, or 128 + signal.
+    public func wait() throws(ProbeError) -> (status: Int32, usage: rusage) {
+        var status: Int32 = 0
+        var usage = rusage()
+        guard surge_wait4(pid, &status, &usage) == pid else { throw .errno("wait4(\(pid))") }
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = exit
+        return (exit, usage)
+    }
+
+    /// Kills a child that has not been released (attach failed) and reaps it.
+    public func abandon() {
+        kill(pid, SIGKILL)
+        release()
+        _ = try? wait()
+    }
+
+    deinit {
+        if gate >= 0 { Glibc.close(gate) }
+    }
+}

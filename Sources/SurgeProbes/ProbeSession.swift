@@ -1,0 +1,258 @@
+import Foundation
+import Glibc
+
+/// Every probe attached to one target process, from attach to `close()`. Attach once per target
+/// process (attaching and detaching cost milliseconds), then take any number of windows; each
+/// window reports the difference of the counters between `beginWindow()` and `endWindow()`.
+///
+/// Thread-safe (internal lock); usable from async code. Every session registers itself in
+/// `ProbeRegistry` so a signal path can close them all.
+public final class ProbeSession: @unchecked Sendable {
+    public let pid: Int32
+    public let probes: Set<ProbeKind>
+
+    private let lock = NSLock()
+    private var syscallCounter: SyscallCounter?
+    private var latency: SyscallLatencyProbe?
+    private var allocationCounter: AllocationCounter?
+    private var processStat: ProcessStatProbe?
+    /// perf software counter of context switches (all threads, exited ones included), when allowed.
+    private var contextSwitches: PerThreadPerfCounter?
+    private var collectedNotices: [String] = []
+    private var closed = false
+
+    private struct Start {
+        var time: UInt64
+        var syscalls: [String: UInt64]?
+        var latency: SyscallLatencyProbe.Snapshot?
+        var allocations: [String: AllocationCount]?
+        var process: ProcessStatProbe.Sample?
+        var contextSwitches: UInt64?
+    }
+    private var start: Start?
+
+    /// How the session measures each probe kind (absent kinds are not measured).
+    public private(set) var methods: [ProbeKind: ProbeMethod] = [:]
+
+    private init(pid: Int32, probes: Set<ProbeKind>) {
+        self.pid = pid
+        self.probes = probes
+    }
+
+    /// Attaches every requested probe to `pid` once, taking the fallbacks described in DESIGN.md
+    /// and saying why in `notices`. `preload` is non-nil when the target was started with it.
+    /// `forceMethod` pins a method per kind (`.syscalls`: bpf | perf | proc; `.allocations`:
+    /// preload | uprobe); a forced method that cannot work is an error, not a fallback.
+    /// `perf:read,write` chooses the syscalls the perf method counts by name besides the total
+    /// (`perf:` for the total only); each costs the target one more counter hit per syscall.
+    ///
+    /// `beforeExec`: the target is a forked child held before exec (`surge probe -- command`):
+    /// syscall counters follow it through exec; allocations can only be counted by the preload
+    /// library, whose loading is checked at `endWindow`.
+    public static func attach(pid: Int32, probes: Set<ProbeKind>, preload: AllocationPreload?,
+                              forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false) throws(ProbeError) -> ProbeSession {
+        guard pid > 0, ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
+        var forced: [ProbeKind: ProbeMethod] = [:]
+        var perfNames: [String]?
+        for (kind, spec) in forceMethod {
+            var name = spec
+            if kind == .syscalls, spec.hasPrefix("perf:") {
+                name = "perf"
+                perfNames = spec.dropFirst(5).split(separator: ",").map(String.init)
+                for unknown in perfNames ?? [] where SyscallTable.number(unknown) == nil {
+                    throw .invalidArgument("perf: '\(unknown)' is not a syscall name on this architecture")
+                }
+            }
+            guard let method = ProbeMethod(rawValue: name) else {
+                throw .invalidArgument("unknown method '\(name)' for probe \(kind.rawValue); methods are bpf, perf, proc, preload, uprobe")
+            }
+            forced[kind] = method
+        }
+        let session = ProbeSession(pid: pid, probes: probes)
+        var privileges = ProbePrivileges.current()
+        var notices: [String] = []
+        do throws(ProbeError) {
+            if probes.contains(.syscalls) {
+                let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], perfNames: perfNames,
+                                                      privileges: &privileges, notices: &notices)
+                session.syscallCounter = counter
+                session.methods[.syscalls] = counter.method
+            }
+            if probes.contains(.syscallLatency) {
+                if let refusal = privileges.bpfRefusal {
+                    notices.append("syscall latency is not measured: BPF \(refusal)")
+                } else {
+                    session.latency = try SyscallLatencyProbe(pid: pid)
+                    session.methods[.syscallLatency] = .bpf
+                }
+            }
+            if probes.contains(.allocations) {
+                if let counter = try AllocationProbe.attach(pid: pid, preload: preload, forced: forced[.allocations],
+                                                            privileges: privileges, beforeExec: beforeExec, notices: &notices) {
+                    session.allocationCounter = counter
+                    session.methods[.allocations] = counter.method
+                }
+            }
+            if !probes.isDisjoint(with: [.cpu, .memory, .contextSwitches]) {
+                let stat = try ProcessStatProbe(pid: pid)
+                session.processStat = stat
+                for kind in [ProbeKind.cpu, .memory, .contextSwitches] where probes.contains(kind) { session.methods[kind] = .proc }
+            }
+            if probes.contains(.contextSwitches) {
+                do throws(ProbeError) {
+                    // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: costs nothing per syscall.
+                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches")
+                    session.methods[.contextSwitches] = .perf
+                } catch {
+                    notices.append("context switches: summed over live threads from /proc (threads that exit inside a window are missed): \(error)")
+                }
+            }
+        } catch {
+            session.close()
+            throw error
+        }
+        session.collectedNotices = notices
+        ProbeRegistry.shared.register(session)
+        return session
+    }
+
+    /// Things the user must be told once: each fallback taken and why, targets whose allocations
+    /// cannot be counted, peak RSS that could not be reset.
+    public var notices: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collectedNotices + (processStat?.notices ?? [])
+    }
+
+    /// A counter snapshot; for a child that has exited, a failure (an unprivileged process cannot
+    /// read a zombie's /proc/PID/io) becomes a notice and the figures are left out.
+    private func afterExit<T>(_ exited: Bool, _ what: String, _ read: () throws(ProbeError) -> T) throws(ProbeError) -> T? {
+        do {
+            return try read()
+        } catch {
+            guard exited else { throw error }
+            appendNotice("\(what) are not reported: they could not be read once process \(pid) had exited (\(error)); measure it with --pid, or as root")
+            return nil
+        }
+    }
+
+    private func appendNotice(_ notice: String) {
+        if !collectedNotices.contains(notice) { collectedNotices.append(notice) }
+    }
+
+    /// Starts a measurement window: resets VmHWM and reads every counter.
+    public func beginWindow() throws(ProbeError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw .misuse("beginWindow on a closed probe session (pid \(pid))") }
+        guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
+        if probes.contains(.memory) { processStat?.resetPeak() }
+        start = Start(
+            time: Self.monotonicNanoseconds(),
+            syscalls: try syscallCounter?.snapshot(),
+            latency: try latency?.snapshot(),
+            allocations: try allocationCounter?.snapshot(),
+            process: try processStat?.sample(),
+            contextSwitches: try contextSwitches?.read()
+        )
+    }
+
+    /// Ends the window and returns its totals. Throws `noSuchProcess` if the target has exited.
+    public func endWindow() throws(ProbeError) -> ProbeWindow {
+        try endWindow(reapedUsage: nil)
+    }
+
+    /// Ends the window of a process that may have exited during it (not a child of ours): the
+    /// counters that outlive it (bpf, perf, uprobe, preload) are reported; the /proc figures it
+    /// took with it are left out, with a notice.
+    public func endWindowTolerantOfExit() throws(ProbeError) -> ProbeWindow {
+        try endWindow(reapedUsage: nil, tolerateExit: true)
+    }
+
+
+    /// Ends the window of a child started with `GatedChild` that has exited (`waitForExit()`) but
+    /// not been reaped: reads the counters (the /proc ones while the zombie still has them), then
+    /// reaps the child and takes the process figures from its wait4 `rusage` (its whole life,
+    /// exited threads included).
+    public func endWindow(reaping child: GatedChild) throws(ProbeError) -> ProbeWindow {
+        try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
+    }
+
+    private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?, tolerateExit: Bool = false) throws(ProbeError) -> ProbeWindow {
+        let exited = reapedUsage != nil || (tolerateExit && !ProcFile.processExists(pid))
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw .misuse("endWindow on a closed probe session (pid \(pid))") }
+        guard let start else { throw .misuse("endWindow without beginWindow (pid \(pid))") }
+        self.start = nil
+        var window = ProbeWindow()
+        if let counter = syscallCounter, let before = start.syscalls,
+           let after = try afterExit(exited, "syscalls", { () throws(ProbeError) in try counter.snapshot() }) {
+            for (key, value) in after {
+                let delta = value &- (before[key] ?? 0)
+                if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
+            }
+        }
+        if let latency, let before = start.latency {
+            SyscallLatencyProbe.record(from: before, to: try latency.snapshot(), into: &window)
+        }
+        if let counter = allocationCounter, let before = start.allocations {
+            let after = try counter.snapshot()
+            var delta: [String: AllocationCount] = [:]
+            for (function, count) in after {
+                let old = before[function] ?? AllocationCount()
+                delta[function] = AllocationCount(calls: count.calls &- old.calls, bytes: count.bytes &- old.bytes)
+            }
+            if let preloaded = counter as? PreloadAllocationCounter, !preloaded.loaded {
+                appendNotice("allocations are not reported: process \(pid) never loaded \(AllocationPreload.libraryName) (a static binary or a Go program, or LD_PRELOAD was dropped)")
+            } else {
+                AllocationProbe.record(delta, method: counter.method, into: &window)
+            }
+        }
+        if let reapedUsage {
+            ProcessStatProbe.record(usage: try reapedUsage(), into: &window)
+        } else if exited, processStat != nil {
+            appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
+        } else if let stat = processStat, let before = start.process {
+            let after = try stat.sample()
+            ProcessStatProbe.record(from: before, to: after, into: &window,
+                                    cpu: probes.contains(.cpu), contextSwitches: probes.contains(.contextSwitches))
+            if let counter = contextSwitches, let before = start.contextSwitches {
+                window.record("ctxsw", Double(try counter.read() &- before), .perf)
+            }
+            if probes.contains(.memory) {
+                let memory = try stat.memory()
+                window.record("peak-RSS-B", Double(memory.peak), .proc)
+                window.record("RSS-B", Double(memory.current), .proc)
+            }
+        }
+        window.durationNanoseconds = Self.monotonicNanoseconds() &- start.time
+        return window
+    }
+
+    /// Detaches everything: BPF programs and links, perf counters, uprobes, mappings. Idempotent;
+    /// also run by deinit and by `ProbeRegistry.closeAll()`.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        syscallCounter?.close()
+        contextSwitches?.close()
+        contextSwitches = nil
+        latency?.close()
+        allocationCounter?.close()
+        syscallCounter = nil
+        latency = nil
+        allocationCounter = nil
+        ProbeRegistry.shared.unregister(self)
+    }
+
+    deinit { close() }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

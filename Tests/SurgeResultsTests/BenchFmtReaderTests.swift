@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import SurgeResults
+
+final class BenchFmtReaderTests: XCTestCase {
+    func testRecordsConfigAndTidiedUnits() {
+        var reader = BenchFmtReader()
+        let file = reader.parse("""
+            goos: linux
+            pkg: example.com/x
+            BenchmarkEncode/format=json-48   \t  690848\t 1726 ns/op\t 12.5 MB/s\t 0 ns/op
+            key:value
+            pkg:
+            cpu: Some CPU
+            BenchmarkDecode-48 10 3 allocs/op
+            PASS
+            ok   example.com/x 1.2s
+
+            """, label: "old.txt")
+        XCTAssertEqual(file.errors, [])
+        XCTAssertEqual(file.records.count, 2)
+        let r = file.records[0]
+        XCTAssertEqual(r.name, "Encode/format=json-48")
+        XCTAssertEqual(r.iterations, 690848)
+        XCTAssertEqual(r.line, 3)
+        XCTAssertEqual(r.file, "old.txt")
+        XCTAssertEqual(r.config, [BenchConfigEntry(key: "goos", value: "linux"), BenchConfigEntry(key: "pkg", value: "example.com/x")])
+        XCTAssertEqual(r.values[0], BenchValue(value: 1726 * 1e-9, unit: "sec/op", originalUnit: "ns/op"))
+        XCTAssertEqual(r.values[1], BenchValue(value: 12.5 * 1e6, unit: "B/s", originalUnit: "MB/s"))
+        // A value of exactly 0 keeps its raw unit (value*factor == value).
+        XCTAssertEqual(r.values[2], BenchValue(value: 0, unit: "ns/op", originalUnit: "ns/op"))
+        // `key:value` (no space) is not config; `pkg:` deletes pkg.
+        XCTAssertEqual(file.records[1].config, [BenchConfigEntry(key: "goos", value: "linux"), BenchConfigEntry(key: "cpu", value: "Some CPU")])
+    }
+
+    func testMalformedLinesNameFileAndLineAndAreSkipped() {
+        var reader = BenchFmtReader()
+        let file = reader.parse("""
+            not a benchmark
+            BenchmarkTrailingSpaceNoIter\u{20}
+            BenchmarkBadIter abc
+            BenchmarkHugeIter 9999999999999999999999999999999
+            BenchmarkMissingVal 100
+            BenchmarkBadVal 100 abc
+            BenchmarkMissingUnit 100 1
+            BenchmarkMissingUnit2 100 1 ns/op 2
+            BenchmarkOnlyName
+            Unit
+            Unit ns/op blah
+            Unit ns/op a=1
+            Unit ns/op a=2
+            BenchmarkGood 1 5 x
+            """, label: "bad.txt")
+        XCTAssertEqual(file.errors.map(\.description), [
+            "bad.txt:2: missing iteration count",
+            "bad.txt:3: parsing iteration count: invalid syntax",
+            "bad.txt:4: parsing iteration count: value out of range",
+            "bad.txt:5: missing measurements",
+            "bad.txt:6: parsing measurement: invalid syntax",
+            "bad.txt:7: missing units",
+            "bad.txt:8: missing units",
+            "bad.txt:10: missing unit",
+            "bad.txt:11: expected key=value",
+            "bad.txt:13: metadata a of unit ns/op already set to 1",
+        ])
+        XCTAssertEqual(file.records.map(\.name), ["Good"])
+        XCTAssertEqual(file.records[0].line, 14)
+        XCTAssertEqual(reader.unitMetadata.entries["sec/op"]?["a"], "1")
+    }
+
+    func testUnitTidying() {
+        XCTAssertEqual(BenchUnit.tidy("pause-ns/op").unit, "pause-sec/op")
+        XCTAssertEqual(BenchUnit.tidy("ns/MB").unit, "sec/MB")
+        XCTAssertEqual(BenchUnit.tidy("msgs/s").unit, "msgs/s")
+        XCTAssertEqual(BenchUnit.classOf("B/op"), .binary)
+        XCTAssertEqual(BenchUnit.classOf("text-bytes"), .binary)
+        XCTAssertEqual(BenchUnit.classOf("sec/op"), .decimal)
+        XCTAssertEqual(BenchUnit.classOf("allocs/B"), .decimal)
+    }
+
+    func testWriterOutputReadsBackAsTheSameSamples() throws {
+        var run = RunResult(
+            runID: "20261126T104600Z-fanout", startedAt: Date(timeIntervalSince1970: 1_790_000_000),
+            scenario: ScenarioInfo(name: "broker-fanout", file: "Scenarios/fanout.yaml", sha256: "ab"),
+            source: SourceInfo(commit: "deadbeef", dirty: true),
+            host: HostInfo(hostname: "h", cpuModel: "Test CPU", cores: 2, kernel: "6.1", loadAverage: [0, 0, 0], surgeVersion: "0.1.0", buildConfig: "release"),
+            target: TargetInfo(kind: "component", component: "broker"))
+        run.cells = [
+            CellResult(name: "BenchmarkBrokerFanout/publishers=1/payload=16",
+                       parameters: [CellParameter(name: "publishers", value: "1"), CellParameter(name: "payload", value: "16")],
+                       samples: [Sample(repetition: 1, operations: 200000, elapsedSeconds: 0.1, metrics: ["ns/op": 523, "msgs/s": 1.9e6, "allocs/op": 0.25]),
+                                 Sample(repetition: 2, operations: 200000, elapsedSeconds: 0.1, metrics: ["ns/op": 530.5, "msgs/s": 1.88e6, "allocs/op": 0.25])]),
+            CellResult(name: "BenchmarkBrokerFanout/publishers=4/payload=16", parameters: [], status: .failed, reason: "crashed"),
+        ]
+        let text = BenchFmtWriter.write(run)
+        XCTAssertTrue(text.hasPrefix("goos: linux\ngoarch: "), text)
+        XCTAssertTrue(text.contains("\ncpu: Test CPU\npkg: surge/broker-fanout\nsurge-scenario: broker-fanout\nsurge-run: 20261126T104600Z-fanout\nsurge-commit: deadbeef+dirty\n"), text)
+        XCTAssertTrue(text.contains("BenchmarkBrokerFanout/publishers=1/payload=16 200000 523 ns/op 0.25 allocs/op 1900000 msgs/s\n"), text)
+        XCTAssertFalse(text.contains("publishers=4"), "failed cells have no samples to write")
+        var reader = BenchFmtReader()
+        let file = reader.parse(text, label: "run.txt")
+        XCTAssertEqual(file.errors, [])
+        XCTAssertEqual(file.records.count, 2)
+        XCTAssertEqual(file.records[1].values.map(\.value), [530.5 * 1e-9, 0.25, 1.88e6])
+        XCTAssertEqual(file.records[1].configValue("surge-commit"), "deadbeef+dirty")
+        // The comparison records carry the same values.
+        let records = RunResultRecords.records(run, label: "run.json")
+        XCTAssertEqual(records.map(\.name), ["BrokerFanout/publishers=1/payload=16", "BrokerFanout/publishers=1/payload=16"])
+        XCTAssertEqual(records[1].values, file.records[1].values)
+    }
+
+    func testMatrixParametersBecomeNameParts() {
+        let cell = CellResult(name: "BenchmarkFanout", parameters: [CellParameter(name: "flush", value: "batched")], samples: [])
+        XCTAssertEqual(RunResultRecords.benchmarkName(cell), "Fanout/flush=batched")
+    }
+}

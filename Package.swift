@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // MARK: reports and history
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: command-line tool
@@ -40,14 +43,14 @@ let package = Package(
 
         // MARK: harness
         .target(name: "SurgeScenario", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "SurgeResults", dependencies: [histogram]),
+        .target(name: "SurgeResults", dependencies: [histogram, .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SurgeStats"),
         .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", nioCore, nioPosix, histogram]),
         .target(
             name: "SurgeRunner",
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
         ),
-        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats"]),
+        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]),
 
         // MARK: probes
         .systemLibrary(name: "CBCC", path: "Sources/CBCC"),
@@ -87,7 +90,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
-        .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats"], exclude: ["Golden"]),
+        .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram], exclude: ["Golden"]),
         .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"]),
         .testTarget(
             name: "HTTPWireTests",
@@ -97,5 +100,8 @@ let package = Package(
         .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
+        // MARK: reports and history (report, history)
+        .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram]),
     ]
 )

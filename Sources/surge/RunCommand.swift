@@ -48,6 +48,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress display, only the final table.")
     var quiet = false
 
+    @Flag(help: "Also append the run to the history database (see `surge history`).")
+    var history = false
+    @Option(name: .customLong("history-db"), help: "The history database for --history.")
+    var historyDatabase = HistoryStore.defaultPath
+
     func validate() throws {
         if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1") }
         if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms or 2s, found '\(w)'") }
@@ -108,6 +113,14 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         for note in result.notes { print("note: \(note)") }
+        if history {
+            do {
+                try HistoryStore(path: historyDatabase).add(result, sourcePath: runner.resultPath)
+                print("history: \(historyDatabase)")
+            } catch {
+                FileHandle.standardError.write(Data("surge: --history: \(error)\n".utf8))
+            }
+        }
         if result.status == .interrupted { throw ExitCode(130) }
         if result.cells.contains(where: { $0.status == .failed }) { throw ExitCode(4) }
     }

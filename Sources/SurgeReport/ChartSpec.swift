@@ -1,0 +1,61 @@
+import Foundation
+
+/// One chart as gnuplot commands plus its data, independent of the output format (SVG for HTML,
+/// PNG for markdown). Data blocks are numeric only; every text that came from a scenario or a result
+/// (titles, tick labels, series names) goes into the script through `ChartSpec.quote`, and gnuplot
+/// runs with `noenhanced` text, so no value is interpreted as markup.
+public struct ChartSpec: Sendable {
+    /// File-name stem and HTML id: letters, digits and `-`.
+    public var id: String
+    public var title: String
+    /// What a reader should know to read it (which interval the whiskers show, what was left out).
+    public var caption: String
+    public var width: Int
+    public var height: Int
+    /// gnuplot commands (`set …`, one `plot …`); `$DATA` stands for this chart's data file.
+    public var commands: [String]
+    /// The data file: blocks separated by two blank lines (gnuplot's `index`).
+    public var data: String
+
+    public init(id: String, title: String, caption: String = "", width: Int = 760, height: Int = 420, commands: [String], data: String) {
+        self.id = id
+        self.title = title
+        self.caption = caption
+        self.width = width
+        self.height = height
+        self.commands = commands
+        self.data = data
+    }
+
+    /// A gnuplot single-quoted string (a quote is doubled; line breaks become spaces).
+    public static func quote(_ text: String) -> String {
+        let flat = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        return "'" + flat.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// A tic label, quoted: gnuplot reads tic labels as formats, so `%` is doubled.
+    public static func ticLabel(_ text: String) -> String {
+        quote(text.replacingOccurrences(of: "%", with: "%%"))
+    }
+
+    /// `set xtics ('a' 0, 'b' 1, …)`.
+    public static func xtics(_ labels: [String], rotate: Bool = false) -> [String] {
+        let tics = labels.enumerated().map { "\(ticLabel($0.element)) \($0.offset)" }.joined(separator: ", ")
+        return [rotate ? "set xtics rotate by -35 left" : "set xtics norotate", "set xtics (\(tics))",
+                "set xrange [-0.6:\(Double(labels.count) - 0.4)]"]
+    }
+
+    /// A safe id from any text.
+    public static func slug(_ text: String) -> String {
+        var out = ""
+        for ch in text.lowercased().unicodeScalars {
+            if CharacterSet.alphanumerics.contains(ch) && ch.isASCII { out.unicodeScalars.append(ch) } else if !out.hasSuffix("-") { out += "-" }
+        }
+        return out.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    }
+
+    /// Numbers as gnuplot reads them.
+    static func num(_ v: Double) -> String {
+        v.isFinite ? String(format: "%.6g", v) : "NaN"
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// Draws `ChartSpec`s with gnuplot (Debian's gnuplot-nox) run as a subprocess: one gnuplot process
+/// per batch, SVG (inlined into HTML) and/or PNG (linked from markdown).
+///
+/// When gnuplot is missing or fails, `render` returns no charts and a `reason` a report prints in
+/// their place; the report is still written.
+public struct GnuplotRenderer: Sendable {
+    public enum Format: String, Sendable { case svg, png }
+
+    /// The gnuplot program: a path, or a name looked up in `PATH`.
+    public var executable: String
+    public var timeoutSeconds: Double
+
+    /// `SURGE_GNUPLOT` when set, else `gnuplot` from `PATH`.
+    public static var defaultExecutable: String {
+        ProcessInfo.processInfo.environment["SURGE_GNUPLOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "gnuplot"
+    }
+
+    public init(executable: String = GnuplotRenderer.defaultExecutable, timeoutSeconds: Double = 60) {
+        self.executable = executable
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    public struct Output: Sendable {
+        /// Chart id → SVG text (the `<svg>` element only, ready to inline).
+        public var svg: [String: String] = [:]
+        /// Chart id → PNG file path.
+        public var png: [String: String] = [:]
+        /// Why there are no charts (or fewer than asked for), for the reader.
+        public var reason: String?
+    }
+
+    /// The resolved path of the program, or nil when it cannot be found or run.
+    public func resolvedExecutable() -> String? {
+        let fm = FileManager.default
+        if executable.contains("/") { return fm.isExecutableFile(atPath: executable) ? executable : nil }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(executable)"
+            if fm.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Renders every chart in `formats`; PNG files go to `pngDirectory` as `<id>.png`.
+    public func render(_ charts: [ChartSpec], formats: [Format], pngDirectory: String? = nil) -> Output {
+        var output = Output()
+        guard !charts.isEmpty else { return output }
+        guard let program = resolvedExecutable() else {
+            output.reason = "charts left out: gnuplot was not found (looked for '\(executable)'); install Debian's gnuplot-nox or set SURGE_GNUPLOT"
+            return output
+        }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("surge-charts-\(getpid())-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            if let pngDirectory { try FileManager.default.createDirectory(atPath: pngDirectory, withIntermediateDirectories: true) }
+        } catch {
+            output.reason = "charts left out: cannot create a working directory: \((error as NSError).localizedDescription)"
+            return output
+        }
+        var script = ""
+        for chart in charts {
+            let dataPath = work.appendingPathComponent("\(chart.id).dat").path
+            do {
+                try Data(chart.data.utf8).write(to: URL(fileURLWithPath: dataPath))
+            } catch {
+                output.reason = "charts left out: cannot write chart data: \((error as NSError).localizedDescription)"
+                return output
+            }
+            let body = chart.commands.map { $0.replacingOccurrences(of: "$DATA", with: ChartSpec.quote(dataPath)) }.joined(separator: "\n")
+            for format in formats {
+                let out: String
+                switch format {
+                case .svg:
+                    out = work.appendingPathComponent("\(chart.id).svg").path
+                    script += "set terminal svg size \(chart.width),\(chart.height) dynamic noenhanced font 'sans,11' background rgb 'white'\n"
+                case .png:
+                    guard let pngDirectory else { continue }
+                    out = "\(pngDirectory)/\(chart.id).png"
+                    script += "set terminal pngcairo size \(chart.width),\(chart.height) noenhanced font 'sans,10' background rgb 'white'\n"
+                }
+                script += "set output \(ChartSpec.quote(out))\n\(Self.style)\n\(body)\nunset output\nreset\n"
+            }
+        }
+        let scriptPath = work.appendingPathComponent("charts.gp").path
+        do {
+            try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        } catch {
+            output.reason = "charts left out: cannot write the gnuplot script: \((error as NSError).localizedDescription)"
+            return output
+        }
+        let result = run(program, arguments: [scriptPath])
+        if let failure = result {
+            output.reason = "charts left out: \(program) failed: \(failure)"
+            return output
+        }
+        for chart in charts {
+            if formats.contains(.svg), let text = try? String(contentsOf: work.appendingPathComponent("\(chart.id).svg"), encoding: .utf8) {
+                output.svg[chart.id] = Self.inlineSVG(text, title: chart.title)
+            }
+            if formats.contains(.png), let pngDirectory, FileManager.default.fileExists(atPath: "\(pngDirectory)/\(chart.id).png") {
+                output.png[chart.id] = "\(pngDirectory)/\(chart.id).png"
+            }
+        }
+        return output
+    }
+
+    /// Common look: light grid, no top/right border, key outside on the right.
+    static let style = """
+        set border 3 lc rgb '#555555'
+        set tics nomirror
+        set grid ytics lc rgb '#e0e0e0' lt 1
+        set key outside right top vertical Left reverse noautotitle samplen 2 spacing 1.1
+        set linetype 1 lc rgb '#1f77b4' lw 2 pt 7 ps 0.6
+        set linetype 2 lc rgb '#d62728' lw 2 pt 5 ps 0.6
+        set linetype 3 lc rgb '#2ca02c' lw 2 pt 9 ps 0.6
+        set linetype 4 lc rgb '#ff7f0e' lw 2 pt 11 ps 0.6
+        set linetype 5 lc rgb '#9467bd' lw 2 pt 13 ps 0.6
+        set linetype 6 lc rgb '#8c564b' lw 2 pt 7 ps 0.6
+        set linetype 7 lc rgb '#e377c2' lw 2 pt 5 ps 0.6
+        set linetype 8 lc rgb '#17becf' lw 2 pt 9 ps 0.6
+        set linetype cycle 8
+        """
+
+    /// The `<svg>` element of gnuplot's output, without the XML prolog, titled for screen readers.
+    static func inlineSVG(_ text: String, title: String) -> String {
+        var svg = text
+        if let start = svg.range(of: "<svg") { svg = String(svg[start.lowerBound...]) }
+        let escaped = title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        svg = svg.replacingOccurrences(of: "<title>Gnuplot</title>", with: "<title>\(escaped)</title>")
+        return svg
+    }
+
+    /// Runs the program; nil on success, else what went wrong (exit status and its last error lines).
+    private func run(_ program: String, arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let errPipe = Pipe()
+        process.standardError = errPipe
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return "cannot start it: \((error as NSError).localizedDescription)"
+        }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                return "no answer after \(Int(timeoutSeconds))s"
+            }
+            usleep(10_000)
+        }
+        guard process.terminationStatus == 0 else {
+            let lines = String(decoding: errData, as: UTF8.self).split(separator: "\n").suffix(4).joined(separator: " | ")
+            return "exit status \(process.terminationStatus): \(lines)"
+        }
+        return nil
+    }
+}

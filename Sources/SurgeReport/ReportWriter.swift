@@ -1,0 +1,45 @@
+import Foundation
+import SurgeResults
+
+/// Writes a report directory: `index.html` (self-contained), `report.md`, and `charts/*.png` for
+/// the markdown. Charts are drawn by `GnuplotRenderer`; without gnuplot the pages are still
+/// written and say why they have no charts.
+public struct ReportWriter: Sendable {
+    public var gnuplot: GnuplotRenderer
+
+    public init(gnuplot: GnuplotRenderer = GnuplotRenderer()) {
+        self.gnuplot = gnuplot
+    }
+
+    public struct Written: Sendable {
+        public var htmlPath: String
+        public var markdownPath: String
+        public var chartCount: Int
+        /// Why charts are missing, when they are.
+        public var chartsNote: String?
+    }
+
+    public func write(_ report: RunReport, to directory: String) throws -> Written {
+        let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
+        let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
+        let html = HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason)
+        let markdown = MarkdownReportRenderer.render(report, chartLinks: links, chartsNote: charts.reason)
+        return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)
+    }
+
+    public func write(_ report: WeeklyReport, to directory: String) throws -> Written {
+        let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
+        let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
+        let html = WeeklyRenderer.html(report, svg: charts.svg, chartsNote: charts.reason)
+        let markdown = WeeklyRenderer.markdown(report, chartLinks: links, chartsNote: charts.reason)
+        return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)
+    }
+
+    private func save(html: String, markdown: String, directory: String, chartCount: Int, note: String?) throws -> Written {
+        let htmlPath = "\(directory)/index.html"
+        let mdPath = "\(directory)/report.md"
+        try AtomicFile.write(Data(html.utf8), to: htmlPath)
+        try AtomicFile.write(Data(markdown.utf8), to: mdPath)
+        return Written(htmlPath: htmlPath, markdownPath: mdPath, chartCount: chartCount, chartsNote: note)
+    }
+}

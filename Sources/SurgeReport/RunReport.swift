@@ -1,0 +1,131 @@
+import Foundation
+import SurgeResults
+import SurgeStats
+
+/// Everything a run report shows, built once and rendered twice (HTML and markdown): run metadata,
+/// per-cell summaries, the comparison with a baseline (by `surge compare`'s engine and gate), failed
+/// cells and chart definitions.
+public struct RunReport: Sendable {
+    public var digest: RunDigest
+    /// The result file the figures come from.
+    public var runPath: String?
+    public var baseline: RunDigest?
+    public var baselinePath: String?
+    public var comparison: RunComparison?
+    public var charts: [ChartSpec]
+
+    public var run: RunResult { digest.run }
+
+    public init(run: RunResult, runPath: String?, baseline: RunResult? = nil, baselinePath: String? = nil) throws(CompareInputError) {
+        digest = RunDigest(run)
+        self.runPath = runPath
+        self.baselinePath = baselinePath
+        if let baseline {
+            let b = RunDigest(baseline)
+            self.baseline = b
+            comparison = try RunComparison(baseline: baseline, baselineLabel: "baseline", run: run, runLabel: "this run")
+        }
+        charts = RunCharts.all(digest, baseline: baseline.map { RunDigest($0) })
+    }
+
+    /// The cell with the highest median of the run's first throughput metric, and that median.
+    public var fastestCell: (cell: CellDigest, unit: String, median: Double)? {
+        guard let unit = digest.primaryThroughputUnits.first else { return nil }
+        let best = digest.okCells.compactMap { c in c.summaries[unit].map { (c, $0.center) } }.max { $0.1 < $1.1 }
+        return best.map { ($0.0, unit, $0.1) }
+    }
+
+    public var slowestCell: (cell: CellDigest, unit: String, median: Double)? {
+        guard let unit = digest.primaryThroughputUnits.first else { return nil }
+        let worst = digest.okCells.compactMap { c in c.summaries[unit].map { (c, $0.center) } }.min { $0.1 < $1.1 }
+        return worst.map { ($0.0, unit, $0.1) }
+    }
+
+    public var failedCells: [CellDigest] { digest.cells.filter { $0.status != .ok } }
+
+    /// Sentences for the top of the report: fastest and slowest cell, regressions, failures.
+    public var headline: [String] {
+        var lines: [String] = []
+        if let f = fastestCell {
+            var line = "Fastest cell: \(f.cell.label) at \(MetricFormat.format(f.median, unit: f.unit)) \(f.unit) (median)"
+            if let s = slowestCell, s.cell.name != f.cell.name, s.median > 0 {
+                line += "; slowest: \(s.cell.label) at \(MetricFormat.format(s.median, unit: s.unit)) \(s.unit), \(GoFloatFormat.fixed(f.median / s.median, 2))× slower"
+            }
+            lines.append(line + ".")
+        }
+        if let comparison {
+            let r = comparison.regressions
+            let i = comparison.improvements
+            if r.isEmpty && comparison.lacksPower {
+                lines.append("No significant change against the baseline, but the runs have too few repetitions for the test to detect one: the comparison is inconclusive.")
+            } else if r.isEmpty {
+                lines.append("No regression against the baseline beyond its threshold (\(comparison.findings.count) comparisons, \(i.count) improved).")
+            } else {
+                lines.append("\(r.count) regression\(r.count == 1 ? "" : "s") against the baseline beyond threshold (\(comparison.findings.count) comparisons, \(i.count) improved).")
+            }
+        }
+        let failed = failedCells
+        if !failed.isEmpty {
+            lines.append("\(failed.count) of \(digest.cells.count) cells did not finish: " + failed.prefix(3).map { "\($0.label) (\($0.status.rawValue))" }.joined(separator: ", ") + (failed.count > 3 ? ", …" : "") + ".")
+        }
+        return lines
+    }
+
+    /// One line per regression: `publishers=1 … msgs/s −12.30% (threshold 3%, p=0.002)`.
+    public func findingText(_ f: GateFinding) -> String {
+        let change = f.change.map { $0.isFinite ? GoFloatFormat.signedFixed($0 * 100, 2) + "%" : "from 0" } ?? "?"
+        let p = f.p == 0 ? "exact count" : "p=\(GoFloatFormat.fixed(f.p, 3))"
+        return "\(cellLabel(row: f.row)) \(f.unit) \(change) (threshold \(GoFloatFormat.shortest(f.threshold * 100))%, \(p))"
+    }
+
+    /// A comparison row label (benchmark name) as the cell's parameters.
+    public func cellLabel(row: String) -> String {
+        digest.cell(named: row)?.label ?? row
+    }
+
+    /// Metadata rows (label, value) for both renderers.
+    public var metadata: [(String, String)] {
+        let r = run
+        let iso = ISO8601DateFormatter()
+        var rows: [(String, String)] = []
+        rows.append(("Scenario", "\(r.scenario.name) — \(r.scenario.file) (sha256 \(r.scenario.sha256.prefix(12)))"))
+        if let d = r.scenario.description, !d.isEmpty { rows.append(("Description", d)) }
+        var when = iso.string(from: r.startedAt)
+        if let end = r.finishedAt { when += " (\(GoFloatFormat.fixed(end.timeIntervalSince(r.startedAt), 0))s)" }
+        rows.append(("Run", "\(r.runID), started \(when), \(r.status.rawValue)"))
+        var target = r.target.kind
+        if let c = r.target.component { target += " \(c)" }
+        if let cmd = r.target.command { target += ": " + cmd.joined(separator: " ") }
+        if let v = r.target.version { target += " (version \(v))" }
+        rows.append(("Target", target))
+        rows.append(("Host", "\(r.host.hostname): \(r.host.fingerprint); load before run \(r.host.loadAverage.map { GoFloatFormat.fixed($0, 2) }.joined(separator: " "))"))
+        rows.append(("Source commit", r.source.map { $0.commit + ($0.dirty ? " (dirty working tree)" : "") } ?? "unknown"))
+        let methods = Dictionary(grouping: r.probeMethods, by: \.value).map { method, entries in "\(method): \(entries.map(\.key).sorted().joined(separator: ", "))" }.sorted()
+        rows.append(("Probe methods", methods.isEmpty ? "none recorded" : methods.joined(separator: "; ")))
+        if !digest.commonParameters.isEmpty {
+            rows.append(("Same in every cell", digest.commonParameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")))
+        }
+        let reps = Set(r.cells.flatMap { $0.samples.map(\.repetition) }).count
+        rows.append(("Cells", "\(r.cells.count) (\(r.cells.filter { $0.status == .ok }.count) ok), \(reps) repetition\(reps == 1 ? "" : "s") each"))
+        if let runPath { rows.append(("Result file", runPath)) }
+        if let baseline {
+            rows.append(("Baseline", "\(baseline.run.runID) (\(baselinePath ?? "")), commit \(baseline.run.source?.commit ?? "unknown")"))
+        }
+        if !comparison.map(\.thresholds).isEmptyOrNil {
+            var seen: [String: Double] = [:]
+            for t in comparison?.thresholds ?? [] { seen[t.unit] = t.fraction }
+            rows.append(("Thresholds", seen.sorted { $0.key < $1.key }.map { "\($0.key) \(GoFloatFormat.shortest($0.value * 100))%" }.joined(separator: ", ")
+                + "; other metrics: any significant change"))
+        } else if !r.scenario.thresholds.isEmpty {
+            rows.append(("Thresholds", r.scenario.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        }
+        return rows
+    }
+
+    /// Per-cell table: units shown as columns (syscall breakdowns stay in their chart).
+    public var tableUnits: [String] { digest.units.filter { !$0.hasPrefix("syscalls.") } }
+}
+
+extension Optional where Wrapped: Collection {
+    var isEmptyOrNil: Bool { self?.isEmpty ?? true }
+}

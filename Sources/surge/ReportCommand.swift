@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import SurgeReport
+import SurgeResults
+
+/// `surge report RUN.json [--baseline NAME | --against OTHER.json] --out DIR` and
+/// `surge report weekly [--since 7d] [--db FILE] --out DIR`.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write an HTML and a markdown report of a run (or of the week's history) with gnuplot charts.",
+        discussion: """
+            Writes DIR/index.html (one self-contained file: CSS and SVG charts inline) and DIR/report.md \
+            (charts as DIR/charts/*.png). Charts need gnuplot (Debian's gnuplot-nox; --gnuplot or \
+            SURGE_GNUPLOT choose the program); without it the report is written without charts and says why. \
+            With a baseline, the exit status is surge compare's: 0 no regression, 2 regression.
+            """,
+        subcommands: [Run.self, Weekly.self],
+        defaultSubcommand: Run.self
+    )
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run", abstract: "Report one run, optionally compared with a baseline.")
+
+        @Argument(help: "A Surge result file (surge.run/v1 JSON).")
+        var run: String
+        @Option(help: "Compare with Reports/baselines/NAME.json.")
+        var baseline: String?
+        @Option(name: .customLong("baselines-dir"), help: "Where baselines live.")
+        var baselinesDirectory = "Reports/baselines"
+        @Option(help: "Compare with this result file.")
+        var against: String?
+        @Option(name: .customLong("out"), help: "Directory for index.html, report.md and charts/.")
+        var outputDirectory: String
+        @Option(help: "The gnuplot program (default: SURGE_GNUPLOT, else gnuplot from PATH).")
+        var gnuplot: String?
+        @Flag(help: "Also write the short markdown form to $GITHUB_STEP_SUMMARY (appended) when it is set, else to standard output.")
+        var summary = false
+
+        func validate() throws {
+            if baseline != nil && against != nil { throw ValidationError("give --baseline or --against, not both") }
+        }
+
+        func run() async throws {
+            var stderr = StandardError()
+            let report: RunReport
+            do {
+                let result = try RunResultCodec.read(path: run)
+                var basePath = against
+                if let baseline { basePath = "\(baselinesDirectory)/\(baseline).json" }
+                let base = try basePath.map { try RunResultCodec.read(path: $0) }
+                report = try RunReport(run: result, runPath: run, baseline: base, baselinePath: basePath)
+            } catch {
+                print("surge report: \(error)", to: &stderr)
+                throw ExitCode(1)
+            }
+            do {
+                let writer = ReportWriter(gnuplot: gnuplot.map { GnuplotRenderer(executable: $0) } ?? GnuplotRenderer())
+                let written = try writer.write(report, to: outputDirectory)
+                print("html: \(written.htmlPath)\nmarkdown: \(written.markdownPath)\ncharts: \(written.chartCount)")
+                if let note = written.chartsNote { print("note: \(note)", to: &stderr) }
+                if summary { try SummaryOutput.write(MarkdownReportRenderer.summary(report)) }
+            } catch {
+                print("surge report: \(error)", to: &stderr)
+                throw ExitCode(1)
+            }
+            if let c = report.comparison {
+                print(c.verdict)
+                if c.exitStatus != 0 { throw ExitCode(c.exitStatus) }
+            }
+        }
+    }
+
+    struct Weekly: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "weekly", abstract: "Trends, week-over-week changes, change points and failures from the history.")
+
+        @Option(help: "The week: runs started in this period before now (e.g. 7d); the previous period is compared with it.")
+        var since = "7d"
+        @Option(help: "How far back the trend charts and change-point search reach.")
+        var trend = "56d"
+        @Option(name: .customLong("db"), help: "The history database.")
+        var database = HistoryStore.defaultPath
+        @Option(name: .customLong("out"), help: "Directory for index.html, report.md and charts/.")
+        var outputDirectory: String
+        @Option(help: "The gnuplot program (default: SURGE_GNUPLOT, else gnuplot from PATH).")
+        var gnuplot: String?
+        @Flag(help: "Also write the short markdown form to $GITHUB_STEP_SUMMARY when set.")
+        var summary = false
+
+        func validate() throws {
+            for (flag, v) in [("--since", since), ("--trend", trend)] where LookbackPeriod.seconds(v) == nil {
+                throw ValidationError("\(flag): expected a period like 7d, 12h or 8w, found '\(v)'")
+            }
+        }
+
+        func run() async throws {
+            var stderr = StandardError()
+            guard FileManager.default.fileExists(atPath: database) else {
+                print("surge report weekly: \(database): no history (add runs with `surge history add` or `surge run --history`)", to: &stderr)
+                throw ExitCode(1)
+            }
+            do {
+                let now = Date()
+                let week = LookbackPeriod.seconds(since) ?? 7 * 86400
+                let span = max(LookbackPeriod.seconds(trend) ?? 56 * 86400, 2 * week)
+                let store = try HistoryStore(path: database)
+                let runs = try store.runs(since: now.addingTimeInterval(-span))
+                let report = WeeklyReport(runs: runs, now: now, week: week)
+                let writer = ReportWriter(gnuplot: gnuplot.map { GnuplotRenderer(executable: $0) } ?? GnuplotRenderer())
+                let written = try writer.write(report, to: outputDirectory)
+                print("html: \(written.htmlPath)\nmarkdown: \(written.markdownPath)\ncharts: \(written.chartCount)")
+                print("\(runs.count) runs; \(report.regressions.count) regressions, \(report.improvements.count) improvements, \(report.failedRuns.count) runs with failed cells")
+                if let note = written.chartsNote { print("note: \(note)", to: &stderr) }
+                if summary { try SummaryOutput.write(WeeklyRenderer.summary(report)) }
+            } catch {
+                print("surge report weekly: \(error)", to: &stderr)
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// `--summary`: appends to `$GITHUB_STEP_SUMMARY` when set (GitHub's job summary), else prints.
+enum SummaryOutput {
+    static func write(_ markdown: String) throws {
+        guard let path = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty else {
+            print(markdown)
+            return
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else {
+            throw CompareInputError("\(path) ($GITHUB_STEP_SUMMARY): cannot open for writing")
+        }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data(markdown.utf8))
+    }
+}

@@ -29,7 +29,7 @@ final class BrokerDeliveryTests: XCTestCase {
     }
 
     func testFlushModesAndDispatchCacheDeliverEverything() async throws {
-        for flush in ["immediate", "batched"] {
+        for flush in ["immediate", "batched", "read"] {
             for cache in ["on", "off"] {
                 let r = try await fanOut(["flush": flush, "dispatch-cache": cache], count: 2000)
                 XCTAssertEqual(r.wild, 2000, "flush=\(flush) cache=\(cache)")

@@ -177,7 +177,7 @@ final class BrokerProtocolTests: XCTestCase {
 
     func testOptionErrorsNameTheKey() {
         XCTAssertThrowsError(try BrokerOptions(options: ["flush": "sometimes"])) {
-            XCTAssertEqual("\($0)", "broker option flush=sometimes: expected immediate or batched")
+            XCTAssertEqual("\($0)", "broker option flush=sometimes: expected immediate, batched or read")
         }
         XCTAssertThrowsError(try BrokerOptions(options: ["dispatch-cache": "maybe"])) { XCTAssertTrue("\($0)".contains("dispatch-cache")) }
         XCTAssertThrowsError(try BrokerOptions(options: ["max-pending": "-1"])) { XCTAssertTrue("\($0)".contains("max-pending=-1")) }

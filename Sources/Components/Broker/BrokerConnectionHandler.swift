@@ -23,6 +23,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var msgsIn = 0, bytesIn = 0, msgsOut = 0, bytesOut = 0, slowConsumers = 0
     private let immediate: Bool
     private let useCache: Bool
+    private let flushPerRead: Bool
 
     init(core: BrokerCore) {
         self.core = core
@@ -30,6 +31,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         cache = DispatchCache(capacity: core.options.dispatchCacheSize)
         immediate = core.options.flush == .immediate
         useCache = core.options.dispatchCache
+        flushPerRead = core.options.flush == .read
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -64,6 +66,10 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         } else {
             process(&incoming)
         }
+        // Hand this read's deliveries to the subscribers' event loops now rather than after the
+        // whole read batch (up to `maxMessagesPerRead` reads): their writes then overlap with the
+        // parsing of the next read, as nats-server's per-client writeLoop does.
+        if flushPerRead { flushTouched() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -6,6 +6,10 @@ public enum BrokerFlushMode: String, Sendable, CaseIterable {
     case immediate
     /// Accumulate deliveries per connection and flush once per read batch: one write of many messages.
     case batched
+    /// Accumulate deliveries per connection and flush after each socket read (at most one read
+    /// buffer's worth of messages), so subscribers on other event loops write while the publisher's
+    /// loop parses the next read.
+    case read
 }
 
 /// Settings of a `BrokerServer`, built from the `key=value` switches a scenario or the command line gives.
@@ -21,7 +25,7 @@ public struct BrokerOptions: Sendable {
     public var threads: Int
 
     public static let optionHelp: [(name: String, help: String, defaultValue: String)] = [
-        ("flush", "immediate: write+flush after every delivered message; batched: one flush (writev) per read batch", "batched"),
+        ("flush", "immediate: write+flush after every delivered message; batched: one flush (writev) per read batch; read: one flush per socket read", "batched"),
         ("dispatch-cache", "on: per-connection LRU cache of subject -> matching subscriptions, invalidated by SUB/UNSUB; off: match the subject trie for every message", "on"),
         ("dispatch-cache-size", "entries of each connection's dispatch cache before LRU eviction", "1024"),
         ("max-payload", "largest PUB/HPUB payload in bytes; larger gets -ERR 'Maximum Payload Violation' and the connection closed", "1048576"),
@@ -42,7 +46,7 @@ public struct BrokerOptions: Sendable {
         }
         let flushText = options["flush"] ?? "batched"
         guard let flush = BrokerFlushMode(rawValue: flushText.lowercased()) else {
-            throw BrokerOptionError(key: "flush", value: flushText, accepted: "immediate or batched")
+            throw BrokerOptionError(key: "flush", value: flushText, accepted: "immediate, batched or read")
         }
         self.flush = flush
         switch (options["dispatch-cache"] ?? "on").lowercased() {

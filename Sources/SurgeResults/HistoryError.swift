@@ -61,3 +61,11 @@ public enum LookbackPeriod {
         seconds(text).map { now.addingTimeInterval(-$0) }
     }
 }
+
+extension HistoryError {
+    /// True for "another process holds the lock", the one error worth waiting out.
+    var isLocked: Bool {
+        if case .cannotWrite(_, let reason) = self { return reason.hasPrefix("the database stayed locked") }
+        return false
+    }
+}

@@ -39,15 +39,33 @@ public final class HistoryStore: Sendable {
         config.journalMode = .wal
         config.busyMode = .timeout(busyTimeout)
         config.label = "surge-history"
+        // Switching a new file to WAL and creating the schema need an exclusive lock that SQLite's
+        // busy handler does not wait for; when two processes create the history at once, the
+        // loser retries until `busyTimeout` has passed.
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var attempt = 0
+        while true {
+            do {
+                let opened = try Self.open(path: path, configuration: config)
+                try Self.createSchema(opened, path: path)
+                queue = opened
+                return
+            } catch let error where error.isLocked && Date() < deadline {
+                attempt += 1
+                Thread.sleep(forTimeInterval: min(0.01 * Double(attempt), 0.2))
+            }
+        }
+    }
+
+    private static func open(path: String, configuration: Configuration) throws(HistoryError) -> DatabaseQueue {
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
+            return try DatabaseQueue(path: path, configuration: configuration)
         } catch {
             throw HistoryError.wrap(error, path: path, doing: "open")
         }
-        try createSchema()
     }
 
-    private func createSchema() throws(HistoryError) {
+    private static func createSchema(_ queue: DatabaseQueue, path: String) throws(HistoryError) {
         do {
             try queue.inTransaction(.immediate) { db in
                 let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")

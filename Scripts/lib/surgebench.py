@@ -23,6 +23,13 @@ def build(config="release"):
     return os.path.join(ROOT, ".build", config, "surge")
 
 
+def existing(config="release"):
+    path = os.path.join(ROOT, ".build", config, "surge")
+    if not os.access(path, os.X_OK):
+        sys.exit(f"bench: {path} is not built (drop --no-build)")
+    return path
+
+
 def run(surge, scenario, extra=(), out=None, quiet=False):
     """Runs `surge run` and returns (result dict, path of the result file).
 

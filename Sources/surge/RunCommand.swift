@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SurgeProbes
+import SurgeReport
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
@@ -44,6 +45,11 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "Also write the run in Go benchmark format (.txt beside the .json).")
     var benchfmt = true
+
+    @Option(name: .customLong("report"), help: ArgumentHelp(
+        "Also write the run's report (index.html and report.md, with gnuplot charts) to this directory.",
+        valueName: "dir"))
+    var reportDirectory: String?
 
     @Flag(name: .shortAndLong, help: "No progress display, only the final table.")
     var quiet = false
@@ -110,6 +116,16 @@ struct RunCommand: AsyncParsableCommand {
                 print("go benchmark format: \(txt)")
             } catch {
                 FileHandle.standardError.write(Data("surge: \(error)\n".utf8))
+            }
+        }
+        if let reportDirectory {
+            do {
+                let report = try RunReport(run: result, runPath: runner.resultPath, baseline: nil, baselinePath: nil)
+                let written = try ReportWriter(gnuplot: GnuplotRenderer()).write(report, to: reportDirectory)
+                print("report: \(written.htmlPath) and \(written.markdownPath) (\(written.chartCount) charts)")
+                if let note = written.chartsNote { print("note: \(note)") }
+            } catch {
+                FileHandle.standardError.write(Data("surge: the run is saved, but its report could not be written: \(error)\n".utf8))
             }
         }
         for note in result.notes { print("note: \(note)") }

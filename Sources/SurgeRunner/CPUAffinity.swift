@@ -27,10 +27,19 @@ public enum CPUAffinity {
     public static func pinProcess(to cpus: [Int]) -> String? {
         if let problem = validate(cpus) { return problem }
         let list = cpus.map(Int32.init)
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        for tid in tasks.compactMap(Int32.init) {
-            if csurge_set_affinity(tid, list, Int32(list.count)) != 0 {
-                return "sched_setaffinity(\(cpus)): \(String(cString: strerror(errno)))"
+        // A thread that was not pinned yet can create another while we scan; rescan until a pass
+        // finds no thread we have not pinned.
+        var pinned = Set<Int32>()
+        while true {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            let fresh = tasks.compactMap(Int32.init).filter { !pinned.contains($0) }
+            if fresh.isEmpty { break }
+            for tid in fresh {
+                // ESRCH: the thread exited since the scan.
+                if csurge_set_affinity(tid, list, Int32(list.count)) != 0 && errno != ESRCH {
+                    return "sched_setaffinity(\(cpus)): \(String(cString: strerror(errno)))"
+                }
+                pinned.insert(tid)
             }
         }
         return nil

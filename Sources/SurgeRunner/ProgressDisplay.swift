@@ -12,6 +12,7 @@ public final class ProgressDisplay: @unchecked Sendable {
     private var cell = 0
     private var name = ""
     private var phaseText = ""
+    private var percent: Int?
     private var lastDraw = Date.distantPast
     private var lineShown = false
     private var noticesShown = Set<String>()
@@ -31,17 +32,21 @@ public final class ProgressDisplay: @unchecked Sendable {
             cell = index
             self.name = name
             phaseText = "starting target"
+            percent = nil
         }
         redraw(force: true)
     }
 
     func phase(_ text: String) {
-        lock.withLock { phaseText = text }
+        lock.withLock {
+            phaseText = text
+            percent = nil
+        }
         redraw(force: true)
     }
 
     func fraction(_ f: Double) {
-        lock.withLock { phaseText = phaseText.split(separator: "·").first.map { $0.trimmingCharacters(in: .whitespaces) + " · \(Int((f * 100).rounded()))%" } ?? phaseText }
+        lock.withLock { percent = Int((f * 100).rounded()) }
         redraw(force: false)
     }
 
@@ -76,7 +81,7 @@ public final class ProgressDisplay: @unchecked Sendable {
             guard force || now.timeIntervalSince(lastDraw) > 0.2 else { return nil }
             lastDraw = now
             lineShown = true
-            return "[cell \(cell)/\(cells)] \(name) · \(phaseText)"
+            return "[cell \(cell)/\(cells)] \(name) · \(phaseText)" + (percent.map { " · \($0)%" } ?? "")
         }
         guard var line else { return }
         let width = Self.terminalWidth()

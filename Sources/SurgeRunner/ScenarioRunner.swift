@@ -288,7 +288,7 @@ public final class ScenarioRunner: @unchecked Sendable {
             await session?.close()
         } catch {
             await session?.close()
-            let reason = watchdog.failure() ?? (isInterrupted ? nil : nil)
+            let reason = watchdog.failure()
             if isInterrupted {
                 return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(repetitions) repetitions")
             }

@@ -9,6 +9,7 @@ public enum ScenarioValidator {
     /// Built-in components `surge serve` knows; the CLI fills this in (the runner links no component).
     public nonisolated(unsafe) static var knownComponents: [String] = []
 
+    /// Every problem found, in file order.
     public static func diagnostics(for scenario: Scenario) -> [ScenarioDiagnostic] {
         var out: [ScenarioDiagnostic] = []
         func error(_ key: String, _ loc: SourceLocation, _ message: String) {
@@ -58,7 +59,7 @@ public enum ScenarioValidator {
                 }
             }
         }
-        return out
+        return out.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
     }
 }
 

@@ -77,9 +77,7 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-        let problems = ScenarioValidator.diagnostics(for: scenario).sorted {
-            ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
-        }
+        let problems = ScenarioValidator.diagnostics(for: scenario)
         if !problems.isEmpty {
             FileHandle.standardError.write(Data((problems.map(\.description).joined(separator: "\n") + "\n").utf8))
             throw ExitCode(1)

@@ -23,9 +23,7 @@ struct ValidateCommand: ParsableCommand {
             var summary = ""
             do {
                 let scenario = try ScenarioLoader.load(path: file)
-                problems = ScenarioValidator.diagnostics(for: scenario).sorted {
-                    ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
-                }
+                problems = ScenarioValidator.diagnostics(for: scenario)
                 let cells = scenario.cells().count
                 summary = "\(cells) cell\(cells == 1 ? "" : "s") × \(scenario.repetitions) repetitions, workload\(scenario.workloads.count == 1 ? "" : "s") \(scenario.workloadKinds.joined(separator: ", ")), target\(scenario.targets.count == 1 ? "" : "s") \(scenario.targets.map(Self.describe).joined(separator: ", "))"
             } catch {

@@ -137,6 +137,9 @@ public struct CellResult: Codable, Sendable, Equatable {
     public var reason: String?
     /// The last lines the target wrote to standard error, when the cell failed.
     public var targetStderr: [String]?
+    /// Metric → method that measured it in this cell (`bpf`, `perf`, `preload`, `uprobe (profile pass)`, …).
+    /// Absent in files written before it existed; then the run's `probeMethods` stands for every cell.
+    public var probeMethods: [String: String]?
     public var samples: [Sample]
 
     public init(name: String, parameters: [CellParameter], status: CellStatus = .ok, reason: String? = nil, samples: [Sample] = []) {
@@ -145,11 +148,17 @@ public struct CellResult: Codable, Sendable, Equatable {
         self.status = status
         self.reason = reason
         self.targetStderr = nil
+        self.probeMethods = nil
         self.samples = samples
     }
 
     public func parameter(_ key: String) -> String? {
         parameters.first { $0.name == key }?.value
+    }
+
+    /// The method that measured `metric` in this cell: the cell's own record, else the run's.
+    public func method(of metric: String, run: RunResult) -> String? {
+        probeMethods?[metric] ?? run.probeMethods[metric]
     }
 }
 

@@ -134,8 +134,14 @@ public final class ScenarioRunner: @unchecked Sendable {
             mutate { $0.cells.append(cellResult) }
             let index = position
             progress.cellStarted(position + 1, name: cell.name)
-            let outcome = await runCell(cell, repetitions: repetitions, warmup: warmup, group: group) { sample in
-                self.mutate { $0.cells[index].samples.append(sample) }
+            let outcome = await runCell(cell, repetitions: repetitions, warmup: warmup, group: group) { sample, methods in
+                self.mutate { run in
+                    run.cells[index].samples.append(sample)
+                    for (metric, method) in methods {
+                        run.cells[index].probeMethods = (run.cells[index].probeMethods ?? [:]).merging([metric: method]) { $1 }
+                        run.probeMethods[metric] = method
+                    }
+                }
                 try? self.save()
             }
             mutate {
@@ -187,7 +193,7 @@ public final class ScenarioRunner: @unchecked Sendable {
     /// One cell, start to finish. Never throws: every failure becomes the cell's status and reason.
     private func runCell(
         _ cell: Cell, repetitions: Int, warmup: Double, group: any EventLoopGroup,
-        record: @escaping @Sendable (Sample) -> Void
+        record: @escaping @Sendable (Sample, [String: String]) -> Void
     ) async -> CellOutcome {
         guard let type = WorkloadRegistry.type(forKind: cell.workloadKind) else {
             return CellOutcome(status: .failed, reason: "unknown workload kind '\(cell.workloadKind)'")
@@ -260,8 +266,8 @@ public final class ScenarioRunner: @unchecked Sendable {
                 }
                 outcome.addLatencyPercentiles()
                 var sample = Self.sample(rep, outcome, before: before, after: after)
-                if let probed { merge(probed, into: &sample) }
-                record(sample)
+                let methods = probed.map { merge($0, into: &sample) } ?? [:]
+                record(sample, methods)
                 done += 1
             }
             // The profile pass: costly probes in repetitions of their own, after the speed pass.
@@ -281,8 +287,8 @@ public final class ScenarioRunner: @unchecked Sendable {
                         throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))
                     }
                     var sample = Sample(repetition: rep, pass: "profile", operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: [:])
-                    if let probed { merge(probed, into: &sample) }
-                    record(sample)
+                    let methods = probed.map { merge($0, into: &sample) } ?? [:]
+                    record(sample, methods)
                 }
             }
             await session?.close()
@@ -306,15 +312,15 @@ public final class ScenarioRunner: @unchecked Sendable {
         return CellOutcome(status: .ok)
     }
 
-    /// Adds probe figures to a sample and records which method measured each in the run.
-    private func merge(_ probed: (metrics: [String: Double], methods: [String: String]), into sample: inout Sample) {
+    /// Adds probe figures to a sample; returns the method that measured each (tagged with the pass),
+    /// which the cell records (and the run, where the last cell's stands for files read by older tools).
+    private func merge(_ probed: (metrics: [String: Double], methods: [String: String]), into sample: inout Sample) -> [String: String] {
         for (k, v) in probed.metrics { sample.metrics[k] = v }
-        mutate { run in
-            for (metric, method) in probed.methods {
-                let tagged = sample.pass == "speed" ? method : "\(method) (profile pass)"
-                run.probeMethods[metric] = tagged
-            }
+        var tagged: [String: String] = [:]
+        for (metric, method) in probed.methods {
+            tagged[metric] = sample.pass == "speed" ? method : "\(method) (profile pass)"
         }
+        return tagged
     }
 
     static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: [String: Double]?, after: [String: Double]?) -> Sample {

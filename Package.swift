@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "surge",
             dependencies: [
-                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeReport", "SurgeStats",
+                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
                 "Broker", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
@@ -50,7 +50,12 @@ let package = Package(
             name: "SurgeRunner",
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
         ),
-        .target(name: "SurgeReport", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]),
+        // Projection, statistics and the gate: one pipeline for compare, report and ci-regression.
+        .target(name: "SurgeCompare", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "SurgeReport",
+            dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]
+        ),
 
         // MARK: probes
         .systemLibrary(name: "CBCC", path: "Sources/CBCC"),
@@ -90,7 +95,10 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
-        .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram], exclude: ["Golden"]),
+        .testTarget(
+            name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram], exclude: ["Golden"]
+        ),
+        .testTarget(name: "SurgeCompareTests", dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats"], exclude: ["Golden"]),
         .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"]),
         .testTarget(
             name: "HTTPWireTests",
@@ -102,6 +110,6 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
         // MARK: reports and history (report, history)
         .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
-        .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram]),
+        .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram]),
     ]
 )

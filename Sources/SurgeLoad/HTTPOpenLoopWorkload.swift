@@ -5,6 +5,8 @@ import NIOCore
 /// request it delayed (coordinated omission corrected).
 public struct HTTPOpenLoopWorkload: Workload {
     public static let kind = "http.open"
+    /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.
+    public static let keyMetrics: [KeyMetric] = [KeyMetric("p99-ns", threshold: 0.20), KeyMetric("req/s", threshold: 0.05), KeyMetric("syscalls/op", threshold: 0.10), KeyMetric("allocs/op", threshold: 0.10)]
     public static let summary = "HTTP/1.1 open loop at a fixed rate, latency from intended send time (CO corrected)"
     public static let parameters = HTTPLoadSettings.commonParameters + [
         ParameterSpec("rate", .number, "total requests per second over all connections"),

@@ -12,6 +12,8 @@ import NIOCore
 /// messages, even after a few arrived through a stale entry. Any loss or duplicate fails the cell.
 public struct MeshChurnWorkload: Workload {
     public static let kind = "mesh.churn"
+    /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.
+    public static let keyMetrics: [KeyMetric] = [KeyMetric("msgs/s", threshold: 0.05), KeyMetric("discovery-p99-ns", threshold: 0.25)]
     public static let summary = "subscribers join and leave while publishers publish: discovery latency (SUB to first delivery) and loss while subscribed (must be 0)"
     public static let parameters: [ParameterSpec] = [
         ParameterSpec("publishers", .integer, "publishing connections", default: "1"),

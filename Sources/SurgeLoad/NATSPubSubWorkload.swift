@@ -8,6 +8,8 @@ import NIOCore
 /// (p + k) mod subjects, and every subscriber holds one literal (wildcard-free) subscription per subject.
 public struct NATSPubSubWorkload: Workload {
     public static let kind = "nats.pubsub"
+    /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.
+    public static let keyMetrics: [KeyMetric] = [KeyMetric("msgs/s", threshold: 0.05), KeyMetric("p99-ns", threshold: 0.20), KeyMetric("syscalls/op", threshold: 0.10), KeyMetric("allocs/op", threshold: 0.10)]
     public static let summary = "NATS publish/subscribe fan-out: msgs/s delivered, end-to-end latency, loss and duplicate check"
     public static let parameters: [ParameterSpec] = [
         ParameterSpec("publishers", .integer, "publishing connections", default: "1"),

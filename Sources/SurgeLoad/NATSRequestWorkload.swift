@@ -8,6 +8,8 @@ import NIOCore
 /// `surge.responders`, so each request is answered once.
 public struct NATSRequestWorkload: Workload {
     public static let kind = "nats.request"
+    /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.
+    public static let keyMetrics: [KeyMetric] = [KeyMetric("req/s", threshold: 0.05), KeyMetric("p99-ns", threshold: 0.20), KeyMetric("syscalls/op", threshold: 0.10), KeyMetric("allocs/op", threshold: 0.10)]
     public static let summary = "NATS request/reply round trips through a queue group of responders: req/s and latency"
     public static let parameters: [ParameterSpec] = [
         ParameterSpec("clients", .integer, "requesting connections, one request outstanding each", default: "1"),

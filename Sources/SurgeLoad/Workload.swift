@@ -38,6 +38,9 @@ public protocol Workload: Sendable {
     static var summary: String { get }
     /// Every key this workload accepts besides `kind`; the scenario validator rejects others.
     static var parameters: [ParameterSpec] { get }
+    /// The metrics this kind is judged by, with default thresholds: they gate a comparison when the
+    /// scenario, the command line and a calibration name no threshold for them.
+    static var keyMetrics: [KeyMetric] { get }
 
     /// Builds the workload from a cell's parameters (placeholders already substituted).
     /// Throws `WorkloadParameterError` naming the key that is wrong.
@@ -45,6 +48,29 @@ public protocol Workload: Sendable {
 
     /// Opens connections and prepares everything that must not be measured.
     func makeSession(endpoints: [Endpoint], group: any EventLoopGroup) async throws -> any WorkloadSession
+}
+
+extension Workload {
+    public static var keyMetrics: [KeyMetric] { [] }
+}
+
+/// A metric a workload kind judges a run by, with the threshold it gates at when neither the scenario,
+/// the command line nor a calibration says otherwise.
+public struct KeyMetric: Sendable, Hashable {
+    public var name: String
+    /// Fraction: 0.05 for 5%.
+    public var threshold: Double
+
+    public init(_ name: String, threshold: Double) {
+        self.name = name
+        self.threshold = threshold
+    }
+
+    /// `5%` as scenarios write thresholds.
+    public var thresholdText: String {
+        let percent = threshold * 100
+        return percent == percent.rounded() ? "\(Int(percent))%" : "\(percent)%"
+    }
 }
 
 /// A connected workload, reused for warm-up and every repetition of one cell.

@@ -1,3 +1,4 @@
+import SurgeCompare
 import SurgeStats
 
 /// Renders comparison tables as benchstat's CSV (benchtab `Tables.ToCSV`): configuration lines as

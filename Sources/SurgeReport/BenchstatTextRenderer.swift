@@ -1,3 +1,4 @@
+import SurgeCompare
 import SurgeResults
 import SurgeStats
 

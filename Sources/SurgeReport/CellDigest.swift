@@ -3,7 +3,7 @@ import SurgeResults
 import SurgeStats
 
 /// One cell of a run, summarised for a report: every metric's median with its 95% confidence
-/// interval (exact counts: mode and range), the raw values, and the merged latency spectrum.
+/// interval (exact counts: their mode and range), the raw values, and the merged latency spectrum.
 public struct CellDigest: Sendable {
     /// Benchmark name without `Benchmark` (the row label `surge compare` uses).
     public var name: String
@@ -32,7 +32,8 @@ public struct CellDigest: Sendable {
         self.values = values
         var summaries: [String: Summary] = [:]
         for (unit, vs) in values {
-            summaries[unit] = MetricKind.isExact(unit) ? Summary.exact(vs) : Summary(vs, confidence: confidence)
+            // Per-op figures are averages: median and CI like any statistical metric; only exact counts show a mode.
+            summaries[unit] = Metric.named(unit).metricClass == .exact ? Summary.exact(vs) : Summary(vs, confidence: confidence)
         }
         self.summaries = summaries
         spectrum = withSpectrum ? LatencySpectrum(histograms: cell.samples.compactMap(\.latencyHistogram)) : nil

@@ -1,3 +1,4 @@
+import SurgeCompare
 import Foundation
 import Mustache
 import SurgeResults
@@ -90,7 +91,8 @@ public enum HTMLReportRenderer {
         func row(_ f: GateFinding) -> [String: Any] {
             ["cell": report.cellLabel(row: f.row), "metric": f.unit,
              "change": f.change.map { $0.isFinite ? GoFloatFormat.signedFixed($0 * 100, 2) + "%" : "from 0" } ?? "?",
-             "threshold": GoFloatFormat.shortest(f.threshold * 100) + "%", "p": f.p == 0 ? "exact" : GoFloatFormat.fixed(f.p, 3),
+             "threshold": GoFloatFormat.shortest((f.threshold ?? 0) * 100) + "% (\(f.thresholdSource?.rawValue ?? "none"))",
+             "p": f.metric.metricClass == .exact ? "exact" : GoFloatFormat.fixed(f.p, 3),
              "range": "", "hasRange": false]
         }
         return ["regressions": regressions.map(row), "hasRegressions": !regressions.isEmpty,
@@ -109,21 +111,15 @@ public enum HTMLReportRenderer {
                 let old = cells.first.flatMap { $0 }
                 let new = cells.count > 1 ? cells[1] : nil
                 let finding = c.finding(table: ti, row: label)
-                let verdict: String
-                switch finding?.verdict {
-                case .regression: verdict = "regression"
-                case .improvement: verdict = "improvement"
-                case .withinThreshold: verdict = "within threshold"
-                case .unchanged: verdict = "no significant change"
-                case nil: verdict = "not compared"
-                }
+                let verdict = finding.map(Self.verdictText) ?? "not compared"
                 rows.append([
                     "label": cellLabel(label),
                     "old": old.map { "\(scaler.format($0.summary.center)) ± \($0.summary.rangeText)" } ?? "—",
                     "new": new.map { "\(scaler.format($0.summary.center)) ± \($0.summary.rangeText)" } ?? "—",
                     "delta": new?.comparison?.deltaText ?? "", "stat": new?.comparison?.statText ?? "",
                     "raw": new?.comparison?.relativeChange.map { "(" + GoFloatFormat.signedFixed($0 * 100, 1) + "% median)" } ?? "",
-                    "verdict": verdict, "verdictClass": finding?.verdict == .regression ? "regression" : (finding?.verdict == .improvement ? "improvement" : ""),
+                    "verdict": verdict,
+                    "verdictClass": finding?.isRegression == true ? "regression" : (finding?.isImprovement == true ? "improvement" : ""),
                 ])
             }
             var geomean: Any = false
@@ -132,9 +128,13 @@ public enum HTMLReportRenderer {
                            "new": table.geomean[1].geomean.map { ValueScaler.scale($0, cls) } ?? "",
                            "delta": table.geomean[1].ratio.map { GoFloatFormat.signedFixed(($0 - 1) * 100, 2) + "%" } ?? "?"]
             }
-            let key = c.thresholds.contains { BenchUnit.tidy($0.unit).unit == table.unit || $0.unit == table.unit } || MetricFormat.throughputUnits.contains(table.unit)
+            let gated = c.findings.filter { $0.table == ti && $0.isGated }
+            let key = !gated.isEmpty
+            let limits = Set(gated.compactMap(\.threshold)).sorted()
+            let threshold = limits.isEmpty ? "none (informational)"
+                : limits.map { GoFloatFormat.shortest(($0 * 1000).rounded() / 10) + "%" }.joined(separator: " / ")
             let entry: [String: Any] = ["unit": table.unit, "direction": MetricDirection(unit: table.unit) == .higherIsBetter ? "higher is better" : "lower is better",
-                                        "threshold": GoFloatFormat.shortest(c.threshold(for: table.unit) * 100) + "%", "rows": rows, "geomean": geomean]
+                                        "threshold": threshold, "rows": rows, "geomean": geomean]
             if key { keyTables.append(entry) } else { otherTables.append(entry) }
         }
         return ["tables": keyTables, "otherTables": otherTables, "hasOtherTables": !otherTables.isEmpty, "otherCount": otherTables.count,
@@ -166,5 +166,21 @@ public enum HTMLReportRenderer {
         var context: [String: Any] = ["chartGroups": out]
         if let note { context["chartsNote"] = note } else if specs.isEmpty { context["chartsNote"] = "No charts: nothing in this run to plot." } else { context["chartsNote"] = false }
         return context
+    }
+
+    /// What the gate made of one compared figure, for a reader.
+    static func verdictText(_ f: GateFinding) -> String {
+        switch f.role {
+        case .notComparable(let why): return "not comparable: \(why)"
+        case .derived(let source): return "derived from \(source) (judged there)"
+        case .informational: return f.significant ? "changed (informational, no threshold)" : "no significant change (informational)"
+        case .gated:
+            switch f.verdict {
+            case .regression: return "regression"
+            case .improvement: return "improvement"
+            case .withinThreshold: return "within threshold"
+            case .unchanged: return "no significant change"
+            }
+        }
     }
 }

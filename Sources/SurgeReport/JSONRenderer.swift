@@ -1,3 +1,4 @@
+import SurgeCompare
 import Foundation
 import SurgeStats
 
@@ -12,6 +13,7 @@ public enum JSONRenderer {
         var verdict: String
         var exitStatus: Int32
         var regressions: Int
+        var warnings: [String]
     }
 
     struct Table: Encodable {
@@ -40,6 +42,11 @@ public enum JSONRenderer {
         var change: Double?
         var verdict: String?
         var threshold: Double?
+        /// `gated`, `informational`, `derived`, `not-comparable`.
+        var role: String?
+        var thresholdSource: String?
+        var noiseFloor: Double?
+        var method: String?
         var warnings: [String]
     }
 
@@ -50,7 +57,8 @@ public enum JSONRenderer {
         var warnings: [String]
     }
 
-    public static func render(_ tables: ComparisonTables, findings: [GateFinding], verdict: String, exitStatus: Int32) throws -> String {
+    public static func render(_ tables: ComparisonTables, findings: [GateFinding], verdict: String, exitStatus: Int32,
+                              warnings: [String] = []) throws -> String {
         var byKey: [String: GateFinding] = [:]
         for f in findings { byKey["\(f.table)\u{1}\(f.row)\u{1}\(f.column)"] = f }
         var docTables: [Table] = []
@@ -67,7 +75,8 @@ public enum JSONRenderer {
                         lo: cell.summary.lo.isFinite ? cell.summary.lo : nil, hi: cell.summary.hi.isFinite ? cell.summary.hi : nil,
                         range: cell.summary.rangeText, delta: cell.comparison?.deltaText, p: cell.comparison?.p,
                         change: finding?.change.flatMap { $0.isFinite ? $0 : nil }, verdict: finding?.verdict.rawValue,
-                        threshold: finding?.threshold,
+                        threshold: finding?.threshold, role: finding.map { Self.role($0.role) },
+                        thresholdSource: finding?.thresholdSource?.rawValue, noiseFloor: finding?.noiseFloor, method: cell.method,
                         warnings: cell.sampleWarnings + cell.summary.warnings + (cell.comparison?.warnings ?? [])))
                 }
                 rows.append(Row(name: name, cells: cells))
@@ -78,9 +87,18 @@ public enum JSONRenderer {
                                    geomean: zip(columns, t.geomean).map { Geomean(column: $0.0, value: $0.1.geomean, ratio: $0.1.ratio, warnings: $0.1.warnings) }))
         }
         let doc = Document(alpha: tables.alpha, confidence: tables.confidence, tables: docTables, verdict: verdict, exitStatus: exitStatus,
-                           regressions: findings.filter { $0.verdict == .regression }.count)
+                           regressions: findings.filter(\.isRegression).count, warnings: warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(doc), as: UTF8.self) + "\n"
+    }
+
+    static func role(_ role: GateFinding.Role) -> String {
+        switch role {
+        case .gated: return "gated"
+        case .informational: return "informational"
+        case .derived(let source): return "derived from \(source)"
+        case .notComparable(let why): return "not comparable: \(why)"
+        }
     }
 }

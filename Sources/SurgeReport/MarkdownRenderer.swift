@@ -1,3 +1,4 @@
+import SurgeCompare
 import SurgeResults
 import SurgeStats
 
@@ -10,10 +11,12 @@ public enum MarkdownRenderer {
         if tables.isEmpty { out += "No results to compare.\n\n" }
         var regressionKeys: Set<String> = []
         var improvementKeys: Set<String> = []
+        var notComparable: [String: String] = [:]
         for f in findings {
             let key = "\(f.table)\u{1}\(f.row)\u{1}\(f.column)"
-            if f.verdict == .regression { regressionKeys.insert(key) }
-            if f.verdict == .improvement { improvementKeys.insert(key) }
+            if f.isRegression { regressionKeys.insert(key) }
+            if f.isImprovement { improvementKeys.insert(key) }
+            if case .notComparable(let why) = f.role { notComparable[key] = why }
         }
         for (ti, table) in tables.tables.enumerated() {
             let config = zip(tables.tableFields, table.config).filter { !$0.1.isEmpty }.map { "\($0.0): `\($0.1)`" }.joined(separator: ", ")
@@ -43,7 +46,13 @@ public enum MarkdownRenderer {
                         if let cmp = cell.comparison {
                             let key = "\(ti)\u{1}\(label)\u{1}\(table.columns[c].joined(separator: " "))"
                             var delta = cmp.deltaText
-                            if regressionKeys.contains(key) { delta = "🔴 **\(delta)**" } else if improvementKeys.contains(key) { delta = "🟢 \(delta)" }
+                            if regressionKeys.contains(key) {
+                                delta = "🔴 **\(delta)**"
+                            } else if improvementKeys.contains(key) {
+                                delta = "🟢 \(delta)"
+                            } else if let why = notComparable[key] {
+                                delta = "not comparable: \(why)"
+                            }
                             line += " \(delta) | \(cmp.statText) |"
                         } else {
                             line += "  |  |"
@@ -62,6 +71,7 @@ public enum MarkdownRenderer {
             }
             out += "\n"
         }
+        out += "🔴/🟢: gated metrics (with a threshold) beyond it; other deltas are informational.\n\n"
         out += "**\(escape(verdict))**\n"
         return out
     }
@@ -71,4 +81,3 @@ public enum MarkdownRenderer {
     }
 }
 
-import Foundation

@@ -1,3 +1,4 @@
+import SurgeCompare
 import Foundation
 import SurgeResults
 import SurgeStats
@@ -56,12 +57,13 @@ public struct RunReport: Sendable {
         if let comparison {
             let r = comparison.regressions
             let i = comparison.improvements
+            let gated = comparison.findings.filter(\.isGated).count
             if r.isEmpty && comparison.lacksPower {
                 lines.append("No significant change against the baseline, but the runs have too few repetitions for the test to detect one: the comparison is inconclusive.")
             } else if r.isEmpty {
-                lines.append("No regression against the baseline beyond its threshold (\(comparison.findings.count) comparisons, \(i.count) improved).")
+                lines.append("No regression against the baseline beyond its threshold (\(gated) gated comparisons, \(i.count) improved).")
             } else {
-                lines.append("\(r.count) regression\(r.count == 1 ? "" : "s") against the baseline beyond threshold (\(comparison.findings.count) comparisons, \(i.count) improved).")
+                lines.append("\(r.count) regression\(r.count == 1 ? "" : "s") against the baseline beyond threshold (\(gated) gated comparisons, \(i.count) improved).")
             }
         }
         let failed = failedCells
@@ -75,7 +77,8 @@ public struct RunReport: Sendable {
     public func findingText(_ f: GateFinding) -> String {
         let change = f.change.map { $0.isFinite ? GoFloatFormat.signedFixed($0 * 100, 2) + "%" : "from 0" } ?? "?"
         let p = f.p == 0 ? "exact count" : "p=\(GoFloatFormat.fixed(f.p, 3))"
-        return "\(cellLabel(row: f.row)) \(f.unit) \(change) (threshold \(GoFloatFormat.shortest(f.threshold * 100))%, \(p))"
+        let limit = GoFloatFormat.shortest(((f.threshold ?? 0) * 1000).rounded() / 10)
+        return "\(cellLabel(row: f.row)) \(f.unit) \(change) (threshold \(limit)% \(f.thresholdSource?.rawValue ?? ""), \(p))"
     }
 
     /// A comparison row label (benchmark name) as the cell's parameters.
@@ -111,11 +114,14 @@ public struct RunReport: Sendable {
         if let baseline {
             rows.append(("Baseline", "\(baseline.run.runID) (\(baselinePath ?? "")), commit \(baseline.run.source?.commit ?? "unknown")"))
         }
-        if !comparison.map(\.thresholds).isEmptyOrNil {
-            var seen: [String: Double] = [:]
-            for t in comparison?.thresholds ?? [] { seen[t.unit] = t.fraction }
-            rows.append(("Thresholds", seen.sorted { $0.key < $1.key }.map { "\($0.key) \(GoFloatFormat.shortest($0.value * 100))%" }.joined(separator: ", ")
-                + "; other metrics: any significant change"))
+        if let comparison, comparison.findings.contains(where: \.isGated) {
+            var seen: [String: Set<String>] = [:]
+            for f in comparison.findings where f.isGated {
+                let t = GoFloatFormat.shortest(((f.threshold ?? 0) * 1000).rounded() / 10) + "%"
+                seen[f.unit, default: []].insert("\(t) (\(f.thresholdSource?.rawValue ?? "?"))")
+            }
+            rows.append(("Gate", seen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sorted().joined(separator: ", "))" }
+                .joined(separator: "; ") + "; other metrics informational"))
         } else if !r.scenario.thresholds.isEmpty {
             rows.append(("Thresholds", r.scenario.thresholds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         }

@@ -1,3 +1,4 @@
+import SurgeCompare
 import Foundation
 import SurgeResults
 import SurgeStats

@@ -44,11 +44,14 @@ public struct BenchValue: Sendable, Equatable {
     public var unit: String
     /// The unit as written in the file (`ns/op`).
     public var originalUnit: String
+    /// How a Surge result measured the value (`bpf`, `preload`, `uprobe (profile pass)`); nil for Go input.
+    public var method: String?
 
-    public init(value: Double, unit: String, originalUnit: String? = nil) {
+    public init(value: Double, unit: String, originalUnit: String? = nil, method: String? = nil) {
         self.value = value
         self.unit = unit
         self.originalUnit = originalUnit ?? unit
+        self.method = method
     }
 }
 

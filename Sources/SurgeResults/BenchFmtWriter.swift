@@ -67,7 +67,9 @@ public enum RunResultRecords {
                 for (unit, value) in orderedMetrics(sample) {
                     let tidied = BenchUnit.tidy(unit)
                     let tv = value * tidied.factor
-                    values.append(tv == value ? BenchValue(value: value, unit: unit) : BenchValue(value: tv, unit: tidied.unit, originalUnit: unit))
+                    let method = cell.method(of: unit, run: run)
+                    values.append(tv == value ? BenchValue(value: value, unit: unit, method: method)
+                                  : BenchValue(value: tv, unit: tidied.unit, originalUnit: unit, method: method))
                 }
                 if values.isEmpty { continue }
                 records.append(BenchRecord(name: name, iterations: sample.operations, values: values, config: config, file: label, line: 0))

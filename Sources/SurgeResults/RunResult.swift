@@ -140,6 +140,9 @@ public struct CellResult: Codable, Sendable, Equatable {
     /// Metric → method that measured it in this cell (`bpf`, `perf`, `preload`, `uprobe (profile pass)`, …).
     /// Absent in files written before it existed; then the run's `probeMethods` stands for every cell.
     public var probeMethods: [String: String]?
+    /// The metrics the cell's workload kind is judged by → the threshold it gates them at by default
+    /// (`"msgs/s": "5%"`); the scenario's `thresholds:`, `--threshold` and a calibration take precedence.
+    public var keyMetrics: [String: String]?
     public var samples: [Sample]
 
     public init(name: String, parameters: [CellParameter], status: CellStatus = .ok, reason: String? = nil, samples: [Sample] = []) {
@@ -149,6 +152,7 @@ public struct CellResult: Codable, Sendable, Equatable {
         self.reason = reason
         self.targetStderr = nil
         self.probeMethods = nil
+        self.keyMetrics = nil
         self.samples = samples
     }
 

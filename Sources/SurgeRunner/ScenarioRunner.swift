@@ -21,6 +21,10 @@ public struct RunOptions: Sendable {
     public var loadThreads: Int?
     /// Probes to attach instead of the scenario's `probes` (empty: none).
     public var probes: [String]?
+    /// Options set on every built-in component target over the scenario's (`--target-option`), e.g.
+    /// `handicap-ns=5000` for a canary run. Cell names stay as they are, so the run compares with one
+    /// made without them; the run's notes record the override.
+    public var targetOptions: [String: String] = [:]
 
     public init(surgeExecutable: String, surgeVersion: String) {
         self.surgeExecutable = surgeExecutable
@@ -70,7 +74,12 @@ public final class ScenarioRunner: @unchecked Sendable {
 
     /// The cells this run will attempt (after `--filter`).
     public var cells: [Cell] {
-        let all = scenario.cells()
+        var all = scenario.cells()
+        if !options.targetOptions.isEmpty {
+            for i in all.indices where !all[i].target.isCommand {
+                all[i].target.options.merge(options.targetOptions) { _, override in override }
+            }
+        }
         guard let f = options.cellFilter, !f.isEmpty else { return all }
         return all.filter { $0.name.contains(f) }
     }
@@ -119,12 +128,19 @@ public final class ScenarioRunner: @unchecked Sendable {
         let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         mutate { $0.probeMethods = ["msgs/s": "driver", "req/s": "driver", "p50-ns": "driver", "p99-ns": "driver"] }
+        if !options.targetOptions.isEmpty {
+            let text = options.targetOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            note("target options set by --target-option over the scenario's: \(text)")
+        }
         try save()
 
         progress.begin(scenario: scenario.name, cells: cells.count, repetitions: repetitions, resultPath: resultPath)
         for (position, cell) in cells.enumerated() {
             var cellResult = CellResult(
                 name: cell.name, parameters: cell.parameters.map { CellParameter(name: $0.name, value: $0.value) })
+            if let kind = WorkloadRegistry.type(forKind: cell.workloadKind), !kind.keyMetrics.isEmpty {
+                cellResult.keyMetrics = Dictionary(kind.keyMetrics.map { ($0.name, $0.thresholdText) }) { a, _ in a }
+            }
             if isInterrupted {
                 cellResult.status = .skipped
                 cellResult.reason = "not run: the run was interrupted (Ctrl-C)"

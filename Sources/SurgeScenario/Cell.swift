@@ -36,6 +36,12 @@ public struct ResolvedTarget: Sendable, Equatable {
     /// Processes of the component that form the target; 1 unless the scenario says `nodes:`.
     public var nodes: Int = 1
 
+    /// An external program rather than a built-in component.
+    public var isCommand: Bool {
+        if case .command = kind { return true }
+        return false
+    }
+
     /// Fills in `{port}` and `{stats_port}` in a command and its environment.
     public func withRuntime(port: Int, statsPort: Int) -> ResolvedTarget {
         var copy = self

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import SurgeCompare
 import SurgeReport
 import SurgeResults
+import SurgeStats
 
 /// `surge compare OLD NEW [MORE...]`: benchstat's comparison (same tables, numbers and footnotes for
 /// Go benchmark-format input) plus a regression gate with per-metric thresholds and exit codes.
@@ -17,8 +19,13 @@ struct CompareCommand: AsyncParsableCommand {
             Inputs are Surge result files (JSON) or Go benchmark-format text, mixed freely; `label=path` \
             labels a column. For Go-format inputs without Surge-only options, standard output is what \
             benchstat prints and Surge's verdict goes to standard error.
-            Exit status: 0 no regression, 2 regression, 3 inputs not comparable, 1 usage or input error \
-            (including inputs with nothing to compare).
+            Only metrics with a threshold gate: --threshold, then a calibration (surge calibrate), then the \
+            scenario's thresholds:, then the key metrics of the workload kind (throughput, p99 latency, \
+            syscalls/op, allocs/op). A regression is significant AND beyond its threshold AND in the bad \
+            direction. Derived metrics (B/s, sec/op of a throughput), gauges (peak RSS, threads) and metrics \
+            without a threshold are informational; figures measured by different methods are not compared.
+            Exit status: 0 no regression, 2 regression, 3 inputs not comparable, 1 bad input or usage \
+            (an empty, unreadable or result-less input, or nothing compared).
             """
     )
 
@@ -49,6 +56,12 @@ struct CompareCommand: AsyncParsableCommand {
     var allowMismatch = false
     @Flag(name: .customLong("strict"), help: "A host fingerprint differing from the baseline's fails (exit 3) instead of warning.")
     var strict = false
+    @Option(name: .customLong("thresholds-file"), help: ArgumentHelp(
+        "Calibrated thresholds (from `surge calibrate`). Default: BASELINES-DIR/NAME.thresholds.yaml when it exists, NAME being --baseline or the scenario file's name.",
+        valueName: "path"))
+    var thresholdsFile: String?
+    @Flag(name: .customLong("no-calibration"), help: "Ignore calibrated thresholds files.")
+    var noCalibration = false
 
     @Argument(help: "Result files: Surge JSON or Go benchmark text, or label=path.")
     var inputs: [String] = []
@@ -62,17 +75,9 @@ struct CompareCommand: AsyncParsableCommand {
         var stderr = StandardError()
         let clock = ContinuousClock()
         let started = clock.now
-        var phases: [(String, Duration)] = []
-        var phaseStart = started
-        func phase(_ name: String) {
-            let now = clock.now
-            phases.append((name, now - phaseStart))
-            phaseStart = now
-        }
         defer {
             if ProcessInfo.processInfo.environment["SURGE_COMPARE_TIMING"] != nil {
-                let text = phases.map { "\($0.0) \(Self.milliseconds($0.1))" }.joined(separator: ", ")
-                print("surge compare timing (ms): \(text), total \(Self.milliseconds(clock.now - started))", to: &stderr)
+                print("surge compare timing (ms): total \(Self.milliseconds(clock.now - started))", to: &stderr)
             }
         }
         var paths = inputs
@@ -81,100 +86,110 @@ struct CompareCommand: AsyncParsableCommand {
         }
         guard !paths.isEmpty else {
             print("surge compare: no inputs (usage: surge compare OLD NEW [MORE...], or --baseline NAME NEW)", to: &stderr)
-            return 1
+            return SurgeExitCode.badInput.rawValue
         }
         guard ["text", "csv", "markdown", "json"].contains(format) else {
             print("surge compare: -format must be text, csv, markdown or json", to: &stderr)
-            return 1
+            return SurgeExitCode.badInput.rawValue
         }
-        var options = CompareOptions()
-        options.alpha = alpha
-        options.confidence = confidence
-        options.filter = filter
-        options.row = row
-        options.col = col
-        options.table = table
-        options.ignore = ignore
-        let builder: ComparisonBuilder
+        var request = ComparisonRequest()
+        request.options.alpha = alpha
+        request.options.confidence = confidence
+        request.options.filter = filter
+        request.options.row = row
+        request.options.col = col
+        request.options.table = table
+        request.options.ignore = ignore
+        request.allowMismatch = allowMismatch
+        request.strict = strict
+        request.viaBaseline = baseline != nil
+        let outcome: ComparisonOutcome
         do {
-            builder = try ComparisonBuilder(options: options)
-        } catch {
-            print("surge compare: \(error)", to: &stderr)
-            return 1
-        }
-        let read: CompareInputs
-        do {
-            read = try CompareInputs.read(paths, streamingTo: { builder.add($0) })
-        } catch {
-            print("surge compare: \(error)", to: &stderr)
-            return 1
-        }
-        for e in read.syntaxErrors { print(e.description, to: &stderr) }
-        phase("read+group")
-        var exact = Set(read.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
-        for input in read.inputs where input.run != nil {
-            for record in input.records {
-                for v in record.values where MetricKind.isExact(v.originalUnit) { exact.insert(v.unit) }
+            for t in thresholds { request.thresholds.append(try MetricThreshold.parse(t)) }
+            if let thresholdsFile {
+                request.calibration = try Calibration.read(path: thresholdsFile)
+                request.calibrationPath = thresholdsFile
+            } else if !noCalibration {
+                request.calibrationDirectory = baselinesDirectory
+                request.calibrationName = baseline
             }
-        }
-        builder.exactUnits = exact
-        let tables = builder.build()
-        phase("statistics")
-
-        // Thresholds: the scenario's (from Surge inputs), then --threshold.
-        var gateThresholds: [MetricThreshold] = []
-        do {
-            for run in read.runs { gateThresholds += try RegressionGate.thresholds(from: run) }
-            for t in thresholds { gateThresholds.append(try MetricThreshold.parse(t)) }
+            outcome = try ComparisonPipeline.compare(paths: paths, request)
         } catch {
             print("surge compare: \(error)", to: &stderr)
-            return 1
+            return SurgeExitCode.badInput.rawValue
         }
-        let gate = RegressionGate(thresholds: gateThresholds)
-        let findings = gate.evaluate(tables)
-
-        let mismatch = Self.mismatch(read, allowMismatch: allowMismatch, strict: strict, viaBaseline: baseline != nil)
-        var verdict = RegressionGate.verdictLine(findings)
-        var status: Int32 = findings.contains { $0.verdict == .regression } ? 2 : 0
-        if tables.isEmpty {
-            verdict = "surge compare: nothing to compare: " + Self.emptyReason(read, filter: filter)
-            status = 1
+        for e in outcome.inputs.syntaxErrors { print(e.description, to: &stderr) }
+        let status: SurgeExitCode
+        switch outcome.status {
+        case .ok: status = .ok
+        case .regression: status = .regression
+        case .notComparable: status = .notComparable
         }
-        if let problem = mismatch.fatal {
-            verdict = "surge compare: inputs not comparable: \(problem) (use --allow-mismatch to compare anyway)"
-            status = 3
-        }
-
-        phase("gate")
-        defer { phase("render+write") }
+        let read = outcome.inputs
         let benchstatMode = !read.hasSurgeResults && thresholds.isEmpty && baseline == nil && (format == "text" || format == "csv")
-        for w in mismatch.warnings { print("surge compare: warning: \(w)", to: &stderr) }
+        let noteLines = outcome.warnings.map { "warning: \($0)" } + (read.hasSurgeResults ? [Self.gateLine(outcome)] : [])
         switch format {
         case "csv":
-            let (csv, warnings) = BenchstatCSVRenderer.render(tables)
+            let (csv, warnings) = BenchstatCSVRenderer.render(outcome.tables)
             FileHandle.standardOutput.write(Data(csv.utf8))
             stderr.write(warnings)
-            print(verdict, to: &stderr)
+            for line in noteLines { print("surge compare: \(line)", to: &stderr) }
+            print(outcome.verdict, to: &stderr)
         case "markdown":
-            FileHandle.standardOutput.write(Data(MarkdownRenderer.render(tables, findings: findings, verdict: verdict).utf8))
+            var text = MarkdownRenderer.render(outcome.tables, findings: outcome.findings, verdict: outcome.verdict)
+            if !noteLines.isEmpty { text += "\n" + noteLines.map { "> \($0)\n" }.joined() }
+            FileHandle.standardOutput.write(Data(text.utf8))
         case "json":
             do {
-                FileHandle.standardOutput.write(Data(try JSONRenderer.render(tables, findings: findings, verdict: verdict, exitStatus: status).utf8))
+                let json = try JSONRenderer.render(outcome.tables, findings: outcome.findings, verdict: outcome.verdict,
+                                                   exitStatus: status.rawValue, warnings: outcome.warnings)
+                FileHandle.standardOutput.write(Data(json.utf8))
             } catch {
                 print("surge compare: \(error)", to: &stderr)
-                return 1
+                return SurgeExitCode.badInput.rawValue
             }
         default:
-            let text = BenchstatTextRenderer.render(tables)
+            let text = BenchstatTextRenderer.render(outcome.tables)
             if benchstatMode {
                 FileHandle.standardOutput.write(Data(text.utf8))
-                print(verdict, to: &stderr)
+                for line in noteLines { print("surge compare: \(line)", to: &stderr) }
+                print(outcome.verdict, to: &stderr)
             } else {
-                FileHandle.standardOutput.write(Data((text.isEmpty ? "" : text + "\n") .utf8))
-                FileHandle.standardOutput.write(Data((verdict + "\n").utf8))
+                var out = text.isEmpty ? "" : text + "\n"
+                out += noteLines.map { $0 + "\n" }.joined()
+                out += Self.findingLines(outcome).map { $0 + "\n" }.joined()
+                out += outcome.verdict + "\n"
+                FileHandle.standardOutput.write(Data(out.utf8))
             }
         }
-        return status
+        return status.rawValue
+    }
+
+    /// `gate: msgs/s 5% (scenario), syscalls/op 10% (workload default); calibration: PATH` — what was judged, and by what.
+    static func gateLine(_ outcome: ComparisonOutcome) -> String {
+        var seen: [String: Set<String>] = [:]
+        var order: [String] = []
+        for f in outcome.findings where f.isGated {
+            let key = f.unit
+            if seen[key] == nil { order.append(key) }
+            let t = f.threshold.map { GoFloatFormat.shortest(($0 * 1000).rounded() / 10) + "%" } ?? "?"
+            seen[key, default: []].insert(f.thresholdSource == .calibration ? "calibrated" : "\(t) (\(f.thresholdSource?.rawValue ?? "?"))")
+        }
+        if order.isEmpty { return "gate: no metric with a threshold was compared" }
+        return "gate: " + order.map { "\($0) \(seen[$0]!.sorted().joined(separator: " / "))" }.joined(separator: ", ")
+            + "; other metrics informational"
+    }
+
+    /// One line per gated regression and improvement, with the numbers behind it.
+    static func findingLines(_ outcome: ComparisonOutcome) -> [String] {
+        let manyColumns = outcome.tables.tables.contains { $0.columns.count > 2 }
+        return (outcome.regressions.map { ("REGRESSION", $0) } + outcome.improvements.map { ("improvement", $0) }).map { kind, f in
+            let change = f.change.map { $0.isFinite ? GoFloatFormat.signedFixed($0 * 100, 2) + "%" : "from 0" } ?? "?"
+            let limit = GoFloatFormat.shortest(((f.threshold ?? 0) * 1000).rounded() / 10) + "%"
+            let p = f.metric.metricClass == .exact ? "exact count" : "p=\(GoFloatFormat.fixed(f.p, 3))"
+            let column = manyColumns ? " [\(f.column)]" : ""
+            return "\(kind): \(f.row)\(column) \(f.unit) \(change) (threshold \(limit) \(f.thresholdSource?.rawValue ?? ""), \(p))"
+        }
     }
 
     static func milliseconds(_ d: Duration) -> String {
@@ -182,37 +197,6 @@ struct CompareCommand: AsyncParsableCommand {
         return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
     }
 
-    static func emptyReason(_ read: CompareInputs, filter: String) -> String {
-        let total = read.inputs.reduce(0) { $0 + $1.recordCount }
-        if total == 0 {
-            let surge = read.inputs.filter { $0.run != nil }.map(\.label)
-            let text = read.inputs.filter { $0.run == nil }.map(\.label)
-            var reasons: [String] = []
-            if !surge.isEmpty { reasons.append("no measured samples in \(surge.joined(separator: ", ")) (no cell with status ok)") }
-            if !text.isEmpty { reasons.append("no benchmark result lines in \(text.joined(separator: ", "))") }
-            return reasons.joined(separator: "; ")
-        }
-        return "no result matched -filter \(filter) (\(total) results read)"
-    }
-
-    static func mismatch(_ read: CompareInputs, allowMismatch: Bool, strict: Bool, viaBaseline: Bool) -> (fatal: String?, warnings: [String]) {
-        let runs = read.inputs.compactMap { input in input.run.map { (input.label, $0) } }
-        guard let (firstLabel, first) = runs.first else { return (nil, []) }
-        var warnings: [String] = []
-        var fatal: String?
-        for (label, run) in runs.dropFirst() {
-            if run.scenario.name != first.scenario.name {
-                let text = "\(firstLabel) is scenario '\(first.scenario.name)', \(label) is '\(run.scenario.name)'"
-                if allowMismatch { warnings.append(text) } else if fatal == nil { fatal = text }
-            }
-            if run.host.fingerprint != first.host.fingerprint {
-                let text = "host fingerprints differ: \(firstLabel): \(first.host.fingerprint); \(label): \(run.host.fingerprint)"
-                let failing = viaBaseline ? strict : true
-                if allowMismatch || !failing { warnings.append(text) } else if fatal == nil { fatal = text }
-            }
-        }
-        return (fatal, warnings)
-    }
 }
 
 struct StandardError: TextOutputStream {

@@ -1,3 +1,4 @@
+import SurgeCompare
 import ArgumentParser
 import Foundation
 import SurgeReport

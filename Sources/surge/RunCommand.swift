@@ -43,6 +43,11 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "list"))
     var probes: String?
 
+    @Option(name: .customLong("target-option"), help: ArgumentHelp(
+        "Set an option of every built-in component target over the scenario's, e.g. 'handicap-ns=5000' (repeatable).",
+        valueName: "key=value"))
+    var targetOptions: [String] = []
+
     @Flag(inversion: .prefixedNo, help: "Also write the run in Go benchmark format (.txt beside the .json).")
     var benchfmt = true
 
@@ -66,34 +71,54 @@ struct RunCommand: AsyncParsableCommand {
         if let p = probes, p != "none" {
             do { _ = try ProbeKind.parseList(p) } catch { throw ValidationError("--probes: \(error)") }
         }
+        _ = try Self.parseTargetOptions(targetOptions)
     }
 
-    func run() async throws {
+    /// `key=value` pairs of `--target-option`.
+    static func parseTargetOptions(_ texts: [String]) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for text in texts {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+                throw ValidationError("--target-option '\(text)': expected key=value, e.g. handicap-ns=5000")
+            }
+            out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+        }
+        return out
+    }
+
+    /// Loads and validates a scenario, printing every problem (file:line:column) and exiting 1 on any.
+    static func loadScenario(_ path: String) throws -> Scenario {
         ComponentCatalog.register()
         let scenario: Scenario
         do {
-            scenario = try ScenarioLoader.load(path: self.scenario)
+            scenario = try ScenarioLoader.load(path: path)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
+            throw SurgeExitCode.badInput.exitCode
         }
         let problems = ScenarioValidator.diagnostics(for: scenario)
         if !problems.isEmpty {
             FileHandle.standardError.write(Data((problems.map(\.description).joined(separator: "\n") + "\n").utf8))
-            throw ExitCode(1)
+            throw SurgeExitCode.badInput.exitCode
         }
+        return scenario
+    }
+
+    func run() async throws {
+        let scenario = try Self.loadScenario(self.scenario)
         var options = RunOptions(surgeExecutable: SurgeExecutable.path, surgeVersion: SurgeVersion.string)
         options.outputDirectory = outputDirectory
         options.repetitions = repetitions
         options.warmup = warmup.flatMap(Durations.parse)
         options.cellFilter = cellFilter
         options.loadThreads = loadThreads
+        options.targetOptions = try Self.parseTargetOptions(targetOptions)
         options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)
         if runner.cells.isEmpty {
             FileHandle.standardError.write(Data("surge: no cell of \(scenario.file) matches --filter '\(cellFilter ?? "")'\n".utf8))
-            throw ExitCode(1)
+            throw SurgeExitCode.badInput.exitCode
         }
         let interrupts = InterruptHandler { runner.interrupt() }
         defer { interrupts.cancel() }
@@ -103,7 +128,7 @@ struct RunCommand: AsyncParsableCommand {
             result = try await runner.run()
         } catch {
             FileHandle.standardError.write(Data("surge: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw SurgeExitCode.badInput.exitCode
         }
         print(RunSummaryTable.render(result))
         print("\nresult: \(runner.resultPath)")
@@ -135,8 +160,8 @@ struct RunCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("surge: --history: \(error)\n".utf8))
             }
         }
-        if result.status == .interrupted { throw ExitCode(130) }
-        if result.cells.contains(where: { $0.status == .failed }) { throw ExitCode(4) }
+        if result.status == .interrupted { throw SurgeExitCode.interrupted.exitCode }
+        if result.cells.contains(where: { $0.status == .failed }) { throw SurgeExitCode.cellFailed.exitCode }
     }
 }
 

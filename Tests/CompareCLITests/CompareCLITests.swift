@@ -51,8 +51,12 @@ final class CompareCLITests: XCTestCase {
     func testGoInputStdoutIsBenchstatsAndVerdictGoesToStderr() throws {
         let r = try surge(["compare", "old.txt=queue-old.txt", "new.txt=queue-new.txt"])
         XCTAssertEqual(r.stdout, try golden("queue.text"))
-        XCTAssertEqual(r.status, 2, "Push got 20% slower with p=0.002 and no threshold: a regression")
-        XCTAssertEqual(r.stderr, "surge compare: REGRESSION: 1 of 6 comparisons regressed (Push-2 sec/op +20.00% > 0%)\n")
+        XCTAssertEqual(r.status, 2, "Push got 20% slower with p=0.002: beyond Go input's default 5% for sec/op")
+        XCTAssertEqual(r.stderr, """
+            surge compare: warning: cells of new.txt not in old.txt (not compared): Peek-2
+            surge compare: REGRESSION: 1 of 6 gated comparisons regressed (Push-2 sec/op +20.00% > 5%)
+
+            """)
     }
 
     func testThresholdAboveTheChangePassesAndSingleDashFlagsWork() throws {
@@ -60,7 +64,8 @@ final class CompareCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, try golden("queue.csv"))
         XCTAssertTrue(r.stderr.hasPrefix(try golden("queue.csv-warnings")), r.stderr)
-        XCTAssertTrue(r.stderr.hasSuffix("surge compare: OK: no regression in 6 comparisons (0 improved)\n"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("surge compare: OK: no regression in 6 gated comparisons (0 improved; 0 informational)\n"),
+                      r.stderr)
         let c = try surge(["compare", "-col", "/size", "-row=.name", "--filter", ".name:Other", "small-old.txt"])
         XCTAssertEqual(c.stdout, try golden("small-col.text"))
     }
@@ -126,12 +131,16 @@ final class CompareCLITests: XCTestCase {
 
         let ok = try surge(["compare", "--baseline", "ci", same], cwd: dir)
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
-        XCTAssertTrue(ok.stdout.hasSuffix("surge compare: OK: no regression in 2 comparisons (0 improved)\n"), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasSuffix("surge compare: OK: no regression in 2 gated comparisons (0 improved; 0 informational)\n"),
+                      ok.stdout)
 
         let bad = try surge(["compare", "--baseline", "ci", worse], cwd: dir)
         XCTAssertEqual(bad.status, 2, bad.stdout)
         XCTAssertTrue(bad.stdout.contains("-6.67% (p=0.002 n=6)"), bad.stdout)
-        XCTAssertTrue(bad.stdout.hasSuffix("surge compare: REGRESSION: 1 of 2 comparisons regressed (Fanout/flush=batched msgs/s -6.67% > 3%)\n"), bad.stdout)
+        XCTAssertTrue(bad.stdout.hasSuffix(
+            "surge compare: REGRESSION: 1 of 2 gated comparisons regressed (Fanout/flush=batched msgs/s -6.67% > 3%)\n"), bad.stdout)
+        XCTAssertTrue(bad.stdout.contains("REGRESSION: Fanout/flush=batched msgs/s -6.67% (threshold 3% scenario, p=0.002)"),
+                      bad.stdout)
 
         let md = try surge(["compare", "--format", "markdown", "--baseline", "ci", worse], cwd: dir)
         XCTAssertEqual(md.status, 2)
@@ -145,7 +154,7 @@ final class CompareCLITests: XCTestCase {
         // Different host: warning against a baseline, exit 3 with --strict or between plain files.
         let warn = try surge(["compare", "--baseline", "ci", otherHost], cwd: dir)
         XCTAssertEqual(warn.status, 0)
-        XCTAssertTrue(warn.stderr.contains("warning: host fingerprints differ"), warn.stderr)
+        XCTAssertTrue(warn.stdout.contains("warning: host fingerprints differ"), warn.stdout)
         XCTAssertEqual(try surge(["compare", "--strict", "--baseline", "ci", otherHost], cwd: dir).status, 3)
         XCTAssertEqual(try surge(["compare", base, otherHost], cwd: dir).status, 3)
         XCTAssertEqual(try surge(["compare", "--allow-mismatch", base, otherHost], cwd: dir).status, 0)

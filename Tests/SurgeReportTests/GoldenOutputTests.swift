@@ -1,3 +1,4 @@
+import SurgeCompare
 import Foundation
 import XCTest
 @testable import SurgeReport

@@ -1,4 +1,5 @@
 import Foundation
+import SurgeCompare
 import XCTest
 @testable import SurgeReport
 @testable import SurgeResults
@@ -42,7 +43,9 @@ final class SurgeResultComparisonTests: XCTestCase {
         var exact: Set<String> = []
         for input in inputs.inputs {
             builder.add(input.records)
-            if input.run != nil { for r in input.records { for v in r.values where MetricKind.isExact(v.originalUnit) { exact.insert(v.unit) } } }
+            if input.run != nil {
+                for r in input.records { for v in r.values where Metric.named(v.originalUnit).metricClass == .exact { exact.insert(v.unit) } }
+            }
         }
         builder.exactUnits = exact
         return (builder.build(), inputs)
@@ -63,12 +66,13 @@ final class SurgeResultComparisonTests: XCTestCase {
         XCTAssertEqual(rates.rows, ["Fanout"])
         XCTAssertEqual(rates.cells[0][1]?.comparison?.deltaText, "+50.00%")
         let allocs = try XCTUnwrap(tables.tables.first { $0.unit == "allocs/op" })
-        XCTAssertTrue(allocs.exact, "allocs/op from a Surge result is compared exactly")
-        XCTAssertEqual(allocs.cells[0][1]?.comparison?.statText, "n=6")
+        XCTAssertFalse(allocs.exact, "allocs/op is an average over a window: compared statistically")
+        XCTAssertEqual(allocs.cells[0][1]?.comparison?.statText, "p=0.002 n=6")
         XCTAssertEqual(allocs.cells[0][1]?.comparison?.deltaText, "-50.00%")
-        // Higher msgs/s and fewer allocs are both improvements.
+        // Higher msgs/s and fewer allocs are both improvements; without thresholds they are informational.
         let findings = RegressionGate(thresholds: []).evaluate(tables)
         XCTAssertEqual(findings.map(\.verdict), [.improvement, .improvement])
+        XCTAssertEqual(findings.map(\.role), [.informational, .informational])
     }
 
     func testMixedGoTextAndSurgeResultShareATable() throws {
@@ -95,7 +99,8 @@ final class SurgeResultComparisonTests: XCTestCase {
         let findings = gate.evaluate(tables)
         // msgs/s fell 6.67% > 3% with p = 0.002: regression; allocs/op doubled, threshold 0: regression.
         XCTAssertEqual(findings.filter { $0.verdict == .regression }.map(\.unit).sorted(), ["allocs/op", "msgs/s"])
-        XCTAssertTrue(RegressionGate.verdictLine(findings).hasPrefix("surge compare: REGRESSION: 2 of 2 comparisons regressed"))
+        XCTAssertTrue(RegressionGate.verdictLine(findings).hasPrefix("surge compare: REGRESSION: 2 of 2 gated comparisons regressed"),
+                      RegressionGate.verdictLine(findings))
     }
 
     func testThresholdDirectionAndSignificance() throws {

@@ -38,6 +38,8 @@ public struct ComparisonCell: Sendable {
     public var sampleWarnings: [String]
     /// Comparison with the baseline (first) column of the same row, when there is one.
     public var comparison: CellComparison?
+    /// How the values were measured (Surge inputs: `bpf`, `preload`, …), nil for Go input.
+    public var method: String? = nil
 }
 
 /// A cell compared with its row's baseline: p-value, sample sizes and benchstat's rendering of both.
@@ -51,6 +53,9 @@ public struct CellComparison: Sendable {
     public var baselineCenter: Double
     public var center: Double
     public var warnings: [String]
+    /// Set when the two sides were measured by different methods (`uprobe vs preload`): the figures
+    /// do not mean the same thing, so the gate does not judge them.
+    public var methodMismatch: String? = nil
 
     /// benchstat's "vs base": `~`, `0.00%`, `?` or `%+.2f%%`.
     public var deltaText: String {

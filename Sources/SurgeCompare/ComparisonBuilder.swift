@@ -40,12 +40,14 @@ public final class ComparisonBuilder {
         var cellIndex: [CellKey: Int] = [:]
         var values: [[Double]] = []
         var residues: [Set<Int>] = []
+        /// The measuring method of each cell's values (Surge inputs); differing methods are joined by " + ".
+        var methods: [String?] = []
         /// The cell the previous value went to: consecutive results of one benchmark share it.
         var lastKey = CellKey(row: -1, col: -1)
         var lastCell = -1
         var lastResidue = -1
 
-        mutating func add(_ value: Double, row: Int, col: Int, residue: Int) {
+        mutating func add(_ value: Double, row: Int, col: Int, residue: Int, method: String?) {
             let key = CellKey(row: row, col: col)
             let cell: Int
             if lastKey == key {
@@ -57,10 +59,20 @@ public final class ComparisonBuilder {
                 cellIndex[key] = cell
                 values.append([])
                 residues.append([])
+                methods.append(method)
                 rows.insert(row)
                 cols.insert(col)
             }
             values[cell].append(value)
+            if let method, methods[cell] != method {
+                if let known = methods[cell] {
+                    if !known.split(separator: "+").contains(where: { $0.trimmingCharacters(in: .whitespaces) == method }) {
+                        methods[cell] = known + " + " + method
+                    }
+                } else {
+                    methods[cell] = method
+                }
+            }
             if lastCell != cell || lastResidue != residue {
                 residues[cell].insert(residue)
                 lastResidue = residue
@@ -131,7 +143,8 @@ public final class ComparisonBuilder {
                     tableKey = tableBy.intern(lastTableRow)
                     lastUnitKeys.append((unit, tableKey))
                 }
-                addValue(record.values[i].value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
+                addValue(record.values[i].value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue,
+                         method: record.values[i].method)
             }
             return
         }
@@ -148,7 +161,8 @@ public final class ComparisonBuilder {
         let colKey = colBy.intern(colBy.row(record))
         let residueKey = residueBy.intern(residueBy.row(record))
         for (n, i) in keep.enumerated() {
-            addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey)
+            addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey,
+                     method: record.values[i].method)
         }
         lastValid = true
         lastName = record.name
@@ -173,7 +187,7 @@ public final class ComparisonBuilder {
                     tableKey = tableBy.intern(lastTableRow)
                     lastUnitKeys.append((v.unit, tableKey))
                 }
-                addValue(v.value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue)
+                addValue(v.value, table: tableKey, row: lastRow, col: lastCol, residue: lastResidue, method: v.method)
             }
             return
         }
@@ -186,10 +200,10 @@ public final class ComparisonBuilder {
         return identical || a == b
     }
 
-    private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int) {
+    private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int, method: String?) {
         while tables.count <= table { tables.append(nil) }
         if tables[table] == nil { tables[table] = BuilderTable() }
-        tables[table]!.add(value, row: row, col: col, residue: residue)
+        tables[table]!.add(value, row: row, col: col, residue: residue, method: method)
     }
 
     public func build() -> ComparisonTables {
@@ -229,9 +243,13 @@ public final class ComparisonBuilder {
                         line.append(nil)
                         continue
                     }
-                    var cell = ComparisonCell(values: sortedValues[index], summary: summary, sampleWarnings: [], comparison: nil)
+                    var cell = ComparisonCell(values: sortedValues[index], summary: summary, sampleWarnings: [], comparison: nil,
+                                              method: t.methods[index])
                     if c != 0, baseIndex >= 0, let baseSummary = summaries[baseIndex] {
                         cell.comparison = compare(sortedValues[baseIndex], sortedValues[index], exact: exact, baseCenter: baseSummary.center, center: summary.center)
+                        if let a = t.methods[baseIndex], let b = t.methods[index], a != b {
+                            cell.comparison?.methodMismatch = "\(a) vs \(b)"
+                        }
                     }
                     if t.residues[index].count > 1 {
                         let varying = nonSingularFields(Array(t.residues[index]).sorted())

@@ -19,6 +19,10 @@ public struct CompareInputs: Sendable {
         public var records: [BenchRecord]
         /// Number of results read (also when they were streamed rather than kept).
         public var recordCount: Int
+        /// Size of the input in bytes.
+        public var byteCount: Int = 0
+        /// Lines that were not benchmark format, as `file:line: message` (the first few).
+        public var firstSyntaxError: String? = nil
     }
 
     public var inputs: [Input] = []
@@ -75,19 +79,23 @@ public struct CompareInputs: Sendable {
                 }
                 let records = RunResultRecords.records(run, label: label)
                 if let sink { records.forEach(sink) }
-                result.inputs.append(Input(label: label, path: path, run: run, records: records, recordCount: records.count))
+                result.inputs.append(Input(label: label, path: path, run: run, records: records, recordCount: records.count,
+                                           byteCount: data.count))
             } else {
                 if let sink {
                     var count = 0
-                    result.syntaxErrors += reader.parse(data, label: label) { record in
+                    let errors = reader.parse(data, label: label) { record in
                         count += 1
                         sink(record)
                     }
-                    result.inputs.append(Input(label: label, path: path, run: nil, records: [], recordCount: count))
+                    result.syntaxErrors += errors
+                    result.inputs.append(Input(label: label, path: path, run: nil, records: [], recordCount: count,
+                                               byteCount: data.count, firstSyntaxError: errors.first?.description))
                 } else {
                     let file = reader.parse(data, label: label)
                     result.syntaxErrors += file.errors
-                    result.inputs.append(Input(label: label, path: path, run: nil, records: file.records, recordCount: file.records.count))
+                    result.inputs.append(Input(label: label, path: path, run: nil, records: file.records, recordCount: file.records.count,
+                                               byteCount: data.count, firstSyntaxError: file.errors.first?.description))
                 }
             }
         }
@@ -101,5 +109,29 @@ public struct CompareInputs: Sendable {
             return byte == UInt8(ascii: "{")
         }
         return false
+    }
+}
+
+extension CompareInputs {
+    /// Refuses inputs that hold nothing to compare: an empty file, text without a single benchmark
+    /// line, a result file without a measured sample. Each error names the file.
+    public func checkEveryInputHasResults() throws(CompareInputError) {
+        for input in inputs where input.recordCount == 0 {
+            let name = input.path == "-" ? "standard input" : input.path
+            if let run = input.run {
+                let ok = run.cells.filter { $0.status == .ok }.count
+                if run.cells.isEmpty {
+                    throw CompareInputError("\(name): the result file holds no cells (run \(run.runID), status \(run.status.rawValue))")
+                }
+                throw CompareInputError("\(name): no measured samples: \(ok) of \(run.cells.count) cells have status ok, "
+                                        + "and none has a sample (run \(run.runID), status \(run.status.rawValue))")
+            }
+            if input.byteCount == 0 {
+                throw CompareInputError("\(name): empty file")
+            }
+            var text = "\(name): no benchmark results: neither a Surge result file (JSON) nor Go benchmark format"
+            if let first = input.firstSyntaxError { text += " (first problem: \(first))" }
+            throw CompareInputError(text)
+        }
     }
 }

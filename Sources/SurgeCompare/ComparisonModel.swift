@@ -57,8 +57,9 @@ public struct CellComparison: Sendable {
     /// do not mean the same thing, so the gate does not judge them.
     public var methodMismatch: String? = nil
 
-    /// benchstat's "vs base": `~`, `0.00%`, `?` or `%+.2f%%`.
+    /// benchstat's "vs base": `~`, `0.00%`, `?` or `%+.2f%%`; `not comparable` when the methods differ.
     public var deltaText: String {
+        if methodMismatch != nil { return "not comparable" }
         if p > alpha { return "~" }
         if baselineCenter == center { return "0.00%" }
         if baselineCenter == 0 { return "?" }
@@ -67,6 +68,7 @@ public struct CellComparison: Sendable {
 
     /// `p=0.000 n=10`, `p=0.023 n=10+8`, or `n=1` for exact comparisons.
     public var statText: String {
+        if let methodMismatch { return methodMismatch }
         var s = p != 0 ? "p=\(GoFloatFormat.fixed(p, 3)) " : ""
         s += n1 == n2 ? "n=\(n1)" : "n=\(n1)+\(n2)"
         return s

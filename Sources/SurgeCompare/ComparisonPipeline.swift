@@ -157,11 +157,13 @@ public enum ComparisonPipeline {
             status = .notComparable(problem)
             verdict = "surge compare: inputs not comparable: \(problem) (use --allow-mismatch to compare anyway)"
         }
+        // Only where it matters: a gated figure that could not have been called significant.
         var power = Set<String>()
-        for table in tables.tables {
-            for row in table.cells {
-                for cell in row { for w in cell?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) } }
-            }
+        for f in findings where f.isGated {
+            let table = tables.tables[f.table]
+            guard let r = table.rows.firstIndex(of: f.row),
+                  let c = table.columns.firstIndex(where: { $0.joined(separator: " ") == f.column }) else { continue }
+            for w in table.cells[r][c]?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) }
         }
         if !power.isEmpty {
             warnings.append("too few repetitions to call a change significant: " + power.sorted().joined(separator: "; ")

@@ -11,12 +11,10 @@ public enum MarkdownRenderer {
         if tables.isEmpty { out += "No results to compare.\n\n" }
         var regressionKeys: Set<String> = []
         var improvementKeys: Set<String> = []
-        var notComparable: [String: String] = [:]
         for f in findings {
             let key = "\(f.table)\u{1}\(f.row)\u{1}\(f.column)"
             if f.isRegression { regressionKeys.insert(key) }
             if f.isImprovement { improvementKeys.insert(key) }
-            if case .notComparable(let why) = f.role { notComparable[key] = why }
         }
         for (ti, table) in tables.tables.enumerated() {
             let config = zip(tables.tableFields, table.config).filter { !$0.1.isEmpty }.map { "\($0.0): `\($0.1)`" }.joined(separator: ", ")
@@ -50,8 +48,6 @@ public enum MarkdownRenderer {
                                 delta = "🔴 **\(delta)**"
                             } else if improvementKeys.contains(key) {
                                 delta = "🟢 \(delta)"
-                            } else if let why = notComparable[key] {
-                                delta = "not comparable: \(why)"
                             }
                             line += " \(delta) | \(cmp.statText) |"
                         } else {

@@ -29,6 +29,10 @@ final class CompareCLITests: XCTestCase {
     }
 
     func surge(_ args: [String], cwd: URL? = nil) throws -> Outcome {
+        try Self.surge(args, cwd: cwd)
+    }
+
+    static func surge(_ args: [String], cwd: URL? = nil) throws -> Outcome {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args

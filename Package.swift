@@ -65,11 +65,12 @@ let package = Package(
         .target(name: "MeshWire", dependencies: [nioCore], path: "Sources/Wire/MeshWire"),
 
         // MARK: components
-        .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
-        .target(name: "Mesh", dependencies: ["MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
+        .target(name: "Broker", dependencies: ["ComponentKit", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+        .target(name: "ComponentKit", dependencies: [nioCore, nioPosix], path: "Sources/Components/ComponentKit"),
+        .target(name: "Mesh", dependencies: ["ComponentKit", "MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
         .target(
             name: "HTTPServer",
-            dependencies: ["HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["ComponentKit", "HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Sources/Components/HTTPServer"
         ),
 

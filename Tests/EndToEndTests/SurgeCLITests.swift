@@ -126,6 +126,14 @@ final class SurgeCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("flush"), r.stderr)
     }
 
+    func testListShowsTheHandicapOfEveryComponent() throws {
+        let r = try surge(["list"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let handicapLines = r.stdout.split(separator: "\n").filter { $0.contains("handicap-ns") }
+        XCTAssertEqual(handicapLines.count, 3, "broker, http and mesh-node each list handicap-ns:\n\(r.stdout)")
+        XCTAssertTrue(handicapLines.allSatisfy { $0.contains("(default: 0)") }, "\(handicapLines)")
+    }
+
     func testUnknownScenarioFileIsAClearError() throws {
         let r = try surge(["run", "/nonexistent/x.yaml"])
         XCTAssertEqual(r.status, 1)

@@ -23,6 +23,8 @@ public struct BrokerOptions: Sendable {
     public var maxPayload: Int
     public var maxPending: Int
     public var threads: Int
+    /// Nanoseconds busy-waited per message delivered (`handicap-ns`; 0 = off): the regression-gate canary.
+    public var handicapNanoseconds: Int
 
     public static let optionHelp: [(name: String, help: String, defaultValue: String)] = [
         ("flush", "immediate: write+flush after every delivered message; batched: one flush (writev) per read batch; read: one flush per socket read", "batched"),
@@ -31,6 +33,7 @@ public struct BrokerOptions: Sendable {
         ("max-payload", "largest PUB/HPUB payload in bytes; larger gets -ERR 'Maximum Payload Violation' and the connection closed", "1048576"),
         ("max-pending", "bytes of undelivered output a subscriber may have queued before it is cut off as a slow consumer", "67108864"),
         ("threads", "event-loop threads", "number of cores"),
+        ("handicap-ns", "busy-wait this many ns per message delivered (a canary for the regression gate; 0 = off)", "0"),
     ]
 
     /// - Parameter options: `key=value` switches from `optionHelp`; throws `BrokerOptionError` naming the
@@ -58,6 +61,7 @@ public struct BrokerOptions: Sendable {
         maxPayload = try Self.integer(options, "max-payload", default: 1_048_576, range: 1...(64 << 20))
         maxPending = try Self.integer(options, "max-pending", default: 67_108_864, range: 1024...(1 << 40))
         threads = try Self.integer(options, "threads", default: System.coreCount, range: 1...1024)
+        handicapNanoseconds = try Self.integer(options, "handicap-ns", default: 0, range: 0...1_000_000_000)
     }
 
     private static func integer(_ options: [String: String], _ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

@@ -32,6 +32,8 @@ public struct HTTPServerOptions: Sendable {
     public var maxBytesRoute = 1 << 30
     /// Longest MS accepted by `/delay/MS`.
     public var maxDelayMilliseconds = 60_000
+    /// Nanoseconds busy-waited per request answered (`handicap-ns`; 0 = off): the regression-gate canary.
+    public var handicapNanoseconds = 0
     public var host: String
     public var port: Int
     public var statsPort: Int
@@ -48,6 +50,7 @@ public struct HTTPServerOptions: Sendable {
         ("header-timeout", "answer 408 and close when a request head takes longer (slowloris)", "10s"),
         ("threads", "event loop threads", "number of cores"),
         ("max-bytes", "largest N for /bytes/N", "1GiB"),
+        ("handicap-ns", "busy-wait this many ns per request answered (a canary for the regression gate; 0 = off)", "0"),
     ]
 
     /// `options` are key=value switches (`keepalive`, `max-requests`, `buffer-pool`, limits, timeouts, `threads`);
@@ -69,6 +72,7 @@ public struct HTTPServerOptions: Sendable {
             case "header-timeout": headerTimeoutSeconds = try Self.duration(key, value)
             case "threads": threads = try Self.integer(key, value, 1...256)
             case "max-bytes": maxBytesRoute = try Self.size(key, value, 0...(1 << 40))
+            case "handicap-ns": handicapNanoseconds = try Self.integer(key, value, 0...1_000_000_000)
             default:
                 throw HTTPServerOptionError(key: key, value: value, accepted: "one of the keys " + Self.optionHelp.map(\.name).joined(separator: ", "))
             }

@@ -1,3 +1,4 @@
+import ComponentKit
 import MeshWire
 import NATSWire
 import NIOCore
@@ -54,6 +55,8 @@ final class MeshNodeCore: @unchecked Sendable {
     var roundRobin = 0
     let ttlNanos: UInt64
     let intervalNanos: UInt64
+    /// Busy-wait per forwarded message (`handicap-ns`).
+    let handicap: Handicap
     /// Past this many messages waiting for discovery, local clients stop being read.
     let maxPendingMessages = 20_000
 
@@ -65,6 +68,7 @@ final class MeshNodeCore: @unchecked Sendable {
         table = KademliaRoutingTable(selfID: id, k: options.bucketSize)
         ttlNanos = UInt64(options.discoveryCacheTTL * 1e9)
         intervalNanos = UInt64(options.minDiscoveryInterval * 1e9)
+        handicap = Handicap(nanoseconds: options.handicapNanoseconds)
     }
 
     static func now() -> UInt64 {
@@ -271,6 +275,7 @@ final class MeshNodeCore: @unchecked Sendable {
     func forward(to nodes: [MeshContact], subject: ByteBuffer, payload: ByteBuffer) {
         for node in nodes where node.id != selfContact.id {
             counters.forwards += 1
+            handicap.apply()
             outbox(for: node).append(subject: subject, payload: payload)
         }
     }

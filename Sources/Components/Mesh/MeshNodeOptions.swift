@@ -34,6 +34,8 @@ public struct MeshNodeOptions: Sendable {
     public var bucketSize: Int
     public var alpha: Int
     public var nodeID: UInt64?
+    /// Nanoseconds busy-waited per message forwarded to a peer (`handicap-ns`; 0 = off): the regression-gate canary.
+    public var handicapNanoseconds: Int
 
     public static let optionHelp: [(name: String, help: String, defaultValue: String)] = [
         ("bootstrap", "comma-separated host:peerPort list of nodes to join through (empty = first node)", ""),
@@ -50,6 +52,7 @@ public struct MeshNodeOptions: Sendable {
         ("k", "contacts per k-bucket, and how many nodes a STORE goes to", "8"),
         ("alpha", "parallel queries of a lookup (routing-table=on)", "3"),
         ("node-id", "the node's 64-bit id in hex (default random)", "random"),
+        ("handicap-ns", "busy-wait this many ns per message forwarded to a peer (a canary for the regression gate; 0 = off)", "0"),
     ]
 
     /// - Parameter options: `key=value` switches from `optionHelp`; throws `MeshOptionError` naming the
@@ -92,6 +95,7 @@ public struct MeshNodeOptions: Sendable {
         guard refreshInterval >= 0.01 else { throw MeshOptionError(key: "refresh-interval", value: options["refresh-interval"] ?? "", accepted: "a duration of at least 10ms") }
         bucketSize = try Self.integer(options, "k", default: 8, range: 1...64)
         alpha = try Self.integer(options, "alpha", default: 3, range: 1...64)
+        handicapNanoseconds = try Self.integer(options, "handicap-ns", default: 0, range: 0...1_000_000_000)
         if let text = options["node-id"], text != "random" {
             guard let v = UInt64(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16) else {
                 throw MeshOptionError(key: "node-id", value: text, accepted: "a 64-bit hexadecimal number")

@@ -35,7 +35,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeReport", "SurgeStats",
-                "Broker", "HTTPServer", "Mesh",
+                "Broker", "ComponentKit", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -79,6 +79,8 @@ let package = Package(
         .executableTarget(name: "surge-http-bench", dependencies: ["SurgeLoad", "HTTPServer", nioCore, nioPosix], path: "Sources/SurgeHTTPBench"),
 
         // MARK: tests
+        // Shared by the test targets: the surge binary, raw TCP clients, requireOrSkip (SURGE_REQUIRE_ALL=1).
+        .target(name: "SurgeTestKit", path: "Tests/SurgeTestKit"),
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", histogram]),
         .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
         .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad"]),
@@ -89,6 +91,7 @@ let package = Package(
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "ComponentKitTests", dependencies: ["ComponentKit", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
         .testTarget(name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram], exclude: ["Golden"]),
@@ -97,7 +100,7 @@ let package = Package(
             name: "HTTPWireTests",
             dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["ComponentKit", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),

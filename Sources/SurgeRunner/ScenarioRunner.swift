@@ -323,7 +323,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         return tagged
     }
 
-    static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: [String: Double]?, after: [String: Double]?) -> Sample {
+    static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: TargetStats?, after: TargetStats?) -> Sample {
         var metrics = outcome.metrics
         if metrics["ns/op"] == nil, outcome.operations > 0 {
             metrics["ns/op"] = outcome.elapsedSeconds * 1e9 / Double(outcome.operations)

@@ -322,11 +322,13 @@ final class MeshNodeCore: @unchecked Sendable {
 
     func peerWritabilityChanged() { relievePressure() }
 
-    func statsJSON() -> String {
-        let fields = counters.fields(
-            knownPeers: table.count, storedRecords: store.count, localSubscriptions: literalSubs.values.reduce(0) { $0 + $1.count } + wildcardSubs.count,
+    /// What the stats port reports; the node's id and peer port as info.
+    func stats() -> ComponentStats {
+        var s = counters.stats(
+            knownPeers: table.count, storedRecords: store.count,
+            localSubscriptions: literalSubs.values.reduce(0) { $0 + $1.count } + wildcardSubs.count,
             clients: clients.count, activePeerConnections: links.count + oneShotLinks, pendingMessages: pendingMessages)
-        return "{\"node_id\":\"\(String(selfContact.id, radix: 16))\",\"peer_port\":\(selfContact.port),"
-            + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        s.info = ["node_id": String(selfContact.id, radix: 16), "peer_port": String(selfContact.port)]
+        return s
     }
 }

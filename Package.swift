@@ -83,8 +83,8 @@ let package = Package(
         .target(name: "SurgeTestKit", path: "Tests/SurgeTestKit"),
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", histogram]),
         .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
-        .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner"]),
+        .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeTestKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner", "SurgeTestKit"]),
         .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"]),
         .testTarget(
             name: "NATSWireTests",

@@ -46,17 +46,26 @@ public enum ScenarioValidator {
                 error(key, t.location, "unknown component '\(name)'; built in: \(checks.map(\.name).joined(separator: ", "))")
             }
         }
-        // Every cell's options, so a value only a matrix combination produces is caught too.
-        var reported = Set<String>()
+        // Every cell's options, so a value only a matrix combination produces is caught too; such a
+        // problem names the first cell it occurs in, one common to every cell of the target names none.
+        var first: [(id: String, spec: TargetSpec, key: String, message: String, cell: String)] = []
+        var occurrences: [String: Int] = [:]
+        var cellsPerTarget: [String: Int] = [:]
         for cell in scenario.cells() {
             guard case .component(let name) = cell.target.kind, let check = checks.first(where: { $0.name == name }),
                   let spec = scenario.targets.first(where: { $0.name == cell.target.name }) else { continue }
-            let prefix = spec.name == "default" ? "target.options" : "targets.\(spec.name).options"
+            cellsPerTarget[spec.name, default: 0] += 1
             for problem in check.problems(cell.target.options) {
-                guard reported.insert("\(prefix).\(problem.key)|\(problem.message)").inserted else { continue }
-                let text = problem.message + (cell.parameters.isEmpty ? "" : " (in cell \(cell.name))")
-                error("\(prefix).\(problem.key)", spec.options[problem.key]?.location ?? spec.location, text)
+                let id = "\(spec.name)|\(problem.key)|\(problem.message)"
+                if occurrences[id] == nil { first.append((id, spec, problem.key, problem.message, cell.name)) }
+                occurrences[id, default: 0] += 1
             }
+        }
+        for p in first {
+            let prefix = p.spec.name == "default" ? "target.options" : "targets.\(p.spec.name).options"
+            let everywhere = occurrences[p.id] == cellsPerTarget[p.spec.name]
+            error("\(prefix).\(p.key)", p.spec.options[p.key]?.location ?? p.spec.location,
+                  p.message + (everywhere ? "" : " (in cell \(p.cell))"))
         }
         if let cpus = scenario.cpus {
             for list in [cpus.target, cpus.load] {

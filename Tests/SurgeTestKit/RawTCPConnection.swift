@@ -8,6 +8,7 @@ import Glibc
 public final class RawTCPConnection {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public let fd: Int32

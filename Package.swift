@@ -4,7 +4,7 @@ import PackageDescription
 // Surge — a benchmarking and profiling harness. Module map: see README.md ("Layout").
 // Dependencies point one way: surge → SurgeRunner → (SurgeLoad, SurgeProbes, SurgeResults,
 // SurgeScenario) → SurgeStats; SurgeReport → (SurgeResults, SurgeStats); Load → Wire;
-// Components → Wire. Components know nothing of the harness; only `surge` links them, for `serve`.
+// Components → (ComponentKit, Wire). Components know nothing of the harness; only `surge` links them, for `serve`.
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
@@ -90,7 +90,7 @@ let package = Package(
             name: "NATSWireTests",
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "ComponentKitTests", dependencies: ["ComponentKit", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
@@ -100,10 +100,10 @@ let package = Package(
             name: "HTTPWireTests",
             dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["ComponentKit", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["ComponentKit", "HTTPServer", "HTTPWire", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
-        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
         // MARK: reports and history (report, history)
         .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
         .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeResults", "SurgeStats", histogram]),

@@ -10,10 +10,11 @@ public enum ScenarioValidator {
     /// A built-in component as the validator sees it: its name and a check of its `options:`, which
     /// returns each bad key with a message (the component's own declared options decide).
     public struct ComponentCheck: Sendable {
+        public typealias Problems = @Sendable ([String: String]) -> [(key: String, message: String)]
         public var name: String
-        public var problems: @Sendable ([String: String]) -> [(key: String, message: String)]
+        public var problems: Problems
 
-        public init(name: String, problems: @escaping @Sendable ([String: String]) -> [(key: String, message: String)]) {
+        public init(name: String, problems: @escaping Problems) {
             self.name = name
             self.problems = problems
         }
@@ -43,7 +44,8 @@ public enum ScenarioValidator {
         for t in scenario.targets {
             if case .component(let name) = t.kind, !checks.isEmpty, !checks.contains(where: { $0.name == name }) {
                 let key = t.name == "default" ? "target.component" : "targets.\(t.name).component"
-                error(key, t.location, "unknown component '\(name)'; built in: \(checks.map(\.name).joined(separator: ", "))")
+                let known = checks.map(\.name).joined(separator: ", ")
+                error(key, t.location, "unknown component '\(name)'; built in: \(known)")
             }
         }
         // Every cell's options, so a value only a matrix combination produces is caught too; such a

@@ -32,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ComponentCatalog.named(component) != nil else {
-            throw ValidationError("unknown component '\(component)'; built in: \(ComponentCatalog.names.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown component '\(component)'; built in: \(ComponentCatalog.names.joined(separator: ", "))")
         }
         for (name, value) in [("--port", port), ("--stats-port", statsPort)] where !(0...65535).contains(value) {
             throw ValidationError("\(name) \(value): expected a port in 0...65535 (0 = any free port)")
@@ -54,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server: any ServableComponent
         let ready: ComponentReady
         do {
-            server = try type.init(switches: switches, listen: ComponentListenAddress(host: host, port: port, statsPort: statsPort))
+            server = try type.init(
+                switches: switches, listen: ComponentListenAddress(host: host, port: port, statsPort: statsPort))
             ready = try await server.startServing()
         } catch {
             FileHandle.standardError.write(Data("surge serve \(component): \(error)\n".utf8))

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,7 +76,8 @@ final class TerminationSignals: Sendable {
                 return s.waiter
             }
             waiter?.resume(returning: Int32(byte))
-            let limit = stopLimit, number = Int32(byte)
+            let limit = stopLimit
+            let number = Int32(byte)
             DispatchQueue.global().asyncAfter(deadline: .now() + limit) {
                 FileHandle.standardError.write(Data("surge serve: stopping took over \(limit)s, exiting\n".utf8))
                 _exit(128 + number)

@@ -45,15 +45,18 @@ final class BrokerHandicapTests: XCTestCase {
     }
 
     func testHandicapCostsAtLeastItsNanosecondsPerDeliveredMessage() async throws {
-        let count = 100, handicap = 1_000_000
+        let count = 100
+        let handicap = 1_000_000
         let plain = try await requestReplies(handicap: 0, count: count)
         let slowed = try await requestReplies(handicap: handicap, count: count)
         XCTAssertEqual(plain.delivered, 2 * count)
         XCTAssertEqual(slowed.delivered, 2 * count)
         // A lower bound, not a timing comparison: 2 × count deliveries each spin `handicap` ns in turn.
-        XCTAssertGreaterThanOrEqual(slowed.nanoseconds, UInt64(2 * count * handicap),
-                                    "handicapped run: \(slowed.nanoseconds) ns; unhandicapped: \(plain.nanoseconds) ns")
-        print("broker \(count) request/replies: handicap 0 → \(plain.nanoseconds / 1000) µs, "
-              + "\(handicap) ns → \(slowed.nanoseconds / 1000) µs")
+        XCTAssertGreaterThanOrEqual(
+            slowed.nanoseconds, UInt64(2 * count * handicap),
+            "handicapped run: \(slowed.nanoseconds) ns; unhandicapped: \(plain.nanoseconds) ns")
+        print(
+            "broker \(count) request/replies: handicap 0 → \(plain.nanoseconds / 1000) µs, "
+                + "\(handicap) ns → \(slowed.nanoseconds / 1000) µs")
     }
 }

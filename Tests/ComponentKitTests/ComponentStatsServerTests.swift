@@ -1,10 +1,11 @@
-@testable import ComponentKit
 import Foundation
 import NIOCore
 import NIOPosix
-import Synchronization
 import SurgeTestKit
+import Synchronization
 import XCTest
+
+@testable import ComponentKit
 
 /// The stats endpoint every component serves, on a real socket, against well- and ill-behaved clients
 /// (issue 11 point 6: HEAD had a body, a silent connection was never timed out, a malformed request
@@ -22,10 +23,13 @@ final class ComponentStatsServerTests: XCTestCase {
             limits.requestTimeout = timeout
             limits.maxHeadBytes = 1024
             let asked = self.asked
-            channel = try await ComponentStatsServer.bind(group: group, host: "127.0.0.1", port: 0, limits: limits) { loop in
+            channel = try await ComponentStatsServer.bind(group: group, host: "127.0.0.1", port: 0, limits: limits) {
+                loop in
                 let n = asked.value.add(1, ordering: .relaxed).newValue
-                return loop.makeSucceededFuture(ComponentStats(counters: ["requests_answered": n], gauges: ["open": 1],
-                                                               info: ["name": "test \"endpoint\""]))
+                return loop.makeSucceededFuture(
+                    ComponentStats(
+                        counters: ["requests_answered": n], gauges: ["open": 1],
+                        info: ["name": "test \"endpoint\""]))
             }
         }
 
@@ -40,7 +44,8 @@ final class ComponentStatsServerTests: XCTestCase {
         let value = Atomic<Int>(0)
     }
 
-    private func exchange(_ port: Int, _ request: String, timeout: Double = 3) throws -> (RawHTTPResponse, closed: Bool) {
+    private func exchange(_ port: Int, _ request: String, timeout: Double = 3) throws -> (RawHTTPResponse, closed: Bool)
+    {
         let c = try RawTCPConnection(port: port)
         try c.send(request)
         let r = c.receiveUntilClosed(timeout: timeout)

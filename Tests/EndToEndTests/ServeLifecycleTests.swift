@@ -2,6 +2,7 @@ import Foundation
 import SurgeResults
 import SurgeTestKit
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,9 @@ final class ServeLifecycleTests: XCTestCase {
             if chunk.isEmpty { break }
             line.append(chunk)
         }
-        guard let ready = try? JSONSerialization.jsonObject(with: line) as? [String: Any], ready["ready"] as? Bool == true else {
+        guard let ready = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+            ready["ready"] as? Bool == true
+        else {
             p.terminate()
             p.waitUntilExit()
             throw RawTCPConnection.Failure(description: "no ready line: \(String(decoding: line, as: UTF8.self))")
@@ -57,7 +60,8 @@ final class ServeLifecycleTests: XCTestCase {
             kill(served.process.processIdentifier, i % 2 == 0 ? SIGTERM : SIGINT)
             XCTAssertTrue(ends(served.process, within: 10), "round \(i): still running 10 s after the signal")
             slowest = max(slowest, Date().timeIntervalSince(sent))
-            XCTAssertEqual(served.process.terminationReason, .exit, "round \(i): ended by its handler, not by the signal")
+            XCTAssertEqual(
+                served.process.terminationReason, .exit, "round \(i): ended by its handler, not by the signal")
             XCTAssertEqual(served.process.terminationStatus, 0, "round \(i)")
         }
         print("30 serve/stop rounds: slowest exit \(String(format: "%.3f", slowest)) s after the signal")
@@ -74,7 +78,10 @@ final class ServeLifecycleTests: XCTestCase {
 
     func testAPortInUseIsNamed() throws {
         let first = try serve(["broker"])
-        defer { first.process.terminate(); first.process.waitUntilExit() }
+        defer {
+            first.process.terminate()
+            first.process.waitUntilExit()
+        }
         for component in ["broker", "http", "mesh-node"] {
             let r = try SurgeBinary.run(["serve", component, "--port", "\(first.port)"])
             XCTAssertEqual(r.status, 1, r.stdout)
@@ -90,12 +97,12 @@ final class ServeLifecycleTests: XCTestCase {
     func testTwoRunsWithTheSameOutStartedTogetherKeepBothResults() throws {
         let dir = SurgeBinary.tempDir("surge-two-runs")
         try """
-            name: twin
-            target: { component: broker }
-            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 500 }
-            warmup: 0s
-            repetitions: 1
-            """.write(toFile: "\(dir)/twin.yaml", atomically: true, encoding: .utf8)
+        name: twin
+        target: { component: broker }
+        workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 500 }
+        warmup: 0s
+        repetitions: 1
+        """.write(toFile: "\(dir)/twin.yaml", atomically: true, encoding: .utf8)
         let runs = (0..<2).map { _ in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: SurgeBinary.path ?? "/nonexistent")
@@ -111,7 +118,8 @@ final class ServeLifecycleTests: XCTestCase {
             XCTAssertTrue(ends(p, within: 120))
             XCTAssertEqual(p.terminationStatus, 0)
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").filter { $0.hasSuffix(".json") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").filter { $0.hasSuffix(".json") }
+            .sorted()
         XCTAssertEqual(files.count, 2, "\(files)")
         let ids = try files.map { try RunResultCodec.read(path: "\(dir)/runs/\($0)").runID }
         XCTAssertEqual(Set(ids).count, 2, "distinct run ids: \(ids)")

@@ -36,14 +36,17 @@ final class HTTPServerHandicapTests: XCTestCase {
     }
 
     func testHandicapCostsAtLeastItsNanosecondsPerRequest() async throws {
-        let count = 100, handicap = 1_000_000
+        let count = 100
+        let handicap = 1_000_000
         let plain = try await requests(handicap: 0, count: count)
         let slowed = try await requests(handicap: handicap, count: count)
         XCTAssertEqual(plain.answered, count)
         XCTAssertEqual(slowed.answered, count)
-        XCTAssertGreaterThanOrEqual(slowed.nanoseconds, UInt64(count * handicap),
-                                    "handicapped: \(slowed.nanoseconds) ns; unhandicapped: \(plain.nanoseconds) ns")
-        print("http \(count) requests: handicap 0 → \(plain.nanoseconds / 1000) µs, "
-              + "\(handicap) ns → \(slowed.nanoseconds / 1000) µs")
+        XCTAssertGreaterThanOrEqual(
+            slowed.nanoseconds, UInt64(count * handicap),
+            "handicapped: \(slowed.nanoseconds) ns; unhandicapped: \(plain.nanoseconds) ns")
+        print(
+            "http \(count) requests: handicap 0 → \(plain.nanoseconds / 1000) µs, "
+                + "\(handicap) ns → \(slowed.nanoseconds / 1000) µs")
     }
 }

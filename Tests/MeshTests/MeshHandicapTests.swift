@@ -28,7 +28,7 @@ extension MeshLoopbackTests {
         do {
             try sub.send("SUB h.t 1\r\n")
             try sub.barrier()
-            try pub.send("PUB h.t 1\r\nw\r\n") // discovery, outside the timed part
+            try pub.send("PUB h.t 1\r\nw\r\n")  // discovery, outside the timed part
             try sub.wait(timeout: 10, "the warm-up message") { sub.messages(sid: "1").count == 1 }
             let burst = (0..<count).map { "PUB h.t 4\r\n" + String(format: "%04d", $0) + "\r\n" }.joined()
             let start = DispatchTime.now().uptimeNanoseconds
@@ -37,26 +37,31 @@ extension MeshLoopbackTests {
             result.0 = DispatchTime.now().uptimeNanoseconds - start
             result.1 = try await stats(nodes[0])["forwards"]
         } catch {
-            sub.close(); pub.close()
+            sub.close()
+            pub.close()
             await stopAll(nodes)
             try? await group.shutdownGracefully()
             throw error
         }
-        sub.close(); pub.close()
+        sub.close()
+        pub.close()
         await stopAll(nodes)
         try await group.shutdownGracefully()
         return result
     }
 
     func testMeshHandicapCostsAtLeastItsNanosecondsPerForwardedMessage() async throws {
-        let count = 100, handicap = 1_000_000
+        let count = 100
+        let handicap = 1_000_000
         let plain = try await forwardBurst(handicap: 0, count: count)
         let slowed = try await forwardBurst(handicap: handicap, count: count)
         XCTAssertEqual(plain.forwards, count + 1)
         XCTAssertEqual(slowed.forwards, count + 1)
-        XCTAssertGreaterThanOrEqual(slowed.nanoseconds, UInt64(count * handicap),
-                                    "handicapped: \(slowed.nanoseconds) ns; unhandicapped: \(plain.nanoseconds) ns")
-        print("mesh \(count) forwards: handicap 0 → \(plain.nanoseconds / 1000) µs, "
-              + "\(handicap) ns → \(slowed.nanoseconds / 1000) µs")
+        XCTAssertGreaterThanOrEqual(
+            slowed.nanoseconds, UInt64(count * handicap),
+            "handicapped: \(slowed.nanoseconds) ns; unhandicapped: \(plain.nanoseconds) ns")
+        print(
+            "mesh \(count) forwards: handicap 0 → \(plain.nanoseconds / 1000) µs, "
+                + "\(handicap) ns → \(slowed.nanoseconds / 1000) µs")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import SurgeRunner
 import SurgeTestKit
 import Synchronization
 import XCTest
+
+@testable import SurgeRunner
 
 /// Run ids and result files are never shared (issue 11 point 8).
 final class RunFileClaimTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,9 @@ public final class RawTCPConnection {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             let e = errno
@@ -134,8 +137,9 @@ public enum ComponentStatsReader {
         try c.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         let response = RawHTTPResponse(c.receiveUntilClosed().text)
         guard response.status == 200,
-              let object = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any],
-              let counters = object["counters"] as? [String: Any], let gauges = object["gauges"] as? [String: Any] else {
+            let object = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any],
+            let counters = object["counters"] as? [String: Any], let gauges = object["gauges"] as? [String: Any]
+        else {
             throw RawTCPConnection.Failure(description: "bad stats response from port \(port): \(response.text)")
         }
         func ints(_ d: [String: Any]) -> [String: Int] { d.compactMapValues { ($0 as? NSNumber)?.intValue } }

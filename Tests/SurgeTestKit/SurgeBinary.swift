@@ -6,7 +6,8 @@ import Synchronization
 public enum SurgeBinary {
     /// The path, or nil when `swift build` has not built it.
     public static var path: String? {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
         for _ in 0..<3 {
             let candidate = dir.appendingPathComponent("surge").path
@@ -19,7 +20,8 @@ public enum SurgeBinary {
     /// The path, or a skip (a failure under `SURGE_REQUIRE_ALL=1`) when it is not built.
     public static func require(file: StaticString = #filePath, line: UInt = #line) throws -> String {
         guard let path else {
-            try requireOrSkip("the surge executable is not built next to the tests; run `swift build` first", file: file, line: line)
+            try requireOrSkip(
+                "the surge executable is not built next to the tests; run `swift build` first", file: file, line: line)
         }
         return path
     }
@@ -32,13 +34,16 @@ public enum SurgeBinary {
     }
 
     /// Runs `surge args` in `dir` to completion.
-    public static func run(_ args: [String], in dir: String? = nil, file: StaticString = #filePath,
-                           line: UInt = #line) throws -> Output {
+    public static func run(
+        _ args: [String], in dir: String? = nil, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try require(file: file, line: line))
         p.arguments = args
         if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
@@ -49,8 +54,9 @@ public enum SurgeBinary {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let e = errData.wait()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        return Output(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
     }
 
     /// A fresh empty directory under the system temporary directory.

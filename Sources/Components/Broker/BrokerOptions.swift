@@ -28,26 +28,42 @@ public struct BrokerOptions: Sendable {
     public var handicapNanoseconds: Int
 
     /// Every switch the broker takes, with type, default, range and help.
-    package static let declared = ComponentOptionSet(component: "broker", [
-        .choice("flush", default: "batched", among: BrokerFlushMode.allCases.map(\.rawValue),
-                help: "immediate: write+flush after every delivered message; batched: one flush (writev) per read batch; "
+    package static let declared = ComponentOptionSet(
+        component: "broker",
+        [
+            .choice(
+                "flush", default: "batched", among: BrokerFlushMode.allCases.map(\.rawValue),
+                help:
+                    "immediate: write+flush after every delivered message; batched: one flush (writev) per read batch; "
                     + "read: one flush per socket read"),
-        .flag("dispatch-cache", default: true,
-              help: "on: per-connection LRU cache of subject -> matching subscriptions, invalidated by SUB/UNSUB; "
-                + "off: match the subject trie for every message"),
-        .integer("dispatch-cache-size", default: 1024, in: 1...10_000_000,
-                 help: "entries of each connection's dispatch cache before LRU eviction"),
-        .integer("max-payload", default: 1_048_576, in: 1...(64 << 20),
-                 help: "largest PUB/HPUB payload in bytes; larger gets -ERR 'Maximum Payload Violation' and the connection closed"),
-        .integer("max-pending", default: 67_108_864, in: 1024...(1 << 40),
-                 help: "bytes of undelivered output a subscriber may have queued before it is cut off as a slow consumer"),
-        .integer("threads", default: System.coreCount, in: 1...1024, help: "event-loop threads", shown: "number of cores"),
-        .handicap(per: "message delivered"),
-    ])
+            .flag(
+                "dispatch-cache", default: true,
+                help: "on: per-connection LRU cache of subject -> matching subscriptions, invalidated by SUB/UNSUB; "
+                    + "off: match the subject trie for every message"),
+            .integer(
+                "dispatch-cache-size", default: 1024, in: 1...10_000_000,
+                help: "entries of each connection's dispatch cache before LRU eviction"),
+            .integer(
+                "max-payload", default: 1_048_576, in: 1...(64 << 20),
+                help:
+                    "largest PUB/HPUB payload in bytes; larger gets -ERR 'Maximum Payload Violation' "
+                    + "and the connection closed"
+            ),
+            .integer(
+                "max-pending", default: 67_108_864, in: 1024...(1 << 40),
+                help: "bytes of undelivered output a subscriber may have queued before it is cut off as a slow consumer"
+            ),
+            .integer(
+                "threads", default: System.coreCount, in: 1...1024, help: "event-loop threads", shown: "number of cores"
+            ),
+            .handicap(per: "message delivered"),
+        ])
 
     /// - Parameter options: `key=value` switches from `declared`; throws `ComponentOptionError` naming the
     ///   key and the accepted values.
-    public init(options: [String: String], host: String = "127.0.0.1", port: Int = 0, statsPort: Int = 0) throws(ComponentOptionError) {
+    public init(
+        options: [String: String], host: String = "127.0.0.1", port: Int = 0, statsPort: Int = 0
+    ) throws(ComponentOptionError) {
         let o = try Self.declared.parse(options)
         self.host = host
         self.port = port

@@ -7,8 +7,10 @@ extension BrokerServer: ServableComponent {
     package static var declaredOptions: ComponentOptionSet { BrokerOptions.declared }
 
     package convenience init(switches: [String: String], listen: ComponentListenAddress) throws(ComponentOptionError) {
-        self.init(options: try BrokerOptions(options: switches, host: listen.host, port: listen.port,
-                                             statsPort: listen.statsPort))
+        self.init(
+            options: try BrokerOptions(
+                options: switches, host: listen.host, port: listen.port,
+                statsPort: listen.statsPort))
     }
 
     package func startServing() async throws -> ComponentReady {

@@ -45,8 +45,8 @@ package struct ComponentOption: Sendable {
         case .integer(let r): return "an integer in \(r.lowerBound)...\(r.upperBound)"
         case .size(let r): return "a size in bytes in \(r.lowerBound)...\(r.upperBound), like 8192, 16KiB or 8MiB"
         case .duration(let r):
-            return "a duration in \(OptionValueParser.show(seconds: r.lowerBound))...\(OptionValueParser.show(seconds: r.upperBound)), "
-                + "like 500ms, 10s or 2m"
+            let low = OptionValueParser.show(seconds: r.lowerBound), high = OptionValueParser.show(seconds: r.upperBound)
+            return "a duration in \(low)...\(high), like 500ms, 10s or 2m"
         case .choice(let words):
             return words.count < 2 ? words.joined() : words.dropLast().joined(separator: ", ") + " or " + words.last!
         case .text(let accepted, _): return accepted
@@ -70,42 +70,57 @@ package struct ComponentOption: Sendable {
 
 extension ComponentOption {
     package static func flag(_ name: String, default value: Bool, help: String) -> ComponentOption {
-        ComponentOption(name: name, kind: .flag, defaultValue: .flag(value), defaultText: value ? "on" : "off", help: help)
+        ComponentOption(
+            name: name, kind: .flag, defaultValue: .flag(value), defaultText: value ? "on" : "off", help: help)
     }
 
-    package static func integer(_ name: String, default value: Int, in range: ClosedRange<Int>, help: String,
-                                shown: String? = nil) -> ComponentOption {
-        ComponentOption(name: name, kind: .integer(range), defaultValue: .integer(value), defaultText: shown ?? "\(value)",
-                        help: help)
+    package static func integer(
+        _ name: String, default value: Int, in range: ClosedRange<Int>, help: String,
+        shown: String? = nil
+    ) -> ComponentOption {
+        ComponentOption(
+            name: name, kind: .integer(range), defaultValue: .integer(value), defaultText: shown ?? "\(value)",
+            help: help)
     }
 
-    package static func size(_ name: String, default value: Int, in range: ClosedRange<Int>, help: String,
-                             shown: String) -> ComponentOption {
+    package static func size(
+        _ name: String, default value: Int, in range: ClosedRange<Int>, help: String,
+        shown: String
+    ) -> ComponentOption {
         ComponentOption(name: name, kind: .size(range), defaultValue: .integer(value), defaultText: shown, help: help)
     }
 
     /// `value` and `range` in seconds.
-    package static func duration(_ name: String, default value: Double, in range: ClosedRange<Double>,
-                                 help: String) -> ComponentOption {
-        ComponentOption(name: name, kind: .duration(range), defaultValue: .seconds(value),
-                        defaultText: OptionValueParser.show(seconds: value), help: help)
+    package static func duration(
+        _ name: String, default value: Double, in range: ClosedRange<Double>,
+        help: String
+    ) -> ComponentOption {
+        ComponentOption(
+            name: name, kind: .duration(range), defaultValue: .seconds(value),
+            defaultText: OptionValueParser.show(seconds: value), help: help)
     }
 
-    package static func choice(_ name: String, default value: String, among words: [String],
-                               help: String) -> ComponentOption {
+    package static func choice(
+        _ name: String, default value: String, among words: [String],
+        help: String
+    ) -> ComponentOption {
         ComponentOption(name: name, kind: .choice(words), defaultValue: .text(value), defaultText: value, help: help)
     }
 
-    package static func text(_ name: String, default value: String, accepted: String, help: String,
-                             shown: String? = nil, isValid: @escaping @Sendable (String) -> Bool) -> ComponentOption {
-        ComponentOption(name: name, kind: .text(accepted: accepted, isValid: isValid), defaultValue: .text(value),
-                        defaultText: shown ?? value, help: help)
+    package static func text(
+        _ name: String, default value: String, accepted: String, help: String,
+        shown: String? = nil, isValid: @escaping @Sendable (String) -> Bool
+    ) -> ComponentOption {
+        ComponentOption(
+            name: name, kind: .text(accepted: accepted, isValid: isValid), defaultValue: .text(value),
+            defaultText: shown ?? value, help: help)
     }
 
     /// `handicap-ns`, which every built-in component takes: nanoseconds busy-waited per `unit` of work.
     package static func handicap(per unit: String) -> ComponentOption {
-        .integer("handicap-ns", default: 0, in: 0...1_000_000_000,
-                 help: "busy-wait this many ns per \(unit) (a canary for the regression gate; 0 = off)")
+        .integer(
+            "handicap-ns", default: 0, in: 0...1_000_000_000,
+            help: "busy-wait this many ns per \(unit) (a canary for the regression gate; 0 = off)")
     }
 }
 

@@ -23,8 +23,9 @@ package struct ComponentOptionSet: Sendable {
         for key in raw.keys.sorted() {
             let text = raw[key] ?? ""
             guard let option = option(named: key) else {
-                throw ComponentOptionError(component: component, key: key, value: text,
-                                           accepted: "one of the options " + names.joined(separator: ", "))
+                throw ComponentOptionError(
+                    component: component, key: key, value: text,
+                    accepted: "one of the options " + names.joined(separator: ", "))
             }
             guard let value = option.parse(text) else {
                 throw ComponentOptionError(component: component, key: key, value: text, accepted: option.accepted)
@@ -67,19 +68,25 @@ package struct ParsedComponentOptions: Sendable {
     }
 
     package func flag(_ name: String) -> Bool {
-        guard case .flag(let b) = value(name) else { preconditionFailure("\(component) option '\(name)' is not a flag") }
+        guard case .flag(let b) = value(name) else {
+            preconditionFailure("\(component) option '\(name)' is not a flag")
+        }
         return b
     }
 
     /// An integer or size option.
     package func integer(_ name: String) -> Int {
-        guard case .integer(let v) = value(name) else { preconditionFailure("\(component) option '\(name)' is not an integer") }
+        guard case .integer(let v) = value(name) else {
+            preconditionFailure("\(component) option '\(name)' is not an integer")
+        }
         return v
     }
 
     /// A duration option, in seconds.
     package func seconds(_ name: String) -> Double {
-        guard case .seconds(let v) = value(name) else { preconditionFailure("\(component) option '\(name)' is not a duration") }
+        guard case .seconds(let v) = value(name) else {
+            preconditionFailure("\(component) option '\(name)' is not a duration")
+        }
         return v
     }
 
@@ -91,7 +98,9 @@ package struct ParsedComponentOptions: Sendable {
 
     /// A choice option as the enum whose raw values are its words.
     package func choice<E: RawRepresentable>(_ name: String, as type: E.Type = E.self) -> E where E.RawValue == String {
-        guard let v = E(rawValue: text(name)) else { preconditionFailure("\(component) option '\(name)': no case for it") }
+        guard let v = E(rawValue: text(name)) else {
+            preconditionFailure("\(component) option '\(name)': no case for it")
+        }
         return v
     }
 

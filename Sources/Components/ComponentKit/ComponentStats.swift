@@ -15,8 +15,9 @@ package struct ComponentStats: Sendable, Equatable {
 
     /// Splits a flat snapshot: the keys in `gauges` are gauges, the rest counters.
     package init(_ flat: [String: Int], gauges gaugeNames: Set<String>, info: [String: String] = [:]) {
-        self.init(counters: flat.filter { !gaugeNames.contains($0.key) }, gauges: flat.filter { gaugeNames.contains($0.key) },
-                  info: info)
+        self.init(
+            counters: flat.filter { !gaugeNames.contains($0.key) }, gauges: flat.filter { gaugeNames.contains($0.key) },
+            info: info)
     }
 
     /// Adds another snapshot's counters and gauges to these (per-event-loop shards of one server).
@@ -31,7 +32,9 @@ package struct ComponentStats: Sendable, Equatable {
         func numbers(_ d: [String: Int]) -> String {
             "{" + d.sorted { $0.key < $1.key }.map { "\(Self.quote($0.key)):\($0.value)" }.joined(separator: ",") + "}"
         }
-        let text = "{" + info.sorted { $0.key < $1.key }.map { "\(Self.quote($0.key)):\(Self.quote($0.value))" }
+        let text =
+            "{"
+            + info.sorted { $0.key < $1.key }.map { "\(Self.quote($0.key)):\(Self.quote($0.value))" }
             .joined(separator: ",") + "}"
         return "{\"counters\":\(numbers(counters)),\"gauges\":\(numbers(gauges)),\"info\":\(text)}"
     }

@@ -19,7 +19,10 @@ final class ComponentStatsHandler: ChannelInboundHandler {
     private var answered = false
     private var timer: Scheduled<Void>?
 
-    init(limits: ComponentStatsServer.Limits, stats: @escaping @Sendable (any EventLoop) -> EventLoopFuture<ComponentStats>) {
+    init(
+        limits: ComponentStatsServer.Limits,
+        stats: @escaping @Sendable (any EventLoop) -> EventLoopFuture<ComponentStats>
+    ) {
         self.limits = limits
         self.stats = stats
     }
@@ -59,11 +62,13 @@ final class ComponentStatsHandler: ChannelInboundHandler {
     private func answer(_ request: StatsRequest, _ context: ChannelHandlerContext) {
         let bodiless = request.method == "HEAD"
         guard request.method == "GET" || bodiless else {
-            return respond(context, status: 405, body: Self.errorBody("the stats port answers GET and HEAD"),
-                           bodiless: false, extra: "Allow: GET, HEAD\r\n")
+            return respond(
+                context, status: 405, body: Self.errorBody("the stats port answers GET and HEAD"),
+                bodiless: false, extra: "Allow: GET, HEAD\r\n")
         }
         guard request.path == "/" || request.path == "/stats" else {
-            return respond(context, status: 404, body: Self.errorBody("no such path; the stats are at /"), bodiless: bodiless)
+            return respond(
+                context, status: 404, body: Self.errorBody("no such path; the stats are at /"), bodiless: bodiless)
         }
         answered = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -71,7 +76,8 @@ final class ComponentStatsHandler: ChannelInboundHandler {
             let (handler, context) = loopBound.value
             switch result {
             case .success(let s): handler.respond(context, status: 200, body: s.json(), bodiless: bodiless)
-            case .failure(let e): handler.respond(context, status: 500, body: Self.errorBody("\(e)"), bodiless: bodiless)
+            case .failure(let e):
+                handler.respond(context, status: 500, body: Self.errorBody("\(e)"), bodiless: bodiless)
             }
         }
     }
@@ -86,12 +92,15 @@ final class ComponentStatsHandler: ChannelInboundHandler {
         }
     }
 
-    private func respond(_ context: ChannelHandlerContext, status: Int, body: String, bodiless: Bool, extra: String = "") {
+    private func respond(
+        _ context: ChannelHandlerContext, status: Int, body: String, bodiless: Bool, extra: String = ""
+    ) {
         answered = true
         timer?.cancel()
         var out = context.channel.allocator.buffer(capacity: 160 + body.utf8.count)
-        out.writeString("HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: \(body.utf8.count)\r\n\(extra)Connection: close\r\n\r\n")
+        out.writeString(
+            "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\(extra)Connection: close\r\n\r\n")
         if !bodiless { out.writeString(body) }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }

@@ -26,7 +26,8 @@ package enum ComponentStatsServer {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ComponentStatsHandler(limits: limits, stats: stats))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ComponentStatsHandler(limits: limits, stats: stats))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -54,8 +55,10 @@ package struct ComponentBindError: Error, CustomStringConvertible, Sendable {
 
 extension ComponentBindError {
     /// Runs `bind`, turning a socket error into a `ComponentBindError` that names `what` and the port.
-    package static func naming<T>(_ what: String, host: String, port: Int,
-                                  _ bind: () async throws -> T) async throws -> T {
+    package static func naming<T>(
+        _ what: String, host: String, port: Int,
+        _ bind: () async throws -> T
+    ) async throws -> T {
         do {
             return try await bind()
         } catch let error as IOError {

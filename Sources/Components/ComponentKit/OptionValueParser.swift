@@ -19,8 +19,10 @@ package enum OptionValueParser {
 
     /// Bytes: `8192`, `16KiB`, `8MiB`, `1GB`. Nil on overflow or a negative number.
     package static func size(_ text: String) -> Int? {
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
-                                      ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+            ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
         var number = Substring(text)
         var scale = 1
         for (suffix, s) in units where text.hasSuffix(suffix) {
@@ -36,7 +38,9 @@ package enum OptionValueParser {
     /// Seconds from `1s`, `250ms`, `100us`, `5ns`, `2m`, `1h` or a bare number of seconds; nil when negative.
     package static func seconds(_ text: String) -> Double? {
         let s = text.trimmingCharacters(in: .whitespaces)
-        for (suffix, scale) in [("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("ns", 1e-9), ("s", 1.0), ("m", 60.0), ("h", 3600.0)]
+        for (suffix, scale) in [
+            ("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("ns", 1e-9), ("s", 1.0), ("m", 60.0), ("h", 3600.0),
+        ]
         where s.hasSuffix(suffix) {
             guard let v = Double(s.dropLast(suffix.count)), v >= 0, v.isFinite else { return nil }
             return v * scale

@@ -46,7 +46,8 @@ package struct ComponentReady: Sendable, Equatable {
 
     /// `{"ready":true,"port":N,"stats_port":M,…}`: the line `surge serve` prints once it serves.
     package var readyLine: String {
-        let extra = extraFields.sorted { $0.key < $1.key }.map { ",\(ComponentStats.quote($0.key)):\($0.value)" }.joined()
+        let extra = extraFields.sorted { $0.key < $1.key }.map { ",\(ComponentStats.quote($0.key)):\($0.value)" }
+            .joined()
         return "{\"ready\":true,\"port\":\(port),\"stats_port\":\(statsPort)\(extra)}"
     }
 }

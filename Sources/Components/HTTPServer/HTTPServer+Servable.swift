@@ -3,12 +3,15 @@ import ComponentKit
 /// `surge serve http`.
 extension HTTPServer: ServableComponent {
     package static let componentName = "http"
-    package static let summary = "HTTP/1.1 server (keep-alive, pipelining, chunked; /plaintext /json /echo /bytes/N /delay/MS)"
+    package static let summary =
+        "HTTP/1.1 server (keep-alive, pipelining, chunked; /plaintext /json /echo /bytes/N /delay/MS)"
     package static var declaredOptions: ComponentOptionSet { HTTPServerOptions.declared }
 
     package convenience init(switches: [String: String], listen: ComponentListenAddress) throws(ComponentOptionError) {
-        self.init(options: try HTTPServerOptions(options: switches, host: listen.host, port: listen.port,
-                                                 statsPort: listen.statsPort))
+        self.init(
+            options: try HTTPServerOptions(
+                options: switches, host: listen.host, port: listen.port,
+                statsPort: listen.statsPort))
     }
 
     package func startServing() async throws -> ComponentReady {

@@ -29,31 +29,43 @@ public struct HTTPServerOptions: Sendable {
     public var statsPort: Int
 
     /// Every switch the server takes, with type, default, range and help.
-    package static let declared = ComponentOptionSet(component: "http", [
-        .flag("keepalive", default: true, help: "keep connections open between requests"),
-        .integer("max-requests", default: 0, in: 0...Int(Int32.max),
-                 help: "close a connection after this many responses; 0 means no limit"),
-        .flag("buffer-pool", default: true, help: "reuse output buffers and pre-encoded responses"),
-        .size("max-request-line", default: 8192, in: 16...(1 << 20),
-              help: "longest request line in bytes; longer gets 414", shown: "8192"),
-        .size("max-header-bytes", default: 16384, in: 16...(16 << 20),
-              help: "largest header section in bytes; larger gets 431", shown: "16384"),
-        .integer("max-headers", default: 100, in: 1...10_000, help: "most header lines; more gets 431"),
-        .size("max-body", default: 8 << 20, in: 0...(1 << 40),
-              help: "largest request body in bytes (suffixes KiB, MiB); larger gets 413", shown: "8MiB"),
-        .duration("idle-timeout", default: 60, in: 0.000_001...86_400,
-                  help: "close a connection idle this long between requests (e.g. 60s, 500ms)"),
-        .duration("header-timeout", default: 10, in: 0.000_001...86_400,
-                  help: "answer 408 and close when a request head takes longer (slowloris)"),
-        .integer("threads", default: System.coreCount, in: 1...256, help: "event loop threads", shown: "number of cores"),
-        .size("max-bytes", default: 1 << 30, in: 0...(1 << 40), help: "largest N for /bytes/N", shown: "1GiB"),
-        .handicap(per: "request answered"),
-    ])
+    package static let declared = ComponentOptionSet(
+        component: "http",
+        [
+            .flag("keepalive", default: true, help: "keep connections open between requests"),
+            .integer(
+                "max-requests", default: 0, in: 0...Int(Int32.max),
+                help: "close a connection after this many responses; 0 means no limit"),
+            .flag("buffer-pool", default: true, help: "reuse output buffers and pre-encoded responses"),
+            .size(
+                "max-request-line", default: 8192, in: 16...(1 << 20),
+                help: "longest request line in bytes; longer gets 414", shown: "8192"),
+            .size(
+                "max-header-bytes", default: 16384, in: 16...(16 << 20),
+                help: "largest header section in bytes; larger gets 431", shown: "16384"),
+            .integer("max-headers", default: 100, in: 1...10_000, help: "most header lines; more gets 431"),
+            .size(
+                "max-body", default: 8 << 20, in: 0...(1 << 40),
+                help: "largest request body in bytes (suffixes KiB, MiB); larger gets 413", shown: "8MiB"),
+            .duration(
+                "idle-timeout", default: 60, in: 0.000_001...86_400,
+                help: "close a connection idle this long between requests (e.g. 60s, 500ms)"),
+            .duration(
+                "header-timeout", default: 10, in: 0.000_001...86_400,
+                help: "answer 408 and close when a request head takes longer (slowloris)"),
+            .integer(
+                "threads", default: System.coreCount, in: 1...256, help: "event loop threads",
+                shown: "number of cores"),
+            .size("max-bytes", default: 1 << 30, in: 0...(1 << 40), help: "largest N for /bytes/N", shown: "1GiB"),
+            .handicap(per: "request answered"),
+        ])
 
     /// `options` are key=value switches from `declared`; throws `ComponentOptionError` naming the key
     /// and the accepted values.
-    public init(options: [String: String], host: String = "127.0.0.1", port: Int = 0,
-                statsPort: Int = 0) throws(ComponentOptionError) {
+    public init(
+        options: [String: String], host: String = "127.0.0.1", port: Int = 0,
+        statsPort: Int = 0
+    ) throws(ComponentOptionError) {
         let o = try Self.declared.parse(options)
         self.host = host
         self.port = port

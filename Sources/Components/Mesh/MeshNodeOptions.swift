@@ -39,42 +39,68 @@ public struct MeshNodeOptions: Sendable {
     public var handicapNanoseconds: Int
 
     /// Every switch a node takes, with type, default, range and help.
-    package static let declared = ComponentOptionSet(component: "mesh-node", [
-        .text("bootstrap", default: "", accepted: "host:port entries separated by commas",
-              help: "comma-separated host:peerPort list of nodes to join through (empty = first node)",
-              isValid: { parseBootstrap($0) != nil }),
-        .integer("peer-port", default: 0, in: 0...65535, help: "port of the binary peer protocol (0 = any free port)"),
-        .duration("discovery-cache-ttl", default: 1, in: 0...86_400,
-                  help: "how long a publish reuses a topic's discovered subscriber nodes (0 = query the DHT on every publish)"),
-        .flag("serve-stale", default: true,
-              help: "on: an expired cache entry keeps serving publishes (counted in cache_hits and cache_stale_hits) "
-                + "while one lookup refreshes it; off: publishes wait for the refresh (cache_misses)"),
-        .flag("routing-table", default: true,
-              help: "on: lookups start at the k-bucket contacts closest to the topic, alpha in parallel; "
-                + "off: lookups crawl from one entry node, one query at a time, asking every node they hear of"),
-        .duration("min-discovery-interval", default: 0, in: 0...86_400,
-                  help: "least time between two DHT lookups of one topic; in between the last answer is reused"),
-        .choice("peer-connections", default: "pooled", among: MeshPeerConnectionMode.allCases.map(\.rawValue),
-                help: "pooled: one persistent connection per peer; per-publish: a new connection for every query and forwarded frame"),
-        .duration("batch-window", default: 0, in: 0...86_400,
-                  help: "how long forwards to one peer are held to coalesce them into one frame (0 = one frame and write per message)"),
-        .integer("batch-max", default: 256, in: 1...1_000_000,
-                 help: "most messages in one forwarded frame (a full batch goes out before the window ends)"),
-        .duration("record-ttl", default: 30, in: 0.01...86_400,
-                  help: "lifetime of a DHT STORE (topic -> node) unless refreshed; refreshed at half of it"),
-        .duration("refresh-interval", default: 2, in: 0.01...86_400,
-                  help: "period of the routing-table refresh (FIND_NODE of the node's own id)"),
-        .integer("k", default: 8, in: 1...64, help: "contacts per k-bucket, and how many nodes a STORE goes to"),
-        .integer("alpha", default: 3, in: 1...64, help: "parallel queries of a lookup (routing-table=on)"),
-        .text("node-id", default: "random", accepted: "a 64-bit hexadecimal number",
-              help: "the node's 64-bit id in hex (default random)", isValid: { $0 == "random" || parseNodeID($0) != nil }),
-        .handicap(per: "message forwarded to a peer"),
-    ])
+    package static let declared = ComponentOptionSet(
+        component: "mesh-node",
+        [
+            .text(
+                "bootstrap", default: "", accepted: "host:port entries separated by commas",
+                help: "comma-separated host:peerPort list of nodes to join through (empty = first node)",
+                isValid: { parseBootstrap($0) != nil }),
+            .integer(
+                "peer-port", default: 0, in: 0...65535, help: "port of the binary peer protocol (0 = any free port)"),
+            .duration(
+                "discovery-cache-ttl", default: 1, in: 0...86_400,
+                help:
+                    "how long a publish reuses a topic's discovered subscriber nodes "
+                    + "(0 = query the DHT on every publish)"
+            ),
+            .flag(
+                "serve-stale", default: true,
+                help: "on: an expired cache entry keeps serving publishes (counted in cache_hits and cache_stale_hits) "
+                    + "while one lookup refreshes it; off: publishes wait for the refresh (cache_misses)"),
+            .flag(
+                "routing-table", default: true,
+                help: "on: lookups start at the k-bucket contacts closest to the topic, alpha in parallel; "
+                    + "off: lookups crawl from one entry node, one query at a time, asking every node they hear of"),
+            .duration(
+                "min-discovery-interval", default: 0, in: 0...86_400,
+                help: "least time between two DHT lookups of one topic; in between the last answer is reused"),
+            .choice(
+                "peer-connections", default: "pooled", among: MeshPeerConnectionMode.allCases.map(\.rawValue),
+                help:
+                    "pooled: one persistent connection per peer; "
+                    + "per-publish: a new connection for every query and forwarded frame"
+            ),
+            .duration(
+                "batch-window", default: 0, in: 0...86_400,
+                help:
+                    "how long forwards to one peer are held to coalesce them into one frame "
+                    + "(0 = one frame and write per message)"
+            ),
+            .integer(
+                "batch-max", default: 256, in: 1...1_000_000,
+                help: "most messages in one forwarded frame (a full batch goes out before the window ends)"),
+            .duration(
+                "record-ttl", default: 30, in: 0.01...86_400,
+                help: "lifetime of a DHT STORE (topic -> node) unless refreshed; refreshed at half of it"),
+            .duration(
+                "refresh-interval", default: 2, in: 0.01...86_400,
+                help: "period of the routing-table refresh (FIND_NODE of the node's own id)"),
+            .integer("k", default: 8, in: 1...64, help: "contacts per k-bucket, and how many nodes a STORE goes to"),
+            .integer("alpha", default: 3, in: 1...64, help: "parallel queries of a lookup (routing-table=on)"),
+            .text(
+                "node-id", default: "random", accepted: "a 64-bit hexadecimal number",
+                help: "the node's 64-bit id in hex (default random)",
+                isValid: { $0 == "random" || parseNodeID($0) != nil }),
+            .handicap(per: "message forwarded to a peer"),
+        ])
 
     /// - Parameter options: `key=value` switches from `declared`; throws `ComponentOptionError` naming the
     ///   key and the accepted values.
-    public init(options: [String: String], host: String = "127.0.0.1", port: Int = 0,
-                statsPort: Int = 0) throws(ComponentOptionError) {
+    public init(
+        options: [String: String], host: String = "127.0.0.1", port: Int = 0,
+        statsPort: Int = 0
+    ) throws(ComponentOptionError) {
         let o = try Self.declared.parse(options)
         self.host = host
         self.port = port
@@ -102,7 +128,8 @@ public struct MeshNodeOptions: Sendable {
         for item in text.split(separator: ",") {
             let entry = item.trimmingCharacters(in: .whitespaces)
             guard let colon = entry.lastIndex(of: ":"), colon > entry.startIndex,
-                  let p = Int(entry[entry.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+                let p = Int(entry[entry.index(after: colon)...]), (1...65535).contains(p)
+            else { return nil }
             var h = String(entry[..<colon])
             if h.hasPrefix("[") && h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
             out.append((h, p))

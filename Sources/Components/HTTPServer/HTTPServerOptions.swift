@@ -16,6 +16,10 @@ public struct HTTPServerOptions: Sendable {
     public var idleTimeoutSeconds = 60.0
     /// Answer 408 and close when a request head takes longer than this to arrive (slowloris).
     public var headerTimeoutSeconds = 10.0
+    /// Answer 408 and close when a request body receives no bytes for this long.
+    public var bodyTimeoutSeconds = 10.0
+    /// Close a connection whose queued output makes no progress for this long (a client that never reads).
+    public var sendTimeoutSeconds = 30.0
     /// Event loop threads.
     public var threads = System.coreCount
     /// Largest N served by `/bytes/N`.
@@ -53,6 +57,12 @@ public struct HTTPServerOptions: Sendable {
             .duration(
                 "header-timeout", default: 10, in: 0.000_001...86_400,
                 help: "answer 408 and close when a request head takes longer (slowloris)"),
+            .duration(
+                "body-timeout", default: 10, in: 0.000_001...86_400,
+                help: "answer 408 and close when a request body receives no bytes this long"),
+            .duration(
+                "send-timeout", default: 30, in: 0.000_001...86_400,
+                help: "close a connection whose response makes no progress this long"),
             .integer(
                 "threads", default: System.coreCount, in: 1...256, help: "event loop threads",
                 shown: "number of cores"),
@@ -79,6 +89,8 @@ public struct HTTPServerOptions: Sendable {
         limits.maxBodyBytes = o.integer("max-body")
         idleTimeoutSeconds = o.seconds("idle-timeout")
         headerTimeoutSeconds = o.seconds("header-timeout")
+        bodyTimeoutSeconds = o.seconds("body-timeout")
+        sendTimeoutSeconds = o.seconds("send-timeout")
         threads = o.integer("threads")
         maxBytesRoute = o.integer("max-bytes")
         handicapNanoseconds = o.integer("handicap-ns")

@@ -44,7 +44,7 @@ public struct MeshNodeOptions: Sendable {
         [
             .text(
                 "bootstrap", default: "", accepted: "host:port entries separated by commas",
-                help: "comma-separated host:peerPort list of nodes to join through (empty = first node)",
+                help: "comma-separated host:peerPort list of nodes to join through (empty = first node)", shown: "none",
                 isValid: { parseBootstrap($0) != nil }),
             .integer(
                 "peer-port", default: 0, in: 0...65535, help: "port of the binary peer protocol (0 = any free port)"),
@@ -90,7 +90,7 @@ public struct MeshNodeOptions: Sendable {
             .integer("alpha", default: 3, in: 1...64, help: "parallel queries of a lookup (routing-table=on)"),
             .text(
                 "node-id", default: "random", accepted: "a 64-bit hexadecimal number",
-                help: "the node's 64-bit id in hex (default random)",
+                help: "the node's 64-bit id in hex, or random",
                 isValid: { $0 == "random" || parseNodeID($0) != nil }),
             .handicap(per: "message forwarded to a peer"),
         ])

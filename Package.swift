@@ -4,7 +4,7 @@ import PackageDescription
 // Surge — a benchmarking and profiling harness. Module map: see README.md ("Layout").
 // Dependencies point one way: surge → SurgeRunner → (SurgeLoad, SurgeProbes, SurgeResults,
 // SurgeScenario) → SurgeStats; SurgeReport → (SurgeResults, SurgeStats); Load → Wire;
-// Components → Wire. Components know nothing of the harness; only `surge` links them, for `serve`.
+// Components → (ComponentKit, Wire). Components know nothing of the harness; only `surge` links them, for `serve`.
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
@@ -35,7 +35,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
-                "Broker", "HTTPServer", "Mesh",
+                "Broker", "ComponentKit", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
             ]
@@ -70,11 +70,12 @@ let package = Package(
         .target(name: "MeshWire", dependencies: [nioCore], path: "Sources/Wire/MeshWire"),
 
         // MARK: components
-        .target(name: "Broker", dependencies: ["NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
-        .target(name: "Mesh", dependencies: ["MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
+        .target(name: "Broker", dependencies: ["ComponentKit", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
+        .target(name: "ComponentKit", dependencies: [nioCore, nioPosix], path: "Sources/Components/ComponentKit"),
+        .target(name: "Mesh", dependencies: ["ComponentKit", "MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
         .target(
             name: "HTTPServer",
-            dependencies: ["HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["ComponentKit", "HTTPWire", nioCore, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Sources/Components/HTTPServer"
         ),
 
@@ -83,16 +84,19 @@ let package = Package(
         .executableTarget(name: "surge-http-bench", dependencies: ["SurgeLoad", "HTTPServer", nioCore, nioPosix], path: "Sources/SurgeHTTPBench"),
 
         // MARK: tests
+        // Shared by the test targets: the surge binary, raw TCP clients, requireOrSkip (SURGE_REQUIRE_ALL=1).
+        .target(name: "SurgeTestKit", path: "Tests/SurgeTestKit"),
         .testTarget(name: "SurgeResultsTests", dependencies: ["SurgeResults", histogram]),
         .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
-        .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner"]),
+        .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeTestKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner", "SurgeTestKit"]),
         .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"]),
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
+        .testTarget(name: "ComponentKitTests", dependencies: ["ComponentKit", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv"]),
         .testTarget(
@@ -104,10 +108,10 @@ let package = Package(
             name: "HTTPWireTests",
             dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["ComponentKit", "HTTPServer", "HTTPWire", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
         .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
-        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", nioCore, nioPosix]),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
         // MARK: reports and history (report, history)
         .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
         .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram]),

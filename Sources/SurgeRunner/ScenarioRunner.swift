@@ -43,7 +43,9 @@ public struct RunOptions: Sendable {
 public final class ScenarioRunner: @unchecked Sendable {
     public let scenario: Scenario
     public let options: RunOptions
-    public let resultPath: String
+    /// Where the result is written: `<out>/<stamp>-<scenario>[-N].json`, claimed when the run starts.
+    public var resultPath: String { lock.withLock { plannedPath } }
+    private var plannedPath: String
     private let progress: ProgressDisplay
     private let lock = NSLock()
     private var result: RunResult
@@ -57,7 +59,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         let started = Date()
         let stamp = Self.timestamp(started)
         let runID = "\(stamp)-\(scenario.name)"
-        self.resultPath = (options.outputDirectory as NSString).appendingPathComponent("\(runID).json")
+        self.plannedPath = (options.outputDirectory as NSString).appendingPathComponent("\(runID).json")
         let target: TargetInfo
         if scenario.targets.count == 1, case .component(let c) = scenario.targets[0].kind {
             target = TargetInfo(kind: "component", component: c)
@@ -128,6 +130,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         mutate { $0.probeMethods = ["msgs/s": "driver", "req/s": "driver", "p50-ns": "driver", "p99-ns": "driver"] }
+        claimResultFile()
         if !options.targetOptions.isEmpty {
             let text = options.targetOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             note("target options set by --target-option over the scenario's: \(text)")
@@ -194,6 +197,14 @@ public final class ScenarioRunner: @unchecked Sendable {
     private func note(_ text: String) {
         mutate { $0.notes.append(text) }
         progress.notice(text)
+    }
+
+    /// Takes a run id and result file no other run holds (`RunFileClaim`).
+    private func claimResultFile() {
+        let base = snapshot.runID
+        let (runID, path) = RunFileClaim.claim(directory: options.outputDirectory, base: base)
+        mutate { $0.runID = runID }
+        lock.withLock { plannedPath = path }
     }
 
     private func save() throws {
@@ -339,7 +350,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         return tagged
     }
 
-    static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: [String: Double]?, after: [String: Double]?) -> Sample {
+    static func sample(_ rep: Int, _ outcome: WorkloadOutcome, before: TargetStats?, after: TargetStats?) -> Sample {
         var metrics = outcome.metrics
         if metrics["ns/op"] == nil, outcome.operations > 0 {
             metrics["ns/op"] = outcome.elapsedSeconds * 1e9 / Double(outcome.operations)

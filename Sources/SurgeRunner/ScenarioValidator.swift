@@ -1,13 +1,38 @@
 import SurgeLoad
 import SurgeProbes
 import SurgeScenario
+import Synchronization
 
 /// Checks what `ScenarioLoader` cannot: that the workload kind exists, that every workload key is
 /// one the kind accepts, that each cell's values parse, that components exist and CPUs are real.
 /// Every problem names the file, line and key.
 public enum ScenarioValidator {
+    /// A built-in component as the validator sees it: its name and a check of its `options:`, which
+    /// returns each bad key with a message (the component's own declared options decide).
+    public struct ComponentCheck: Sendable {
+        public typealias Problems = @Sendable ([String: String]) -> [(key: String, message: String)]
+        public var name: String
+        public var problems: Problems
+
+        public init(name: String, problems: @escaping Problems) {
+            self.name = name
+            self.problems = problems
+        }
+    }
+
+    private static let registered = Mutex<[ComponentCheck]>([])
+
     /// Built-in components `surge serve` knows; the CLI fills this in (the runner links no component).
-    public nonisolated(unsafe) static var knownComponents: [String] = []
+    public static var components: [ComponentCheck] {
+        get { registered.withLock { $0 } }
+        set { registered.withLock { $0 = newValue } }
+    }
+
+    /// The names of `components`; setting it registers components whose options are not checked.
+    public static var knownComponents: [String] {
+        get { components.map(\.name) }
+        set { components = newValue.map { ComponentCheck(name: $0) { _ in [] } } }
+    }
 
     /// Every problem found, in file order.
     public static func diagnostics(for scenario: Scenario) -> [ScenarioDiagnostic] {
@@ -15,11 +40,34 @@ public enum ScenarioValidator {
         func error(_ key: String, _ loc: SourceLocation, _ message: String) {
             out.append(ScenarioDiagnostic(file: scenario.file, location: loc, key: key, message: message))
         }
+        let checks = components
         for t in scenario.targets {
-            if case .component(let name) = t.kind, !knownComponents.isEmpty, !knownComponents.contains(name) {
+            if case .component(let name) = t.kind, !checks.isEmpty, !checks.contains(where: { $0.name == name }) {
                 let key = t.name == "default" ? "target.component" : "targets.\(t.name).component"
-                error(key, t.location, "unknown component '\(name)'; built in: \(knownComponents.joined(separator: ", "))")
+                let known = checks.map(\.name).joined(separator: ", ")
+                error(key, t.location, "unknown component '\(name)'; built in: \(known)")
             }
+        }
+        // Every cell's options, so a value only a matrix combination produces is caught too; such a
+        // problem names the first cell it occurs in, one common to every cell of the target names none.
+        var first: [(id: String, spec: TargetSpec, key: String, message: String, cell: String)] = []
+        var occurrences: [String: Int] = [:]
+        var cellsPerTarget: [String: Int] = [:]
+        for cell in scenario.cells() {
+            guard case .component(let name) = cell.target.kind, let check = checks.first(where: { $0.name == name }),
+                  let spec = scenario.targets.first(where: { $0.name == cell.target.name }) else { continue }
+            cellsPerTarget[spec.name, default: 0] += 1
+            for problem in check.problems(cell.target.options) {
+                let id = "\(spec.name)|\(problem.key)|\(problem.message)"
+                if occurrences[id] == nil { first.append((id, spec, problem.key, problem.message, cell.name)) }
+                occurrences[id, default: 0] += 1
+            }
+        }
+        for p in first {
+            let prefix = p.spec.name == "default" ? "target.options" : "targets.\(p.spec.name).options"
+            let everywhere = occurrences[p.id] == cellsPerTarget[p.spec.name]
+            error("\(prefix).\(p.key)", p.spec.options[p.key]?.location ?? p.spec.location,
+                  p.message + (everywhere ? "" : " (in cell \(p.cell))"))
         }
         if let cpus = scenario.cpus {
             for list in [cpus.target, cpus.load] {

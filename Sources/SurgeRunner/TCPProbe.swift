@@ -62,13 +62,15 @@ enum TCPProbe {
     }
 }
 
-/// Reads a component's counters: `GET /` on its stats port, a flat JSON object of numbers.
+/// Reads a component's stats: `GET /stats` on its stats port, answered with
+/// `{"counters":{…},"gauges":{…}}` (a flat object of numbers, as other programs may serve, is read
+/// as counters only).
 public enum StatsClient {
     public struct StatsError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public static func fetch(host: String, port: Int, timeout: Double = 2) throws -> [String: Double] {
+    public static func fetch(host: String, port: Int, timeout: Double = 2) throws -> TargetStats {
         guard let fd = TCPProbe.connect(host: host, port: port, timeoutMillis: Int32(timeout * 1000)) else {
             throw StatsError(description: "cannot connect to the stats port \(host):\(port)")
         }
@@ -94,10 +96,12 @@ public enum StatsClient {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
             throw StatsError(description: "the stats port \(host):\(port) did not send a JSON object")
         }
-        var result: [String: Double] = [:]
-        for (k, v) in obj {
-            if let n = v as? NSNumber { result[k] = n.doubleValue }
+        func numbers(_ any: Any?) -> [String: Double] {
+            ((any as? [String: Any]) ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue }
         }
-        return result
+        if obj["counters"] is [String: Any] || obj["gauges"] is [String: Any] {
+            return TargetStats(counters: numbers(obj["counters"]), gauges: numbers(obj["gauges"]))
+        }
+        return TargetStats(counters: numbers(obj), gauges: [:])
     }
 }

@@ -78,7 +78,7 @@ enum TopologyLauncher {
                                                         stderr: node.process.lastStderrLines)
                 }
                 if let port = node.statsPort, let stats = try? StatsClient.fetch(host: "127.0.0.1", port: port) {
-                    known[node.index] = stats["known_peers"] ?? 0
+                    known[node.index] = stats.gauges["known_peers"] ?? 0
                 }
             }
             if known.allSatisfy({ $0 >= want }) { return }
@@ -108,23 +108,16 @@ extension StartedTarget {
     /// One endpoint per node; the workload's `endpoints[i]` is node i.
     var endpoints: [Endpoint] { allNodes.map { Endpoint(host: "127.0.0.1", port: $0.port) } }
 
-    /// The counters of every node: each as `node<i>.<key>` and summed under `<key>`; a single-node
-    /// target's counters as they are. Nil when no node serves stats.
-    func fetchCounters() -> [String: Double]? {
+    /// The counters and gauges of every node: each as `node<i>.<key>` and merged under `<key>`
+    /// (`TargetStats.merge`); a single-node target's as they are. Nil when no node serves stats.
+    func fetchCounters() -> TargetStats? {
         if nodes.isEmpty { return statsPort.flatMap { try? StatsClient.fetch(host: "127.0.0.1", port: $0) } }
-        var merged: [String: Double] = [:]
+        var merged = TargetStats()
         var any = false
         for node in nodes {
             guard let port = node.statsPort, let stats = try? StatsClient.fetch(host: "127.0.0.1", port: port) else { continue }
             any = true
-            for (k, v) in stats {
-                merged["node\(node.index).\(k)"] = v
-                if TargetCounters.isGauge(k) && TargetCounters.isPercentile(k) {
-                    merged[k] = max(merged[k] ?? 0, v)
-                } else {
-                    merged[k, default: 0] += v
-                }
-            }
+            merged.merge(stats, node: node.index)
         }
         return any ? merged : nil
     }
@@ -146,27 +139,5 @@ extension StartedTarget {
     /// Stops every node (SIGTERM, then SIGKILL after `timeout`), the others cleanly when one crashed.
     func stopAll(timeout: Double) {
         for node in allNodes.reversed() { node.process.stop(timeout: timeout) }
-    }
-}
-
-/// How a target's counters over a window are computed from the snapshots at its edges.
-enum TargetCounters {
-    /// Values that are a state, not a running total: percentiles, maxima and current sizes.
-    static func isGauge(_ key: String) -> Bool {
-        let name = key.split(separator: ".").last.map(String.init) ?? key
-        return isPercentile(name) || ["known_peers", "clients", "stored_records", "local_subscriptions",
-                                      "peer_connections_active", "pending_messages", "subscriptions", "connections"].contains(name)
-    }
-
-    static func isPercentile(_ key: String) -> Bool {
-        let name = key.split(separator: ".").last.map(String.init) ?? key
-        return name.hasSuffix("_ns") && (name.contains("_p") || name.hasSuffix("_max_ns"))
-    }
-
-    /// Counter deltas over the window; gauges keep their value at the window's end.
-    static func delta(before: [String: Double], after: [String: Double]) -> [String: Double] {
-        after.reduce(into: [:]) { out, kv in
-            out[kv.key] = isGauge(kv.key) ? kv.value : kv.value - (before[kv.key] ?? 0)
-        }
     }
 }

@@ -16,9 +16,9 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         print("Components (surge serve <name>):")
         for c in ComponentCatalog.all {
-            print("  \(c.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(c.summary)")
-            for o in c.options {
-                print("      \(o.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(o.help) (default: \(o.defaultValue))")
+            print("  \(c.componentName.padding(toLength: 12, withPad: " ", startingAt: 0)) \(c.summary)")
+            for o in c.declaredOptions.options {
+                print("      \(Self.pad(o.name, 22)) \(Self.pad(o.typeText, 22)) \(o.help) (default: \(o.defaultText))")
             }
         }
         print("\nWorkloads (workload.kind):")
@@ -41,5 +41,10 @@ struct ListCommand: ParsableCommand {
                 print("  \(f.padding(toLength: 30, withPad: " ", startingAt: 0)) (invalid: run `surge validate \(path)`)")
             }
         }
+    }
+
+    /// `text` padded with spaces to `width`, never cut.
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }

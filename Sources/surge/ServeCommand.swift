@@ -1,59 +1,17 @@
 import ArgumentParser
-import Broker
-import HTTPServer
+import ComponentKit
 import Foundation
-import Mesh
-import SurgeRunner
-
-/// A built-in component as `surge serve` and `surge list` see it.
-struct ComponentEntry {
-    var name: String
-    var summary: String
-    var options: [(name: String, help: String, defaultValue: String)]
-    /// Starts the component; returns its ports and a way to stop it.
-    var start: @Sendable (_ options: [String: String], _ host: String, _ port: Int, _ statsPort: Int) async throws -> (port: Int, statsPort: Int, stop: @Sendable () async -> Void)
-    /// Extra numeric fields of the ready line (a mesh node's `peer_port`), read after `start`.
-    var readyFields: (@Sendable () -> [(String, Int)])? = nil
-}
-
-/// Every component `surge serve` can run. Components know nothing of the harness; this table is
-/// the only place that links them.
-enum ComponentCatalog {
-    static let all: [ComponentEntry] = [
-        ComponentEntry(
-            name: "broker", summary: "NATS-protocol message broker (pub/sub, queue groups, wildcards)",
-            options: BrokerOptions.optionHelp,
-            start: { options, host, port, statsPort in
-                let server = BrokerServer(options: try BrokerOptions(options: options, host: host, port: port, statsPort: statsPort))
-                let ports = try await server.start()
-                return (ports.port, ports.statsPort, { await server.stop() })
-            }),
-        ComponentEntry(
-            name: "http", summary: "HTTP/1.1 server (keep-alive, pipelining, chunked; /plaintext /json /echo /bytes/N /delay/MS)",
-            options: HTTPServerOptions.optionHelp,
-            start: { options, host, port, statsPort in
-                let server = HTTPServer(options: try HTTPServerOptions(options: options, host: host, port: port, statsPort: statsPort))
-                let ports = try await server.start()
-                return (ports.port, ports.statsPort, { await server.stop() })
-            }),
-        MeshNodeEntry.entry,
-    ]
-
-    /// Tells the scenario validator which component names exist.
-    static func register() {
-        ScenarioValidator.knownComponents = all.map(\.name)
-    }
-}
 
 /// `surge serve COMPONENT`: runs a built-in component on its own, as `surge run` does for a target.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a built-in component (\(ComponentCatalog.all.map(\.name).joined(separator: ", "))).",
+        abstract: "Serve a built-in component (\(ComponentCatalog.names.joined(separator: ", "))).",
         discussion: """
             Prints one ready line on standard output, {"ready":true,"port":N,"stats_port":M}, then \
-            serves until SIGINT or SIGTERM. The component's counters are JSON at http://HOST:M/. \
-            Options are the component's switches (see `surge list`), e.g. -o flush=immediate.
+            serves until SIGINT or SIGTERM. The component's counters and gauges are JSON at \
+            http://HOST:M/ ({"counters":{...},"gauges":{...},"info":{...}}). Options are the \
+            component's switches (see `surge list`), e.g. -o flush=immediate.
             """
     )
 
@@ -73,8 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     var options: [String] = []
 
     func validate() throws {
-        guard ComponentCatalog.all.contains(where: { $0.name == component }) else {
-            throw ValidationError("unknown component '\(component)'; built in: \(ComponentCatalog.all.map(\.name).joined(separator: ", "))")
+        guard ComponentCatalog.named(component) != nil else {
+            throw ValidationError(
+                "unknown component '\(component)'; built in: \(ComponentCatalog.names.joined(separator: ", "))")
+        }
+        for (name, value) in [("--port", port), ("--stats-port", statsPort)] where !(0...65535).contains(value) {
+            throw ValidationError("\(name) \(value): expected a port in 0...65535 (0 = any free port)")
         }
         for o in options where !o.contains("=") {
             throw ValidationError("-o '\(o)': expected key=value")
@@ -82,51 +44,26 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let entry = ComponentCatalog.all.first { $0.name == component }!
-        var dict: [String: String] = [:]
+        guard let type = ComponentCatalog.named(component) else { throw ExitCode(1) }
+        var switches: [String: String] = [:]
         for o in options {
-            let parts = o.split(separator: "=", maxSplits: 1)
-            dict[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            let parts = o.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            switches[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let started: (port: Int, statsPort: Int, stop: @Sendable () async -> Void)
+        // Before anything is bound or printed: a signal from now on is never lost.
+        let signals = try TerminationSignals.install()
+        let server: any ServableComponent
+        let ready: ComponentReady
         do {
-            started = try await entry.start(dict, host, port, statsPort)
+            server = try type.init(
+                switches: switches, listen: ComponentListenAddress(host: host, port: port, statsPort: statsPort))
+            ready = try await server.startServing()
         } catch {
             FileHandle.standardError.write(Data("surge serve \(component): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let extra = (entry.readyFields?() ?? []).map { ",\"\($0.0)\":\($0.1)" }.joined()
-        FileHandle.standardOutput.write(Data(#"{"ready":true,"port":\#(started.port),"stats_port":\#(started.statsPort)\#(extra)}"#.utf8 + [0x0A]))
-        await SignalWaiter.waitForTermination()
-        await started.stop()
-    }
-}
-
-/// Suspends until SIGINT or SIGTERM arrives.
-enum SignalWaiter {
-    static func waitForTermination() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = Once()
-            var sources: [any DispatchSourceSignal] = []
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler { if once.claim() { continuation.resume() } }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
-        }
-    }
-
-    private final class Once: @unchecked Sendable {
-        private let lock = NSLock()
-        private var done = false
-        func claim() -> Bool { lock.withLock { defer { done = true }; return !done } }
-    }
-
-    private enum SignalSources {
-        nonisolated(unsafe) static var kept: [any DispatchSourceSignal] = []
-        static func keep(_ s: [any DispatchSourceSignal]) { kept += s }
+        FileHandle.standardOutput.write(Data((ready.readyLine + "\n").utf8))
+        _ = await signals.wait()
+        await server.stop()
     }
 }

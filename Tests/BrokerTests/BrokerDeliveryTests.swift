@@ -100,27 +100,26 @@ final class BrokerDeliveryTests: XCTestCase {
         }
     }
 
-    func testStatsEndpointServesOneFlatJSONObject() async throws {
+    func testStatsEndpointServesCountersAndGaugesApart() async throws {
         try await withBroker { port, statsPort in
             let c = try RawNATSConnection(port: port)
             try c.send(quiet + "SUB s 1\r\nPUB s 2\r\nhi\r\n")
             _ = try c.roundTrip()
-            let response = try httpGet(port: statsPort, path: "/varz")
+            let response = try httpGet(port: statsPort, path: "/")
             XCTAssertTrue(response.hasPrefix("HTTP/1.1 200 OK\r\n"), response)
             XCTAssertTrue(response.contains("Content-Type: application/json\r\n"))
             XCTAssertTrue(response.contains("Connection: close\r\n"))
             let body = try XCTUnwrap(response.components(separatedBy: "\r\n\r\n").last)
             let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
-            for key in ["msgs_in", "msgs_out", "bytes_in", "bytes_out", "cache_hits", "cache_misses", "cache_evictions",
-                        "slow_consumers", "connections", "total_connections", "subscriptions"] {
-                XCTAssertNotNil(object[key] as? NSNumber, key)
-            }
-            XCTAssertEqual(object.count, 11)
-            XCTAssertEqual(object["msgs_in"] as? Int, 1)
-            XCTAssertEqual(object["msgs_out"] as? Int, 1)
-            XCTAssertEqual(object["bytes_in"] as? Int, 2)
-            XCTAssertEqual(object["subscriptions"] as? Int, 1)
-            XCTAssertEqual(object["connections"] as? Int, 1)
+            let counters = try XCTUnwrap(object["counters"] as? [String: Int])
+            let gauges = try XCTUnwrap(object["gauges"] as? [String: Int])
+            XCTAssertEqual(Set(counters.keys), ["msgs_in", "msgs_out", "bytes_in", "bytes_out", "cache_hits", "cache_misses",
+                                                "cache_evictions", "slow_consumers", "total_connections"])
+            XCTAssertEqual(gauges, ["connections": 1, "subscriptions": 1])
+            XCTAssertEqual(counters["msgs_in"], 1)
+            XCTAssertEqual(counters["msgs_out"], 1)
+            XCTAssertEqual(counters["bytes_in"], 2)
+            XCTAssertTrue(try httpGet(port: statsPort, path: "/varz").hasPrefix("HTTP/1.1 404 Not Found\r\n"))
         }
     }
 }

@@ -182,7 +182,8 @@ final class BrokerProtocolTests: XCTestCase {
         XCTAssertThrowsError(try BrokerOptions(options: ["dispatch-cache": "maybe"])) { XCTAssertTrue("\($0)".contains("dispatch-cache")) }
         XCTAssertThrowsError(try BrokerOptions(options: ["max-pending": "-1"])) { XCTAssertTrue("\($0)".contains("max-pending=-1")) }
         XCTAssertThrowsError(try BrokerOptions(options: ["colour": "red"])) { XCTAssertTrue("\($0)".contains("colour")) }
-        XCTAssertEqual(Set(BrokerOptions.optionHelp.map(\.name)), ["flush", "dispatch-cache", "dispatch-cache-size", "max-payload", "max-pending", "threads"])
+        XCTAssertEqual(BrokerOptions.declared.names,
+                       ["flush", "dispatch-cache", "dispatch-cache-size", "max-payload", "max-pending", "threads", "handicap-ns"])
     }
 }
 

@@ -125,14 +125,15 @@ func httpGet(port: Int, path: String = "/") throws -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-/// The broker's counters, read through its stats port.
+/// The broker's counters and gauges in one dictionary, read through its stats port.
 func brokerStats(port: Int) throws -> [String: Int] {
     let response = try httpGet(port: port)
     guard let body = response.components(separatedBy: "\r\n\r\n").last,
-          let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
+          let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+          let counters = object["counters"] as? [String: Any], let gauges = object["gauges"] as? [String: Any] else {
         throw RawNATSConnection.Failure(description: "bad stats response: \(response)")
     }
-    return object.compactMapValues { ($0 as? NSNumber)?.intValue }
+    return counters.merging(gauges) { a, _ in a }.compactMapValues { ($0 as? NSNumber)?.intValue }
 }
 
 extension NATSServerOp {

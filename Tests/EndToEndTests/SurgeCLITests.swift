@@ -1,48 +1,16 @@
 import Foundation
 import SurgeResults
 import SurgeRunner
+import SurgeTestKit
 import XCTest
 
 /// The `surge` binary as a user runs it: real processes, real exit codes, real files.
 final class SurgeCLITests: XCTestCase {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    func surge(_ args: [String], in dir: String? = nil) throws -> SurgeBinary.Output {
+        try SurgeBinary.run(args, in: dir)
     }
 
-    static var surge: String? {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("surge").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
-
-    func surge(_ args: [String], in dir: String? = nil) throws -> Output {
-        guard let path = Self.surge else { throw XCTSkip("the surge executable is not built next to the tests; run `swift build` first") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    func tempDir() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("surge-cli-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func tempDir() -> String { SurgeBinary.tempDir("surge-cli") }
 
     func testValidateReportsEveryErrorWithFileLineAndKey() throws {
         let dir = tempDir()
@@ -61,6 +29,27 @@ final class SurgeCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("bad.yaml:5:15: error: workload.publishers: expected an integer, found 'lots'"), r.stderr)
         XCTAssertTrue(r.stderr.contains("bad.yaml:6:3: error: workload.payloadd: unknown key for nats.pubsub; accepted:"), r.stderr)
         XCTAssertTrue(r.stderr.contains("bad.yaml: 3 errors"), r.stderr)
+    }
+
+    func testValidateChecksComponentOptionsAgainstTheirDeclarations() throws {
+        let dir = tempDir()
+        try """
+            name: opts
+            target:
+              component: broker
+              options: { flush: "{mode}", max-pending: 12, colour: red }
+            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16 }
+            matrix: { mode: [batched, sometimes] }
+            """.write(toFile: "\(dir)/opts.yaml", atomically: true, encoding: .utf8)
+        let r = try surge(["validate", "opts.yaml"], in: dir)
+        XCTAssertEqual(r.status, 1, r.stdout)
+        XCTAssertTrue(r.stderr.contains("opts.yaml:4:21: error: target.options.flush: broker option flush=sometimes: "
+                                        + "expected immediate, batched or read (in cell BenchmarkOpts/mode=sometimes)\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("opts.yaml:4:44: error: target.options.max-pending: broker option max-pending=12: "
+                                        + "expected an integer in 1024...1099511627776\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("opts.yaml:4:56: error: target.options.colour: broker option colour=red: "
+                                        + "expected one of the options flush,"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("opts.yaml: 3 errors"), r.stderr)
     }
 
     func testShippedScenariosAreValid() throws {
@@ -98,7 +87,7 @@ final class SurgeCLITests: XCTestCase {
     }
 
     func testServePrintsReadyLineAndServesStats() throws {
-        guard let path = Self.surge else { throw XCTSkip("the surge executable is not built; run `swift build` first") }
+        let path = try SurgeBinary.require()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = ["serve", "broker", "-o", "flush=immediate"]
@@ -124,6 +113,14 @@ final class SurgeCLITests: XCTestCase {
         let r = try surge(["serve", "broker", "-o", "flush=sometimes"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("flush"), r.stderr)
+    }
+
+    func testListShowsTheHandicapOfEveryComponent() throws {
+        let r = try surge(["list"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let handicapLines = r.stdout.split(separator: "\n").filter { $0.contains("handicap-ns") }
+        XCTAssertEqual(handicapLines.count, 3, "broker, http and mesh-node each list handicap-ns:\n\(r.stdout)")
+        XCTAssertTrue(handicapLines.allSatisfy { $0.contains("(default: 0)") }, "\(handicapLines)")
     }
 
     func testUnknownScenarioFileIsAClearError() throws {

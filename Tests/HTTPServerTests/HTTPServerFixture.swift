@@ -16,15 +16,16 @@ final class HTTPServerFixture {
 
     func connect() throws -> RawHTTPConnection { try RawHTTPConnection(port: port) }
 
-    /// The stats endpoint's JSON object.
+    /// The stats endpoint's counters and gauges in one dictionary.
     func stats() throws -> [String: Int] {
         let c = try RawHTTPConnection(port: statsPort)
         c.send("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n")
         guard let r = c.response(), let body = r.body else { throw POSIXError(.EIO) }
         let object = try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))
-        guard let dict = object as? [String: Any] else { throw POSIXError(.EIO) }
+        guard let sections = object as? [String: Any], let counters = sections["counters"] as? [String: Any],
+              let gauges = sections["gauges"] as? [String: Any] else { throw POSIXError(.EIO) }
         var out: [String: Int] = [:]
-        for (k, v) in dict {
+        for (k, v) in counters.merging(gauges, uniquingKeysWith: { a, _ in a }) {
             guard let n = v as? NSNumber else { XCTFail("stats value \(k) is not a number"); continue }
             out[k] = n.intValue
         }

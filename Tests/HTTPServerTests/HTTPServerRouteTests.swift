@@ -1,3 +1,4 @@
+import ComponentKit
 import Foundation
 import HTTPServer
 import HTTPWire
@@ -93,17 +94,17 @@ final class HTTPServerRouteTests: XCTestCase {
 
     func testOptionErrorsNameTheKey() {
         XCTAssertThrowsError(try HTTPServerOptions(options: ["keepalive": "maybe"])) { error in
-            XCTAssertEqual((error as? HTTPServerOptionError)?.key, "keepalive")
+            XCTAssertEqual((error as? ComponentOptionError)?.key, "keepalive")
             XCTAssertTrue("\(error)".contains("on or off"))
         }
         XCTAssertThrowsError(try HTTPServerOptions(options: ["max-request": "3"])) { error in
             XCTAssertTrue("\(error)".contains("max-requests"), "\(error)")
         }
         XCTAssertThrowsError(try HTTPServerOptions(options: ["max-body": "lots"])) { error in
-            XCTAssertEqual((error as? HTTPServerOptionError)?.key, "max-body")
+            XCTAssertEqual((error as? ComponentOptionError)?.key, "max-body")
         }
         XCTAssertEqual(try HTTPServerOptions(options: ["max-body": "2MiB"]).limits.maxBodyBytes, 2 << 20)
         XCTAssertEqual(try HTTPServerOptions(options: ["header-timeout": "250ms"]).headerTimeoutSeconds, 0.25, accuracy: 1e-9)
-        XCTAssertEqual(HTTPServerOptions.optionHelp.map(\.name).contains("buffer-pool"), true)
+        XCTAssertEqual(HTTPServerOptions.declared.names.contains("buffer-pool"), true)
     }
 }

@@ -36,7 +36,8 @@ final class MeshLoopbackTests: XCTestCase {
     func stats(_ n: Running) async throws -> [String: Int] {
         let json = await n.node.statsJSON()
         let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
-        return obj.compactMapValues { ($0 as? NSNumber)?.intValue }
+        let counters = obj["counters"] as? [String: Any] ?? [:], gauges = obj["gauges"] as? [String: Any] ?? [:]
+        return counters.merging(gauges) { a, _ in a }.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
     func stopAll(_ nodes: [Running]) async {

@@ -26,11 +26,12 @@ func runWorkload(_ kind: String, _ values: [String: String], port: Int, headers:
     }
 }
 
-/// The built-in server's stats endpoint as numbers.
+/// The built-in server's stats endpoint: counters and gauges in one dictionary.
 func serverStats(_ statsPort: Int) async throws -> [String: Int] {
     let outcome = try await fetch(port: statsPort)
     let object = try JSONSerialization.jsonObject(with: Data(outcome.utf8)) as? [String: Any] ?? [:]
-    return object.compactMapValues { ($0 as? NSNumber)?.intValue }
+    let counters = object["counters"] as? [String: Any] ?? [:], gauges = object["gauges"] as? [String: Any] ?? [:]
+    return counters.merging(gauges) { a, _ in a }.compactMapValues { ($0 as? NSNumber)?.intValue }
 }
 
 /// GETs `/` from 127.0.0.1:port with `Connection: close` and returns the body.

@@ -2,6 +2,7 @@ import Foundation
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
+import SurgeTestKit
 import XCTest
 
 /// The broker's steady-state delivery path allocates nothing per message: a real `surge serve broker`
@@ -25,7 +26,7 @@ final class BrokerAllocationTests: XCTestCase {
         let library = URL(fileURLWithPath: try RunnerTestSupport.requireSurge()).deletingLastPathComponent()
             .appendingPathComponent("libSurgeAllocCounter.so").path
         guard FileManager.default.isReadableFile(atPath: library) else {
-            throw XCTSkip("libSurgeAllocCounter.so is not built next to the tests (\(library)); run `swift build --product SurgeAllocCounter` first")
+            try requireOrSkip("libSurgeAllocCounter.so is not built next to the tests (\(library)); run `swift build --product SurgeAllocCounter` first")
         }
         let result = try await Self.run("""
             name: broker-allocations
@@ -58,7 +59,7 @@ final class BrokerAllocationTests: XCTestCase {
     static func releaseSurge() throws -> String {
         if let path = ProcessInfo.processInfo.environment["SURGE_RELEASE_EXECUTABLE"], !path.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw XCTSkip("SURGE_RELEASE_EXECUTABLE=\(path) is not an executable file")
+                try requireOrSkip("SURGE_RELEASE_EXECUTABLE=\(path) is not an executable file")
             }
             return path
         }
@@ -66,7 +67,7 @@ final class BrokerAllocationTests: XCTestCase {
         let release = URL(fileURLWithPath: debug).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("release").appendingPathComponent("surge").path
         guard FileManager.default.isExecutableFile(atPath: release) else {
-            throw XCTSkip("no release build of surge at \(release): the allocation bound is for the optimised broker; run `swift build -c release --product surge` first")
+            try requireOrSkip("no release build of surge at \(release): the allocation bound is for the optimised broker; run `swift build -c release --product surge` first")
         }
         return release
     }

@@ -2,42 +2,18 @@ import Foundation
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
+import SurgeTestKit
 import XCTest
 
-/// Finds the `surge` binary built beside the test bundle, and runs scenarios written by a test.
+/// Runs scenarios written by a test (the binary and temporary directories come from SurgeTestKit).
 enum RunnerTestSupport {
-    /// `.build/<triple>/debug/surge`, next to the running test bundle.
-    static var surgeExecutable: String? {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("surge").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static var surgeExecutable: String? { SurgeBinary.path }
 
-    static func requireSurge() throws -> String {
-        guard let path = surgeExecutable else {
-            throw XCTSkip("the surge executable is not built next to the tests; run `swift build` first")
-        }
-        return path
-    }
+    static func requireSurge() throws -> String { try SurgeBinary.require() }
 
-    static func tempDir() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("surge-runner-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func tempDir() -> String { SurgeBinary.tempDir("surge-runner") }
 
-    static func which(_ program: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin:/usr/sbin").split(separator: ":") {
-            let p = "\(dir)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
+    static func which(_ program: String) -> String? { SurgeBinary.which(program) }
 
     /// Loads `yaml` as a scenario, runs it with the real runner and returns the runner and result.
     static func run(_ yaml: String, during: (@Sendable (ScenarioRunner) async -> Void)? = nil) async throws -> (ScenarioRunner, RunResult) {

@@ -2,6 +2,7 @@ import Foundation
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
+import SurgeTestKit
 import XCTest
 
 /// The runner end to end: real `surge serve broker` children, real NATS traffic over loopback.
@@ -102,7 +103,7 @@ final class ScenarioRunnerTests: XCTestCase {
 
     func testExternalNatsServer() async throws {
         guard RunnerTestSupport.which("nats-server") != nil else {
-            throw XCTSkip("nats-server is not installed (Scripts/setup installs it from Debian's packages)")
+            try requireOrSkip("nats-server is not installed (Scripts/setup installs it from Debian's packages)")
         }
         let (_, result) = try await RunnerTestSupport.run("""
             name: ext
@@ -125,7 +126,7 @@ final class ScenarioRunnerTests: XCTestCase {
 final class CPUPinningTests: XCTestCase {
     func testTargetAndLoadArePinned() async throws {
         guard ProcessInfo.processInfo.activeProcessorCount >= 2 else {
-            throw XCTSkip("needs 2 CPUs to pin target and load apart; this machine has \(ProcessInfo.processInfo.activeProcessorCount)")
+            try requireOrSkip("needs 2 CPUs to pin target and load apart; this machine has \(ProcessInfo.processInfo.activeProcessorCount)")
         }
         let seen = PinnedCPUs()
         let (_, result) = try await RunnerTestSupport.run("""

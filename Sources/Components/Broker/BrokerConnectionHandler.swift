@@ -1,3 +1,4 @@
+import ComponentKit
 import Foundation
 import NATSWire
 import NIOCore
@@ -24,6 +25,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     private let immediate: Bool
     private let useCache: Bool
     private let flushPerRead: Bool
+    private let handicap: Handicap
 
     init(core: BrokerCore) {
         self.core = core
@@ -32,6 +34,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         immediate = core.options.flush == .immediate
         useCache = core.options.dispatchCache
         flushPerRead = core.options.flush == .read
+        handicap = Handicap(nanoseconds: core.options.handicapNanoseconds)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -164,6 +167,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             target.eventLoop.execute { target.closeAsSlowConsumer() }
             return false
         case .delivered(let scheduleFlush, let reachedMax):
+            handicap.apply()
             msgsOut += 1
             bytesOut += size
             if reachedMax { core.trie.remove(sub) }

@@ -1,3 +1,4 @@
+import ComponentKit
 import Foundation
 import Synchronization
 
@@ -14,6 +15,11 @@ final class BrokerCore: Sendable {
         self.options = options
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         serverID = "NSURGE" + String((0..<50).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+    }
+
+    /// What the stats port reports.
+    func stats() -> ComponentStats {
+        counters.stats(subscriptions: trie.count)
     }
 
     func makeClientID() -> Int { nextClientID.add(1, ordering: .relaxed).newValue }

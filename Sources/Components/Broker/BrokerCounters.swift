@@ -1,6 +1,7 @@
+import ComponentKit
 import Synchronization
 
-/// The broker's own counters, served as one flat JSON object on the stats port. Connections add their
+/// The broker's own counters, served on the stats port. Connections add their
 /// per-read-batch tallies here, so the hot path touches these atomics once per batch, not per message.
 final class BrokerCounters: Sendable {
     let msgsIn = Atomic<Int>(0)
@@ -14,21 +15,20 @@ final class BrokerCounters: Sendable {
     let connections = Atomic<Int>(0)
     let totalConnections = Atomic<Int>(0)
 
-    /// One JSON object of numbers; `subscriptions` is the current size of the subject trie.
-    func json(subscriptions: Int) -> String {
-        let fields: [(String, Int)] = [
-            ("msgs_in", msgsIn.load(ordering: .relaxed)),
-            ("msgs_out", msgsOut.load(ordering: .relaxed)),
-            ("bytes_in", bytesIn.load(ordering: .relaxed)),
-            ("bytes_out", bytesOut.load(ordering: .relaxed)),
-            ("cache_hits", cacheHits.load(ordering: .relaxed)),
-            ("cache_misses", cacheMisses.load(ordering: .relaxed)),
-            ("cache_evictions", cacheEvictions.load(ordering: .relaxed)),
-            ("slow_consumers", slowConsumers.load(ordering: .relaxed)),
-            ("connections", connections.load(ordering: .relaxed)),
-            ("total_connections", totalConnections.load(ordering: .relaxed)),
-            ("subscriptions", subscriptions),
-        ]
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    /// The counters, and the gauges `connections` and `subscriptions` (the subject trie's size now).
+    func stats(subscriptions: Int) -> ComponentStats {
+        ComponentStats(
+            counters: [
+                "msgs_in": msgsIn.load(ordering: .relaxed),
+                "msgs_out": msgsOut.load(ordering: .relaxed),
+                "bytes_in": bytesIn.load(ordering: .relaxed),
+                "bytes_out": bytesOut.load(ordering: .relaxed),
+                "cache_hits": cacheHits.load(ordering: .relaxed),
+                "cache_misses": cacheMisses.load(ordering: .relaxed),
+                "cache_evictions": cacheEvictions.load(ordering: .relaxed),
+                "slow_consumers": slowConsumers.load(ordering: .relaxed),
+                "total_connections": totalConnections.load(ordering: .relaxed),
+            ],
+            gauges: ["connections": connections.load(ordering: .relaxed), "subscriptions": subscriptions])
     }
 }

@@ -1,3 +1,4 @@
+import ComponentKit
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -24,28 +25,25 @@ public final class BrokerServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
         let core = self.core
         do {
-            let client = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.maxMessagesPerRead, value: 8)
-                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 262_144))
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(BrokerConnectionHandler(core: core))
+            let client = try await ComponentBindError.naming("client port", host: options.host, port: options.port) {
+                try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 1024)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.maxMessagesPerRead, value: 8)
+                    .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 262_144))
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(BrokerConnectionHandler(core: core))
+                        }
                     }
-                }
-                .bind(host: options.host, port: options.port).get()
+                    .bind(host: options.host, port: options.port).get()
+            }
             let port = client.localAddress?.port ?? 0
             core.boundPort.store(port, ordering: .relaxed)
-            let stats = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(BrokerStatsHandler(core: core))
-                    }
-                }
-                .bind(host: options.host, port: options.statsPort).get()
+            let stats = try await ComponentStatsServer.bind(group: group, host: options.host, port: options.statsPort) { loop in
+                loop.makeSucceededFuture(core.stats())
+            }
             running.withLock {
                 $0.group = group
                 $0.channels = [client, stats]
@@ -67,8 +65,8 @@ public final class BrokerServer: Sendable {
         try? await group?.shutdownGracefully()
     }
 
-    /// The counters as the stats port serves them.
+    /// The counters and gauges as the stats port serves them.
     public func statsJSON() -> String {
-        core.counters.json(subscriptions: core.trie.count)
+        core.stats().json()
     }
 }

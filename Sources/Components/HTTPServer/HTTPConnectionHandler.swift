@@ -1,3 +1,4 @@
+import ComponentKit
 import HTTPWire
 import NIOCore
 
@@ -195,6 +196,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         guard let h = head else { return }
         head = nil
         responsesStarted += 1
+        Handicap(nanoseconds: options.handicapNanoseconds).apply()
         let max = options.maxRequestsPerConnection
         let keepAlive = options.keepAlive && h.keepAlive && (max == 0 || responsesStarted < max)
         let http10 = h.version == .http1_0

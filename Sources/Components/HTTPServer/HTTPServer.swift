@@ -1,3 +1,4 @@
+import ComponentKit
 import HTTPWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -31,34 +32,40 @@ public final class HTTPServer: Sendable {
         let byLoop = Dictionary(uniqueKeysWithValues: shards.map { (ObjectIdentifier($0.loop), $0.shard) })
         let fallback = shards[0].shard
         do {
-            let server = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelInitializer { channel in
-                    let shard = byLoop[ObjectIdentifier(channel.eventLoop)] ?? fallback
-                    return channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(HTTPConnectionHandler(options: options, shard: shard))
+            let server = try await ComponentBindError.naming("client port", host: options.host, port: options.port) {
+                try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 1024)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    .childChannelInitializer { channel in
+                        let shard = byLoop[ObjectIdentifier(channel.eventLoop)] ?? fallback
+                        return channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            try sync.addHandler(HTTPConnectionHandler(options: options, shard: shard))
+                        }
                     }
-                }
-                .bind(host: options.host, port: options.port).get()
-            let stats = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
-                        try sync.addHandler(HTTPStatsHandler(shards: shards))
-                    }
-                }
-                .bind(host: options.host, port: options.statsPort).get()
+                    .bind(host: options.host, port: options.port).get()
+            }
+            let stats = try await ComponentStatsServer.bind(group: group, host: options.host, port: options.statsPort) { loop in
+                Self.stats(shards, on: loop)
+            }
             running.withLockedValue { $0 = Running(group: group, channels: [server, stats]) }
             return (server.localAddress?.port ?? options.port, stats.localAddress?.port ?? options.statsPort)
         } catch {
             try? await group.shutdownGracefully()
             throw error
+        }
+    }
+
+    /// The counters of every event loop's shard, each read on its own loop, summed.
+    private static func stats(_ shards: [(loop: any EventLoop, shard: HTTPLoopShard)],
+                              on loop: any EventLoop) -> EventLoopFuture<ComponentStats> {
+        let snapshots = shards.map { entry in entry.loop.submit { entry.shard.counters.snapshot() } }
+        return EventLoopFuture.whenAllSucceed(snapshots, on: loop).map { all in
+            var total = ComponentStats()
+            for snapshot in all { total.add(ComponentStats(snapshot, gauges: HTTPServerCounters.gauges)) }
+            return total
         }
     }
 

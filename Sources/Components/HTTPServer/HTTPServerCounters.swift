@@ -13,6 +13,9 @@ final class HTTPServerCounters: @unchecked Sendable {
     var idleTimeouts = 0
     var bodyBytesReceived = 0
 
+    /// The keys of `snapshot()` that are a state (open connections now), not a running total.
+    static let gauges: Set<String> = ["connections"]
+
     func snapshot() -> [String: Int] {
         var s: [String: Int] = [
             "requests": requests,

@@ -1,16 +1,6 @@
-import NIOCore
+import ComponentKit
 import HTTPWire
-
-/// A `key=value` switch the HTTP server does not accept, or a value it cannot use.
-public struct HTTPServerOptionError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var key: String
-    public var value: String
-    public var accepted: String
-
-    public var description: String {
-        "http server option '\(key)': '\(value)' is not valid; accepted: \(accepted)"
-    }
-}
+import NIOCore
 
 /// Configuration of the built-in HTTP/1.1 server. Every optimisation is a switch a matrix can flip.
 public struct HTTPServerOptions: Sendable {
@@ -26,97 +16,83 @@ public struct HTTPServerOptions: Sendable {
     public var idleTimeoutSeconds = 60.0
     /// Answer 408 and close when a request head takes longer than this to arrive (slowloris).
     public var headerTimeoutSeconds = 10.0
+    /// Answer 408 and close when a request body receives no bytes for this long.
+    public var bodyTimeoutSeconds = 10.0
+    /// Close a connection whose queued output makes no progress for this long (a client that never reads).
+    public var sendTimeoutSeconds = 30.0
     /// Event loop threads.
     public var threads = System.coreCount
     /// Largest N served by `/bytes/N`.
     public var maxBytesRoute = 1 << 30
     /// Longest MS accepted by `/delay/MS`.
     public var maxDelayMilliseconds = 60_000
+    /// Nanoseconds busy-waited per request answered (`handicap-ns`; 0 = off): the regression-gate canary.
+    public var handicapNanoseconds = 0
     public var host: String
     public var port: Int
     public var statsPort: Int
 
-    public static let optionHelp: [(name: String, help: String, defaultValue: String)] = [
-        ("keepalive", "keep connections open between requests (on|off)", "on"),
-        ("max-requests", "close a connection after this many responses; 0 means no limit", "0"),
-        ("buffer-pool", "reuse output buffers and pre-encoded responses (on|off)", "on"),
-        ("max-request-line", "longest request line in bytes; longer gets 414", "8192"),
-        ("max-header-bytes", "largest header section in bytes; larger gets 431", "16384"),
-        ("max-headers", "most header lines; more gets 431", "100"),
-        ("max-body", "largest request body in bytes (suffixes KiB, MiB); larger gets 413", "8MiB"),
-        ("idle-timeout", "close a connection idle this long between requests (e.g. 60s, 500ms)", "60s"),
-        ("header-timeout", "answer 408 and close when a request head takes longer (slowloris)", "10s"),
-        ("threads", "event loop threads", "number of cores"),
-        ("max-bytes", "largest N for /bytes/N", "1GiB"),
-    ]
+    /// Every switch the server takes, with type, default, range and help.
+    package static let declared = ComponentOptionSet(
+        component: "http",
+        [
+            .flag("keepalive", default: true, help: "keep connections open between requests"),
+            .integer(
+                "max-requests", default: 0, in: 0...Int(Int32.max),
+                help: "close a connection after this many responses; 0 means no limit"),
+            .flag("buffer-pool", default: true, help: "reuse output buffers and pre-encoded responses"),
+            .size(
+                "max-request-line", default: 8192, in: 16...(1 << 20),
+                help: "longest request line in bytes; longer gets 414", shown: "8192"),
+            .size(
+                "max-header-bytes", default: 16384, in: 16...(16 << 20),
+                help: "largest header section in bytes; larger gets 431", shown: "16384"),
+            .integer("max-headers", default: 100, in: 1...10_000, help: "most header lines; more gets 431"),
+            .size(
+                "max-body", default: 8 << 20, in: 0...(1 << 40),
+                help: "largest request body in bytes (suffixes KiB, MiB); larger gets 413", shown: "8MiB"),
+            .duration(
+                "idle-timeout", default: 60, in: 0.000_001...86_400,
+                help: "close a connection idle this long between requests (e.g. 60s, 500ms)"),
+            .duration(
+                "header-timeout", default: 10, in: 0.000_001...86_400,
+                help: "answer 408 and close when a request head takes longer (slowloris)"),
+            .duration(
+                "body-timeout", default: 10, in: 0.000_001...86_400,
+                help: "answer 408 and close when a request body receives no bytes this long"),
+            .duration(
+                "send-timeout", default: 30, in: 0.000_001...86_400,
+                help: "close a connection whose response makes no progress this long"),
+            .integer(
+                "threads", default: System.coreCount, in: 1...256, help: "event loop threads",
+                shown: "number of cores"),
+            .size("max-bytes", default: 1 << 30, in: 0...(1 << 40), help: "largest N for /bytes/N", shown: "1GiB"),
+            .handicap(per: "request answered"),
+        ])
 
-    /// `options` are key=value switches (`keepalive`, `max-requests`, `buffer-pool`, limits, timeouts, `threads`);
-    /// throws `HTTPServerOptionError` naming the key and accepted values.
-    public init(options: [String: String], host: String = "127.0.0.1", port: Int = 0, statsPort: Int = 0) throws {
+    /// `options` are key=value switches from `declared`; throws `ComponentOptionError` naming the key
+    /// and the accepted values.
+    public init(
+        options: [String: String], host: String = "127.0.0.1", port: Int = 0,
+        statsPort: Int = 0
+    ) throws(ComponentOptionError) {
+        let o = try Self.declared.parse(options)
         self.host = host
         self.port = port
         self.statsPort = statsPort
-        for (key, value) in options.sorted(by: { $0.key < $1.key }) {
-            switch key {
-            case "keepalive": keepAlive = try Self.flag(key, value)
-            case "max-requests": maxRequestsPerConnection = try Self.integer(key, value, 0...Int(Int32.max))
-            case "buffer-pool": bufferPool = try Self.flag(key, value)
-            case "max-request-line": limits.maxRequestLineBytes = try Self.size(key, value, 16...(1 << 20))
-            case "max-header-bytes": limits.maxHeaderBytes = try Self.size(key, value, 16...(16 << 20))
-            case "max-headers": limits.maxHeaderCount = try Self.integer(key, value, 1...10_000)
-            case "max-body": limits.maxBodyBytes = try Self.size(key, value, 0...(1 << 40))
-            case "idle-timeout": idleTimeoutSeconds = try Self.duration(key, value)
-            case "header-timeout": headerTimeoutSeconds = try Self.duration(key, value)
-            case "threads": threads = try Self.integer(key, value, 1...256)
-            case "max-bytes": maxBytesRoute = try Self.size(key, value, 0...(1 << 40))
-            default:
-                throw HTTPServerOptionError(key: key, value: value, accepted: "one of the keys " + Self.optionHelp.map(\.name).joined(separator: ", "))
-            }
-        }
-    }
-
-    static func flag(_ key: String, _ value: String) throws(HTTPServerOptionError) -> Bool {
-        switch value.lowercased() {
-        case "on", "true", "yes", "1": return true
-        case "off", "false", "no", "0": return false
-        default: throw HTTPServerOptionError(key: key, value: value, accepted: "on or off")
-        }
-    }
-
-    static func integer(_ key: String, _ value: String, _ range: ClosedRange<Int>) throws(HTTPServerOptionError) -> Int {
-        guard let v = Int(value), range.contains(v) else {
-            throw HTTPServerOptionError(key: key, value: value, accepted: "an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return v
-    }
-
-    static func size(_ key: String, _ value: String, _ range: ClosedRange<Int>) throws(HTTPServerOptionError) -> Int {
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
-        var number = Substring(value)
-        var scale = 1
-        for (suffix, s) in units where value.hasSuffix(suffix) {
-            number = value.dropLast(suffix.count)
-            scale = s
-            break
-        }
-        guard let v = Int(number), v >= 0, case let bytes = v.multipliedReportingOverflow(by: scale), !bytes.overflow, range.contains(bytes.partialValue) else {
-            throw HTTPServerOptionError(key: key, value: value, accepted: "a size in bytes in \(range.lowerBound)...\(range.upperBound), like 8192, 16KiB or 8MiB")
-        }
-        return bytes.partialValue
-    }
-
-    static func duration(_ key: String, _ value: String) throws(HTTPServerOptionError) -> Double {
-        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1), ("m", 60)]
-        var number = Substring(value)
-        var scale = 1.0
-        for (suffix, s) in units where value.hasSuffix(suffix) {
-            number = value.dropLast(suffix.count)
-            scale = s
-            break
-        }
-        guard let v = Double(number), v > 0, v * scale <= 86_400 else {
-            throw HTTPServerOptionError(key: key, value: value, accepted: "a positive duration up to a day, like 10s, 500ms or 2m")
-        }
-        return v * scale
+        keepAlive = o.flag("keepalive")
+        maxRequestsPerConnection = o.integer("max-requests")
+        bufferPool = o.flag("buffer-pool")
+        limits.maxRequestLineBytes = o.integer("max-request-line")
+        limits.maxHeaderBytes = o.integer("max-header-bytes")
+        limits.maxHeaderCount = o.integer("max-headers")
+        limits.maxBodyBytes = o.integer("max-body")
+        idleTimeoutSeconds = o.seconds("idle-timeout")
+        headerTimeoutSeconds = o.seconds("header-timeout")
+        bodyTimeoutSeconds = o.seconds("body-timeout")
+        sendTimeoutSeconds = o.seconds("send-timeout")
+        threads = o.integer("threads")
+        maxBytesRoute = o.integer("max-bytes")
+        handicapNanoseconds = o.integer("handicap-ns")
     }
 }

@@ -1,4 +1,6 @@
-/// A node's own counters, served as one flat JSON object of numbers on its stats port. Confined to
+import ComponentKit
+
+/// A node's own counters, served on its stats port. Confined to
 /// the node's event loop, like all node state.
 struct MeshCounters {
     var dhtQueriesSent = 0
@@ -22,26 +24,29 @@ struct MeshCounters {
     var msgsDelivered = 0
     var discoveryLatency = LogLinearHistogram()
 
-    func fields(knownPeers: Int, storedRecords: Int, localSubscriptions: Int, clients: Int, activePeerConnections: Int,
-                pendingMessages: Int) -> [(String, UInt64)] {
-        var f: [(String, UInt64)] = [
-            ("dht_queries_sent", dhtQueriesSent), ("dht_queries_answered", dhtQueriesAnswered),
-            ("dht_queries_failed", dhtQueriesFailed), ("dht_requests_served", dhtRequestsServed),
-            ("dht_rpcs_sent", dhtRPCsSent), ("stores_sent", storesSent),
-            ("cache_hits", cacheHits), ("cache_misses", cacheMisses), ("cache_stale_hits", cacheStaleHits), ("rate_limited_reuses", rateLimitedReuses),
-            ("discovery_lookups", discoveryLookups), ("msgs_in", msgsIn), ("forwards", forwards), ("batches", batches),
-            ("forwards_received", forwardsReceived), ("forwards_unrouted", forwardsUnrouted),
-            ("peer_connections_opened", peerConnectionsOpened), ("peer_connections_failed", peerConnectionsFailed),
-            ("peer_connections_active", activePeerConnections), ("msgs_delivered", msgsDelivered),
-            ("known_peers", knownPeers), ("stored_records", storedRecords),
-            ("local_subscriptions", localSubscriptions), ("clients", clients), ("pending_messages", pendingMessages),
-        ].map { ($0.0, UInt64(max(0, $0.1))) }
-        f.append(("discovery_latency_count", discoveryLatency.count))
+    /// The counters, with the node's current sizes and the discovery latency percentiles as gauges.
+    func stats(knownPeers: Int, storedRecords: Int, localSubscriptions: Int, clients: Int, activePeerConnections: Int,
+               pendingMessages: Int) -> ComponentStats {
+        var counters: [String: Int] = [
+            "dht_queries_sent": dhtQueriesSent, "dht_queries_answered": dhtQueriesAnswered,
+            "dht_queries_failed": dhtQueriesFailed, "dht_requests_served": dhtRequestsServed,
+            "dht_rpcs_sent": dhtRPCsSent, "stores_sent": storesSent,
+            "cache_hits": cacheHits, "cache_misses": cacheMisses, "cache_stale_hits": cacheStaleHits,
+            "rate_limited_reuses": rateLimitedReuses, "discovery_lookups": discoveryLookups, "msgs_in": msgsIn,
+            "forwards": forwards, "batches": batches, "forwards_received": forwardsReceived,
+            "forwards_unrouted": forwardsUnrouted, "peer_connections_opened": peerConnectionsOpened,
+            "peer_connections_failed": peerConnectionsFailed, "msgs_delivered": msgsDelivered,
+        ]
+        counters["discovery_latency_count"] = Int(clamping: discoveryLatency.count)
+        var gauges: [String: Int] = [
+            "peer_connections_active": activePeerConnections, "known_peers": knownPeers, "stored_records": storedRecords,
+            "local_subscriptions": localSubscriptions, "clients": clients, "pending_messages": pendingMessages,
+        ]
         for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
-            f.append(("discovery_latency_\(name)_ns", discoveryLatency.value(atPercentile: p)))
+            gauges["discovery_latency_\(name)_ns"] = Int(clamping: discoveryLatency.value(atPercentile: p))
         }
-        f.append(("discovery_latency_max_ns", discoveryLatency.max))
-        return f
+        gauges["discovery_latency_max_ns"] = Int(clamping: discoveryLatency.max)
+        return ComponentStats(counters: counters, gauges: gauges)
     }
 }
 

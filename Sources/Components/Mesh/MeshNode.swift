@@ -1,3 +1,4 @@
+import ComponentKit
 import MeshWire
 import NIOCore
 import NIOPosix
@@ -29,40 +30,39 @@ public final class MeshNode: Sendable {
         let loop = group.next()
         let core = MeshNodeCore(options: options, loop: loop)
         do {
-            let peer = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 4096)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20))
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MeshFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(MeshPeerServerHandler(core: core))
+            let peer = try await ComponentBindError.naming("peer port", host: options.host, port: options.peerPort) {
+                try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 4096)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20))
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MeshFrameDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(MeshPeerServerHandler(core: core))
+                        }
                     }
-                }
-                .bind(host: options.host, port: options.peerPort).get()
+                    .bind(host: options.host, port: options.peerPort).get()
+            }
             let peerPort = peer.localAddress?.port ?? 0
-            let client = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 8 << 20))
-                .childChannelOption(.maxMessagesPerRead, value: 8)
-                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 262_144))
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(MeshClientHandler(core: core))
+            let client = try await ComponentBindError.naming("client port", host: options.host, port: options.port) {
+                try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 1024)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 8 << 20))
+                    .childChannelOption(.maxMessagesPerRead, value: 8)
+                    .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 262_144))
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(MeshClientHandler(core: core))
+                        }
                     }
-                }
-                .bind(host: options.host, port: options.port).get()
-            let stats = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(MeshStatsHandler(core: core))
-                    }
-                }
-                .bind(host: options.host, port: options.statsPort).get()
+                    .bind(host: options.host, port: options.port).get()
+            }
+            let stats = try await ComponentStatsServer.bind(group: group, host: options.host, port: options.statsPort) { _ in
+                loop.submit { core.stats() }
+            }
             try await loop.submit {
                 core.selfContact.port = peerPort
                 core.start()
@@ -90,9 +90,9 @@ public final class MeshNode: Sendable {
         try? await group?.shutdownGracefully()
     }
 
-    /// The counters as the stats port serves them.
+    /// The counters and gauges as the stats port serves them.
     public func statsJSON() async -> String {
-        guard let core = running.withLock({ $0.core }) else { return "{}" }
-        return (try? await core.loop.submit { core.statsJSON() }.get()) ?? "{}"
+        guard let core = running.withLock({ $0.core }) else { return ComponentStats().json() }
+        return (try? await core.loop.submit { core.stats().json() }.get()) ?? ComponentStats().json()
     }
 }

@@ -1,3 +1,4 @@
+import ComponentKit
 import MeshWire
 import NATSWire
 import NIOCore
@@ -54,6 +55,8 @@ final class MeshNodeCore: @unchecked Sendable {
     var roundRobin = 0
     let ttlNanos: UInt64
     let intervalNanos: UInt64
+    /// Busy-wait per forwarded message (`handicap-ns`).
+    let handicap: Handicap
     /// Past this many messages waiting for discovery, local clients stop being read.
     let maxPendingMessages = 20_000
 
@@ -65,6 +68,7 @@ final class MeshNodeCore: @unchecked Sendable {
         table = KademliaRoutingTable(selfID: id, k: options.bucketSize)
         ttlNanos = UInt64(options.discoveryCacheTTL * 1e9)
         intervalNanos = UInt64(options.minDiscoveryInterval * 1e9)
+        handicap = Handicap(nanoseconds: options.handicapNanoseconds)
     }
 
     static func now() -> UInt64 {
@@ -271,6 +275,7 @@ final class MeshNodeCore: @unchecked Sendable {
     func forward(to nodes: [MeshContact], subject: ByteBuffer, payload: ByteBuffer) {
         for node in nodes where node.id != selfContact.id {
             counters.forwards += 1
+            handicap.apply()
             outbox(for: node).append(subject: subject, payload: payload)
         }
     }
@@ -317,11 +322,13 @@ final class MeshNodeCore: @unchecked Sendable {
 
     func peerWritabilityChanged() { relievePressure() }
 
-    func statsJSON() -> String {
-        let fields = counters.fields(
-            knownPeers: table.count, storedRecords: store.count, localSubscriptions: literalSubs.values.reduce(0) { $0 + $1.count } + wildcardSubs.count,
+    /// What the stats port reports; the node's id and peer port as info.
+    func stats() -> ComponentStats {
+        var s = counters.stats(
+            knownPeers: table.count, storedRecords: store.count,
+            localSubscriptions: literalSubs.values.reduce(0) { $0 + $1.count } + wildcardSubs.count,
             clients: clients.count, activePeerConnections: links.count + oneShotLinks, pendingMessages: pendingMessages)
-        return "{\"node_id\":\"\(String(selfContact.id, radix: 16))\",\"peer_port\":\(selfContact.port),"
-            + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        s.info = ["node_id": String(selfContact.id, radix: 16), "peer_port": String(selfContact.port)]
+        return s
     }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import SurgeResults
+import SurgeTestKit
+import XCTest
+
+/// The gate proves it can fail: on a small request/reply scenario against the real broker, two runs of
+/// the same build compare clean (exit 0), and a run whose broker busy-waits per delivered message
+/// (`handicap-ns`, about 10% of a request's cost) compared against one without exits 2 naming req/s.
+final class GateCanaryTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The release build when there is one (as Scripts/test builds it and users run it), else the debug one.
+    func surgePath() throws -> String {
+        let release = Self.root.appendingPathComponent(".build/release/surge").path
+        if FileManager.default.isExecutableFile(atPath: release) { return release }
+        return try SurgeBinary.require()
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+    }
+
+    func run(_ surge: String, _ args: [String], in dir: String) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: surge)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        return Output(status: p.terminationStatus, stdout: text)
+    }
+
+    func measure(_ surge: String, in dir: String, out: String, options: [String] = []) throws -> (path: String, run: RunResult) {
+        let scenario = Self.root.appendingPathComponent("Scenarios/canary.yaml").path
+        let r = try run(surge, ["run", scenario, "--out", out, "--quiet", "--no-benchfmt", "--probes", "none"] + options, in: dir)
+        XCTAssertEqual(r.status, 0, r.stdout)
+        let path = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("result: ") }.map { String($0.dropFirst(8)) },
+                                 r.stdout)
+        return (path, try RunResultCodec.read(path: path))
+    }
+
+    func testTwoRunsOfOneBuildPassAndAHandicappedRunIsCaught() throws {
+        let surge = try surgePath()
+        let dir = SurgeBinary.tempDir("surge-canary")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try measure(surge, in: dir, out: dir + "/a1")
+        let nsPerOp = try XCTUnwrap(first.run.cells.first?.samples.compactMap { $0.metrics["ns/op"] }.sorted())
+        let median = nsPerOp[nsPerOp.count / 2]
+        // A request is two deliveries (to the responder, back to the client): 5% each is ~10% per request.
+        let handicap = max(1000, Int(median * 0.05))
+        let handicapped = try measure(surge, in: dir, out: dir + "/b", options: ["--target-option", "handicap-ns=\(handicap)"])
+        let second = try measure(surge, in: dir, out: dir + "/a2")
+
+        let aa = try run(surge, ["compare", "--no-calibration", "a1=" + first.path, "a2=" + second.path], in: dir)
+        XCTAssertEqual(aa.status, 0, "identical builds must pass:\n\(aa.stdout)")
+        XCTAssertTrue(aa.stdout.contains("surge compare: OK: no regression"), aa.stdout)
+
+        let canary = try run(surge, ["compare", "--no-calibration", "a2=" + second.path, "b=" + handicapped.path], in: dir)
+        XCTAssertEqual(canary.status, 2, "a \(handicap) ns handicap per message (request \(Int(median)) ns) must be caught:\n\(canary.stdout)")
+        XCTAssertTrue(canary.stdout.contains("REGRESSION: Canary req/s"), canary.stdout)
+        XCTAssertTrue(handicapped.run.notes.contains { $0.contains("handicap-ns=\(handicap)") }, "the run records the override")
+    }
+}

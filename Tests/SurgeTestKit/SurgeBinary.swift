@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+
+/// The `surge` executable built beside the test bundle (`.build/<triple>/debug/surge`), and a way to
+/// run it as a user does: real process, real exit status, both output streams.
+public enum SurgeBinary {
+    /// The path, or nil when `swift build` has not built it.
+    public static var path: String? {
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("surge").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// The path, or a skip (a failure under `SURGE_REQUIRE_ALL=1`) when it is not built.
+    public static func require(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        guard let path else {
+            try requireOrSkip(
+                "the surge executable is not built next to the tests; run `swift build` first", file: file, line: line)
+        }
+        return path
+    }
+
+    /// What a finished `surge` process left.
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `surge args` in `dir` to completion.
+    public static func run(
+        _ args: [String], in dir: String? = nil, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try require(file: file, line: line))
+        p.arguments = args
+        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read both pipes at once: a child filling one while we block on the other would deadlock.
+        let errData = ErrData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let e = errData.wait()
+        return Output(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A fresh empty directory under the system temporary directory.
+    public static func tempDir(_ prefix: String = "surge-test") -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The first `program` on PATH.
+    public static func which(_ program: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin:/usr/sbin").split(separator: ":") {
+            let p = "\(dir)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+}
+
+/// The standard error bytes, handed from the reader thread.
+private final class ErrData: Sendable {
+    private let data = Mutex<Data?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    func set(_ d: Data) {
+        data.withLock { $0 = d }
+        done.signal()
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data.withLock { $0 ?? Data() }
+    }
+}

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 
@@ -62,7 +65,8 @@ extension ComponentBindError {
         do {
             return try await bind()
         } catch let error as IOError {
-            throw ComponentBindError(what: what, host: host, port: port, reason: error.description)
+            let reason = String(cString: strerror(error.errnoCode)) + " (errno \(error.errnoCode))"
+            throw ComponentBindError(what: what, host: host, port: port, reason: reason)
         } catch let error as SocketAddressError {
             throw ComponentBindError(what: what, host: host, port: port, reason: "\(error)")
         }

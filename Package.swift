@@ -35,9 +35,10 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
-                "Broker", "ComponentKit", "HTTPServer", "Mesh",
+                "Broker", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
+                "ComponentKit",
             ]
         ),
 

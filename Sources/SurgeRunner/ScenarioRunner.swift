@@ -116,6 +116,10 @@ public final class ScenarioRunner: @unchecked Sendable {
 
     /// Runs every cell and returns the final result (also written to `resultPath`).
     public func run() async throws -> RunResult {
+        // A run id and result file no other run holds (two runs in one second with the same --out).
+        let claim = RunFileClaim.claim(directory: options.outputDirectory, base: snapshot.runID)
+        mutate { $0.runID = claim.runID }
+        lock.withLock { plannedPath = claim.path }
         let cells = self.cells
         let repetitions = options.repetitions ?? scenario.repetitions
         let warmup = options.warmup ?? scenario.warmup
@@ -130,7 +134,6 @@ public final class ScenarioRunner: @unchecked Sendable {
         let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         mutate { $0.probeMethods = ["msgs/s": "driver", "req/s": "driver", "p50-ns": "driver", "p99-ns": "driver"] }
-        claimResultFile()
         if !options.targetOptions.isEmpty {
             let text = options.targetOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             note("target options set by --target-option over the scenario's: \(text)")
@@ -197,14 +200,6 @@ public final class ScenarioRunner: @unchecked Sendable {
     private func note(_ text: String) {
         mutate { $0.notes.append(text) }
         progress.notice(text)
-    }
-
-    /// Takes a run id and result file no other run holds (`RunFileClaim`).
-    private func claimResultFile() {
-        let base = snapshot.runID
-        let (runID, path) = RunFileClaim.claim(directory: options.outputDirectory, base: base)
-        mutate { $0.runID = runID }
-        lock.withLock { plannedPath = path }
     }
 
     private func save() throws {

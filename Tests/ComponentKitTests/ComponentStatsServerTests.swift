@@ -23,7 +23,12 @@ final class ComponentStatsServerTests: XCTestCase {
             limits.requestTimeout = timeout
             limits.maxHeadBytes = 1024
             let asked = self.asked
-            channel = try await ComponentStatsServer.bind(group: group, host: "127.0.0.1", port: 0, limits: limits) {
+            let routes: [String: ComponentStatsServer.Route] = [
+                "/healthz": { $0.makeSucceededFuture(#"{"status":"ok"}"#) }
+            ]
+            channel = try await ComponentStatsServer.bind(
+                group: group, host: "127.0.0.1", port: 0, limits: limits, routes: routes
+            ) {
                 loop in
                 let n = asked.value.add(1, ordering: .relaxed).newValue
                 return loop.makeSucceededFuture(
@@ -68,6 +73,18 @@ final class ComponentStatsServerTests: XCTestCase {
             XCTAssertEqual(object["info"] as? [String: String], ["name": "test \"endpoint\""])
         }
         XCTAssertEqual(e.asked.value.load(ordering: .relaxed), 3)
+    }
+
+    func testAComponentsOwnRouteIsServedAndUnknownPathsListThem() async throws {
+        let e = try await Endpoint()
+        defer { Task { await e.stop() } }
+        let (health, _) = try exchange(e.port, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertEqual(health.status, 200)
+        XCTAssertEqual(health.body, #"{"status":"ok"}"#)
+        let (missing, _) = try exchange(e.port, "GET /connz HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertEqual(missing.body, #"{"error":"no such path; paths: / /healthz"}"#)
+        XCTAssertEqual(e.asked.value.load(ordering: .relaxed), 0, "the stats snapshot is not taken for other paths")
     }
 
     func testHeadHasTheHeadersOfGetAndNoBody() async throws {

@@ -45,7 +45,8 @@ package struct ComponentOption: Sendable {
         case .integer(let r): return "an integer in \(r.lowerBound)...\(r.upperBound)"
         case .size(let r): return "a size in bytes in \(r.lowerBound)...\(r.upperBound), like 8192, 16KiB or 8MiB"
         case .duration(let r):
-            let low = OptionValueParser.show(seconds: r.lowerBound), high = OptionValueParser.show(seconds: r.upperBound)
+            let low = OptionValueParser.show(seconds: r.lowerBound)
+            let high = OptionValueParser.show(seconds: r.upperBound)
             return "a duration in \(low)...\(high), like 500ms, 10s or 2m"
         case .choice(let words):
             return words.count < 2 ? words.joined() : words.dropLast().joined(separator: ", ") + " or " + words.last!

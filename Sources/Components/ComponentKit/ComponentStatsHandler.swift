@@ -4,7 +4,7 @@ import NIOCore
 /// - a request line that is not `METHOD SP /target SP HTTP/1.x` (or a header line without a name and
 ///   colon, a bare CR, an obsolete line fold, an HTTP/1.1 request without exactly one Host) gets
 ///   400; another HTTP version 505; a method other than GET or HEAD 405 (with `Allow`); a path other
-///   than `/` and `/stats` 404; a head over `maxHeadBytes` 431; every error body is JSON;
+///   than `/`, `/stats` and the component's own routes 404; a head over `maxHeadBytes` 431; every error body is JSON;
 /// - `HEAD` gets the headers `GET` would, with no body;
 /// - a connection that completes no request head within `requestTimeout` is closed, with 408 when
 ///   it sent part of one;
@@ -19,11 +19,14 @@ final class ComponentStatsHandler: ChannelInboundHandler {
     private var answered = false
     private var timer: Scheduled<Void>?
 
+    private let routes: [String: ComponentStatsServer.Route]
+
     init(
-        limits: ComponentStatsServer.Limits,
+        limits: ComponentStatsServer.Limits, routes: [String: ComponentStatsServer.Route] = [:],
         stats: @escaping @Sendable (any EventLoop) -> EventLoopFuture<ComponentStats>
     ) {
         self.limits = limits
+        self.routes = routes
         self.stats = stats
     }
 
@@ -66,16 +69,22 @@ final class ComponentStatsHandler: ChannelInboundHandler {
                 context, status: 405, body: Self.errorBody("the stats port answers GET and HEAD"),
                 bodiless: false, extra: "Allow: GET, HEAD\r\n")
         }
-        guard request.path == "/" || request.path == "/stats" else {
+        let body: EventLoopFuture<String>
+        if request.path == "/" || request.path == "/stats" {
+            body = stats(context.eventLoop).map { $0.json() }
+        } else if let route = routes[request.path] {
+            body = route(context.eventLoop)
+        } else {
+            let paths = (["/"] + routes.keys.sorted()).joined(separator: " ")
             return respond(
-                context, status: 404, body: Self.errorBody("no such path; the stats are at /"), bodiless: bodiless)
+                context, status: 404, body: Self.errorBody("no such path; paths: \(paths)"), bodiless: bodiless)
         }
         answered = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        stats(context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+        body.hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             switch result {
-            case .success(let s): handler.respond(context, status: 200, body: s.json(), bodiless: bodiless)
+            case .success(let text): handler.respond(context, status: 200, body: text, bodiless: bodiless)
             case .failure(let e):
                 handler.respond(context, status: 500, body: Self.errorBody("\(e)"), bodiless: bodiless)
             }

@@ -1,10 +1,18 @@
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The one stats/monitoring endpoint every built-in component serves on its stats port:
-/// `GET /` (or `/stats`) answers the component's `ComponentStats` as JSON and closes the connection.
-/// See `ComponentStatsHandler` for how it treats clients that misbehave.
+/// `GET /` (or `/stats`) answers the component's `ComponentStats` as JSON and closes the connection;
+/// a component may add monitoring paths of its own (`routes`, e.g. `/healthz`). See
+/// `ComponentStatsHandler` for how it treats clients that misbehave.
 package enum ComponentStatsServer {
+    /// A monitoring path's answer: a JSON document, made on the connection's event loop.
+    package typealias Route = @Sendable (any EventLoop) -> EventLoopFuture<String>
+
     /// Limits of the stats endpoint.
     package struct Limits: Sendable {
         /// A connection that has not sent a complete request head by then is closed (408 if it sent anything).
@@ -16,9 +24,9 @@ package enum ComponentStatsServer {
     }
 
     /// Binds `host:port` (0 = any free port) on `group`; `stats` is asked on the connection's event
-    /// loop for every request.
+    /// loop for every request of `/` and `/stats`, `routes[path]` for its path.
     package static func bind(
-        group: any EventLoopGroup, host: String, port: Int, limits: Limits = Limits(),
+        group: any EventLoopGroup, host: String, port: Int, limits: Limits = Limits(), routes: [String: Route] = [:],
         stats: @escaping @Sendable (any EventLoop) -> EventLoopFuture<ComponentStats>
     ) async throws -> any Channel {
         try await ComponentBindError.naming("stats port", host: host, port: port) {
@@ -27,7 +35,7 @@ package enum ComponentStatsServer {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            ComponentStatsHandler(limits: limits, stats: stats))
+                            ComponentStatsHandler(limits: limits, routes: routes, stats: stats))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -62,7 +70,8 @@ extension ComponentBindError {
         do {
             return try await bind()
         } catch let error as IOError {
-            throw ComponentBindError(what: what, host: host, port: port, reason: error.description)
+            let reason = String(cString: strerror(error.errnoCode)) + " (errno \(error.errnoCode))"
+            throw ComponentBindError(what: what, host: host, port: port, reason: reason)
         } catch let error as SocketAddressError {
             throw ComponentBindError(what: what, host: host, port: port, reason: "\(error)")
         }

@@ -17,14 +17,16 @@ public struct RunReport: Sendable {
 
     public var run: RunResult { digest.run }
 
-    public init(run: RunResult, runPath: String?, baseline: RunResult? = nil, baselinePath: String? = nil) throws(CompareInputError) {
+    /// `request` carries the gate's settings (thresholds, calibration) as `surge compare` takes them.
+    public init(run: RunResult, runPath: String?, baseline: RunResult? = nil, baselinePath: String? = nil,
+                request: ComparisonRequest = ComparisonRequest()) throws(CompareInputError) {
         digest = RunDigest(run)
         self.runPath = runPath
         self.baselinePath = baselinePath
         if let baseline {
             let b = RunDigest(baseline)
             self.baseline = b
-            comparison = try RunComparison(baseline: baseline, baselineLabel: "baseline", run: run, runLabel: "this run")
+            comparison = try RunComparison(baseline: baseline, baselineLabel: "baseline", run: run, runLabel: "this run", request: request)
         }
         charts = RunCharts.all(digest, baseline: baseline.map { RunDigest($0) })
     }

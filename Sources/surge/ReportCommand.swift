@@ -1,6 +1,6 @@
-import SurgeCompare
 import ArgumentParser
 import Foundation
+import SurgeCompare
 import SurgeReport
 import SurgeResults
 
@@ -14,7 +14,8 @@ struct ReportCommand: AsyncParsableCommand {
             Writes DIR/index.html (one self-contained file: CSS and SVG charts inline) and DIR/report.md \
             (charts as DIR/charts/*.png). Charts need gnuplot (Debian's gnuplot-nox; --gnuplot or \
             SURGE_GNUPLOT choose the program); without it the report is written without charts and says why. \
-            With a baseline, the exit status is surge compare's: 0 no regression, 2 regression.
+            With a baseline, the exit status is surge compare's: 0 no regression, 2 regression, 3 not \
+            comparable, 1 bad input; the gate is compare's (thresholds, calibration, key metrics).
             """,
         subcommands: [Run.self, Weekly.self],
         defaultSubcommand: Run.self
@@ -37,6 +38,12 @@ struct ReportCommand: AsyncParsableCommand {
         var gnuplot: String?
         @Flag(help: "Also write the short markdown form to $GITHUB_STEP_SUMMARY (appended) when it is set, else to standard output.")
         var summary = false
+        @Option(name: .customLong("threshold"), help: "Per-metric threshold as for surge compare, e.g. 'msgs/s=3%' (repeatable).")
+        var thresholds: [String] = []
+        @Option(name: .customLong("thresholds-file"), help: "Calibrated thresholds (default: BASELINES-DIR/NAME.thresholds.yaml when it exists).")
+        var thresholdsFile: String?
+        @Flag(name: .customLong("no-calibration"), help: "Ignore calibrated thresholds files.")
+        var noCalibration = false
 
         func validate() throws {
             if baseline != nil && against != nil { throw ValidationError("give --baseline or --against, not both") }
@@ -50,7 +57,16 @@ struct ReportCommand: AsyncParsableCommand {
                 var basePath = against
                 if let baseline { basePath = "\(baselinesDirectory)/\(baseline).json" }
                 let base = try basePath.map { try RunResultCodec.read(path: $0) }
-                report = try RunReport(run: result, runPath: run, baseline: base, baselinePath: basePath)
+                var request = ComparisonRequest()
+                for t in thresholds { request.thresholds.append(try MetricThreshold.parse(t)) }
+                if let thresholdsFile {
+                    request.calibration = try Calibration.read(path: thresholdsFile)
+                    request.calibrationPath = thresholdsFile
+                } else if !noCalibration {
+                    request.calibrationDirectory = baselinesDirectory
+                    request.calibrationName = baseline
+                }
+                report = try RunReport(run: result, runPath: run, baseline: base, baselinePath: basePath, request: request)
             } catch {
                 print("surge report: \(error)", to: &stderr)
                 throw ExitCode(1)

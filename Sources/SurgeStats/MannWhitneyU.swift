@@ -6,11 +6,14 @@ public enum MannWhitneyUError: Error, Equatable, CustomStringConvertible, Sendab
     case sampleTooSmall
     /// Every value of both samples is the same: there is nothing to rank.
     case allSamplesEqual
+    /// A value is NaN, which has no rank (benchstat loops forever on it; Surge reports it).
+    case notANumber
 
     public var description: String {
         switch self {
         case .sampleTooSmall: return "sample is too small"
         case .allSamplesEqual: return "all samples are equal"
+        case .notANumber: return "sample contains NaN"
         }
     }
 }
@@ -25,7 +28,8 @@ public enum MannWhitneyUError: Error, Equatable, CustomStringConvertible, Sendab
 ///   for both exact methods `p = 1` if `U1 == U2`, else `2·CDF(min(U1, U2))`. With ties this can
 ///   exceed 1 (`p=1.333` for [2] vs [1, 1]); like benchstat it is not clamped;
 /// - otherwise the normal approximation with tie and continuity correction:
-///   `σ = √(n1·n2·((N+1) − Σ(t³−t)/(N(N−1)))/12)`, `z = (U1 − n1n2/2 ∓ 0.5)/σ`, `p = 2·min(Φ(z), 1−Φ(z))`.
+///   `σ = √(n1·n2·((N+1) − Σ(t³−t)/(N(N−1)))/12)`, `z = (U1 − n1n2/2 ∓ 0.5)/σ`,
+///   `p = 2·min(Φ(z), 1−Φ(z))`.
 public struct MannWhitneyU: Sendable, Equatable {
     public enum Method: String, Sendable {
         case exact
@@ -55,6 +59,8 @@ public struct MannWhitneyU: Sendable, Equatable {
         let n1 = x1.count
         let n2 = x2.count
         guard n1 > 0, n2 > 0 else { throw .sampleTooSmall }
+        // NaN equals nothing, so ranking could never advance past it.
+        if x1.contains(where: \.isNaN) || x2.contains(where: \.isNaN) { throw .notANumber }
         self.n1 = n1
         self.n2 = n2
 

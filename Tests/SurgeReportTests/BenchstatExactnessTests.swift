@@ -28,7 +28,9 @@ final class BenchstatExactnessTests: XCTestCase {
         let inputs = try CompareInputs.read(["old.txt=" + dir.appendingPathComponent("old.txt").path,
                                              "new.txt=" + dir.appendingPathComponent("new.txt").path])
         let builder = try ComparisonBuilder(options: options)
-        builder.exactUnits = Set(inputs.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
+        builder.exactUnits = Set(inputs.unitMetadata.entries.compactMap {
+            $0.value["assume"] == "exact" ? $0.key : nil
+        })
         for input in inputs.inputs { builder.add(input.records) }
         let tables = builder.build()
         let (csv, warnings) = BenchstatCSVRenderer.render(tables)

@@ -34,7 +34,9 @@ final class GeneratedInputTests: XCTestCase {
     func tables(_ args: [String]) throws -> ComparisonTables {
         let inputs = try CompareInputs.read(args)
         let builder = try ComparisonBuilder(options: CompareOptions())
-        builder.exactUnits = Set(inputs.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
+        builder.exactUnits = Set(inputs.unitMetadata.entries.compactMap {
+            $0.value["assume"] == "exact" ? $0.key : nil
+        })
         for input in inputs.inputs { builder.add(input.records) }
         return builder.build()
     }
@@ -61,7 +63,8 @@ final class GeneratedInputTests: XCTestCase {
             guard csvTables.count == textTables.count else { continue }
             for (t, table) in built.tables.enumerated() {
                 tablesSeen += 1
-                comparedCells += try check(table, csv: csvTables[t], text: textTables[t], order: input.nameOrder, seed: seed)
+                comparedCells += try check(table, csv: csvTables[t], text: textTables[t], order: input.nameOrder,
+                                           seed: seed)
             }
         }
         print("generated: \(tablesSeen) tables, \(comparedCells) compared cells")
@@ -84,16 +87,17 @@ final class GeneratedInputTests: XCTestCase {
         for seed in UInt64(1)...25 {
             var generator = BenchFmtGenerator(seed: seed)
             let (folder, _) = try write(generator.input(), seed: seed)
-            let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted { a, b in
-                ["old.txt", "new.txt", "third.txt"].firstIndex(of: a)! < ["old.txt", "new.txt", "third.txt"].firstIndex(of: b)!
-            }
+            let present = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            let names = ["old.txt", "new.txt", "third.txt"].filter(present.contains)
             let csv = try run(binary, ["compare", "-format", "csv"] + names, in: folder)
             let text = try run(binary, ["compare"] + names, in: folder)
             XCTAssertEqual(csv.status, text.status, "seed \(seed): text and CSV runs disagree on the verdict")
             for outcome in [csv, text] {
                 statuses[outcome.status, default: 0] += 1
-                XCTAssertTrue([0, 2].contains(outcome.status), "seed \(seed): exit \(outcome.status): \(outcome.stderr)")
-                XCTAssertEqual(outcome.status == 2, outcome.stderr.contains("surge compare: REGRESSION"), "seed \(seed)")
+                XCTAssertTrue([0, 2].contains(outcome.status),
+                              "seed \(seed): exit \(outcome.status): \(outcome.stderr)")
+                XCTAssertEqual(outcome.status == 2, outcome.stderr.contains("surge compare: REGRESSION"),
+                               "seed \(seed)")
             }
             if csv.status == 2 {
                 let deltas = CSVTables.parse(csv.stdout).flatMap(\.rows).filter { $0[0] != "geomean" }.flatMap { row in
@@ -111,7 +115,8 @@ final class GeneratedInputTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("-confidence"), bad.stderr)
     }
 
-    func run(_ binary: String, _ args: [String], in folder: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ binary: String, _ args: [String], in folder: URL) throws
+        -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
@@ -180,12 +185,18 @@ final class GeneratedInputTests: XCTestCase {
                 if summary.geomean != nil {
                     let gm = try XCTUnwrap(Double(record[start]), context)
                     let piece = ValueScaler.scale(gm, cls)
-                    guard let found = rest.range(of: piece) else { XCTFail("\(context): geomean `\(line)` lacks \(piece)"); break }
+                    guard let found = rest.range(of: piece) else {
+                        XCTFail("\(context): geomean `\(line)` lacks \(piece)")
+                        break
+                    }
                     rest = rest[found.upperBound...]
                 }
                 if c > 0 {
                     let ratio = record[start + 2]
-                    guard let found = rest.range(of: ratio) else { XCTFail("\(context): geomean `\(line)` lacks \(ratio)"); break }
+                    guard let found = rest.range(of: ratio) else {
+                        XCTFail("\(context): geomean `\(line)` lacks \(ratio)")
+                        break
+                    }
                     rest = rest[found.upperBound...]
                 }
             }

@@ -6,7 +6,8 @@ import XCTest
 /// (GoVectors/sort-slice.txt: keys, then the original indices in sorted order) for lengths 5…2500.
 final class GoSortTests: XCTestCase {
     func testPermutationsMatchGoSortSlice() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("GoVectors/sort-slice.txt")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("GoVectors/sort-slice.txt")
         var checked = 0
         var unstable = 0
         for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {

@@ -214,7 +214,9 @@ public final class ComparisonBuilder {
         for tk in tableKeys {
             guard let t = tables[tk] else { continue }
             let unit = tableBy.unitField.map { tableBy.value(tk, $0) } ?? ""
-            let exact = exactUnits.contains(unit)
+            // benchstat looks the assumption up by the tidied unit: `Unit ns/op assume=exact` also covers
+            // the values (zeros) that stay in the raw `ns/op` table.
+            let exact = exactUnits.contains(unit) || exactUnits.contains(BenchUnit.tidy(unit).unit)
             let rows = rowBy.sorted(Array(t.rows))
             let cols = colBy.sorted(Array(t.cols))
             let colPosition = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })

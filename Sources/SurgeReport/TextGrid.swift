@@ -1,5 +1,6 @@
 /// Fixed-width table layout, the same algorithm as benchstat's `texttab`: cells with a left margin
-/// and alignment, spanning cells that widen the non-shrink columns they cover, no trailing spaces.
+/// and alignment, spanning cells that widen the non-shrink columns they cover (in Go's sort order,
+/// `GoSort`), no trailing spaces.
 /// Widths count Unicode scalars (`µ`, `│`, `±`, `∞` are one column each).
 struct TextGrid {
     enum Alignment { case left, center, right }
@@ -60,12 +61,16 @@ struct TextGrid {
         var marginWidth = [Int](repeating: 0, count: columnCount)
         for c in cells { marginWidth[c.col] = max(marginWidth[c.col], c.marginWidth) }
         var widths = [Int](repeating: 0, count: columnCount)
-        // Single-span cells first, then spanning cells by increasing span (stable).
+        // Single-span cells first, then spanning cells by increasing span. Spanning cells of equal
+        // span are taken in the order Go's unstable `sort.Slice` leaves them (texttab sorts the
+        // whole cell list by span), which decides where a header's extra width goes.
         for c in cells where c.span == 1 {
             widths[c.col] = max(widths[c.col], c.valueWidth + marginWidth[c.col])
         }
-        let spanning = cells.enumerated().filter { $0.element.span > 1 }.sorted { ($0.element.span, $0.offset) < ($1.element.span, $1.offset) }.map(\.element)
-        for c in spanning {
+        var order = Array(cells.indices)
+        GoSort.sort(&order) { cells[$0].span < cells[$1].span }
+        for index in order where cells[index].span > 1 {
+            let c = cells[index]
             var w = c.valueWidth + marginWidth[c.col]
             let total = (c.col..<(c.col + c.span)).reduce(0) { $0 + widths[$1] }
             if total >= w { continue }
@@ -103,21 +108,31 @@ struct TextGrid {
                 row += 1
                 position = 0
             }
+            // Go prints `%*s` with a negative width as that many spaces too (left-justified ""), so a
+            // cell that overflowed its column pushes the next one right instead of touching it.
             let gap = offsets[c.col] - position
-            spaces(gap)
+            spaces(abs(gap))
             spaces(marginWidth[c.col] - c.marginWidth)
             out.append(contentsOf: c.margin.utf8)
-            position += max(gap, 0) + marginWidth[c.col]
+            position += gap + marginWidth[c.col]
             let total = offsets[c.col + c.span] - offsets[c.col] - marginWidth[c.col]
-            var pad = 0
             switch c.alignment {
-            case .left: pad = 0
-            case .center: pad = max((total - c.valueWidth) / 2, 0)
-            case .right: pad = max(total - c.valueWidth, 0)
+            case .left:
+                out.append(contentsOf: c.value.utf8)
+                position += c.valueWidth
+            case .center:
+                let pad = abs((total - c.valueWidth) / 2)
+                spaces(pad)
+                out.append(contentsOf: c.value.utf8)
+                position += pad + c.valueWidth
+            case .right:
+                // `%*s`: pad on the left to the width, or on the right to |width| if it is negative.
+                let pad = max(abs(total) - c.valueWidth, 0)
+                if total >= 0 { spaces(pad) }
+                out.append(contentsOf: c.value.utf8)
+                if total < 0 { spaces(pad) }
+                position += pad + c.valueWidth
             }
-            spaces(pad)
-            out.append(contentsOf: c.value.utf8)
-            position += pad + c.valueWidth
         }
         if !cells.isEmpty { out.append(0x0A) }
         return String(decoding: out, as: UTF8.self)

@@ -325,6 +325,51 @@ public struct BenchFmtReader: Sendable {
 
     struct NumberError: Error { var text: String }
 
+    /// The parts of Go's `strconv.ParseFloat` syntax that strtod does not share: `_` only between
+    /// digits (after a base prefix counts), a hexadecimal mantissa needs a `p` exponent, and the
+    /// only named values are `inf`/`infinity` (optionally signed) and unsigned `nan`.
+    static func goFloatSyntaxOK(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        func lower(_ c: UInt8) -> UInt8 { c | 0x20 }
+        var i = f.startIndex
+        var signed = false
+        if i < f.endIndex && (f[i] == UInt8(ascii: "+") || f[i] == UInt8(ascii: "-")) {
+            signed = true
+            i += 1
+        }
+        let body = f[i...]
+        if let first = body.first, lower(first) == UInt8(ascii: "n") || lower(first) == UInt8(ascii: "i") {
+            let word = String(decoding: body.map(lower), as: UTF8.self)
+            return word == "inf" || word == "infinity" || (word == "nan" && !signed)
+        }
+        let hex = body.count > 2 && body[i] == UInt8(ascii: "0") && lower(body[i + 1]) == UInt8(ascii: "x")
+        if hex && !body.contains(where: { lower($0) == UInt8(ascii: "p") }) { return false }
+        guard body.contains(UInt8(ascii: "_")) else { return true }
+        // Go's underscoreOK.
+        var saw = UInt8(ascii: "^")
+        var j = i
+        if body.count >= 2 && body[i] == UInt8(ascii: "0")
+            && [UInt8(ascii: "b"), UInt8(ascii: "o"), UInt8(ascii: "x")].contains(lower(body[i + 1])) {
+            j = i + 2
+            saw = UInt8(ascii: "0")
+        }
+        while j < f.endIndex {
+            let c = f[j]
+            let isDigit = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                || (hex && lower(c) >= UInt8(ascii: "a") && lower(c) <= UInt8(ascii: "f"))
+            if isDigit {
+                saw = UInt8(ascii: "0")
+            } else if c == UInt8(ascii: "_") {
+                if saw != UInt8(ascii: "0") { return false }
+                saw = c
+            } else {
+                if saw == UInt8(ascii: "_") { return false }
+                saw = UInt8(ascii: "!")
+            }
+            j += 1
+        }
+        return saw != UInt8(ascii: "_")
+    }
+
     static func parseInt(_ f: Slice<UnsafeBufferPointer<UInt8>>) -> Result<Int, NumberError> {
         var i = f.startIndex
         var negative = false
@@ -385,21 +430,25 @@ public struct BenchFmtReader: Sendable {
         }
         if fast { return .success(Double(integer)) }
         if let decimal = fastDecimal(f) { return .success(decimal) }
-        // Go's ParseFloat syntax is close to strtod's; reject what Go rejects that strtod accepts.
-        var buffer = [CChar](repeating: 0, count: f.count + 1)
-        var k = 0
-        for c in f {
+        // Go's ParseFloat syntax is close to strtod's: reject what Go rejects that strtod accepts
+        // (hexadecimal without a `p` exponent, signed or parenthesised NaN), and drop the `_` digit
+        // separators Go accepts (`1_000`, `0x_1p-3`) once they pass Go's placement rules.
+        guard goFloatSyntaxOK(f) else { return .failure(NumberError(text: "invalid syntax")) }
+        var buffer = [CChar]()
+        buffer.reserveCapacity(f.count + 1)
+        for c in f where c != UInt8(ascii: "_") {
             if c == UInt8(ascii: " ") || c >= 0x80 { return .failure(NumberError(text: "invalid syntax")) }
-            buffer[k] = CChar(bitPattern: c)
-            k += 1
+            buffer.append(CChar(bitPattern: c))
         }
+        let length = buffer.count
+        buffer.append(0)
         errno = 0
         let (value, consumed) = buffer.withUnsafeMutableBufferPointer { p -> (Double, Int) in
             var end: UnsafeMutablePointer<CChar>? = nil
             let v = strtod(p.baseAddress!, &end)
             return (v, end.map { $0 - p.baseAddress! } ?? 0)
         }
-        guard consumed == f.count, f.count > 0 else { return .failure(NumberError(text: "invalid syntax")) }
+        guard consumed == length, length > 0 else { return .failure(NumberError(text: "invalid syntax")) }
         if errno == ERANGE && value.isInfinite { return .failure(NumberError(text: "value out of range")) }
         return .success(value)
     }

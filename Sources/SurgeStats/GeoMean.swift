@@ -1,11 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Geometric mean as moremath computes it (running mean of logarithms, then `exp`), so the
-/// geomean row of a comparison matches benchstat's digits.
+/// Geometric mean as moremath computes it (running mean of logarithms, then `exp`), with Go's own
+/// `math.Log` and `math.Exp` (`GoMath`), so the geomean row matches benchstat's digits bit for bit:
+/// the C library's `log`/`exp` give `6.999999999999999` for the geomean of [7] where Go gives `7`.
 public enum GeoMean {
     /// nil when `values` is empty or any value is ≤ 0 (benchstat then prints a footnote instead).
     public static func of(_ values: [Double]) -> Double? {
@@ -13,9 +8,9 @@ public enum GeoMean {
         var mean = 0.0
         for (i, x) in values.enumerated() {
             guard x > 0 else { return nil }
-            mean += (log(x) - mean) / Double(i + 1)
+            mean += (GoMath.log(x) - mean) / Double(i + 1)
         }
-        return exp(mean)
+        return GoMath.exp(mean)
     }
 
     /// Geometric mean of ratios `new/old` over pairs, benchstat's way: equal values (also 0/0) give 1,

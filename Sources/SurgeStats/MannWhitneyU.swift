@@ -6,11 +6,14 @@ public enum MannWhitneyUError: Error, Equatable, CustomStringConvertible, Sendab
     case sampleTooSmall
     /// Every value of both samples is the same: there is nothing to rank.
     case allSamplesEqual
+    /// A value is NaN, which has no rank (benchstat loops forever on it; Surge reports it).
+    case notANumber
 
     public var description: String {
         switch self {
         case .sampleTooSmall: return "sample is too small"
         case .allSamplesEqual: return "all samples are equal"
+        case .notANumber: return "sample contains NaN"
         }
     }
 }
@@ -20,11 +23,13 @@ public enum MannWhitneyUError: Error, Equatable, CustomStringConvertible, Sendab
 ///
 /// - `U1 = R1 − n1(n1+1)/2`, with mid-ranks for tied values;
 /// - no ties and n1, n2 ≤ 50: the exact distribution (Mann–Whitney recurrence);
-/// - ties and n1, n2 ≤ 25: the exact distribution *conditional on the tie pattern*;
-///   for both exact methods `p = 1` if `U1 == U2`, else `2·P(U1 ≤ min(U1, U2))`. With an asymmetric tie
-///   pattern this can exceed 1; like benchstat it is not clamped;
+/// - ties and n1, n2 ≤ 25: the distribution *conditional on the tie pattern*, computed as moremath's
+///   `makeUmemo` (Cheung–Klotz) computes it, quirks included (see `TiedUDistribution`);
+///   for both exact methods `p = 1` if `U1 == U2`, else `2·CDF(min(U1, U2))`. With ties this can
+///   exceed 1 (`p=1.333` for [2] vs [1, 1]); like benchstat it is not clamped;
 /// - otherwise the normal approximation with tie and continuity correction:
-///   `σ = √(n1·n2·((N+1) − Σ(t³−t)/(N(N−1)))/12)`, `z = (U1 − n1n2/2 ∓ 0.5)/σ`, `p = 2·min(Φ(z), 1−Φ(z))`.
+///   `σ = √(n1·n2·((N+1) − Σ(t³−t)/(N(N−1)))/12)`, `z = (U1 − n1n2/2 ∓ 0.5)/σ`,
+///   `p = 2·min(Φ(z), 1−Φ(z))`.
 public struct MannWhitneyU: Sendable, Equatable {
     public enum Method: String, Sendable {
         case exact
@@ -54,6 +59,8 @@ public struct MannWhitneyU: Sendable, Equatable {
         let n1 = x1.count
         let n2 = x2.count
         guard n1 > 0, n2 > 0 else { throw .sampleTooSmall }
+        // NaN equals nothing, so ranking could never advance past it.
+        if x1.contains(where: \.isNaN) || x2.contains(where: \.isNaN) { throw .notANumber }
         self.n1 = n1
         self.n2 = n2
 
@@ -90,7 +97,7 @@ public struct MannWhitneyU: Sendable, Equatable {
             if ties.count == 1 { throw .allSamplesEqual }
             if hasTies {
                 method = .exactWithTies
-                p = u1 == u2 ? 1 : 2 * TiedUDistribution.cdf(twoU: Int((2 * uSmall).rounded()), n1: n1, ties: ties)
+                p = u1 == u2 ? 1 : 2 * TiedUDistribution.cdf(uSmall, n1: n1, n2: n2, ties: ties)
             } else {
                 method = .exact
                 p = u1 == u2 ? 1 : 2 * UDistribution.cdf(Int(uSmall.rounded(.down)), n1: n1, n2: n2)
@@ -185,70 +192,3 @@ enum UDistribution {
     }
 }
 
-/// Exact null distribution of U1 given the tie pattern (every way of choosing which n1 of the N
-/// ranked values belong to the first sample, weighted equally), counted exactly. Counts are whole
-/// numbers below 2^53 for N ≤ 50, so the result is the exact rational rounded once.
-enum TiedUDistribution {
-    private struct Key: Hashable {
-        var twoU: Int
-        var n1: Int
-        var ties: [Int]
-    }
-
-    private static let cache = Mutex<[Key: Double]>([:])
-
-    /// P(2·U1 ≤ twoU) for a first sample of n1 values and tie groups `ties` (in rank order).
-    static func cdf(twoU: Int, n1: Int, ties: [Int]) -> Double {
-        let key = Key(twoU: twoU, n1: n1, ties: ties)
-        if let hit = cache.withLock({ $0[key] }) { return hit }
-        let p = compute(twoU: twoU, n1: n1, ties: ties)
-        cache.withLock { if $0.count < 100_000 { $0[key] = p } }
-        return p
-    }
-
-    static func compute(twoU: Int, n1: Int, ties: [Int]) -> Double {
-        let total = ties.reduce(0, +)
-        // 2·U1 = 2·R1 − n1(n1+1); 2·R1 = Σ k_j·(first_j + last_j).
-        let limit = twoU + n1 * (n1 + 1)
-        if limit < 0 { return 0 }
-        let width = limit + 1
-        // ways[k * width + s]: selections of k values with 2·R1 = s (sums above `limit` dropped).
-        var ways = [Double](repeating: 0, count: (n1 + 1) * width)
-        ways[0] = 1
-        var maxK = 0
-        var firstRank = 1
-        ways.withUnsafeMutableBufferPointer { w in
-            for t in ties {
-                let weight = 2 * firstRank + t - 1
-                let newMaxK = min(n1, maxK + t)
-                // In place, highest k first: row k reads only rows below it, not yet updated.
-                var k = newMaxK
-                while k >= 1 {
-                    let row = k * width
-                    var take = 1
-                    while take <= t && take <= k {
-                        let from = (k - take) * width
-                        let shift = take * weight
-                        if shift <= limit {
-                            let c = BinomialCoefficient.choose(t, take)
-                            var s = limit
-                            while s >= shift {
-                                let v = w[from + s - shift]
-                                if v != 0 { w[row + s] += v * c }
-                                s -= 1
-                            }
-                        }
-                        take += 1
-                    }
-                    k -= 1
-                }
-                maxK = newMaxK
-                firstRank += t
-            }
-        }
-        var favourable = 0.0
-        let base = n1 * width
-        for s in 0..<width { favourable += ways[base + s] }
-        return favourable / BinomialCoefficient.choose(total, n1)
-    }
-}

@@ -5,13 +5,14 @@ import Darwin
 #endif
 
 /// The order statistics bounding a confidence interval of the median of `n` values, as benchstat
-/// computes them (moremath `stats.QuantileCI(n, 0.5, confidence)`).
+/// computes them (moremath `stats.QuantileCI(n, 0.5, confidence)`) at any confidence level.
 ///
 /// `loOrder`/`hiOrder` are 1-based: the interval is `sorted[loOrder-1] ... sorted[hiOrder-1]`; an
-/// order below 1 means −∞ and one above `n` means +∞. For confidence 0.95 (n ≤ 500) and 0.90/0.99
-/// (n ≤ 100) the orders come from benchstat's own table (its PMF rounding decides a few ties above
-/// n = 20); elsewhere they are computed with the same algorithm: the exact binomial distribution
-/// grown outward from the mode for n ≤ 30, the normal approximation with continuity correction above.
+/// order below 1 means −∞ and one above `n` means +∞. For n ≤ 30 the binomial(n, ½) distribution is
+/// grown outward from its mode (left first on equal mass) until it holds `confidence`; its PMF uses
+/// moremath's `Choose`, whose `exp∘lgamma` rounding above n = 20 breaks some exact ties the way
+/// benchstat does. Above 30 it is the normal approximation with continuity correction, then the
+/// right end is pulled in by one if that still covers `confidence`. All of it uses `GoMath`.
 public struct MedianCI: Sendable, Equatable {
     public let n: Int
     public let loOrder: Int
@@ -19,11 +20,7 @@ public struct MedianCI: Sendable, Equatable {
 
     public init(n: Int, confidence: Double) {
         self.n = n
-        if let orders = Self.tabulated(n: n, confidence: confidence) {
-            (loOrder, hiOrder) = orders
-        } else {
-            (loOrder, hiOrder) = Self.computed(n: n, confidence: confidence)
-        }
+        (loOrder, hiOrder) = Self.computed(n: n, confidence: confidence)
     }
 
     /// True when both ends of the interval are sample values (not infinite).
@@ -38,28 +35,14 @@ public struct MedianCI: Sendable, Equatable {
         return (">", 50)
     }
 
-    static func tabulated(n: Int, confidence: Double) -> (Int, Int)? {
-        guard n >= 1 else { return nil }
-        let table: [(lo: Int16, hi: Int16)]
-        switch confidence {
-        case 0.95: table = MedianCIOrderTable.confidence95
-        case 0.9: table = MedianCIOrderTable.confidence90
-        case 0.99: table = MedianCIOrderTable.confidence99
-        default: return nil
-        }
-        guard n <= table.count else { return nil }
-        let entry = table[n - 1]
-        return (Int(entry.lo), Int(entry.hi))
-    }
-
     static func computed(n: Int, confidence: Double) -> (Int, Int) {
-        if confidence >= 1 || n <= 0 { return (0, n + 1) }
+        if confidence >= 1 { return (0, n + 1) }
         var l: Int
         var r: Int
         if n <= 30 {
             let pmf: (Int) -> Double = { k in
                 guard k >= 0, k <= n else { return 0 }
-                return BinomialCoefficient.choose(n, k) * pow(0.5, Double(n))
+                return GoMath.choose(n, k) * pow(0.5, Double(k)) * pow(0.5, Double(n - k))
             }
             let mode = Int((Double(n + 1) * 0.5).rounded(.up)) - 1
             var accum = pmf(mode)
@@ -82,12 +65,13 @@ public struct MedianCI: Sendable, Equatable {
             let mu = Double(n) * 0.5
             let sigma = (Double(n) * 0.25).squareRoot()
             let alpha = (1 - confidence) / 2
-            let l1 = mu + sigma * StandardNormal.quantile(alpha)
+            let l1 = StandardNormal.quantile(alpha) * sigma + mu
             let r1 = 2 * mu - l1
             l = Int(((l1 - 0.5).rounded(.down) + 0.5).rounded(.down)) + 1
             r = Int(((r1 - 0.5).rounded(.up) + 0.5).rounded(.down)) + 1
             let cdf: (Int, Int) -> Double = { l, r in
-                StandardNormal.cdf((Double(r) - 0.5 - mu) / sigma) - StandardNormal.cdf((Double(l) - 0.5 - mu) / sigma)
+                StandardNormal.cdf(Double(r) - 0.5, mu: mu, sigma: sigma)
+                    - StandardNormal.cdf(Double(l) - 0.5, mu: mu, sigma: sigma)
             }
             let unbiased = cdf(l, r)
             let biased = cdf(l, r - 1)
@@ -114,11 +98,15 @@ enum BinomialCoefficient {
 /// The standard normal distribution: CDF as moremath computes it (`erfc(-x/√2)/2`) and its inverse.
 public enum StandardNormal {
     public static func cdf(_ x: Double) -> Double {
-        erfc(-x / 2.0.squareRoot()) / 2
+        GoMath.erfc(-x / 2.0.squareRoot()) / 2
     }
 
-    /// Inverse CDF: Acklam's rational approximation refined by one Halley step (relative error
-    /// below 1e-15 in the range benchstat uses).
+    /// moremath's `NormalDist{mu, sigma}.CDF(x)`, rounding step for step.
+    public static func cdf(_ x: Double, mu: Double, sigma: Double) -> Double {
+        GoMath.erfc(-(x - mu) / (sigma * 2.0.squareRoot())) / 2
+    }
+
+    /// Inverse CDF as moremath's `InvCDF`: Acklam's rational approximation refined by one Halley step.
     public static func quantile(_ p: Double) -> Double {
         if p <= 0 { return -.infinity }
         if p >= 1 { return .infinity }
@@ -132,7 +120,7 @@ public enum StandardNormal {
         let low = 0.02425
         var x: Double
         if p < low {
-            let q = (-2 * log(p)).squareRoot()
+            let q = (-2 * GoMath.log(p)).squareRoot()
             x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
                 ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         } else if p <= 1 - low {
@@ -141,12 +129,12 @@ public enum StandardNormal {
             x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
                 (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
         } else {
-            let q = (-2 * log(1 - p)).squareRoot()
+            let q = (-2 * GoMath.log(1 - p)).squareRoot()
             x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
                 ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         }
-        let e = cdf(x) - p
-        let u = e * (2 * Double.pi).squareRoot() * exp(x * x / 2)
+        let e = 0.5 * GoMath.erfc(-x / 2.0.squareRoot()) - p
+        let u = e * (2 * Double.pi).squareRoot() * GoMath.exp(x * x / 2)
         x = x - u / (1 + x * u / 2)
         return x
     }

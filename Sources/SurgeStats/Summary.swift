@@ -4,7 +4,7 @@
 ///
 /// ```swift
 /// let s = Summary([5.1, 5.3, 5.0, 5.2, 5.6, 5.2], confidence: 0.95)
-/// s.center   // 5.2   (median: a + 0.5*(b-a) for even n, like benchstat's R8 quantile)
+/// s.center   // 5.2   (median: benchstat's R8 quantile, a + 0.5*(b-a) for even n)
 /// s.lo, s.hi // 5.0, 5.6   (order statistics [1, 6] at n = 6)
 /// s.rangeText // "8%"
 /// ```
@@ -43,13 +43,7 @@ public struct Summary: Sendable, Equatable {
             warnings = ["sample is too small"]
             return
         }
-        if n % 2 == 1 {
-            center = xs[n / 2]
-        } else {
-            let a = xs[n / 2 - 1]
-            let b = xs[n / 2]
-            center = a + 0.5 * (b - a)
-        }
+        center = Self.medianR8(xs)
         let ci = MedianCI(n: n, confidence: confidence)
         lo = ci.loOrder < 1 ? -.infinity : xs[ci.loOrder - 1]
         hi = ci.hiOrder > n ? .infinity : xs[ci.hiOrder - 1]
@@ -59,6 +53,19 @@ public struct Summary: Sendable, Equatable {
         } else {
             warnings = []
         }
+    }
+
+    /// moremath's `Sample.Quantile(0.5)` (R8) on sorted values, computed as it is computed: the
+    /// interpolation `x[k-1] + frac·(x[k] − x[k-1])` also runs when `frac` is 0, which turns the
+    /// median of three `-0` into `+0` (benchstat prints `0.000`), while a single `-0` stays `-0`.
+    static func medianR8(_ xs: [Double]) -> Double {
+        let position = 1.0 / 3 + 0.5 * (Double(xs.count) + 1.0 / 3)
+        let whole = position.rounded(.towardZero)
+        let frac = position - whole
+        let k = Int(whole)
+        if k <= 0 { return xs[0] }
+        if k >= xs.count { return xs[xs.count - 1] }
+        return xs[k - 1] + frac * (xs[k] - xs[k - 1])
     }
 
     /// Summary of a count that should not vary: mode, min, max; warns when the values differ.

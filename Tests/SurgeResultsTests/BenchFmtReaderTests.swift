@@ -68,6 +68,21 @@ final class BenchFmtReaderTests: XCTestCase {
         XCTAssertEqual(reader.unitMetadata.entries["sec/op"]?["a"], "1")
     }
 
+    /// Measurements parse with Go's ParseFloat syntax (checked against benchstat): `_` between
+    /// digits and hexadecimal floats with a `p` exponent are numbers; `0x10`, `-nan`, `1__0` are not.
+    func testMeasurementSyntaxIsGos() {
+        let accepted: [(String, Double)] = [("1_000", 1000), ("0x1p-3", 0.125), ("0x_1p0", 1), ("1e1_0", 1e10),
+                                            ("+Inf", .infinity), ("infinity", .infinity), ("5.", 5), (".5", 0.5)]
+        let rejected = ["0x10", "-nan", "+NaN", "nan(1)", "1__0", "_1", "1_", "1_.5", "0b11", "0o7", "1e400"]
+        var reader = BenchFmtReader()
+        let lines = (accepted.map(\.0) + rejected).enumerated().map { "BenchmarkV\($0.offset) 1 \($0.element) x/op" }
+        let file = reader.parse(lines.joined(separator: "\n") + "\n", label: "v.txt")
+        XCTAssertEqual(file.records.map { $0.values[0].value }, accepted.map(\.1))
+        XCTAssertEqual(file.errors.map(\.description), rejected.enumerated().map { i, text in
+            "v.txt:\(accepted.count + i + 1): parsing measurement: " + (text == "1e400" ? "value out of range" : "invalid syntax")
+        })
+    }
+
     func testUnitTidying() {
         XCTAssertEqual(BenchUnit.tidy("pause-ns/op").unit, "pause-sec/op")
         XCTAssertEqual(BenchUnit.tidy("ns/MB").unit, "sec/MB")

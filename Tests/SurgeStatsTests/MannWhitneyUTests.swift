@@ -71,6 +71,13 @@ final class MannWhitneyUTests: XCTestCase {
         XCTAssertEqual(t.p, 2 * min(StandardNormal.cdf(z), 1 - StandardNormal.cdf(z)), accuracy: 1e-18)
     }
 
+    /// benchstat loops forever on a NaN (its ranking never advances); Surge reports it instead.
+    func testNaNIsReportedNotRanked() {
+        XCTAssertThrowsError(try MannWhitneyU([1, .nan, 2], [3, 4])) { error in
+            XCTAssertEqual("\(error)", "sample contains NaN")
+        }
+    }
+
     func testErrors() {
         XCTAssertThrowsError(try MannWhitneyU([], [1])) { XCTAssertEqual("\($0)", "sample is too small") }
         XCTAssertThrowsError(try MannWhitneyU([2, 2], [2, 2, 2])) { XCTAssertEqual("\($0)", "all samples are equal") }

@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 @testable import SurgeStats
 
-/// The median's confidence interval against benchstat's order table (every row of
-/// BENCHSTAT-median-ci-orders.csv, copied beside this file) and against hand-derived summaries.
+/// The median's confidence interval, always computed, against benchstat's order table (every row of
+/// BENCHSTAT-median-ci-orders.csv, copied beside this file), other levels, and hand-derived summaries.
 final class MedianCITests: XCTestCase {
     struct Row {
         var confidence: Double
@@ -37,17 +37,23 @@ final class MedianCITests: XCTestCase {
         }
     }
 
-    /// The algorithm used beyond the table (other confidence levels, n > 500) reproduces the table
-    /// wherever benchstat's PMF is exact (n ≤ 20) and in the normal-approximation range (n > 30).
-    func testComputedOrdersAgreeWithTableOutsideTheLgammaRange() throws {
+    /// Other confidence levels, computed (no table): orders printed by moremath's `QuantileCI` for
+    /// 0.5, 0.75, 0.8 and 0.999 at n = 1...100 (GoVectors/median-ci-orders-other-levels.csv). The
+    /// issue's cases — 0.8 at n=27, 0.5 at 28 and 30, 0.75 at 26, 0.999 at 24 and 30 — are among them.
+    func testOrdersAtOtherConfidenceLevelsMatchMoremath() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("GoVectors/median-ci-orders-other-levels.csv")
         var checked = 0
-        for row in try csvRows() where row.n <= 20 || row.n > 30 {
-            let (lo, hi) = MedianCI.computed(n: row.n, confidence: row.confidence)
-            XCTAssertEqual(lo, row.lo, "computed lo at confidence \(row.confidence) n=\(row.n)")
-            XCTAssertEqual(hi, row.hi, "computed hi at confidence \(row.confidence) n=\(row.n)")
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",").map(String.init)
+            let (c, n, lo, hi) = (Double(f[0])!, Int(f[1])!, Int(f[2])!, Int(f[3])!)
+            let ci = MedianCI(n: n, confidence: c)
+            XCTAssertEqual([ci.loOrder, ci.hiOrder], [lo, hi], "confidence \(c) n=\(n)")
             checked += 1
         }
-        XCTAssertEqual(checked, 700 - 30)
+        XCTAssertEqual(checked, 400)
+        // The example (the previous exact-PMF computation gave one order off here).
+        XCTAssertEqual([MedianCI(n: 27, confidence: 0.8).loOrder, MedianCI(n: 27, confidence: 0.8).hiOrder], [11, 18])
     }
 
     func testSpotValuesFromBenchstatMd() {

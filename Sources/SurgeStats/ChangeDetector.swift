@@ -34,7 +34,7 @@ public struct ChangeDetector: Sendable {
     public var seed: UInt64
 
     public init(alpha: Double = 0.001, minimumSegment: Int = 5, permutations: Int = 1999, outlierLimit: Double = 5,
-                spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.005, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
+                spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.001, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
         self.driftAlpha = driftAlpha
         self.spreadAlpha = spreadAlpha
         self.alpha = alpha
@@ -104,12 +104,20 @@ public struct ChangeDetector: Sendable {
         // levels again with every spread segment scaled to the same noise, so a noisy stretch does
         // not pass for a step.
         var model = levels(y, x: x, segmentation: segmentation)
-        let residuals = zip(y, model.fit).map { abs($0 - $1) }
         let floor = max(noise * 1e-6, 1e-300)
-        let ranks = Self.ranks(residuals)
         var spreadSegmentation = segmentation
         spreadSegmentation.alpha = spreadAlpha
-        let spreadSplits = spreadSegmentation.splits(ranks)
+        // Residuals of the level model; when they show nothing, residuals from the running median
+        // (a spurious step inside a noisy stretch can hide the spread change from the first).
+        var residuals = zip(y, model.fit).map { abs($0 - $1) }
+        var ranks = Self.ranks(residuals)
+        var spreadSplits = spreadSegmentation.splits(ranks)
+        if spreadSplits.isEmpty {
+            let local = zip(y, RobustStatistics.runningMedian(y)).map { abs($0 - $1) }
+            let localRanks = Self.ranks(local)
+            let localSplits = spreadSegmentation.splits(localRanks)
+            if !localSplits.isEmpty { (residuals, ranks, spreadSplits) = (local, localRanks, localSplits) }
+        }
         let spreadBounds = [0] + spreadSplits.map(\.index) + [y.count]
         for (k, s) in spreadSplits.enumerated() {
             let before = residuals[spreadBounds[k]..<s.index].map { Foundation.log(max($0, floor)) }

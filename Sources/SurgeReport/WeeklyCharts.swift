@@ -39,7 +39,8 @@ enum WeeklyCharts {
                     commands += marks(finding, factor: f, object: n + 1)
                 }
                 commands.append("set title \(ChartSpec.quote(c.label))")
-                commands.append("set ylabel \(ChartSpec.quote(MetricFormat.axisUnit(unit, scale: scale)))")
+                let axis = MetricFormat.isDuration(unit) ? scale.suffix : (scale.suffix.isEmpty ? unit : "\(scale.suffix) \(unit)")
+                commands.append("set ylabel \(ChartSpec.quote(axis))")
                 var plot = "plot $DATA index \(block) using 1:3:4 with filledcurves lc rgb '#cfe2f3' notitle, "
                     + "$DATA index \(block) using 1:2 with linespoints lt 1 pt 7 ps 0.4 notitle"
                 if !outliers.isEmpty { plot += ", $DATA index \(block + 1) using 1:2 with points pt 2 ps 1.2 lc rgb '#d62728' notitle" }

@@ -144,7 +144,9 @@ public struct WeeklySeries: Sendable {
                 outliers[unit, default: [:]][name] = Set(analysis.outliers.map { series[$0].runIndex })
                 for i in analysis.outliers { points[unit]?[name]?[i].isOutlier = true }
                 for change in analysis.findings {
-                    let before = change.location.lowerBound > 0 ? runs[series[change.location.lowerBound - 1].runIndex] : nil
+                    // A drift runs over the whole window: its range is the window's first commit to its last.
+                    let lower = change.kind == .drift ? change.location.lowerBound + 1 : change.location.lowerBound
+                    let before = lower > 0 ? runs[series[lower - 1].runIndex] : nil
                     findings.append(TrendFinding(scenario: scenario, fingerprint: fingerprint, cell: name, cellLabel: label, unit: unit,
                                                  change: change, threshold: change.kind == .spread ? detector.spreadThreshold : limit,
                                                  firstAtNewLevel: runs[series[change.index].runIndex], lastSurelyBefore: before,

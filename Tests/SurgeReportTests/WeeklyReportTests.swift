@@ -176,4 +176,25 @@ final class WeeklyReportTests: XCTestCase {
             XCTAssertTrue(html.contains("Sep 2") || html.contains("2026-09-22"), "dated ticks")
         }
     }
+
+    func testADriftIsReportedAsADriftAndDrawnAsABand() throws {
+        var g = SplitMix64(seed: 31)
+        let runs = (0..<40).map { i in
+            let noise = 1 + (Double(g.next() % 1000) / 1000 - 0.5) * 0.03
+            return SyntheticRuns.run(id: "run-\(i)", at: Self.start + Double(i) * Self.day, commit: "c\(i)", seed: UInt64(i), histograms: false) { p, f in
+                Double(p) * (f == "batched" ? 2_000_000 : 1_000_000) * exp(-0.004 * Double(i)) * noise
+            }
+        }
+        let report = WeeklyReport(runs: runs, now: Date(timeIntervalSince1970: Self.start + 39 * Self.day + 3600))
+        let drifts = report.regressions.filter { $0.kind == .drift && $0.unit == "msgs/s" }
+        XCTAssertEqual(drifts.count, 4, report.findings.map { "\($0.kind) \($0.cell) \($0.unit)" }.description)
+        XCTAssertTrue(report.findings.allSatisfy { $0.kind == .drift }, "no steps cut out of the drift")
+        let d = try XCTUnwrap(drifts.first)
+        XCTAssertEqual(d.change.shift.estimate, exp(-0.004 * 39) - 1, accuracy: 0.02)
+        XCTAssertEqual(d.change.perWeek?.estimate ?? 0, exp(-0.004 * 7) - 1, accuracy: 0.004)
+        XCTAssertEqual(d.commitRange, "c0..c39")
+        let chart = try XCTUnwrap(report.charts.first { $0.id == "trend-0-msgs-s" })
+        XCTAssertEqual(chart.commands.filter { $0.contains(" polygon from ") }.count, 4, "one drift band per panel")
+        XCTAssertTrue(WeeklyRenderer.markdown(report, chartLinks: [:], chartsNote: nil).contains("| msgs/s | drift -"))
+    }
 }

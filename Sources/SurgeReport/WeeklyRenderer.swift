@@ -5,48 +5,95 @@ import SurgeStats
 
 /// HTML and markdown of the weekly report.
 public enum WeeklyRenderer {
-    static func changeText(_ f: TrendFinding) -> String {
-        let s = f.change.relativeShift
-        return s.isFinite ? GoFloatFormat.signedFixed(s * 100, 2) + "%" : "from 0"
+    /// `1 run`, `2 runs`.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+    static func percent(_ x: Double) -> String { x.isFinite ? GoFloatFormat.signedFixed(x * 100, 2) + "%" : "from 0" }
+
+    static func ratio(_ x: Double) -> String { "×" + GoFloatFormat.fixed(x + 1, 2) }
+
+    /// `step −5.21% [−6.60%, −3.95%]`, `drift −11.3% over 59 days [...], −1.36%/week [...]`, `spread ×3.85 [...]`.
+    public static func changeText(_ f: TrendFinding) -> String {
+        let s = f.change.shift
+        switch f.kind {
+        case .step:
+            return "step \(percent(s.estimate)) [\(percent(s.lower)), \(percent(s.upper))]"
+        case .drift:
+            let days = f.firstSurelyAfter.startedAt.timeIntervalSince(f.firstAtNewLevel.startedAt) / 86400
+            var text = "drift \(percent(s.estimate)) over \(GoFloatFormat.fixed(days, 0)) days [\(percent(s.lower)), \(percent(s.upper))]"
+            if let w = f.change.perWeek { text += ", \(percent(w.estimate))/week [\(percent(w.lower)), \(percent(w.upper))]" }
+            return text
+        case .spread:
+            return "spread \(ratio(s.estimate)) [\(ratio(s.lower)), \(ratio(s.upper))]"
+        }
     }
 
     static func levelText(_ f: TrendFinding) -> String {
-        "\(MetricFormat.format(f.change.before, unit: f.unit)) → \(MetricFormat.format(f.change.after, unit: f.unit))"
+        let levels = "\(MetricFormat.format(f.change.before, unit: f.unit)) → \(MetricFormat.format(f.change.after, unit: f.unit))"
+        let underPoint = f.kind != .spread && abs(f.change.shift.estimate) < f.threshold
+        return underPoint ? "\(levels); the interval reaches the threshold" : levels
+    }
+
+    static func thresholdText(_ f: TrendFinding) -> String {
+        f.kind == .spread ? ratio(f.threshold) : GoFloatFormat.shortest(f.threshold * 100) + "%"
+    }
+
+    static func rangeText(_ f: TrendFinding) -> String {
+        f.kind == .drift ? "over the window: \(f.commitRange)"
+            : "\(f.commitRange) (runs \(f.runRange); first at the new level: \(f.firstAtNewLevel.runID))"
     }
 
     public static func headline(_ report: WeeklyReport) -> [String] {
         let iso = ISO8601DateFormatter()
         let runs = report.series.reduce(0) { $0 + $1.runs.count }
-        var lines = ["\(report.series.count) scenario series, \(runs) runs in the history window; week ending \(iso.string(from: report.now))."]
-        lines.append("\(report.regressions.count) regressions and \(report.improvements.count) improvements found as level shifts beyond threshold.")
-        if !report.failedRuns.isEmpty { lines.append("\(report.failedRuns.count) runs this week had failed cells or did not complete.") }
+        var lines = ["\(report.series.count) scenario series, \(count(runs, "run")) in the history window; week ending \(iso.string(from: report.now))."]
+        lines.append("\(count(report.regressions.count, "regression")) and \(count(report.improvements.count, "improvement")) found as steps or drifts beyond threshold; \(count(report.spreadChanges.count, "spread change")).")
+        let weekly = report.series.compactMap(\.weekOverWeek)
+        let worse = weekly.reduce(0) { $0 + $1.regressions.count }, better = weekly.reduce(0) { $0 + $1.improvements.count }
+        if !weekly.isEmpty {
+            lines.append("This week against the previous one (per-run medians): \(count(worse, "cell metric")) worse, \(better) better.")
+        }
+        if !report.failedRuns.isEmpty { lines.append("\(count(report.failedRuns.count, "run")) this week had failed cells or did not complete.") }
         return lines
+    }
+
+    /// The line `surge report weekly` prints: `60 runs; 1 regression, 0 improvements, …`.
+    public static func countLine(_ report: WeeklyReport) -> String {
+        let runs = report.series.reduce(0) { $0 + $1.runs.count }
+        return "\(count(runs, "run")); \(count(report.regressions.count, "regression")), "
+            + "\(count(report.improvements.count, "improvement")), \(count(report.spreadChanges.count, "spread change")), "
+            + "\(count(report.failedRuns.count, "run")) with failed cells"
+    }
+
+    static func footer(_ report: WeeklyReport) -> String {
+        "Changes: \(report.detector.methodDescription). Week over week: two-sided Mann-Whitney U on the per-run medians "
+            + "of each week (n = runs; outlier runs left out), a change when p ≤ \(GoFloatFormat.shortest(WeekOverWeek.alpha)) and beyond the threshold."
     }
 
     public static func html(_ report: WeeklyReport, svg: [String: String], chartsNote: String?) -> String {
         func finding(_ f: TrendFinding) -> [String: Any] {
             ["cell": "\(f.scenario): \(f.cellLabel)", "metric": f.unit, "change": "\(changeText(f)) (\(levelText(f)))",
-             "threshold": GoFloatFormat.shortest(f.threshold * 100) + "%", "p": GoFloatFormat.fixed(f.change.p, 3),
-             "range": "\(f.commitRange) (runs \(f.lastBefore.runID) → \(f.firstAfter.runID))", "hasRange": true]
+             "threshold": thresholdText(f), "p": GoFloatFormat.fixed(f.change.p, 4), "range": rangeText(f), "hasRange": true]
         }
         var context: [String: Any] = [
             "title": "Surge weekly report",
             "subtitle": "Week ending \(ISO8601DateFormatter().string(from: report.now))",
             "headline": headline(report), "hasHeadline": true,
-            "verdict": report.regressions.isEmpty ? "No regression found in the history window." : "\(report.regressions.count) regression\(report.regressions.count == 1 ? "" : "s") found.",
+            "verdict": report.regressions.isEmpty ? "No regression found in the history window." : "\(count(report.regressions.count, "regression")) found.",
             "verdictClass": report.regressions.isEmpty ? "ok" : "bad",
             "regressionsSection": ["regressions": report.regressions.map(finding), "hasRegressions": !report.regressions.isEmpty,
                                    "improvements": report.improvements.map(finding), "hasImprovements": !report.improvements.isEmpty, "hasRange": true],
-            "footer": "Level shifts: binary segmentation with Pettitt's rank test (permutation p ≤ 0.05, at least 3 runs on each side), kept when larger than the scenario's threshold (5% without one). Week over week: Mann-Whitney U on every repetition of the runs of each week, as surge compare does.",
+            "spreadChanges": report.spreadChanges.map(finding), "hasSpreadChanges": !report.spreadChanges.isEmpty,
+            "footer": footer(report),
         ]
         context.merge(HTMLReportRenderer.charts(report.charts, svg: svg, note: chartsNote)) { $1 }
         var seriesContext: [[String: Any]] = []
         for s in report.series {
-            var item: [String: Any] = ["scenario": s.scenario, "fingerprint": s.fingerprint, "runs": s.runs.count,
+            var item: [String: Any] = ["scenario": s.scenario, "fingerprint": s.fingerprint, "runs": count(s.runs.count, "run"),
                                        "thisWeek": s.thisWeekRuns, "previousWeek": s.previousWeekRuns,
                                        "keyUnits": s.keyUnits.joined(separator: ", ")]
-            if let c = s.weekOverWeek {
-                item["weekOverWeek"] = ["verdict": c.verdict, "comparison": weekComparison(c, series: s)]
+            if let w = s.weekOverWeek {
+                item["weekOverWeek"] = ["rows": w.rows.map(weekRow)]
             } else {
                 item["weekOverWeek"] = false
                 item["noComparison"] = "No week-over-week comparison: \(s.previousWeekRuns == 0 ? "no run in the previous week" : "no run this week")."
@@ -59,11 +106,10 @@ public enum WeeklyRenderer {
         return HTMLReportRenderer.page(context, body: "weeklyBody")
     }
 
-    static func weekComparison(_ c: RunComparison, series: WeeklySeries) -> [String: Any] {
-        let labels = Dictionary(series.cells.map { ($0.name, $0.label) }, uniquingKeysWith: { a, _ in a })
-        var context = HTMLReportRenderer.comparison(c, label: { labels[$0] ?? $0 })
-        context["verdict"] = c.verdict
-        return context
+    static func weekRow(_ r: WeekOverWeek.Row) -> [String: Any] {
+        ["cell": r.cellLabel, "metric": r.unit, "previous": MetricFormat.format(r.previousMedian, unit: r.unit),
+         "current": MetricFormat.format(r.currentMedian, unit: r.unit), "verdict": WeekOverWeek.verdictText(r),
+         "class": r.isRegression ? "regression" : (r.isChange ? "improvement" : "")]
     }
 
     static func failedRun(_ r: RunResult) -> [String: Any] {
@@ -78,18 +124,22 @@ public enum WeeklyRenderer {
         var out = "# Surge weekly report\n\n"
         for line in headline(report) { out += "- \(md(line))\n" }
         out += findingsMarkdown(report)
-        for s in report.series {
-            out += "\n## \(md(s.scenario))\n\nHost: \(md(s.fingerprint)); \(s.runs.count) runs in the window, \(s.thisWeekRuns) this week, \(s.previousWeekRuns) the week before. Key metrics: \(md(s.keyUnits.joined(separator: ", "))).\n\n"
-            if let c = s.weekOverWeek {
-                out += "### This week against the previous week\n\n" + MarkdownReportRenderer.comparisonTables(c) + "\n"
+        for (i, s) in report.series.enumerated() {
+            out += "\n## \(md(s.scenario))\n\nHost: \(md(s.fingerprint)); \(count(s.runs.count, "run")) in the window, \(s.thisWeekRuns) this week, \(s.previousWeekRuns) the week before. Key metrics: \(md(s.keyUnits.joined(separator: ", "))).\n\n"
+            if let w = s.weekOverWeek {
+                out += "### This week against the previous week (per-run medians)\n\n| cell | metric | previous week | this week | change |\n|---|---|---:|---:|---|\n"
+                for r in w.rows {
+                    out += "| \(md(r.cellLabel)) | \(md(r.unit)) | \(md(MetricFormat.format(r.previousMedian, unit: r.unit))) | \(md(MetricFormat.format(r.currentMedian, unit: r.unit))) | \(md(WeekOverWeek.verdictText(r))) |\n"
+                }
+                out += "\n"
             }
-            for chart in report.charts where chart.id.hasPrefix("trend-\(report.series.firstIndex { $0.scenario == s.scenario && $0.fingerprint == s.fingerprint } ?? -1)-") {
+            for chart in report.charts where chart.id.hasPrefix("trend-\(i)-") {
                 if let link = chartLinks[chart.id] { out += "![\(md(chart.title))](\(link))  \n*\(md(chart.caption))*\n\n" }
             }
         }
         if let chartsNote { out += "\n> \(md(chartsNote))\n" }
         out += failedRunsMarkdown(report)
-        out += "\n<sub>Level shifts: binary segmentation with Pettitt's rank test (permutation p ≤ 0.05, ≥ 3 runs each side), kept when beyond the scenario's threshold (5% without one).</sub>\n"
+        out += "\n<sub>\(md(footer(report)))</sub>\n"
         return out
     }
 
@@ -103,10 +153,12 @@ public enum WeeklyRenderer {
     static func findingsMarkdown(_ report: WeeklyReport) -> String {
         let md = MarkdownReportRenderer.inline
         var out = ""
-        for (title, list, mark) in [("Regressions", report.regressions, "🔴"), ("Improvements", report.improvements, "🟢")] where !list.isEmpty {
-            out += "\n### \(title)\n\n| | scenario | cell | metric | change | threshold | p | appeared in |\n|---|---|---|---|---:|---:|---:|---|\n"
+        let sections = [("Regressions", report.regressions, "🔴"), ("Improvements", report.improvements, "🟢"),
+                        ("Spread changes", report.spreadChanges, "🟡")]
+        for (title, list, mark) in sections where !list.isEmpty {
+            out += "\n### \(title)\n\n| | scenario | cell | metric | change | threshold | p | appeared in |\n|---|---|---|---|---|---:|---:|---|\n"
             for f in list {
-                out += "| \(mark) | \(md(f.scenario)) | \(md(f.cellLabel)) | \(md(f.unit)) | \(md(changeText(f))) (\(md(levelText(f)))) | \(GoFloatFormat.shortest(f.threshold * 100))% | \(GoFloatFormat.fixed(f.change.p, 3)) | `\(f.commitRange.replacingOccurrences(of: "`", with: ""))` |\n"
+                out += "| \(mark) | \(md(f.scenario)) | \(md(f.cellLabel)) | \(md(f.unit)) | \(md(changeText(f))) (\(md(levelText(f)))) | \(thresholdText(f)) | \(GoFloatFormat.fixed(f.change.p, 4)) | \(md(rangeText(f))) |\n"
             }
         }
         return out
@@ -130,9 +182,16 @@ public enum WeeklyRenderer {
 /// The body of the weekly HTML page.
 enum WeeklyTemplates {
     static let body = """
+        {{#hasSpreadChanges}}<h2 id="spread">Spread changes</h2>
+        <table class="findings"><tr><th class="name">cell</th><th>metric</th><th>change</th><th>threshold</th><th>p</th><th class="name">appeared in</th></tr>
+        {{#spreadChanges}}<tr><td class="name">{{cell}}</td><td>{{metric}}</td><td class="delta">{{change}}</td><td>{{threshold}}</td><td>{{p}}</td><td class="name">{{range}}</td></tr>
+        {{/spreadChanges}}</table>{{/hasSpreadChanges}}
         {{#series}}<h2>{{scenario}}</h2>
-        <div class="sub">Host {{fingerprint}} · {{runs}} runs in the window, {{thisWeek}} this week, {{previousWeek}} the week before · key metrics: {{keyUnits}}</div>
-        {{#weekOverWeek}}<h3>This week against the previous week</h3><div class="ci">{{verdict}}</div>{{#comparison}}{{> comparison}}{{/comparison}}{{/weekOverWeek}}
+        <div class="sub">Host {{fingerprint}} · {{runs}} in the window, {{thisWeek}} this week, {{previousWeek}} the week before · key metrics: {{keyUnits}}</div>
+        {{#weekOverWeek}}<h3>This week against the previous week (per-run medians)</h3>
+        <table class="findings"><tr><th class="name">cell</th><th>metric</th><th>previous week</th><th>this week</th><th>change</th></tr>
+        {{#rows}}<tr class="{{class}}"><td class="name">{{cell}}</td><td>{{metric}}</td><td>{{previous}}</td><td>{{current}}</td><td class="delta">{{verdict}}</td></tr>
+        {{/rows}}</table>{{/weekOverWeek}}
         {{^weekOverWeek}}<div class="note">{{noComparison}}</div>{{/weekOverWeek}}
         {{/series}}
         <h2 id="charts">Trends</h2>

@@ -5,28 +5,36 @@ import SurgeStats
 
 /// The weekly page: for each scenario (and host fingerprint: runs of different machines are never
 /// mixed) and key metric, the trend of per-run medians, this week against the previous week
-/// (Mann-Whitney U through `surge compare`'s engine and gate, the scenario's thresholds), level
-/// shifts found by `ChangePointDetector` with the commit range in which each appeared, and the runs
-/// whose cells failed.
+/// (`WeekOverWeek`: per-run medians, n = runs), the steps, drifts and spread changes
+/// `ChangeDetector` finds in each cell's series with the range of commits in which each came,
+/// and the runs whose cells failed.
 ///
 /// Key metrics: those the scenario sets a threshold for; without thresholds, its throughput metrics
-/// and `p99-ns`. A level shift counts when it is significant (p ≤ 0.05) and larger than the metric's
-/// threshold (5% when the scenario sets none).
+/// and `p99-ns`. A step or drift counts when it is significant and its 95% interval reaches the
+/// metric's threshold (5% when the scenario sets none).
 public struct WeeklyReport: Sendable {
     public static let defaultShiftThreshold = 0.05
 
     public var now: Date
     public var week: TimeInterval
+    public var detector: ChangeDetector
     public var series: [WeeklySeries]
     public var charts: [ChartSpec]
 
-    public var regressions: [TrendFinding] { series.flatMap(\.findings).filter { $0.isRegression } }
-    public var improvements: [TrendFinding] { series.flatMap(\.findings).filter { !$0.isRegression } }
-    public var failedRuns: [RunResult] { series.flatMap(\.runs).filter { $0.startedAt >= now.addingTimeInterval(-week) && ($0.cells.contains { $0.status == .failed } || $0.status != .complete) } }
+    public var findings: [TrendFinding] { series.flatMap(\.findings) }
+    public var regressions: [TrendFinding] { findings.filter { $0.kind != .spread && $0.isRegression } }
+    public var improvements: [TrendFinding] { findings.filter { $0.kind != .spread && !$0.isRegression } }
+    public var spreadChanges: [TrendFinding] { findings.filter { $0.kind == .spread } }
+    public var failedRuns: [RunResult] {
+        series.flatMap(\.runs).filter {
+            $0.startedAt >= now.addingTimeInterval(-week) && ($0.cells.contains { $0.status == .failed } || $0.status != .complete)
+        }
+    }
 
-    public init(runs: [RunResult], now: Date = Date(), week: TimeInterval = 7 * 86400, detector: ChangePointDetector = ChangePointDetector()) {
+    public init(runs: [RunResult], now: Date = Date(), week: TimeInterval = 7 * 86400, detector: ChangeDetector = ChangeDetector()) {
         self.now = now
         self.week = week
+        self.detector = detector
         let groups = Dictionary(grouping: runs) { "\($0.scenario.name)\u{1}\($0.host.fingerprint)" }
         series = groups.values.map { WeeklySeries(runs: $0, now: now, week: week, detector: detector) }
             .sorted { ($0.scenario, $0.fingerprint) < ($1.scenario, $1.fingerprint) }
@@ -34,28 +42,38 @@ public struct WeeklyReport: Sendable {
     }
 }
 
-/// A level shift of one metric of one cell, located between two runs.
+/// A step, drift or spread change of one metric of one cell.
 public struct TrendFinding: Sendable {
     public var scenario: String
+    public var fingerprint: String
     public var cell: String
     public var cellLabel: String
     public var unit: String
-    public var change: ChangePointDetector.ChangePoint
+    public var change: ChangeDetector.Change
     public var threshold: Double
-    /// The last run at the old level and the first at the new one: the change came in
-    /// `lastBefore.commit..firstAfter.commit`.
-    public var lastBefore: RunResult
-    public var firstAfter: RunResult
+    /// Step and spread: the first run at the new level. Drift: the first run of the window.
+    public var firstAtNewLevel: RunResult
+    /// The last run surely before the change (nil: it may have come with the first run) and the
+    /// first run surely after it: the culprit is in `lastSurelyBefore.commit..firstSurelyAfter.commit`.
+    public var lastSurelyBefore: RunResult?
+    public var firstSurelyAfter: RunResult
+
+    public var kind: ChangeDetector.Kind { change.kind }
 
     public var isRegression: Bool {
-        MetricDirection(unit: unit) == .higherIsBetter ? change.relativeShift < 0 : change.relativeShift > 0
+        MetricDirection(unit: unit) == .higherIsBetter ? change.shift.estimate < 0 : change.shift.estimate > 0
+    }
+
+    static func commit(_ r: RunResult?) -> String {
+        guard let r else { return "unknown" }
+        return r.source.map { String($0.commit.prefix(12)) + ($0.dirty ? "+dirty" : "") } ?? "unknown"
     }
 
     /// `abc123..def456` (git's range syntax: commits after the first, up to the second).
-    public var commitRange: String {
-        func c(_ r: RunResult) -> String { r.source.map { String($0.commit.prefix(12)) + ($0.dirty ? "+dirty" : "") } ?? "unknown" }
-        return "\(c(lastBefore))..\(c(firstAfter))"
-    }
+    public var commitRange: String { "\(Self.commit(lastSurelyBefore))..\(Self.commit(firstSurelyAfter))" }
+
+    /// `run-37 … run-41`: the runs between which the change came.
+    public var runRange: String { "\(lastSurelyBefore?.runID ?? "(start)") … \(firstSurelyAfter.runID)" }
 }
 
 /// The runs of one scenario on one host, and what the weekly report found in them.
@@ -71,12 +89,14 @@ public struct WeeklySeries: Sendable {
     /// unit → cell → per-run points (runs where the cell was ok and measured the unit).
     public var points: [String: [String: [TrendPoint]]]
     public var findings: [TrendFinding]
+    /// unit → cell → run indices set aside as outliers by the detector.
+    public var outliers: [String: [String: Set<Int>]]
     /// This week against the previous one; nil when either week has no run.
-    public var weekOverWeek: RunComparison?
+    public var weekOverWeek: WeekOverWeek?
     public var thisWeekRuns: Int
     public var previousWeekRuns: Int
 
-    init(runs: [RunResult], now: Date, week: TimeInterval, detector: ChangePointDetector) {
+    init(runs: [RunResult], now: Date, week: TimeInterval, detector: ChangeDetector) {
         let runs = runs.sorted { $0.startedAt < $1.startedAt }
         self.runs = runs
         scenario = runs.first?.scenario.name ?? ""
@@ -113,31 +133,46 @@ public struct WeeklySeries: Sendable {
                 }
             }
         }
-        self.points = points
 
         var findings: [TrendFinding] = []
+        var outliers: [String: [String: Set<Int>]] = [:]
         for unit in key {
             let limit = thresholds[unit] ?? WeeklyReport.defaultShiftThreshold
             for (name, label) in cells {
                 guard let series = points[unit]?[name], series.count >= 2 * detector.minimumSegment else { continue }
-                for cp in detector.detect(series.map(\.median)) where abs(cp.relativeShift) > limit {
-                    findings.append(TrendFinding(scenario: scenario, cell: name, cellLabel: label, unit: unit, change: cp, threshold: limit,
-                                                 lastBefore: runs[series[cp.index - 1].runIndex], firstAfter: runs[series[cp.index].runIndex]))
+                let analysis = detector.analyze(series.map(\.median), days: series.map { $0.time.timeIntervalSince1970 / 86400 },
+                                                threshold: limit)
+                outliers[unit, default: [:]][name] = Set(analysis.outliers.map { series[$0].runIndex })
+                for i in analysis.outliers { points[unit]?[name]?[i].isOutlier = true }
+                for change in analysis.findings {
+                    // A drift runs over the whole window: its range is the window's first commit to its last.
+                    let lower = change.kind == .drift ? change.location.lowerBound + 1 : change.location.lowerBound
+                    let before = lower > 0 ? runs[series[lower - 1].runIndex] : nil
+                    findings.append(TrendFinding(scenario: scenario, fingerprint: fingerprint, cell: name, cellLabel: label, unit: unit,
+                                                 change: change, threshold: change.kind == .spread ? detector.spreadThreshold : limit,
+                                                 firstAtNewLevel: runs[series[change.index].runIndex], lastSurelyBefore: before,
+                                                 firstSurelyAfter: runs[series[change.location.upperBound].runIndex]))
                 }
             }
         }
+        self.points = points
         self.findings = findings
+        self.outliers = outliers
 
-        let thisWeek = runs.filter { $0.startedAt >= now.addingTimeInterval(-week) && $0.startedAt <= now }
-        let previous = runs.filter { $0.startedAt >= now.addingTimeInterval(-2 * week) && $0.startedAt < now.addingTimeInterval(-week) }
-        thisWeekRuns = thisWeek.count
+        let current = Set(runs.indices.filter { runs[$0].startedAt >= now.addingTimeInterval(-week) && runs[$0].startedAt <= now })
+        let previous = Set(runs.indices.filter {
+            runs[$0].startedAt >= now.addingTimeInterval(-2 * week) && runs[$0].startedAt < now.addingTimeInterval(-week)
+        })
+        thisWeekRuns = current.count
         previousWeekRuns = previous.count
-        if !thisWeek.isEmpty && !previous.isEmpty {
-            weekOverWeek = try? RunComparison(baseline: previous, baselineLabel: "previous week", runs: thisWeek, runLabel: "this week", units: Set(key))
-        } else {
-            weekOverWeek = nil
+        weekOverWeek = nil
+        if !current.isEmpty && !previous.isEmpty {
+            weekOverWeek = WeekOverWeek(series: self, previousRuns: previous, currentRuns: current)
         }
     }
+
+    /// The relative change that matters for `unit` (the scenario's threshold, else 5%).
+    public func threshold(_ unit: String) -> Double { thresholds[unit] ?? WeeklyReport.defaultShiftThreshold }
 
     public func label(ofCell name: String) -> String { cells.first { $0.name == name }?.label ?? name }
 }
@@ -149,4 +184,6 @@ public struct TrendPoint: Sendable {
     public var median: Double
     public var lo: Double
     public var hi: Double
+    /// Set aside by the change detector (marked on the chart, left out of week over week).
+    public var isOutlier = false
 }

@@ -5,7 +5,7 @@ import SurgeReport
 import SurgeResults
 
 /// `surge report RUN.json [--baseline NAME | --against OTHER.json] --out DIR` and
-/// `surge report weekly [--since 7d] [--db FILE] --out DIR`.
+/// `surge report weekly [--since 7d] [--db FILE] [--json FILE] --out DIR`.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -103,6 +103,8 @@ struct ReportCommand: AsyncParsableCommand {
         var gnuplot: String?
         @Flag(help: "Also write the short markdown form to $GITHUB_STEP_SUMMARY when set.")
         var summary = false
+        @Option(name: .customLong("json"), help: "Also write the findings as JSON (schema surge.weekly/v1) to FILE, for CI.")
+        var jsonPath: String?
 
         func validate() throws {
             for (flag, v) in [("--since", since), ("--trend", trend)] where LookbackPeriod.seconds(v) == nil {
@@ -126,9 +128,17 @@ struct ReportCommand: AsyncParsableCommand {
                 let writer = ReportWriter(gnuplot: gnuplot.map { GnuplotRenderer(executable: $0) } ?? GnuplotRenderer())
                 let written = try writer.write(report, to: outputDirectory)
                 print("html: \(written.htmlPath)\nmarkdown: \(written.markdownPath)\ncharts: \(written.chartCount)")
-                print("\(runs.count) runs; \(report.regressions.count) regressions, \(report.improvements.count) improvements, \(report.failedRuns.count) runs with failed cells")
+                print(WeeklyRenderer.countLine(report))
                 if let note = written.chartsNote { print("note: \(note)", to: &stderr) }
                 if summary { try SummaryOutput.write(WeeklyRenderer.summary(report)) }
+                if let jsonPath {
+                    do {
+                        try WeeklyFindingsJSON(report).encoded().write(to: URL(fileURLWithPath: jsonPath))
+                    } catch {
+                        throw CompareInputError("\(jsonPath) (--json): cannot write: \(error.localizedDescription)")
+                    }
+                    print("json: \(jsonPath)")
+                }
             } catch {
                 print("surge report weekly: \(error)", to: &stderr)
                 throw ExitCode(1)

@@ -38,8 +38,10 @@ public struct Calibration: Sendable, Equatable {
     /// Row label (benchmark name without `Benchmark`, as `surge compare` labels rows) → metric → entry.
     public var cells: [String: [String: Entry]]
 
-    public init(scenario: String, scenarioSHA256: String, host: String, createdAt: String, runs: Int, repetitions: Int,
-                alpha: Double, method: String, runFiles: [String], cells: [String: [String: Entry]]) {
+    public init(
+        scenario: String, scenarioSHA256: String, host: String, createdAt: String, runs: Int, repetitions: Int,
+        alpha: Double, method: String, runFiles: [String], cells: [String: [String: Entry]]
+    ) {
         self.scenario = scenario
         self.scenarioSHA256 = scenarioSHA256
         self.host = host
@@ -91,7 +93,8 @@ public struct Calibration: Sendable, Equatable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw CompareInputError("\(path): cannot read the thresholds file (\((error as NSError).localizedDescription))")
+            throw CompareInputError(
+                "\(path): cannot read the thresholds file (\((error as NSError).localizedDescription))")
         }
         return try parse(text, path: path)
     }
@@ -103,7 +106,9 @@ public struct Calibration: Sendable, Equatable {
         } catch {
             throw CompareInputError("\(path): not valid YAML (\(error))")
         }
-        guard let top = node as? [String: Any] else { throw CompareInputError("\(path): expected a mapping at the top level") }
+        guard let top = node as? [String: Any] else {
+            throw CompareInputError("\(path): expected a mapping at the top level")
+        }
         guard let schema = top["schema"] as? String else { throw CompareInputError("\(path): no 'schema' key") }
         guard schema == Self.schema else {
             throw CompareInputError("\(path): unknown thresholds schema '\(schema)' (this surge reads \(Self.schema))")
@@ -116,26 +121,37 @@ public struct Calibration: Sendable, Equatable {
             guard let v = top[key] as? Int else { throw CompareInputError("\(path): '\(key)' must be a whole number") }
             return v
         }
-        guard let cellNode = top["cells"] as? [String: Any] else { throw CompareInputError("\(path): 'cells' must be a mapping") }
+        guard let cellNode = top["cells"] as? [String: Any] else {
+            throw CompareInputError("\(path): 'cells' must be a mapping")
+        }
         var cells: [String: [String: Entry]] = [:]
         for (row, value) in cellNode {
-            guard let metrics = value as? [String: Any] else { throw CompareInputError("\(path): cells.\(row) must be a mapping") }
+            guard let metrics = value as? [String: Any] else {
+                throw CompareInputError("\(path): cells.\(row) must be a mapping")
+            }
             for (metric, v) in metrics {
                 let key = "cells.\(row).\(metric)"
-                guard let fields = v as? [String: Any] else { throw CompareInputError("\(path): \(key) must be a mapping") }
+                guard let fields = v as? [String: Any] else {
+                    throw CompareInputError("\(path): \(key) must be a mapping")
+                }
                 func fraction(_ name: String) throws(CompareInputError) -> Double? {
                     guard let raw = fields[name] else { return nil }
                     return try MetricThreshold.parseAmount("\(raw)", context: "\(path): \(key).\(name)")
                 }
-                guard let noise = try fraction("noise") else { throw CompareInputError("\(path): \(key) has no 'noise'") }
-                cells[row, default: [:]][metric] = Entry(noise: noise, detectable: try fraction("detectable"), threshold: try fraction("threshold"))
+                guard let noise = try fraction("noise") else {
+                    throw CompareInputError("\(path): \(key) has no 'noise'")
+                }
+                cells[row, default: [:]][metric] = Entry(
+                    noise: noise, detectable: try fraction("detectable"), threshold: try fraction("threshold"))
             }
         }
         let alpha = (top["alpha"] as? Double) ?? 0.05
         return Calibration(
             scenario: try string("scenario"), scenarioSHA256: try string("scenario-sha256"), host: try string("host"),
-            createdAt: (top["created"]).map { "\($0)" } ?? "", runs: try int("runs"), repetitions: try int("repetitions"),
-            alpha: alpha, method: (top["method"]).map { "\($0)" } ?? "", runFiles: (top["run-files"] as? [String]) ?? [],
+            createdAt: (top["created"]).map { "\($0)" } ?? "", runs: try int("runs"),
+            repetitions: try int("repetitions"),
+            alpha: alpha, method: (top["method"]).map { "\($0)" } ?? "",
+            runFiles: (top["run-files"] as? [String]) ?? [],
             cells: cells)
     }
 

@@ -50,6 +50,7 @@ struct CellCoverage {
     }
 
     static func list(_ names: [String]) -> String {
-        names.count <= 6 ? names.joined(separator: ", ") : names.prefix(6).joined(separator: ", ") + " and \(names.count - 6) more"
+        names.count <= 6
+            ? names.joined(separator: ", ") : names.prefix(6).joined(separator: ", ") + " and \(names.count - 6) more"
     }
 }

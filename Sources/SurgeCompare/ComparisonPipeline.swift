@@ -58,7 +58,9 @@ public struct ComparisonOutcome: Sendable {
 public enum ComparisonPipeline {
     /// Reads `paths` (Surge result files and Go benchmark text, mixed) and compares them.
     /// Throws for unreadable, empty or result-less inputs and when nothing could be compared.
-    public static func compare(paths: [String], _ request: ComparisonRequest) throws(CompareInputError) -> ComparisonOutcome {
+    public static func compare(paths: [String], _ request: ComparisonRequest) throws(CompareInputError)
+        -> ComparisonOutcome
+    {
         let builder = try makeBuilder(request.options)
         let read: CompareInputs
         do {
@@ -72,8 +74,10 @@ public enum ComparisonPipeline {
     }
 
     /// Compares result files already in memory, each `(label, run)` one input in order.
-    public static func compare(runs: [(label: String, run: RunResult)], _ request: ComparisonRequest,
-                               keeping units: Set<String>? = nil) throws(CompareInputError) -> ComparisonOutcome {
+    public static func compare(
+        runs: [(label: String, run: RunResult)], _ request: ComparisonRequest,
+        keeping units: Set<String>? = nil
+    ) throws(CompareInputError) -> ComparisonOutcome {
         let builder = try makeBuilder(request.options)
         var read = CompareInputs()
         for (label, run) in runs {
@@ -86,8 +90,10 @@ public enum ComparisonPipeline {
                 }
             }
             builder.add(records)
-            read.inputs.append(CompareInputs.Input(label: label, path: label, run: run, records: records, recordCount: records.count,
-                                                   byteCount: 1))
+            read.inputs.append(
+                CompareInputs.Input(
+                    label: label, path: label, run: run, records: records, recordCount: records.count,
+                    byteCount: 1))
         }
         return try finish(builder, read, request)
     }
@@ -104,8 +110,10 @@ public enum ComparisonPipeline {
         }
     }
 
-    static func finish(_ builder: ComparisonBuilder, _ read: CompareInputs,
-                       _ request: ComparisonRequest) throws(CompareInputError) -> ComparisonOutcome {
+    static func finish(
+        _ builder: ComparisonBuilder, _ read: CompareInputs,
+        _ request: ComparisonRequest
+    ) throws(CompareInputError) -> ComparisonOutcome {
         try read.checkEveryInputHasResults()
         var exact = Set(read.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
         for input in read.inputs where input.run != nil {
@@ -116,12 +124,17 @@ public enum ComparisonPipeline {
         builder.exactUnits = exact
         let tables = builder.build()
         if tables.isEmpty {
-            throw CompareInputError("nothing to compare: no result matched -filter \(request.options.filter) "
-                                    + "(\(read.inputs.reduce(0) { $0 + $1.recordCount }) results read)")
+            throw CompareInputError(
+                "nothing to compare: no result matched -filter \(request.options.filter) "
+                    + "(\(read.inputs.reduce(0) { $0 + $1.recordCount }) results read)")
         }
         var request = request
         if request.calibration == nil, let directory = request.calibrationDirectory {
-            let stem = request.calibrationName ?? read.runs.first.map { (($0.scenario.file as NSString).lastPathComponent as NSString).deletingPathExtension }
+            let stem =
+                request.calibrationName
+                ?? read.runs.first.map {
+                    (($0.scenario.file as NSString).lastPathComponent as NSString).deletingPathExtension
+                }
             if let stem, !stem.isEmpty {
                 let path = "\(directory)/\(stem).thresholds.yaml"
                 if FileManager.default.fileExists(atPath: path) {
@@ -135,19 +148,22 @@ public enum ComparisonPipeline {
         if read.inputs.contains(where: { $0.run == nil }) {
             for (name, t) in goKeyMetrics where keyMetrics[name] == nil { keyMetrics[name] = t }
         }
-        let gate = RegressionGate(commandLine: request.thresholds, scenario: settings.scenario, keyMetrics: keyMetrics,
-                                  calibration: request.calibration)
+        let gate = RegressionGate(
+            commandLine: request.thresholds, scenario: settings.scenario, keyMetrics: keyMetrics,
+            calibration: request.calibration)
         let findings = gate.evaluate(tables)
         let coverage = CellCoverage(tables)
         if findings.isEmpty && tables.tables.contains(where: { $0.columns.count > 1 }) {
-            throw CompareInputError("nothing compared: no benchmark is in both the baseline column and another column. "
-                                    + coverage.sentences.joined(separator: "; "))
+            throw CompareInputError(
+                "nothing compared: no benchmark is in both the baseline column and another column. "
+                    + coverage.sentences.joined(separator: "; "))
         }
         var warnings = coverage.sentences
         warnings += NoiseWarnings.sentences(findings, gate: gate, calibrationPath: request.calibrationPath)
         warnings += notComparableSummary(findings)
         if let calibration = request.calibration {
-            warnings += calibrationWarnings(calibration, path: request.calibrationPath ?? "the calibration", runs: read.runs)
+            warnings += calibrationWarnings(
+                calibration, path: request.calibrationPath ?? "the calibration", runs: read.runs)
         }
         let mismatch = InputMismatch.check(read, request)
         warnings += mismatch.warnings
@@ -162,15 +178,19 @@ public enum ComparisonPipeline {
         for f in findings where f.isGated {
             let table = tables.tables[f.table]
             guard let r = table.rows.firstIndex(of: f.row),
-                  let c = table.columns.firstIndex(where: { $0.joined(separator: " ") == f.column }) else { continue }
+                let c = table.columns.firstIndex(where: { $0.joined(separator: " ") == f.column })
+            else { continue }
             for w in table.cells[r][c]?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) }
         }
         if !power.isEmpty {
-            warnings.append("too few repetitions to call a change significant: " + power.sorted().joined(separator: "; ")
-                            + ". A '~' here means 'not measurable', not 'unchanged'; run more repetitions (the scenario's default is 6)")
+            warnings.append(
+                "too few repetitions to call a change significant: " + power.sorted().joined(separator: "; ")
+                    + ". A '~' here means 'not measurable', not 'unchanged'; run more repetitions (the scenario's default is 6)"
+            )
         }
-        return ComparisonOutcome(inputs: read, tables: tables, gate: gate, findings: findings, status: status, verdict: verdict,
-                                 warnings: warnings, lacksPower: !power.isEmpty)
+        return ComparisonOutcome(
+            inputs: read, tables: tables, gate: gate, findings: findings, status: status, verdict: verdict,
+            warnings: warnings, lacksPower: !power.isEmpty)
     }
 
     /// `not comparable (measured by different methods, not judged): allocs/op in 2 cells (uprobe vs preload)`.
@@ -186,17 +206,23 @@ public enum ComparisonPipeline {
             let e = byMetric[unit]!
             return "\(unit) in \(e.cells) cell\(e.cells == 1 ? "" : "s") (\(e.why.sorted().joined(separator: "; ")))"
         }
-        return ["not comparable (measured by different methods, excluded from the gate): " + parts.joined(separator: ", ")]
+        return [
+            "not comparable (measured by different methods, excluded from the gate): " + parts.joined(separator: ", ")
+        ]
     }
 
     static func calibrationWarnings(_ c: Calibration, path: String, runs: [RunResult]) -> [String] {
         var out: [String] = []
         if let run = runs.last {
             if !c.host.isEmpty && c.host != run.host.fingerprint {
-                out.append("\(path) was calibrated on another host (\(c.host)); its noise floor may not hold here (\(run.host.fingerprint))")
+                out.append(
+                    "\(path) was calibrated on another host (\(c.host)); its noise floor may not hold here (\(run.host.fingerprint))"
+                )
             }
             if !c.scenarioSHA256.isEmpty && c.scenarioSHA256 != run.scenario.sha256 {
-                out.append("\(path) was calibrated on another version of scenario '\(c.scenario)' (its file changed since); recalibrate")
+                out.append(
+                    "\(path) was calibrated on another version of scenario '\(c.scenario)' (its file changed since); recalibrate"
+                )
             }
         }
         return out

@@ -15,7 +15,8 @@ enum InputMismatch {
                 if request.allowMismatch { warnings.append(text) } else if fatal == nil { fatal = text }
             }
             if run.host.fingerprint != first.host.fingerprint {
-                let text = "host fingerprints differ: \(firstLabel): \(first.host.fingerprint); \(label): \(run.host.fingerprint)"
+                let text =
+                    "host fingerprints differ: \(firstLabel): \(first.host.fingerprint); \(label): \(run.host.fingerprint)"
                 let failing = request.viaBaseline ? request.strict : true
                 if request.allowMismatch || !failing { warnings.append(text) } else if fatal == nil { fatal = text }
             }

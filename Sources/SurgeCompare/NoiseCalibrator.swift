@@ -17,14 +17,19 @@ public enum NoiseCalibrator {
     public static let methodText =
         "threshold = max(detectable, 1.25 x noise, exp(2.576*sqrt(2)*sd(log run medians)) - 1), rounded up to 0.5%, at least 1%"
 
-    public static func calibrate(runs: [RunResult], runFiles: [String], alpha: Double = 0.05, now: Date = Date()) -> Calibration {
+    public static func calibrate(runs: [RunResult], runFiles: [String], alpha: Double = 0.05, now: Date = Date())
+        -> Calibration
+    {
         guard let first = runs.first else {
-            return Calibration(scenario: "", scenarioSHA256: "", host: "", createdAt: "", runs: 0, repetitions: 0, alpha: alpha,
-                               method: methodText, runFiles: runFiles, cells: [:])
+            return Calibration(
+                scenario: "", scenarioSHA256: "", host: "", createdAt: "", runs: 0, repetitions: 0, alpha: alpha,
+                method: methodText, runFiles: runFiles, cells: [:])
         }
         var scenarioThresholds: [MetricThreshold] = []
         for (unit, text) in first.scenario.thresholds {
-            if let f = try? MetricThreshold.parseAmount(text, context: unit) { scenarioThresholds.append(MetricThreshold(unit: unit, fraction: f)) }
+            if let f = try? MetricThreshold.parseAmount(text, context: unit) {
+                scenarioThresholds.append(MetricThreshold(unit: unit, fraction: f))
+            }
         }
         var cells: [String: [String: Calibration.Entry]] = [:]
         var repetitions = 0
@@ -33,7 +38,8 @@ public enum NoiseCalibrator {
             // Per run: the metric's values in this cell.
             var perRun: [[String: [Double]]] = []
             for run in runs {
-                guard let c = run.cells.first(where: { RunResultRecords.benchmarkName($0) == row }), c.status == .ok else { continue }
+                guard let c = run.cells.first(where: { RunResultRecords.benchmarkName($0) == row }), c.status == .ok
+                else { continue }
                 var values: [String: [Double]] = [:]
                 for sample in c.samples {
                     for (name, v) in sample.metrics where v.isFinite { values[name, default: []].append(v) }
@@ -54,9 +60,10 @@ public enum NoiseCalibrator {
             }
         }
         let formatter = ISO8601DateFormatter()
-        return Calibration(scenario: first.scenario.name, scenarioSHA256: first.scenario.sha256, host: first.host.fingerprint,
-                           createdAt: formatter.string(from: now), runs: runs.count, repetitions: repetitions, alpha: alpha,
-                           method: methodText, runFiles: runFiles, cells: cells)
+        return Calibration(
+            scenario: first.scenario.name, scenarioSHA256: first.scenario.sha256, host: first.host.fingerprint,
+            createdAt: formatter.string(from: now), runs: runs.count, repetitions: repetitions, alpha: alpha,
+            method: methodText, runFiles: runFiles, cells: cells)
     }
 
     /// Noise, detectable change and (when `gated`) the suggested threshold of one cell's metric.

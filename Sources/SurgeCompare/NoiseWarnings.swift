@@ -12,7 +12,8 @@ enum NoiseWarnings {
                 let e = below[f.unit]
                 below[f.unit] = (t, source, max(noise, e?.noise ?? 0), (e?.cells ?? 0) + 1)
             } else if f.thresholdSource == .calibration,
-                      let scenario = gate.scenario.last(where: { $0.names(f.metric) }), scenario.fraction < noise {
+                let scenario = gate.scenario.last(where: { $0.names(f.metric) }), scenario.fraction < noise
+            {
                 let e = overridden[f.unit]
                 overridden[f.unit] = (scenario.fraction, max(noise, e?.noise ?? 0), (e?.cells ?? 0) + 1)
             }
@@ -21,13 +22,16 @@ enum NoiseWarnings {
         var out: [String] = []
         for unit in below.keys.sorted() {
             let e = below[unit]!
-            out.append("a \(pct(e.threshold)) gate (\(e.source.rawValue)) on \(unit), which moves up to \(pct(e.noise)) between "
-                       + "identical runs in \(e.cells) cell\(e.cells == 1 ? "" : "s")\(from): identical builds can fail it")
+            out.append(
+                "a \(pct(e.threshold)) gate (\(e.source.rawValue)) on \(unit), which moves up to \(pct(e.noise)) between "
+                    + "identical runs in \(e.cells) cell\(e.cells == 1 ? "" : "s")\(from): identical builds can fail it"
+            )
         }
         for unit in overridden.keys.sorted() {
             let e = overridden[unit]!
-            out.append("the scenario's \(pct(e.scenario)) threshold for \(unit) is below its noise floor (up to \(pct(e.noise)) in "
-                       + "\(e.cells) cell\(e.cells == 1 ? "" : "s")); the calibrated thresholds apply\(from)")
+            out.append(
+                "the scenario's \(pct(e.scenario)) threshold for \(unit) is below its noise floor (up to \(pct(e.noise)) in "
+                    + "\(e.cells) cell\(e.cells == 1 ? "" : "s")); the calibrated thresholds apply\(from)")
         }
         return out
     }

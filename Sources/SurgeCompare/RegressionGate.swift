@@ -18,8 +18,10 @@ public struct RegressionGate: Sendable {
     public var keyMetrics: [String: Double]
     public var calibration: Calibration?
 
-    public init(commandLine: [MetricThreshold] = [], scenario: [MetricThreshold] = [], keyMetrics: [String: Double] = [:],
-                calibration: Calibration? = nil) {
+    public init(
+        commandLine: [MetricThreshold] = [], scenario: [MetricThreshold] = [], keyMetrics: [String: Double] = [:],
+        calibration: Calibration? = nil
+    ) {
         self.commandLine = commandLine
         self.scenario = scenario
         self.keyMetrics = keyMetrics
@@ -32,7 +34,9 @@ public struct RegressionGate: Sendable {
     }
 
     /// The thresholds and key metrics Surge result files carry.
-    public static func settings(from runs: [RunResult]) throws(CompareInputError) -> (scenario: [MetricThreshold], keyMetrics: [String: Double]) {
+    public static func settings(from runs: [RunResult]) throws(CompareInputError) -> (
+        scenario: [MetricThreshold], keyMetrics: [String: Double]
+    ) {
         var scenario: [MetricThreshold] = []
         var keys: [String: Double] = [:]
         for run in runs {
@@ -90,16 +94,20 @@ public struct RegressionGate: Sendable {
                 if table.exact { metric.metricClass = .exact }
                 for (c, cell) in table.cells[r].enumerated() {
                     guard c > 0, let cell, let cmp = cell.comparison else { continue }
-                    findings.append(finding(table: ti, row: label, column: table.columns[c].joined(separator: " "),
-                                            unit: table.unit, metric: metric, comparison: cmp))
+                    findings.append(
+                        finding(
+                            table: ti, row: label, column: table.columns[c].joined(separator: " "),
+                            unit: table.unit, metric: metric, comparison: cmp))
                 }
             }
         }
         return findings
     }
 
-    private func finding(table: Int, row: String, column: String, unit: String, metric: Metric,
-                         comparison cmp: CellComparison) -> GateFinding {
+    private func finding(
+        table: Int, row: String, column: String, unit: String, metric: Metric,
+        comparison cmp: CellComparison
+    ) -> GateFinding {
         let change: Double? = cmp.relativeChange ?? (cmp.center > cmp.baselineCenter ? .infinity : -.infinity)
         let significant = cmp.isSignificant && cmp.center != cmp.baselineCenter
         let limit = threshold(row: row, metric: metric)
@@ -107,7 +115,8 @@ public struct RegressionGate: Sendable {
         if let mismatch = cmp.methodMismatch {
             role = .notComparable(mismatch)
         } else if let source = metric.derivedFrom, threshold(row: row, metric: Metric.named(source)) != nil,
-                  limit?.source != .commandLine {
+            limit?.source != .commandLine
+        {
             role = .derived(from: source)
         } else if limit == nil {
             role = .informational
@@ -123,10 +132,11 @@ public struct RegressionGate: Sendable {
         } else {
             verdict = bad ? .regression : .improvement
         }
-        return GateFinding(table: table, row: row, column: column, unit: unit, metric: metric, change: change,
-                           threshold: limit?.fraction, thresholdSource: limit?.source,
-                           noiseFloor: calibration?.entry(row: row, metric: metric.name)?.noise,
-                           p: cmp.p, significant: significant, verdict: verdict, role: role)
+        return GateFinding(
+            table: table, row: row, column: column, unit: unit, metric: metric, change: change,
+            threshold: limit?.fraction, thresholdSource: limit?.source,
+            noiseFloor: calibration?.entry(row: row, metric: metric.name)?.noise,
+            p: cmp.p, significant: significant, verdict: verdict, role: role)
     }
 
     /// One line: `surge compare: REGRESSION: 1 of 8 gated comparisons regressed (… req/s -12.30% > 5%)`.
@@ -135,7 +145,8 @@ public struct RegressionGate: Sendable {
         let regressions = gated.filter(\.isRegression)
         let improvements = gated.filter(\.isImprovement).count
         let others = findings.count - gated.count
-        let notComparable = findings.filter { if case .notComparable = $0.role { return true } else { return false } }.count
+        let notComparable = findings.filter { if case .notComparable = $0.role { return true } else { return false } }
+            .count
         if findings.isEmpty { return "surge compare: no comparison (nothing in a baseline column to compare with)" }
         var tail = "\(others) informational"
         if notComparable > 0 { tail += ", of which \(notComparable) not comparable (different methods)" }
@@ -144,13 +155,15 @@ public struct RegressionGate: Sendable {
         }
         let plural = gated.count == 1 ? "" : "s"
         if regressions.isEmpty {
-            return "surge compare: OK: no regression in \(gated.count) gated comparison\(plural) (\(improvements) improved; \(tail))"
+            return
+                "surge compare: OK: no regression in \(gated.count) gated comparison\(plural) (\(improvements) improved; \(tail))"
         }
         let shown = regressions.prefix(3).map { f in
             "\(f.row) \(f.unit) \(percent(f.change)) > \(GoFloatFormat.shortest((f.threshold ?? 0) * 100))%"
         }.joined(separator: "; ")
         let more = regressions.count > 3 ? "; …" : ""
-        return "surge compare: REGRESSION: \(regressions.count) of \(gated.count) gated comparison\(plural) regressed (\(shown)\(more))"
+        return
+            "surge compare: REGRESSION: \(regressions.count) of \(gated.count) gated comparison\(plural) regressed (\(shown)\(more))"
     }
 
     static func percent(_ change: Double?) -> String {

@@ -29,18 +29,23 @@ public struct RunComparison: Sendable {
         }
     }
 
-    public init(baseline: RunResult, baselineLabel: String = "baseline", run: RunResult, runLabel: String = "this run",
-                request: ComparisonRequest = ComparisonRequest()) throws(CompareInputError) {
+    public init(
+        baseline: RunResult, baselineLabel: String = "baseline", run: RunResult, runLabel: String = "this run",
+        request: ComparisonRequest = ComparisonRequest()
+    ) throws(CompareInputError) {
         var request = request
         // A report compares against a baseline it was given on purpose: another host warns.
         request.viaBaseline = true
-        try self.init(baseline: [baseline], baselineLabel: baselineLabel, runs: [run], runLabel: runLabel, request: request)
+        try self.init(
+            baseline: [baseline], baselineLabel: baselineLabel, runs: [run], runLabel: runLabel, request: request)
     }
 
     /// Several runs per side (each repetition of each run is one value, as benchstat pools files
     /// given for one column); `units`, when set, keeps only those metrics (as result files name them).
-    public init(baseline: [RunResult], baselineLabel: String, runs: [RunResult], runLabel: String, units: Set<String>? = nil,
-                request: ComparisonRequest = ComparisonRequest()) throws(CompareInputError) {
+    public init(
+        baseline: [RunResult], baselineLabel: String, runs: [RunResult], runLabel: String, units: Set<String>? = nil,
+        request: ComparisonRequest = ComparisonRequest()
+    ) throws(CompareInputError) {
         self.baselineLabel = baselineLabel
         self.runLabel = runLabel
         let labelled = baseline.map { (label: baselineLabel, run: $0) } + runs.map { (label: runLabel, run: $0) }

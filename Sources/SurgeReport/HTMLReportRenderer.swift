@@ -1,6 +1,6 @@
-import SurgeCompare
 import Foundation
 import Mustache
+import SurgeCompare
 import SurgeResults
 import SurgeStats
 

@@ -1,5 +1,5 @@
-import SurgeCompare
 import Foundation
+import SurgeCompare
 import SurgeStats
 
 /// Machine-readable comparison: every table, cell summary, comparison and gate finding, with

@@ -1,5 +1,5 @@
-import SurgeCompare
 import Foundation
+import SurgeCompare
 import SurgeResults
 import SurgeStats
 

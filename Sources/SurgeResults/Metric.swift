@@ -23,7 +23,9 @@ public struct Metric: Sendable, Hashable {
     /// regression of its own while its source is gated.
     public var derivedFrom: String?
 
-    public init(name: String, unit: String, direction: MetricDirection, metricClass: MetricClass, derivedFrom: String? = nil) {
+    public init(
+        name: String, unit: String, direction: MetricDirection, metricClass: MetricClass, derivedFrom: String? = nil
+    ) {
         self.name = name
         self.unit = unit
         self.direction = direction
@@ -48,12 +50,15 @@ public struct Metric: Sendable, Hashable {
         case "msgs/s", "req/s":
             return Metric(name: name, unit: name, direction: .higherIsBetter, metricClass: .statistical)
         case "pub-msgs/s", "sub-msgs/s":
-            return Metric(name: name, unit: "msgs/s", direction: .higherIsBetter, metricClass: .statistical,
-                          derivedFrom: siblings.contains("msgs/s") ? "msgs/s" : nil)
+            return Metric(
+                name: name, unit: "msgs/s", direction: .higherIsBetter, metricClass: .statistical,
+                derivedFrom: siblings.contains("msgs/s") ? "msgs/s" : nil)
         case "B/s", "MB/s":
-            return Metric(name: name, unit: "B/s", direction: .higherIsBetter, metricClass: .statistical, derivedFrom: throughput)
+            return Metric(
+                name: name, unit: "B/s", direction: .higherIsBetter, metricClass: .statistical, derivedFrom: throughput)
         case "ns/op":
-            return Metric(name: name, unit: "ns", direction: .lowerIsBetter, metricClass: .statistical, derivedFrom: throughput)
+            return Metric(
+                name: name, unit: "ns", direction: .lowerIsBetter, metricClass: .statistical, derivedFrom: throughput)
         case "peak-RSS-B":
             return Metric(name: name, unit: "B", direction: .lowerIsBetter, metricClass: .gauge)
         case "threads":
@@ -63,12 +68,19 @@ public struct Metric: Sendable, Hashable {
         }
         let higher = name.hasSuffix("/s") || name.hasSuffix("ratio") || name == "ops"
         let unit: String
-        if name.hasSuffix("-ns") || name.hasSuffix("-ns/op") { unit = "ns" }
-        else if name.hasSuffix("-B") || name == "B/op" { unit = "B" }
-        else if name.hasSuffix("ratio") { unit = "1" }
-        else if name.hasSuffix("/s") { unit = name }
-        else { unit = "count" }
-        return Metric(name: name, unit: unit, direction: higher ? .higherIsBetter : .lowerIsBetter, metricClass: .statistical)
+        if name.hasSuffix("-ns") || name.hasSuffix("-ns/op") {
+            unit = "ns"
+        } else if name.hasSuffix("-B") || name == "B/op" {
+            unit = "B"
+        } else if name.hasSuffix("ratio") {
+            unit = "1"
+        } else if name.hasSuffix("/s") {
+            unit = name
+        } else {
+            unit = "count"
+        }
+        return Metric(
+            name: name, unit: unit, direction: higher ? .higherIsBetter : .lowerIsBetter, metricClass: .statistical)
     }
 
     /// `sec/op` → `ns/op`, `p99-sec` → `p99-ns`, `cpu-sec/op` → `cpu-ns/op`: benchstat's tidied

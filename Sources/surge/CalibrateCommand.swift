@@ -110,10 +110,15 @@ struct CalibrateCommand: AsyncParsableCommand {
                 let e = c.cells[row]![metric]!
                 guard let threshold = e.threshold else { continue }
                 var was = "-"
-                if let t = first?.scenario.thresholds[metric] { was = "\(t) (scenario)" }
-                else if let t = cell?.keyMetrics?[metric] { was = "\(t) (workload default)" }
-                if let wasFraction = try? MetricThreshold.parseAmount(String(was.prefix { $0 != " " }), context: metric),
-                   was != "-", wasFraction < e.noise {
+                if let t = first?.scenario.thresholds[metric] {
+                    was = "\(t) (scenario)"
+                } else if let t = cell?.keyMetrics?[metric] {
+                    was = "\(t) (workload default)"
+                }
+                if let wasFraction = try? MetricThreshold.parseAmount(
+                    String(was.prefix { $0 != " " }), context: metric),
+                    was != "-", wasFraction < e.noise
+                {
                     was += " < noise"
                 }
                 lines.append([row, metric, pct(e.noise), e.detectable.map(pct) ?? "n/a", pct(threshold), was])
@@ -121,8 +126,11 @@ struct CalibrateCommand: AsyncParsableCommand {
         }
         let widths = lines[0].indices.map { i in lines.map { $0[i].count }.max() ?? 0 }
         return lines.map { line in
-            line.enumerated().map { i, text in i < 2 ? text.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                : String(repeating: " ", count: widths[i] - text.count) + text }.joined(separator: "  ")
+            line.enumerated().map { i, text in
+                i < 2
+                    ? text.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - text.count) + text
+            }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 

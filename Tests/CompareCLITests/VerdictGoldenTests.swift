@@ -7,7 +7,8 @@ import XCTest
 /// builds pass, one change counts once, gauges inform, per-op averages are judged statistically,
 /// figures by different methods are not compared, and broken input never passes.
 final class VerdictGoldenTests: XCTestCase {
-    static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Golden")
     var dir: URL!
 
     override func setUpWithError() throws {
@@ -36,29 +37,36 @@ final class VerdictGoldenTests: XCTestCase {
         var rss = 40_000_000.0
     }
 
-    static func run(_ id: String, _ levels: Levels, methods: [String: String] = ["allocs/op": "preload", "syscalls/op": "bpf"],
-                    cells: [String] = ["immediate", "batched"]) -> RunResult {
+    static func run(
+        _ id: String, _ levels: Levels, methods: [String: String] = ["allocs/op": "preload", "syscalls/op": "bpf"],
+        cells: [String] = ["immediate", "batched"]
+    ) -> RunResult {
         var run = RunResult(
             runID: id, startedAt: Date(timeIntervalSince1970: 1_790_000_000),
             scenario: ScenarioInfo(name: "pubsub", file: "Scenarios/pubsub.yaml", sha256: "ab"),
             source: SourceInfo(commit: "c0ffee", dirty: false),
-            host: HostInfo(hostname: "h", cpuModel: "Test CPU", cores: 2, kernel: "6.1", loadAverage: [0, 0, 0],
-                           surgeVersion: "0.1.0", buildConfig: "release"),
+            host: HostInfo(
+                hostname: "h", cpuModel: "Test CPU", cores: 2, kernel: "6.1", loadAverage: [0, 0, 0],
+                surgeVersion: "0.1.0", buildConfig: "release"),
             target: TargetInfo(kind: "component", component: "broker"))
         run.status = .complete
         run.probeMethods = methods
         run.cells = cells.map { flush in
-            var cell = CellResult(name: "BenchmarkPubsub/flush=\(flush)", parameters: [CellParameter(name: "flush", value: flush)])
+            var cell = CellResult(
+                name: "BenchmarkPubsub/flush=\(flush)", parameters: [CellParameter(name: "flush", value: flush)])
             cell.keyMetrics = ["msgs/s": "5%", "p99-ns": "20%", "syscalls/op": "10%", "allocs/op": "10%"]
             cell.probeMethods = methods
             let rates = spread(levels.rate)
             cell.samples = (0..<6).map { i in
                 let rate = rates[i]
-                return Sample(repetition: i + 1, operations: 100_000, elapsedSeconds: 100_000 / rate, metrics: [
-                    "msgs/s": rate, "sub-msgs/s": rate, "B/s": rate * 128, "ns/op": 1e9 / rate,
-                    "p99-ns": spread(levels.p99)[(i + 2) % 6], "syscalls/op": spread(levels.syscalls)[(i + 4) % 6],
-                    "allocs/op": spread(levels.allocs)[(i + 1) % 6], "peak-RSS-B": spread(levels.rss)[(i + 3) % 6], "threads": 6,
-                ])
+                return Sample(
+                    repetition: i + 1, operations: 100_000, elapsedSeconds: 100_000 / rate,
+                    metrics: [
+                        "msgs/s": rate, "sub-msgs/s": rate, "B/s": rate * 128, "ns/op": 1e9 / rate,
+                        "p99-ns": spread(levels.p99)[(i + 2) % 6], "syscalls/op": spread(levels.syscalls)[(i + 4) % 6],
+                        "allocs/op": spread(levels.allocs)[(i + 1) % 6], "peak-RSS-B": spread(levels.rss)[(i + 3) % 6],
+                        "threads": 6,
+                    ])
             }
             return cell
         }
@@ -71,7 +79,9 @@ final class VerdictGoldenTests: XCTestCase {
         return path
     }
 
-    func assertGolden(_ args: [String], status: Int32, golden: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertGolden(
+        _ args: [String], status: Int32, golden: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try CompareCLITests.surge(["compare"] + args, cwd: dir)
         var text = r.stdout + (r.stderr.isEmpty ? "" : "--- stderr\n" + r.stderr)
         text = text.replacingOccurrences(of: dir.path + "/", with: "")
@@ -111,7 +121,8 @@ final class VerdictGoldenTests: XCTestCase {
         let new = try write(Self.run("g1", b), "g1.json")
         try assertGolden(["old=" + old, "new=" + new], status: 0, golden: "verdict-gauge.txt")
         // Named by a threshold, a gauge gates.
-        try assertGolden(["--threshold", "peak-RSS-B=10%", "old=" + old, "new=" + new], status: 2, golden: "verdict-gauge-gated.txt")
+        try assertGolden(
+            ["--threshold", "peak-RSS-B=10%", "old=" + old, "new=" + new], status: 2, golden: "verdict-gauge-gated.txt")
     }
 
     func testPerOpAverageIsComparedStatistically() throws {
@@ -126,7 +137,8 @@ final class VerdictGoldenTests: XCTestCase {
     func testFiguresByDifferentMethodsAreNotCompared() throws {
         var b = Levels()
         b.allocs = 6.0
-        let old = try write(Self.run("u1", Levels(), methods: ["allocs/op": "uprobe (profile pass)", "syscalls/op": "bpf"]), "u1.json")
+        let old = try write(
+            Self.run("u1", Levels(), methods: ["allocs/op": "uprobe (profile pass)", "syscalls/op": "bpf"]), "u1.json")
         let new = try write(Self.run("p1", b), "p1.json")
         try assertGolden(["old=" + old, "new=" + new], status: 0, golden: "verdict-methods.txt")
     }
@@ -134,12 +146,15 @@ final class VerdictGoldenTests: XCTestCase {
     func testBrokenInputNeverPasses() throws {
         let good = try write(Self.run("a1", Levels()), "good.json")
         let whole = try String(contentsOfFile: good, encoding: .utf8)
-        try "this is not a result file\n".write(toFile: dir.appendingPathComponent("garbage.json").path, atomically: true, encoding: .utf8)
+        try "this is not a result file\n".write(
+            toFile: dir.appendingPathComponent("garbage.json").path, atomically: true, encoding: .utf8)
         try "".write(toFile: dir.appendingPathComponent("empty.json").path, atomically: true, encoding: .utf8)
         let half = String(whole.prefix(whole.count / 2))
-        try half.write(toFile: dir.appendingPathComponent("truncated.json").path, atomically: true, encoding: String.Encoding.utf8)
-        try #"{"schema": "surge.run/v7", "cells": []}"#.write(toFile: dir.appendingPathComponent("future.json").path,
-                                                              atomically: true, encoding: .utf8)
+        try half.write(
+            toFile: dir.appendingPathComponent("truncated.json").path, atomically: true, encoding: String.Encoding.utf8)
+        try #"{"schema": "surge.run/v7", "cells": []}"#.write(
+            toFile: dir.appendingPathComponent("future.json").path,
+            atomically: true, encoding: .utf8)
         _ = try write(Self.run("x1", Levels(), cells: ["read"]), "other-cells.json")
         var noSamples = Self.run("n1", Levels())
         for i in noSamples.cells.indices {
@@ -147,18 +162,26 @@ final class VerdictGoldenTests: XCTestCase {
             noSamples.cells[i].samples = []
         }
         _ = try write(noSamples, "failed.json")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("Reports/baselines"), withIntermediateDirectories: true)
-        try "".write(toFile: dir.appendingPathComponent("Reports/baselines/empty.json").path, atomically: true, encoding: .utf8)
-        try "garbage".write(toFile: dir.appendingPathComponent("Reports/baselines/junk.json").path, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("Reports/baselines"), withIntermediateDirectories: true)
+        try "".write(
+            toFile: dir.appendingPathComponent("Reports/baselines/empty.json").path, atomically: true, encoding: .utf8)
+        try "garbage".write(
+            toFile: dir.appendingPathComponent("Reports/baselines/junk.json").path, atomically: true, encoding: .utf8)
 
         var outputs = ""
-        for args in [["garbage.json", "good.json"], ["empty.json", "good.json"], ["truncated.json", "good.json"],
-                     ["future.json", "good.json"], ["failed.json", "good.json"], ["other-cells.json", "good.json"],
-                     ["--baseline", "empty", "good.json"], ["--baseline", "junk", "good.json"], ["--baseline", "none", "good.json"]] {
+        for args in [
+            ["garbage.json", "good.json"], ["empty.json", "good.json"], ["truncated.json", "good.json"],
+            ["future.json", "good.json"], ["failed.json", "good.json"], ["other-cells.json", "good.json"],
+            ["--baseline", "empty", "good.json"], ["--baseline", "junk", "good.json"],
+            ["--baseline", "none", "good.json"],
+        ] {
             let r = try CompareCLITests.surge(["compare"] + args, cwd: dir)
             XCTAssertEqual(r.status, 1, "\(args): \(r.stdout)\(r.stderr)")
             XCTAssertEqual(r.stdout, "", "\(args)")
-            outputs += "$ surge compare \(args.joined(separator: " "))\n" + r.stderr.replacingOccurrences(of: dir.path + "/", with: "")
+            outputs +=
+                "$ surge compare \(args.joined(separator: " "))\n"
+                + r.stderr.replacingOccurrences(of: dir.path + "/", with: "")
         }
         let url = Self.goldenDirectory.appendingPathComponent("verdict-broken-inputs.txt")
         if ProcessInfo.processInfo.environment["SURGE_UPDATE_GOLDEN"] != nil {

@@ -1,24 +1,29 @@
 import Foundation
-@testable import SurgeCompare
 import SurgeResults
 import XCTest
+
+@testable import SurgeCompare
 
 /// `surge calibrate`'s arithmetic and file, and how the gate uses a calibration.
 final class CalibrationTests: XCTestCase {
     static func run(_ id: String, rate: Double, p99: Double = 1_000_000) -> RunResult {
         var run = RunResult(
             runID: id, startedAt: Date(timeIntervalSince1970: 1_790_000_000),
-            scenario: ScenarioInfo(name: "smoke", file: "Scenarios/smoke.yaml", sha256: "ab", thresholds: ["msgs/s": "2%"]),
+            scenario: ScenarioInfo(
+                name: "smoke", file: "Scenarios/smoke.yaml", sha256: "ab", thresholds: ["msgs/s": "2%"]),
             source: nil,
-            host: HostInfo(hostname: "h", cpuModel: "CPU", cores: 2, kernel: "6.1", loadAverage: [0, 0, 0], surgeVersion: "0.1.0",
-                           buildConfig: "release"),
+            host: HostInfo(
+                hostname: "h", cpuModel: "CPU", cores: 2, kernel: "6.1", loadAverage: [0, 0, 0], surgeVersion: "0.1.0",
+                buildConfig: "release"),
             target: TargetInfo(kind: "component", component: "broker"))
         run.status = .complete
-        var cell = CellResult(name: "BenchmarkSmoke/flush=batched", parameters: [CellParameter(name: "flush", value: "batched")])
+        var cell = CellResult(
+            name: "BenchmarkSmoke/flush=batched", parameters: [CellParameter(name: "flush", value: "batched")])
         cell.keyMetrics = ["msgs/s": "5%", "p99-ns": "20%"]
         cell.samples = [0.99, 1.0, 1.01, 0.995, 1.005, 1.0].enumerated().map { i, f in
-            Sample(repetition: i + 1, operations: 1000, elapsedSeconds: 1,
-                   metrics: ["msgs/s": rate * f, "ns/op": 1e9 / (rate * f), "p99-ns": p99 * f, "peak-RSS-B": 1e7])
+            Sample(
+                repetition: i + 1, operations: 1000, elapsedSeconds: 1,
+                metrics: ["msgs/s": rate * f, "ns/op": 1e9 / (rate * f), "p99-ns": p99 * f, "peak-RSS-B": 1e7])
         }
         run.cells = [cell]
         return run
@@ -48,7 +53,8 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testFileRoundTripsAndBrokenFilesNameTheKey() throws {
-        let c = NoiseCalibrator.calibrate(runs: [Self.run("r1", rate: 100_000), Self.run("r2", rate: 104_000)], runFiles: ["x"])
+        let c = NoiseCalibrator.calibrate(
+            runs: [Self.run("r1", rate: 100_000), Self.run("r2", rate: 104_000)], runFiles: ["x"])
         let back = try Calibration.parse(c.yaml(), path: "t.yaml")
         XCTAssertEqual(back.cells.keys.sorted(), c.cells.keys.sorted())
         let msgs = try XCTUnwrap(back.entry(row: "Smoke/flush=batched", metric: "msgs/s"))
@@ -75,13 +81,17 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(msgs.thresholdSource, .calibration)
         XCTAssertFalse(msgs.isRegression)
         XCTAssertEqual(outcome.status, .ok)
-        XCTAssertTrue(outcome.warnings.contains { $0.contains("the scenario's 2% threshold for msgs/s is below its noise floor") },
-                      "\(outcome.warnings)")
+        XCTAssertTrue(
+            outcome.warnings.contains {
+                $0.contains("the scenario's 2% threshold for msgs/s is below its noise floor")
+            },
+            "\(outcome.warnings)")
         // --threshold outranks the calibration, and is called out as below the noise floor.
         request.thresholds = [MetricThreshold(unit: "msgs/s", fraction: 0.03)]
         let forced = try ComparisonPipeline.compare(runs: [("old", base), ("new", slower)], request)
         XCTAssertEqual(forced.status, .regression)
-        XCTAssertTrue(forced.warnings.contains { $0.contains("a 3% gate (--threshold) on msgs/s, which moves up to 6%") },
-                      "\(forced.warnings)")
+        XCTAssertTrue(
+            forced.warnings.contains { $0.contains("a 3% gate (--threshold) on msgs/s, which moves up to 6%") },
+            "\(forced.warnings)")
     }
 }

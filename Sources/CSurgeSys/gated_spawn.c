@@ -3,18 +3,49 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+// Waits (up to ~200 ms) until `pid` sleeps, i.e. has entered its blocking read of the gate: its
+// pre-exec work is then done, and counters attached from now on see nothing of it.
+static void wait_until_blocked(pid_t pid) {
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int attempt = 0; attempt < 2000; attempt++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (n <= 0) return;
+        text[n] = 0;
+        const char *paren = strrchr(text, ')');
+        if (!paren || paren[1] == 0 || paren[2] != 'R') return;   // S (the gate), or Z/D/...: stop looking
+        struct timespec pause = { 0, 100000 };
+        nanosleep(&pause, NULL);
+    }
+}
+
 pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], int *gate_fd) {
-    int fds[2];
+    int fds[2], ready[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    if (pipe2(ready, O_CLOEXEC) != 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = e;
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(fds[0]);
         close(fds[1]);
+        close(ready[0]);
+        close(ready[1]);
         errno = e;
         return -1;
     }
@@ -31,14 +62,23 @@ pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[]
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        char byte;
+        // Tell the parent the pre-exec work is done, then block on the gate. Counting starts at
+        // the exec: the parent attaches only once this read is blocked, and the read end is
+        // close-on-exec, so nothing but execve follows it.
+        char byte = 'r';
         close(fds[1]);
+        close(ready[0]);
+        (void)!write(ready[1], &byte, 1);
         while (read(fds[0], &byte, 1) < 0 && errno == EINTR) {}
-        close(fds[0]);
         execvpe(path, argv, envp);
         _exit(127);
     }
     close(fds[0]);
+    close(ready[1]);
+    char byte;
+    while (read(ready[0], &byte, 1) < 0 && errno == EINTR) {}
+    close(ready[0]);
+    wait_until_blocked(pid);
     *gate_fd = fds[1];
     return pid;
 }
@@ -54,6 +94,15 @@ pid_t surge_wait4(pid_t pid, int *status, struct rusage *usage) {
     pid_t r;
     do { r = wait4(pid, status, 0, usage); } while (r < 0 && errno == EINTR);
     return r;
+}
+
+int surge_has_exited(pid_t pid) {
+    siginfo_t info;
+    info.si_pid = 0;
+    int r;
+    do { r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG); } while (r < 0 && errno == EINTR);
+    if (r < 0) return -1;
+    return info.si_pid == pid ? 1 : 0;
 }
 
 int surge_wait_exited(pid_t pid) {

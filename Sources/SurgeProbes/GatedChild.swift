@@ -23,7 +23,25 @@ public final class GatedChild {
         guard pid > 0 else { throw .errno("fork for '\(first)'") }
         self.pid = pid
         self.gate = gate
+        var clock = clockid_t()
+        var ts = timespec()
+        if clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &ts) == 0 {
+            preExecCPUNanoseconds = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        }
+        if let status = try? ProcFile.keyedValues("/proc/\(pid)/status"), let hwm = status["VmHWM"].flatMap(UInt64.init) {
+            preExecPeakBytes = hwm * 1024
+        }
     }
+
+    /// CPU the child spent before exec (fork, resetting signal dispositions), subtracted from its
+    /// rusage so the command's CPU is its own.
+    public private(set) var preExecCPUNanoseconds: UInt64 = 0
+    /// The child's peak RSS before exec: a copy of Surge's pages, which wait4's ru_maxrss keeps
+    /// (the kernel carries the pre-exec high-water mark across exec).
+    public private(set) var preExecPeakBytes: UInt64 = 0
+
+    /// True once the child has exited (not reaped).
+    public var hasExited: Bool { surge_has_exited(pid) != 0 }
 
     /// The executable for `name`, searched in `path` when it has no slash (so the child's only
     /// exec is the one that succeeds); `name` itself when nothing is found.

@@ -16,6 +16,16 @@ public final class ProbeSession: @unchecked Sendable {
     private var latency: SyscallLatencyProbe?
     private var allocationCounter: AllocationCounter?
     private var processStat: ProcessStatProbe?
+    /// The rest of the tree's CPU and memory (nil for `mainOnly` and for a gated child, whose
+    /// wait4 rusage covers the descendants it reaped).
+    private var treeStat: ProcessTreeStat?
+    /// Whether the preload library was mapped in the gated child's current image when last looked
+    /// at, and whether that image is a Go program (`observeImage()`).
+    private var lastImage: (preloadMapped: Bool, isGo: Bool, name: String)?
+    private var beforeExec = false
+    /// Device and inode of the gated child's executable before its exec (Surge's own).
+    private var preExecImage: (dev_t, ino_t)?
+    private var peakResetSaid = false
     /// perf software counter of context switches (all threads, exited ones included), when allowed.
     private var contextSwitches: PerThreadPerfCounter?
     private var collectedNotices: [String] = []
@@ -28,6 +38,8 @@ public final class ProbeSession: @unchecked Sendable {
         var allocations: [String: AllocationCount]?
         var process: ProcessStatProbe.Sample?
         var contextSwitches: UInt64?
+        var syscallsByProcess: [Int32: UInt64]?
+        var allocationsByProcess: [Int32: [String: AllocationCount]]?
     }
     private var start: Start?
 
@@ -48,9 +60,15 @@ public final class ProbeSession: @unchecked Sendable {
     ///
     /// `beforeExec`: the target is a forked child held before exec (`surge probe -- command`):
     /// syscall counters follow it through exec; allocations can only be counted by the preload
-    /// library, whose loading is checked at `endWindow`.
+    /// library, whose loading is checked by `observeImage()` and at `endWindow`.
+    ///
+    /// `allowCostly` false (a speed pass) refuses the methods that slow the target (allocation
+    /// uprobes); the figure is then absent with a notice and belongs in a profile pass.
+    /// `mainOnly` measures `pid` alone instead of its whole process tree (the default: children
+    /// alive at attach and, for bpf, perf and preload, those forked later).
     public static func attach(pid: Int32, probes: Set<ProbeKind>, preload: AllocationPreload?,
-                              forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false) throws(ProbeError) -> ProbeSession {
+                              forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false,
+                              allowCostly: Bool = true, mainOnly: Bool = false) throws(ProbeError) -> ProbeSession {
         guard pid > 0, ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         var forced: [ProbeKind: ProbeMethod] = [:]
         var perfNames: [String]?
@@ -69,14 +87,23 @@ public final class ProbeSession: @unchecked Sendable {
             forced[kind] = method
         }
         let session = ProbeSession(pid: pid, probes: probes)
+        session.beforeExec = beforeExec
+        var image = stat()
+        if beforeExec, stat("/proc/\(pid)/exe", &image) == 0 { session.preExecImage = (image.st_dev, image.st_ino) }
         var privileges = ProbePrivileges.current()
         var notices: [String] = []
         do throws(ProbeError) {
             if probes.contains(.syscalls) {
-                let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], perfNames: perfNames,
-                                                      privileges: &privileges, notices: &notices)
-                session.syscallCounter = counter
-                session.methods[.syscalls] = counter.method
+                do throws(ProbeError) {
+                    let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], perfNames: perfNames,
+                                                          mainOnly: mainOnly, privileges: &privileges, notices: &notices)
+                    session.syscallCounter = counter
+                    session.methods[.syscalls] = counter.method
+                } catch {
+                    if case .noSuchProcess = error { throw error }
+                    if forced[.syscalls] != nil { throw error }
+                    notices.append("syscalls are not measured: \(error)")
+                }
             }
             if probes.contains(.syscallLatency) {
                 if let refusal = privileges.bpfRefusal {
@@ -87,8 +114,11 @@ public final class ProbeSession: @unchecked Sendable {
                 }
             }
             if probes.contains(.allocations) {
+                let tree = mainOnly || beforeExec ? [] : ProcessTree.descendants(of: pid)
                 if let counter = try AllocationProbe.attach(pid: pid, preload: preload, forced: forced[.allocations],
-                                                            privileges: privileges, beforeExec: beforeExec, notices: &notices) {
+                                                            privileges: privileges, beforeExec: beforeExec,
+                                                            allowCostly: allowCostly, mainOnly: mainOnly, tree: tree,
+                                                            notices: &notices) {
                     session.allocationCounter = counter
                     session.methods[.allocations] = counter.method
                 }
@@ -96,12 +126,14 @@ public final class ProbeSession: @unchecked Sendable {
             if !probes.isDisjoint(with: [.cpu, .memory, .contextSwitches]) {
                 let stat = try ProcessStatProbe(pid: pid)
                 session.processStat = stat
+                if !mainOnly && !beforeExec { session.treeStat = ProcessTreeStat(pid: pid) }
                 for kind in [ProbeKind.cpu, .memory, .contextSwitches] where probes.contains(kind) { session.methods[kind] = .proc }
             }
             if probes.contains(.contextSwitches) {
                 do throws(ProbeError) {
                     // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: costs nothing per syscall.
-                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches")
+                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches",
+                                                                       mainOnly: mainOnly)
                     session.methods[.contextSwitches] = .perf
                 } catch {
                     notices.append("context switches: summed over live threads from /proc (threads that exit inside a window are missed): \(error)")
@@ -146,14 +178,25 @@ public final class ProbeSession: @unchecked Sendable {
         defer { lock.unlock() }
         guard !closed else { throw .misuse("beginWindow on a closed probe session (pid \(pid))") }
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
-        if probes.contains(.memory) { processStat?.resetPeak() }
+        if probes.contains(.memory), let stat = processStat {
+            let lifetime = try? stat.memory().peak
+            stat.resetPeak()
+            if !beforeExec, !peakResetSaid, stat.notices.isEmpty {
+                peakResetSaid = true
+                let mib = lifetime.map { String(format: " (it was %.1f MiB)", Double($0) / 1_048_576) } ?? ""
+                collectedNotices.append("memory: peak-RSS-B is each window's peak: Surge reset the lifetime peak (VmHWM) of pid \(pid) through /proc/\(pid)/clear_refs\(mib)")
+            }
+        }
+        treeStat?.begin(resetPeak: probes.contains(.memory))
         start = Start(
             time: Self.monotonicNanoseconds(),
             syscalls: try syscallCounter?.snapshot(),
             latency: try latency?.snapshot(),
             allocations: try allocationCounter?.snapshot(),
             process: try processStat?.sample(),
-            contextSwitches: try contextSwitches?.read()
+            contextSwitches: try contextSwitches?.read(),
+            syscallsByProcess: try syscallCounter?.snapshotByProcess(),
+            allocationsByProcess: try allocationCounter?.snapshotByProcess()
         )
     }
 
@@ -175,8 +218,14 @@ public final class ProbeSession: @unchecked Sendable {
     /// reaps the child and takes the process figures from its wait4 `rusage` (its whole life,
     /// exited threads included).
     public func endWindow(reaping child: GatedChild) throws(ProbeError) -> ProbeWindow {
-        try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
+        reapedChild = (child.preExecCPUNanoseconds, child.preExecPeakBytes)
+        return try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
     }
+
+    /// The gated child's pre-exec CPU and peak RSS, for the window being ended.
+    private var reapedChild: (cpu: UInt64, peak: UInt64) = (0, 0)
+    /// The gated command's peak RSS as last seen in its own /proc/PID/status (`observeImage()`).
+    private var observedPeak: UInt64 = 0
 
     private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?, tolerateExit: Bool = false) throws(ProbeError) -> ProbeWindow {
         let exited = reapedUsage != nil || (tolerateExit && !ProcFile.processExists(pid))
@@ -192,6 +241,11 @@ public final class ProbeSession: @unchecked Sendable {
                 let delta = value &- (before[key] ?? 0)
                 if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
             }
+            if let after = try? counter.snapshotByProcess(), let before = start.syscallsByProcess, after.count > 1 {
+                for (member, count) in after where count > (before[member] ?? 0) {
+                    window.processes[member, default: [:]]["syscalls"] = Double(count - (before[member] ?? 0))
+                }
+            }
         }
         if let latency, let before = start.latency {
             SyscallLatencyProbe.record(from: before, to: try latency.snapshot(), into: &window)
@@ -203,14 +257,40 @@ public final class ProbeSession: @unchecked Sendable {
                 let old = before[function] ?? AllocationCount()
                 delta[function] = AllocationCount(calls: count.calls &- old.calls, bytes: count.bytes &- old.bytes)
             }
-            if let preloaded = counter as? PreloadAllocationCounter, !preloaded.loaded {
-                appendNotice("allocations are not reported: process \(pid) never loaded \(AllocationPreload.libraryName) (a static binary or a Go program, or LD_PRELOAD was dropped)")
+            if let reason = allocationRefusal(counter) {
+                appendNotice(reason)
             } else {
                 AllocationProbe.record(delta, method: counter.method, into: &window)
+                if let after = try counter.snapshotByProcess(), let before = start.allocationsByProcess, after.count > 1 {
+                    for (owner, counts) in after where owner != 0 {
+                        var calls: UInt64 = 0, bytes: UInt64 = 0
+                        for (function, count) in counts where !AllocationProbe.releasing.contains(function) {
+                            let old = before[owner]?[function] ?? AllocationCount()
+                            calls &+= count.calls &- old.calls
+                            bytes &+= count.bytes &- old.bytes
+                        }
+                        if calls > 0 {
+                            window.processes[owner, default: [:]]["allocs"] = Double(calls)
+                            window.processes[owner, default: [:]]["alloc-bytes"] = Double(bytes)
+                        }
+                    }
+                }
             }
         }
         if let reapedUsage {
-            ProcessStatProbe.record(usage: try reapedUsage(), into: &window)
+            ProcessStatProbe.record(usage: try reapedUsage(), into: &window, preExecCPU: reapedChild.cpu)
+            // ru_maxrss is at least the pre-exec copy of Surge; above it, it is the command's own.
+            // (A margin, 1 MiB, covers the pages the child touches between the gate and its exec.)
+            if let maxRSS = window.totals["peak-RSS-B"], maxRSS <= Double(reapedChild.peak + 1 << 20) {
+                if observedPeak > 0 {
+                    window.totals["peak-RSS-B"] = Double(observedPeak)
+                    appendNotice("memory: peak-RSS-B is the command's VmHWM as last sampled while it ran (wait4's ru_maxrss holds Surge's pre-exec \(reapedChild.peak / 1024) KiB)")
+                } else {
+                    window.totals["peak-RSS-B"] = nil
+                    window.methods["peak-RSS-B"] = nil
+                    appendNotice("memory: peak RSS is not reported: the command stayed below Surge's pre-exec \(reapedChild.peak / 1024) KiB, which wait4's ru_maxrss includes, and exited before it could be sampled")
+                }
+            }
         } else if exited, processStat != nil {
             appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
         } else if let stat = processStat, let before = start.process {
@@ -225,9 +305,67 @@ public final class ProbeSession: @unchecked Sendable {
                 window.record("peak-RSS-B", Double(memory.peak), .proc)
                 window.record("RSS-B", Double(memory.current), .proc)
             }
+            if let treeStat {
+                var tree = ProbeWindow()
+                treeStat.end(into: &tree, memory: probes.contains(.memory))
+                if (tree.totals["processes"] ?? 1) > 1 {
+                    for key in ["cpu-ns", "cpu-user-ns", "cpu-sys-ns", "peak-RSS-B"] where tree.totals[key] != nil {
+                        guard key.hasPrefix("cpu") ? probes.contains(.cpu) : true else { continue }
+                        window.totals[key] = tree.totals[key]
+                        window.methods[key] = tree.methods[key]
+                    }
+                    for (member, figures) in tree.processes {
+                        window.processes[member, default: [:]].merge(figures) { $1 }
+                    }
+                }
+                window.record("processes", tree.totals["processes"] ?? 1, .proc)
+            }
         }
         window.durationNanoseconds = Self.monotonicNanoseconds() &- start.time
         return window
+    }
+
+    /// Why the allocation counts must not be reported, or nil: the preload library was not mapped
+    /// in the gated command's final image, or that image is a Go program.
+    private func allocationRefusal(_ counter: AllocationCounter) -> String? {
+        guard let preloaded = counter as? PreloadAllocationCounter, beforeExec else { return nil }
+        if let image = lastImage {
+            if image.isGo {
+                return "allocations are not reported: \(image.name) (pid \(pid)) is a Go program; its heap does not allocate through malloc"
+            }
+            if !image.preloadMapped { return "allocations are not reported: " + PreloadAllocationCounter.notMappedReason(pid: pid) }
+            return nil
+        }
+        if !preloaded.loaded {
+            return "allocations are not reported: process \(pid) never loaded \(AllocationPreload.libraryName) (a static binary, or LD_PRELOAD was dropped)"
+        }
+        return nil
+    }
+
+    /// For a gated command: looks at its current image (/proc/PID/maps and exe) so `endWindow`
+    /// knows whether the preload library was in the process that ran and whether it is a Go
+    /// program. Call it now and then while the command runs; harmless once it has exited.
+    public func observeImage() {
+        guard beforeExec, let maps = try? ProcFile.read("/proc/\(pid)/maps"), !maps.isEmpty else { return }
+        // Until its exec the child is a copy of Surge: that image says nothing about the command.
+        var now = stat()
+        guard stat("/proc/\(pid)/exe", &now) == 0 else { return }
+        if let preExec = preExecImage, preExec == (now.st_dev, now.st_ino),
+           !maps.contains("/" + AllocationPreload.libraryName) { return }
+        // Right after exec the dynamic loader has not mapped LD_PRELOAD yet; it has once libc is in
+        // (or never will, for a static program: no loader).
+        let loading = maps.contains("/ld-linux") && !maps.contains("/libc.so") && !maps.contains("/libc-")
+        if let status = try? ProcFile.keyedValues("/proc/\(pid)/status"), let hwm = status["VmHWM"].flatMap(UInt64.init) {
+            lock.lock()
+            observedPeak = max(observedPeak, hwm * 1024)
+            lock.unlock()
+        }
+        let mapped = maps.contains("/" + AllocationPreload.libraryName)
+        let isGo = TargetBinary.sectionNames(of: "/proc/\(pid)/exe").contains { $0 == ".go.buildinfo" || $0 == ".note.go.buildid" }
+        let image = (mapped, isGo, ProcFile.commandName(pid))
+        lock.lock()
+        if !loading { lastImage = image }
+        lock.unlock()
     }
 
     /// Detaches everything: BPF programs and links, perf counters, uprobes, mappings. Idempotent;

@@ -8,19 +8,31 @@ struct TargetBinary {
     let pid: Int32
     let executable: String
     let libc: String?
+    /// A malloc replacement the target loads (jemalloc, tcmalloc, mimalloc), if any.
+    let replacementAllocator: String?
     let isGo: Bool
+
+    /// The library whose malloc the target calls: a replacement allocator when one is mapped
+    /// (glibc's malloc then sees nothing), else libc.
+    var allocatorLibrary: String? { replacementAllocator ?? libc }
 
     init(pid: Int32) throws(ProbeError) {
         self.pid = pid
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "/proc/\(pid)/exe"
         let maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
-        libc = maps.split(separator: "\n").lazy.compactMap { line -> String? in
+        let mapped = maps.split(separator: "\n").compactMap { line -> String? in
             guard let slash = line.firstIndex(of: "/") else { return nil }
-            let path = String(line[slash...])
-            let file = path.split(separator: "/").last.map(String.init) ?? ""
-            return file.hasPrefix("libc.so") || file.hasPrefix("libc-") ? path : nil
-        }.first
+            return String(line[slash...])
+        }
+        func first(_ prefixes: [String]) -> String? {
+            mapped.first { path in
+                let file = path.split(separator: "/").last.map(String.init) ?? ""
+                return prefixes.contains { file.hasPrefix($0) }
+            }
+        }
+        libc = first(["libc.so", "libc-"])
+        replacementAllocator = first(["libjemalloc.so", "libtcmalloc", "libmimalloc.so"])
         isGo = Self.sectionNames(of: "/proc/\(pid)/exe").contains { $0 == ".go.buildinfo" || $0 == ".note.go.buildid" }
     }
 

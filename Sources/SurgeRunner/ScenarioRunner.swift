@@ -175,9 +175,14 @@ public final class ScenarioRunner: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Records and shows a note, once per run (a note repeated for every cell says nothing new).
     private func note(_ text: String) {
-        mutate { $0.notes.append(text) }
-        progress.notice(text)
+        var fresh = false
+        mutate {
+            fresh = !$0.notes.contains(text)
+            if fresh { $0.notes.append(text) }
+        }
+        if fresh { progress.notice(text) }
     }
 
     private func save() throws {
@@ -211,7 +216,7 @@ public final class ScenarioRunner: @unchecked Sendable {
             do {
                 preload = try AllocationPreload.prepare()
             } catch {
-                note("allocation counting through the preload library is not available (\(error)); uprobes are used in a profile pass instead")
+                note("allocations: the preload library is not available (\(error)); they are counted with uprobes in a profile pass instead")
             }
         }
         defer { preload?.remove() }
@@ -243,7 +248,8 @@ public final class ScenarioRunner: @unchecked Sendable {
         var done = 0
         var session: (any WorkloadSession)?
         let preloaded = preload != nil
-        var probes = AttachedProbes(pids: started.pids, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload)
+        var probes = AttachedProbes(pids: started.pids, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload,
+                                    allowCostly: false)
         probes.notes.forEach(note)
         defer { probes.close() }
         do {
@@ -271,10 +277,10 @@ public final class ScenarioRunner: @unchecked Sendable {
                 done += 1
             }
             // The profile pass: costly probes in repetitions of their own, after the speed pass.
-            let costly = probePlan.profileProbes(preloaded: preloaded)
+            let costly = probePlan.profileProbes(allocationsMeasured: probes.measuresAllocations)
             if !costly.isEmpty && !isInterrupted {
                 probes.close()
-                probes = AttachedProbes(pids: started.pids, probes: costly, preload: nil)
+                probes = AttachedProbes(pids: started.pids, probes: costly, preload: nil, allowCostly: true)
                 probes.notes.forEach(note)
                 for rep in 1...repetitions where probes.isAttached {
                     if isInterrupted { break }

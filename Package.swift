@@ -52,7 +52,8 @@ let package = Package(
 
         // MARK: probes
         .systemLibrary(name: "CBCC", path: "Sources/CBCC"),
-        .target(name: "CSurgeSys", path: "Sources/CSurgeSys"),
+        // helpers/: C programs Surge builds with cc on first need (not part of the library).
+        .target(name: "CSurgeSys", path: "Sources/CSurgeSys", exclude: ["helpers"]),
         // The LD_PRELOAD allocation counter: plain C, built by Surge itself with `cc` on first need
         // (a SwiftPM dynamic library would link the Swift runtime into every target). Compiled here
         // as a static target only so `swift build` checks it.

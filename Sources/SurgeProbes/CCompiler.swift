@@ -25,7 +25,7 @@ package enum CCompiler {
     /// Runs the compiler with `arguments`; throws with its diagnostics when it fails.
     package static func run(_ arguments: [String]) throws(ProbeError) {
         guard let compiler = path else {
-            throw .unavailable(method: "preload", reason: "no C compiler (cc, gcc or clang) in PATH to build it")
+            throw .unavailable(method: "cc", reason: "no C compiler (cc, gcc or clang) in PATH to build it")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: compiler)
@@ -36,13 +36,13 @@ package enum CCompiler {
         do {
             try process.run()
         } catch {
-            throw .unavailable(method: "preload", reason: "cannot run \(compiler): \(error.localizedDescription)")
+            throw .unavailable(method: "cc", reason: "cannot run \(compiler): \(error.localizedDescription)")
         }
         let output = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: output, as: UTF8.self).split(separator: "\n").prefix(4).joined(separator: " | ")
-            throw .unavailable(method: "preload", reason: "\(compiler) \(arguments.joined(separator: " ")) failed: \(text)")
+            throw .unavailable(method: "cc", reason: "\(compiler) \(arguments.joined(separator: " ")) failed: \(text)")
         }
     }
 }

@@ -16,25 +16,14 @@ public enum PreloadLibrary {
     public static let overrideVariable = "SURGE_ALLOC_COUNTER_LIB"
 
     /// Sources/CSurgeAllocCounter of the checkout this binary was built from.
-    static let sourceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("CSurgeAllocCounter").path
-    static var sourceFile: String { sourceDirectory + "/alloc_counter.c" }
-    static var headerFile: String { sourceDirectory + "/include/SurgeAllocCounter.h" }
-
-    private static let decided = Mutex<Result<String, ProbeError>?>(nil)
+    static let sourceDirectory = CArtifact.sourcesDirectory + "/CSurgeAllocCounter"
+    static let artifact = CArtifact(
+        fileName: fileName, source: sourceDirectory + "/alloc_counter.c",
+        dependencies: [sourceDirectory + "/include/SurgeAllocCounter.h"],
+        flags: ["-shared", "-fPIC", "-O2", "-I", sourceDirectory + "/include"])
 
     /// The library's path, building it if needed; the same answer for the life of the process.
     public static func path() throws(ProbeError) -> String {
-        let outcome = decided.withLock { state -> Result<String, ProbeError> in
-            if let state { return state }
-            let fresh = Result<String, ProbeError> { () throws(ProbeError) -> String in try locateOrBuild() }
-            state = fresh
-            return fresh
-        }
-        return try outcome.get()
-    }
-
-    private static func locateOrBuild() throws(ProbeError) -> String {
         let environment = ProcessInfo.processInfo.environment
         if let override = environment[overrideVariable], !override.isEmpty {
             guard FileManager.default.isReadableFile(atPath: override) else {
@@ -42,17 +31,57 @@ public enum PreloadLibrary {
             }
             return override
         }
+        return try artifact.path()
+    }
+}
+
+/// The small static program `surge probe -- command` forks commands from
+/// (Sources/CSurgeSys/helpers/spawn_gate.c), built like the preload library.
+enum SpawnGateHelper {
+    static let artifact = CArtifact(
+        fileName: "surge-spawn-gate", source: CArtifact.sourcesDirectory + "/CSurgeSys/helpers/spawn_gate.c",
+        dependencies: [], flags: ["-static", "-O2"])
+}
+
+/// A C program or library of this checkout that Surge compiles with the system C compiler on first
+/// need, into the directory of the running executable or `~/.cache/surge`. Rebuilt when older than
+/// its source (when the source is at hand); decided once per process.
+struct CArtifact: Sendable {
+    let fileName: String
+    let source: String
+    let dependencies: [String]
+    let flags: [String]
+
+    /// Sources/ of the checkout this binary was built from.
+    static let sourcesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    private static let decided = Mutex<[String: Result<String, ProbeError>]>([:])
+
+    /// The artifact's path, building it if needed; the same answer for the life of the process.
+    func path() throws(ProbeError) -> String {
+        let outcome = Self.decided.withLock { known -> Result<String, ProbeError> in
+            if let earlier = known[fileName] { return earlier }
+            let fresh = Result<String, ProbeError> { () throws(ProbeError) -> String in try locateOrBuild() }
+            known[fileName] = fresh
+            return fresh
+        }
+        return try outcome.get()
+    }
+
+    private func locateOrBuild() throws(ProbeError) -> String {
+        let environment = ProcessInfo.processInfo.environment
         let executableDirectory = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/")
             .components(separatedBy: "/").dropLast().joined(separator: "/")
         let home = environment["XDG_CACHE_HOME"] ?? (environment["HOME"].map { $0 + "/.cache" } ?? "/tmp")
         let directories = [executableDirectory, home + "/surge"]
-        let haveSource = FileManager.default.isReadableFile(atPath: sourceFile)
+        let haveSource = FileManager.default.isReadableFile(atPath: source)
         for directory in directories {
             let candidate = directory + "/" + fileName
             if isUsable(candidate, needsNewerThanSource: haveSource) { return candidate }
         }
         guard haveSource else {
-            throw .unavailable(method: "preload", reason: "\(fileName) is not next to the surge binary (\(executableDirectory)) and its source \(sourceFile) is not here to build it; set \(overrideVariable)")
+            throw .unavailable(method: fileName, reason: "\(fileName) is not next to the surge binary (\(executableDirectory)) and its source \(source) is not here to build it")
         }
         var failures: [String] = []
         for directory in directories {
@@ -62,12 +91,12 @@ public enum PreloadLibrary {
                 failures.append("\(directory): \(error)")
             }
         }
-        throw .unavailable(method: "preload", reason: "could not build \(fileName) (\(failures.joined(separator: "; ")))")
+        throw .unavailable(method: fileName, reason: "could not build \(fileName) (\(failures.joined(separator: "; ")))")
     }
 
     /// True when `path` exists, does not need the Swift runtime (an old SwiftPM-built copy does),
     /// and, when the source is at hand, is not older than it.
-    static func isUsable(_ path: String, needsNewerThanSource: Bool) -> Bool {
+    func isUsable(_ path: String, needsNewerThanSource: Bool) -> Bool {
         guard let data = FileManager.default.contents(atPath: path), data.count > 0 else { return false }
         if data.range(of: Data("libswiftCore".utf8)) != nil { return false }
         guard needsNewerThanSource else { return true }
@@ -75,21 +104,20 @@ public enum PreloadLibrary {
             (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
         }
         guard let built = modified(path) else { return false }
-        return [sourceFile, headerFile].allSatisfy { (modified($0) ?? .distantPast) <= built }
+        return ([source] + dependencies).allSatisfy { (modified($0) ?? .distantPast) <= built }
     }
 
-    /// Compiles the library into `directory` (created if missing) and returns its path. The output
-    /// is written under a temporary name and renamed, so concurrent builders never see half a file.
-    static func build(into directory: String) throws(ProbeError) -> String {
+    /// Compiles into `directory` (created if missing) and returns the path. The output is written
+    /// under a temporary name and renamed, so concurrent builders never see half a file.
+    func build(into directory: String) throws(ProbeError) -> String {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw .unavailable(method: "preload", reason: "cannot create \(directory): \(error.localizedDescription)")
+            throw .unavailable(method: fileName, reason: "cannot create \(directory): \(error.localizedDescription)")
         }
         let final = directory + "/" + fileName
         let temporary = "\(final).\(getpid()).tmp"
-        let arguments = ["-shared", "-fPIC", "-O2", "-I", sourceDirectory + "/include", "-o", temporary, sourceFile]
-        try CCompiler.run(arguments)
+        try CCompiler.run(flags + ["-o", temporary, source])
         guard rename(temporary, final) == 0 else {
             let code = errno
             unlink(temporary)

@@ -280,8 +280,8 @@ public final class ProbeSession: @unchecked Sendable {
         if let reapedUsage {
             ProcessStatProbe.record(usage: try reapedUsage(), into: &window, preExecCPU: reapedChild.cpu)
             // ru_maxrss is at least the pre-exec copy of Surge; above it, it is the command's own.
-            // (A margin, 1 MiB, covers the pages the child touches between the gate and its exec.)
-            if let maxRSS = window.totals["peak-RSS-B"], maxRSS <= Double(reapedChild.peak + 1 << 20) {
+            // (A margin, 64 KiB, covers the pages the child touches between the gate and its exec.)
+            if let maxRSS = window.totals["peak-RSS-B"], maxRSS <= Double(reapedChild.peak + 64 << 10) {
                 if observedPeak > 0 {
                     window.totals["peak-RSS-B"] = Double(observedPeak)
                     appendNotice("memory: peak-RSS-B is the command's VmHWM as last sampled while it ran (wait4's ru_maxrss holds Surge's pre-exec \(reapedChild.peak / 1024) KiB)")

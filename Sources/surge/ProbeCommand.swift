@@ -122,6 +122,7 @@ struct ProbeCommand: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in preload?.environment ?? [:] { environment[key] = value }
         let child = try GatedChild(command: command, environment: environment)
+        if let notice = child.notice { notices.append(notice) }
         let session: ProbeSession
         do {
             session = try ProbeSession.attach(pid: child.pid, probes: kinds, preload: preload, forceMethod: forced,

@@ -25,6 +25,20 @@ int surge_perf_read(int fd, uint64_t *value);
 /// the gate, so counters attached afterwards count from its execve on.
 pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], int *gate_fd);
 
+/// Like surge_spawn_gated, but the command is forked from `helper` (surge-spawn-gate, a tiny
+/// static program started as this process's child; see helpers/spawn_gate.c) so nothing of Surge
+/// is in its peak RSS or CPU. Returns the command's pid; `*report_fd` is the socket on which the
+/// helper reports its exit, `*helper_pid` the helper (this process's child).
+pid_t surge_spawn_via_helper(const char *helper, const char *path, char *const argv[], char *const envp[],
+                             int *gate_fd, int *report_fd, pid_t *helper_pid);
+
+/// 1 once the helper reported the command's exit (it is then a zombie, /proc still readable),
+/// 0 if not yet (`wait` 0), -1 on error. With `wait` 1, blocks until it does.
+int surge_helper_report_exit(int report_fd, int wait);
+
+/// Lets the helper reap the command; receives its wait status and rusage, then reaps the helper.
+int surge_helper_reap(int report_fd, pid_t helper_pid, int *status, struct rusage *usage);
+
 /// Lets a gated child continue to exec; closes the gate.
 int surge_gate_release(int gate_fd);
 

@@ -11,6 +11,8 @@ struct TargetBinary {
     /// A malloc replacement the target loads (jemalloc, tcmalloc, mimalloc), if any.
     let replacementAllocator: String?
     let isGo: Bool
+    /// False when this process may not read the target's /proc/PID/maps (another user's process).
+    let mapsReadable: Bool
 
     /// The library whose malloc the target calls: a replacement allocator when one is mapped
     /// (glibc's malloc then sees nothing), else libc.
@@ -21,6 +23,7 @@ struct TargetBinary {
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "/proc/\(pid)/exe"
         let maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
+        mapsReadable = !maps.isEmpty
         let mapped = maps.split(separator: "\n").compactMap { line -> String? in
             guard let slash = line.firstIndex(of: "/") else { return nil }
             return String(line[slash...])
@@ -39,6 +42,9 @@ struct TargetBinary {
     /// Why allocation counts of this target would mislead, or nil when malloc is its allocator.
     var mallocRefusal: String? {
         let name = ProcFile.commandName(pid)
+        if !mapsReadable {
+            return "allocations are not measured: \(name) (pid \(pid)) belongs to another user; its /proc/\(pid)/maps is not readable (needs root or the same user)"
+        }
         if isGo { return "\(name) (pid \(pid)) is a Go program: its heap does not allocate through malloc, so allocation counts are not reported" }
         if libc == nil { return "\(name) (pid \(pid)) does not load glibc (statically linked): its malloc calls cannot be counted, so allocation counts are not reported" }
         return nil

@@ -55,6 +55,14 @@ final class AttachedProbes: @unchecked Sendable {
 
     /// True when every process's session measures allocations.
     let measuresAllocations: Bool
+    /// For each requested probe that no method measures: its main metrics → "not measured: why",
+    /// recorded in the cell's probeMethods (a later pass that measures it replaces the entry).
+    let absent: [String: String]
+
+    static let metricsOfKind: [ProbeKind: [String]] = [
+        .syscalls: ["syscalls/op"], .allocations: ["allocs/op", "B/op"], .cpu: ["cpu-ns/op"],
+        .memory: ["peak-RSS-B"], .contextSwitches: ["ctxsw/op"], .syscallLatency: ["syscall-ns/op"],
+    ]
 
     /// `allowCostly` false in the speed pass: a probe whose cheap method cannot work is left out
     /// (with a note) rather than measured by a costly one.
@@ -63,6 +71,7 @@ final class AttachedProbes: @unchecked Sendable {
             sessions = []
             notes = []
             measuresAllocations = false
+            absent = [:]
             return
         }
         var sessions: [ProbeSession] = []
@@ -79,6 +88,15 @@ final class AttachedProbes: @unchecked Sendable {
         self.sessions = sessions.count == pids.count ? sessions : []
         if sessions.count != pids.count { sessions.forEach { $0.close() } }
         measuresAllocations = !self.sessions.isEmpty && self.sessions.allSatisfy { $0.methods[.allocations] != nil }
+        var absent: [String: String] = [:]
+        for kind in probes {
+            let measured = !self.sessions.isEmpty && self.sessions.allSatisfy { $0.methods[kind] != nil }
+            guard !measured else { continue }
+            let word = kind == .contextSwitches ? "context switch" : kind == .syscallLatency ? "latency" : kind.rawValue
+            let why = notes.first { $0.lowercased().contains(word) } ?? notes.first ?? "no method could attach"
+            for metric in Self.metricsOfKind[kind] ?? [] { absent[metric] = "not measured: \(why)" }
+        }
+        self.absent = absent
         self.notes = ProbeRegistry.unsaid(notes)
     }
 

@@ -272,7 +272,7 @@ public final class ScenarioRunner: @unchecked Sendable {
                 }
                 outcome.addLatencyPercentiles()
                 var sample = Self.sample(rep, outcome, before: before, after: after)
-                let methods = probed.map { merge($0, into: &sample) } ?? [:]
+                let methods = probes.absent.merging(probed.map { merge($0, into: &sample) } ?? [:]) { $1 }
                 record(sample, methods)
                 done += 1
             }
@@ -293,7 +293,7 @@ public final class ScenarioRunner: @unchecked Sendable {
                         throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))
                     }
                     var sample = Sample(repetition: rep, pass: "profile", operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: [:])
-                    let methods = probed.map { merge($0, into: &sample) } ?? [:]
+                    let methods = probes.absent.merging(probed.map { merge($0, into: &sample) } ?? [:]) { $1 }
                     record(sample, methods)
                 }
             }

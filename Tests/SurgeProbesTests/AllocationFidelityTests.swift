@@ -153,6 +153,34 @@ final class AllocationFidelityTests: XCTestCase {
         }
     }
 
+    /// A dynamically linked Go program (nats-server) under `surge probe -- command`: it loads the
+    /// preload library, but its heap is not malloc's, so the few calls counted would mislead.
+    func testCommandModeGoProgramGivesANoteNotAFewAllocations() throws {
+        try Requirements.tool("/usr/sbin/nats-server", package: "nats-server")
+        try Requirements.preloadLibrary()
+        let surge = Process()
+        surge.executableURL = URL(fileURLWithPath: try surgeExecutable())
+        surge.arguments = ["probe", "--json", "--probes", "allocations,cpu", "--", "/usr/sbin/nats-server", "-a", "127.0.0.1", "-p", "-1"]
+        let output = Pipe()
+        surge.standardOutput = output
+        surge.standardError = FileHandle.nullDevice
+        try surge.run()
+        var server: Int32?
+        for _ in 0..<100 where server == nil {
+            usleep(20_000)
+            server = ProcessTree.descendants(of: surge.processIdentifier).first { ProcFile.commandName($0) == "nats-server" }
+        }
+        usleep(300_000)
+        if let server { kill(server, SIGTERM) }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        surge.waitUntilExit()
+        XCTAssertNotNil(server, "nats-server did not start under surge probe")
+        let json = try probeJSON(String(decoding: data, as: UTF8.self))
+        let totals = json["totals"] as? [String: Double] ?? [:]
+        XCTAssertNil(totals["allocs"], "\(totals)")
+        XCTAssertTrue((json["notices"] as? [String] ?? []).contains { $0.contains("Go program") }, "\(json)")
+    }
+
     /// The speed pass never falls back to uprobes: without the preload library in the target,
     /// allocations are left to the profile pass, with a note.
     func testSpeedPassRefusesCostlyAllocationMethods() throws {

@@ -19,12 +19,9 @@ public final class ProbeSession: @unchecked Sendable {
     /// The rest of the tree's CPU and memory (nil for `mainOnly` and for a gated child, whose
     /// wait4 rusage covers the descendants it reaped).
     private var treeStat: ProcessTreeStat?
-    /// Whether the preload library was mapped in the gated child's current image when last looked
-    /// at, and whether that image is a Go program (`observeImage()`).
-    private var lastImage: (preloadMapped: Bool, isGo: Bool, name: String)?
+    /// What the gated command's own /proc said while it ran (nil unless `beforeExec`).
+    private var commandImage: GatedCommandImage?
     private var beforeExec = false
-    /// Device and inode of the gated child's executable before its exec (Surge's own).
-    private var preExecImage: (dev_t, ino_t)?
     private var peakResetSaid = false
     /// perf software counter of context switches (all threads, exited ones included), when allowed.
     private var contextSwitches: PerThreadPerfCounter?
@@ -88,8 +85,7 @@ public final class ProbeSession: @unchecked Sendable {
         }
         let session = ProbeSession(pid: pid, probes: probes)
         session.beforeExec = beforeExec
-        var image = stat()
-        if beforeExec, stat("/proc/\(pid)/exe", &image) == 0 { session.preExecImage = (image.st_dev, image.st_ino) }
+        if beforeExec { session.commandImage = GatedCommandImage(pid: pid) }
         var privileges = ProbePrivileges.current()
         var notices: [String] = []
         do throws(ProbeError) {
@@ -224,8 +220,6 @@ public final class ProbeSession: @unchecked Sendable {
 
     /// The gated child's pre-exec CPU and peak RSS, for the window being ended.
     private var reapedChild: (cpu: UInt64, peak: UInt64) = (0, 0)
-    /// The gated command's peak RSS as last seen in its own /proc/PID/status (`observeImage()`).
-    private var observedPeak: UInt64 = 0
 
     private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?, tolerateExit: Bool = false) throws(ProbeError) -> ProbeWindow {
         let exited = reapedUsage != nil || (tolerateExit && !ProcFile.processExists(pid))
@@ -279,18 +273,7 @@ public final class ProbeSession: @unchecked Sendable {
         }
         if let reapedUsage {
             ProcessStatProbe.record(usage: try reapedUsage(), into: &window, preExecCPU: reapedChild.cpu)
-            // ru_maxrss is at least the pre-exec copy of Surge; above it, it is the command's own.
-            // (A margin, 64 KiB, covers the pages the child touches between the gate and its exec.)
-            if let maxRSS = window.totals["peak-RSS-B"], maxRSS <= Double(reapedChild.peak + 64 << 10) {
-                if observedPeak > 0 {
-                    window.totals["peak-RSS-B"] = Double(observedPeak)
-                    appendNotice("memory: peak-RSS-B is the command's VmHWM as last sampled while it ran (wait4's ru_maxrss holds Surge's pre-exec \(reapedChild.peak / 1024) KiB)")
-                } else {
-                    window.totals["peak-RSS-B"] = nil
-                    window.methods["peak-RSS-B"] = nil
-                    appendNotice("memory: peak RSS is not reported: the command stayed below Surge's pre-exec \(reapedChild.peak / 1024) KiB, which wait4's ru_maxrss includes, and exited before it could be sampled")
-                }
-            }
+            if let notice = commandImage?.correctPeak(in: &window, preExecPeak: reapedChild.peak) { appendNotice(notice) }
         } else if exited, processStat != nil {
             appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
         } else if let stat = processStat, let before = start.process {
@@ -325,47 +308,16 @@ public final class ProbeSession: @unchecked Sendable {
         return window
     }
 
-    /// Why the allocation counts must not be reported, or nil: the preload library was not mapped
-    /// in the gated command's final image, or that image is a Go program.
+    /// Why the allocation counts must not be reported, or nil (gated commands only).
     private func allocationRefusal(_ counter: AllocationCounter) -> String? {
-        guard let preloaded = counter as? PreloadAllocationCounter, beforeExec else { return nil }
-        if let image = lastImage {
-            if image.isGo {
-                return "allocations are not reported: \(image.name) (pid \(pid)) is a Go program; its heap does not allocate through malloc"
-            }
-            if !image.preloadMapped { return "allocations are not reported: " + PreloadAllocationCounter.notMappedReason(pid: pid) }
-            return nil
-        }
-        if !preloaded.loaded {
-            return "allocations are not reported: process \(pid) never loaded \(AllocationPreload.libraryName) (a static binary, or LD_PRELOAD was dropped)"
-        }
-        return nil
+        guard let preloaded = counter as? PreloadAllocationCounter, let commandImage else { return nil }
+        return commandImage.allocationRefusal(loaded: preloaded.loaded)
     }
 
-    /// For a gated command: looks at its current image (/proc/PID/maps and exe) so `endWindow`
-    /// knows whether the preload library was in the process that ran and whether it is a Go
-    /// program. Call it now and then while the command runs; harmless once it has exited.
+    /// For a gated command: looks at its current image (see `GatedCommandImage`). Call it now and
+    /// then while the command runs; harmless once it has exited.
     public func observeImage() {
-        guard beforeExec, let maps = try? ProcFile.read("/proc/\(pid)/maps"), !maps.isEmpty else { return }
-        // Until its exec the child is a copy of Surge: that image says nothing about the command.
-        var now = stat()
-        guard stat("/proc/\(pid)/exe", &now) == 0 else { return }
-        if let preExec = preExecImage, preExec == (now.st_dev, now.st_ino),
-           !maps.contains("/" + AllocationPreload.libraryName) { return }
-        // Right after exec the dynamic loader has not mapped LD_PRELOAD yet; it has once libc is in
-        // (or never will, for a static program: no loader).
-        let loading = maps.contains("/ld-linux") && !maps.contains("/libc.so") && !maps.contains("/libc-")
-        if let status = try? ProcFile.keyedValues("/proc/\(pid)/status"), let hwm = status["VmHWM"].flatMap(UInt64.init) {
-            lock.lock()
-            observedPeak = max(observedPeak, hwm * 1024)
-            lock.unlock()
-        }
-        let mapped = maps.contains("/" + AllocationPreload.libraryName)
-        let isGo = TargetBinary.sectionNames(of: "/proc/\(pid)/exe").contains { $0 == ".go.buildinfo" || $0 == ".note.go.buildid" }
-        let image = (mapped, isGo, ProcFile.commandName(pid))
-        lock.lock()
-        if !loading { lastImage = image }
-        lock.unlock()
+        commandImage?.observe()
     }
 
     /// Detaches everything: BPF programs and links, perf counters, uprobes, mappings. Idempotent;

@@ -105,7 +105,10 @@ public final class ProbeSession: @unchecked Sendable {
                 if let refusal = privileges.bpfRefusal {
                     notices.append("syscall latency is not measured: BPF \(refusal)")
                 } else {
-                    session.latency = try SyscallLatencyProbe(pid: pid)
+                    if let mounted = privileges.ensureTracefs() { notices.append(mounted) }
+                    let latency = try SyscallLatencyProbe(pid: pid, mainOnly: mainOnly, privileges: privileges)
+                    if let notice = latency.notice { notices.append(notice) }
+                    session.latency = latency
                     session.methods[.syscallLatency] = .bpf
                 }
             }

@@ -39,6 +39,19 @@ final class SyscallTreeTests: XCTestCase {
         }
     }
 
+    func testSyscallLatencyTimesForkedChildren() throws {
+        try Requirements.root("bpf syscall latency")
+        let target = try CalibrationTarget()
+        defer { target.stop() }
+        let session = try ProbeSession.attach(pid: target.pid, probes: [.syscallLatency], preload: nil)
+        defer { session.close() }
+        try session.beginWindow()
+        try target.send("fork-write 2 400")
+        try target.send("pool-write 2 100")
+        let w = try session.endWindow()
+        XCTAssertEqual(w.latencyHistograms["write"]?.reduce(0, +), 1000, "\(w.latencyHistograms.keys.sorted())")
+    }
+
     func testMainOnlyLeavesChildrenOut() throws {
         try Requirements.root("bpf and perf syscall counters")
         for method in ["bpf", "perf"] {

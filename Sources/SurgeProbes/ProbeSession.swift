@@ -22,6 +22,7 @@ public final class ProbeSession: @unchecked Sendable {
     /// What the gated command's own /proc said while it ran (nil unless `beforeExec`).
     private var commandImage: GatedCommandImage?
     private var beforeExec = false
+    private var mainOnly = false
     private var peakResetSaid = false
     /// perf software counter of context switches (all threads, exited ones included), when allowed.
     private var contextSwitches: PerThreadPerfCounter?
@@ -85,6 +86,7 @@ public final class ProbeSession: @unchecked Sendable {
         }
         let session = ProbeSession(pid: pid, probes: probes)
         session.beforeExec = beforeExec
+        session.mainOnly = mainOnly
         if beforeExec { session.commandImage = GatedCommandImage(pid: pid) }
         var privileges = ProbePrivileges.current()
         var notices: [String] = []
@@ -187,6 +189,9 @@ public final class ProbeSession: @unchecked Sendable {
             }
         }
         treeStat?.begin(resetPeak: probes.contains(.memory))
+        if !mainOnly, let uprobes = allocationCounter as? UprobeAllocationCounter {
+            try uprobes.follow(ProcessTree.members(of: pid, mainOnly: false))
+        }
         start = Start(
             time: Self.monotonicNanoseconds(),
             syscalls: try syscallCounter?.snapshot(),

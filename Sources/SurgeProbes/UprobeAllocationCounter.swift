@@ -28,6 +28,11 @@ final class UprobeAllocationCounter: AllocationCounter {
     private let depth: BPFMap
     private var programs: [Int32] = []
     private var links: [(fd: Int32, event: String)] = []
+    /// Programs per probed function (entry, and return for the nesting ones), for later members.
+    private var loaded: [(entry: Int32, exit: Int32?, name: String, offset: UInt64)] = []
+    private var attached = Set<Int32>()
+    private let library: String
+    private let main: Int32
 
     /// pt_regs offsets of the first three integer arguments (rdi, rsi, rdx).
     private enum Argument: Int16 { case first = 112, second = 104, third = 96 }
@@ -61,6 +66,8 @@ final class UprobeAllocationCounter: AllocationCounter {
         throw ProbeError.unavailable(method: "uprobe", reason: "argument registers are only known for x86_64")
         #endif
         guard let main = pids.first else { throw .invalidArgument("no process to attach uprobes to") }
+        self.main = main
+        self.library = library
         counts = try BPFMap(.perCPUArray, name: "surge_alloc", keySize: 4, valueSize: 16, entries: AllocationProbe.functions.count)
         do {
             depth = try BPFMap(.hash, name: "surge_alloc_dep", keySize: 8, valueSize: 8, entries: 16384)
@@ -90,7 +97,6 @@ final class UprobeAllocationCounter: AllocationCounter {
             guard !attachments.isEmpty else {
                 throw ProbeError.unavailable(method: "uprobe", reason: "no malloc-family symbols found in \(library)")
             }
-            var loaded: [(entry: Int32, exit: Int32?, target: Target, offset: UInt64)] = []
             for (target, offset) in attachments {
                 let entry = try Self.entryProgram(target, counts: counts.fd, depth: depth.fd)
                     .load(type: .kprobe, name: "surge_\(target.name)".prefix(15).description)
@@ -101,20 +107,9 @@ final class UprobeAllocationCounter: AllocationCounter {
                     programs.append(program)
                     exit = program
                 }
-                loaded.append((entry, exit, target, offset))
+                loaded.append((entry, exit, target.name, offset))
             }
-            for pid in pids {
-                for item in loaded {
-                    do throws(ProbeError) {
-                        try attach(item.entry, .entry, item.target.name, library: library, offset: item.offset, pid: pid)
-                        if let exit = item.exit {
-                            try attach(exit, .exit, item.target.name, library: library, offset: item.offset, pid: pid)
-                        }
-                    } catch {
-                        if pid == main || ProcFile.processExists(pid) { throw error }
-                    }
-                }
-            }
+            try follow(pids)
         } catch {
             close()
             throw error
@@ -122,6 +117,23 @@ final class UprobeAllocationCounter: AllocationCounter {
     }
 
     private enum Edge { case entry, exit }
+
+    /// Attaches the probes to the processes of `pids` not probed yet (members of the tree that
+    /// appeared since attach: uprobes do not follow forks by themselves). One that has exited
+    /// meanwhile is skipped.
+    func follow(_ pids: [Int32]) throws(ProbeError) {
+        for pid in pids where !attached.contains(pid) {
+            do throws(ProbeError) {
+                for item in loaded {
+                    try attach(item.entry, .entry, item.name, library: library, offset: item.offset, pid: pid)
+                    if let exit = item.exit { try attach(exit, .exit, item.name, library: library, offset: item.offset, pid: pid) }
+                }
+                attached.insert(pid)
+            } catch {
+                if pid == main || ProcFile.processExists(pid) { throw error }
+            }
+        }
+    }
 
     private func attach(_ program: Int32, _ edge: Edge, _ function: String, library: String, offset: UInt64, pid: Int32) throws(ProbeError) {
         let event = "surge_\(getpid())_\(pid)_\(function)\(edge == .exit ? "_r" : "")"

@@ -181,6 +181,30 @@ final class AllocationFidelityTests: XCTestCase {
         XCTAssertTrue((json["notices"] as? [String] ?? []).contains { $0.contains("Go program") }, "\(json)")
     }
 
+    /// Uprobes follow the tree: a child started after attach is probed from the next window on.
+    func testUprobesFollowAChildStartedAfterAttach() throws {
+        try Requirements.root("uprobes")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "sleep 0.3; \(try CalibrationTarget.executable()); true"]
+        let input = Pipe(), output = Pipe()
+        shell.standardInput = input
+        shell.standardOutput = output
+        try shell.run()
+        defer { try? input.fileHandleForWriting.close(); shell.waitUntilExit() }
+        let session = try ProbeSession.attach(pid: shell.processIdentifier, probes: [.allocations], preload: nil,
+                                              forceMethod: [.allocations: "uprobe"])
+        defer { session.close() }
+        _ = output.fileHandleForReading.availableData  // "ready": the child exists now
+        try session.beginWindow()
+        try input.fileHandleForWriting.write(contentsOf: Data("malloc 500 32\n".utf8))
+        _ = output.fileHandleForReading.availableData
+        let w = try session.endWindow()
+        XCTAssertEqual(w.totals["allocs.malloc"], 500, "\(w.totals)")
+        XCTAssertEqual(w.totals["alloc-bytes.malloc"], 16_000)
+        try input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
+    }
+
     /// The speed pass never falls back to uprobes: without the preload library in the target,
     /// allocations are left to the profile pass, with a note.
     func testSpeedPassRefusesCostlyAllocationMethods() throws {

@@ -92,6 +92,7 @@ struct ProbeReport: Encodable {
         }
         if let threads = t["threads"] { lines.append(row("  threads", integer(threads), "", "")) }
         if let processes = t["processes"], processes > 1 { lines.append(row("  processes", integer(processes), "", "")) }
+        if let exitStatus { lines.append(row("  exit status", "\(exitStatus)", "", "")) }
         if window.processes.count > 1 {
             lines.append("")
             lines.append(row("PER PROCESS", "SYSCALLS", "ALLOCS", "CPU ms"))
@@ -100,7 +101,6 @@ struct ProbeReport: Encodable {
                                  figures["cpu-ns"].map { String(format: "%.3f", $0 / 1e6) } ?? ""))
             }
         }
-        if let exitStatus { lines.append(row("  exit status", "\(exitStatus)", "", "")) }
         if !notices.isEmpty {
             lines.append("")
             lines.append("NOTES")

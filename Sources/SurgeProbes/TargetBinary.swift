@@ -22,7 +22,13 @@ struct TargetBinary {
         self.pid = pid
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "/proc/\(pid)/exe"
-        let maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
+        // A process that has just exec'd may not have its libraries mapped yet: give its dynamic
+        // loader up to ~200 ms to map libc.
+        var maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
+        for _ in 0..<200 where maps.contains("/ld-linux") && !maps.contains("/libc.so") && !maps.contains("/libc-") {
+            usleep(1000)
+            maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
+        }
         mapsReadable = !maps.isEmpty
         let mapped = maps.split(separator: "\n").compactMap { line -> String? in
             guard let slash = line.firstIndex(of: "/") else { return nil }

@@ -22,10 +22,11 @@ struct TargetBinary {
         self.pid = pid
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "/proc/\(pid)/exe"
-        // A process that has just exec'd may not have its libraries mapped yet: give its dynamic
-        // loader up to ~200 ms to map libc.
+        // A process that has just exec'd may not have its libraries mapped yet: give the dynamic
+        // loader of a dynamically linked executable (one with .interp) up to ~200 ms to map libc.
         var maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
-        for _ in 0..<200 where maps.contains("/ld-linux") && !maps.contains("/libc.so") && !maps.contains("/libc-") {
+        let dynamic = Self.sectionNames(of: "/proc/\(pid)/exe").contains(".interp")
+        for _ in 0..<200 where dynamic && !maps.isEmpty && !maps.contains("/libc.so") && !maps.contains("/libc-") {
             usleep(1000)
             maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
         }

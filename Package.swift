@@ -15,8 +15,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "surge", targets: ["surge"]),
-        // The LD_PRELOAD allocation counter Surge injects into targets it starts.
-        .library(name: "SurgeAllocCounter", type: .dynamic, targets: ["CSurgeAllocCounter"]),
         // A target that makes exactly the syscalls and allocations it is told to (probe tests).
         .executable(name: "surge-calibrate", targets: ["SurgeCalibrate"]),
     ],
@@ -60,7 +58,11 @@ let package = Package(
 
         // MARK: probes
         .systemLibrary(name: "CBCC", path: "Sources/CBCC"),
-        .target(name: "CSurgeSys", path: "Sources/CSurgeSys"),
+        // helpers/: C programs Surge builds with cc on first need (not part of the library).
+        .target(name: "CSurgeSys", path: "Sources/CSurgeSys", exclude: ["helpers"]),
+        // The LD_PRELOAD allocation counter: plain C, built by Surge itself with `cc` on first need
+        // (a SwiftPM dynamic library would link the Swift runtime into every target). Compiled here
+        // as a static target only so `swift build` checks it.
         .target(name: "CSurgeAllocCounter", path: "Sources/CSurgeAllocCounter"),
         .executableTarget(name: "SurgeCalibrate", path: "Sources/SurgeCalibrate"),
         .target(name: "SurgeProbes", dependencies: ["CBCC", "CSurgeSys"]),
@@ -91,7 +93,7 @@ let package = Package(
         .testTarget(name: "SurgeScenarioTests", dependencies: ["SurgeScenario"]),
         .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeTestKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner", "SurgeTestKit"]),
-        .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"]),
+        .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"], exclude: ["Fixtures"]),
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]

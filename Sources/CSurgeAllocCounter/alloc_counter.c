@@ -1,6 +1,8 @@
 // Interposes the malloc family, counts calls and requested bytes per thread into the shared file
 // named by SURGE_ALLOC_SHM, and forwards to the next definition (glibc's, or the target's own
-// allocator). See include/SurgeAllocCounter.h for the layout.
+// allocator such as jemalloc). Plain C, libc only: see include/SurgeAllocCounter.h for the layout
+// and for what is counted. Syscalls it makes in the target: open, mmap, close and getpid when it
+// loads; getpid in each forked child (on its first allocation); none per call or per thread.
 #define _GNU_SOURCE
 #include "SurgeAllocCounter.h"
 #include <dlfcn.h>
@@ -29,9 +31,11 @@ static posix_memalign_fn real_posix_memalign;
 static aligned_alloc_fn real_aligned_alloc;
 static aligned_alloc_fn real_memalign;
 static valloc_fn real_valloc;
+static valloc_fn real_pvalloc;
 
 static unsigned char *shared;            // the mapped file, or NULL when not counting
 static _Atomic int resolving;
+static uint64_t process_id;              // 0 in a forked child until its first allocation
 
 // dlsym may call calloc/malloc before the real functions are known: serve those from here.
 static _Alignas(16) unsigned char bootstrap[8192];
@@ -62,6 +66,7 @@ static void resolve(void) {
     real_aligned_alloc = (aligned_alloc_fn)dlsym(RTLD_NEXT, "aligned_alloc");
     real_memalign = (aligned_alloc_fn)dlsym(RTLD_NEXT, "memalign");
     real_valloc = (valloc_fn)dlsym(RTLD_NEXT, "valloc");
+    real_pvalloc = (valloc_fn)dlsym(RTLD_NEXT, "pvalloc");
     real_malloc = m;
     atomic_store(&resolving, 0);
 }
@@ -69,14 +74,21 @@ static void resolve(void) {
 static uint64_t *slot(void) {
     uint64_t *s = my_slot;
     if (s) return s;
-    if (!shared) return NULL;
-    uint64_t *header = (uint64_t *)shared;
+    unsigned char *base = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+    if (!base) return NULL;
+    uint64_t pid = __atomic_load_n(&process_id, __ATOMIC_RELAXED);
+    if (!pid) {
+        pid = (uint64_t)getpid();
+        __atomic_store_n(&process_id, pid, __ATOMIC_RELAXED);
+    }
+    uint64_t *header = (uint64_t *)base;
     uint64_t index = __atomic_fetch_add(&header[5], 1, __ATOMIC_RELAXED);
     if (index >= SURGE_ALLOC_SLOTS - 1) {
         index = SURGE_ALLOC_SLOTS - 1;
         my_slot_shared = 1;
     }
-    s = (uint64_t *)(shared + SURGE_ALLOC_HEADER_BYTES + index * SURGE_ALLOC_SLOT_BYTES);
+    s = (uint64_t *)(base + SURGE_ALLOC_HEADER_BYTES + index * SURGE_ALLOC_SLOT_BYTES);
+    if (!my_slot_shared) __atomic_store_n(&s[0], pid, __ATOMIC_RELAXED);
     my_slot = s;
     return s;
 }
@@ -84,8 +96,8 @@ static uint64_t *slot(void) {
 static inline void count(int function, uint64_t bytes) {
     uint64_t *s = slot();
     if (!s) return;
-    uint64_t *calls = &s[function * 2];
-    uint64_t *sum = &s[function * 2 + 1];
+    uint64_t *calls = &s[SURGE_ALLOC_SLOT_HEADER_WORDS + function * 2];
+    uint64_t *sum = calls + 1;
     if (my_slot_shared) {
         __atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(sum, bytes, __ATOMIC_RELAXED);
@@ -96,10 +108,11 @@ static inline void count(int function, uint64_t bytes) {
 }
 
 // A forked child inherits the forking thread's slot pointer; two processes writing one slot
-// without atomics would lose counts, so the child's thread takes a fresh slot.
+// without atomics would lose counts, so the child's thread takes a fresh slot, owned by its pid.
 static void forget_slot_in_child(void) {
     my_slot = NULL;
     my_slot_shared = 0;
+    __atomic_store_n(&process_id, 0, __ATOMIC_RELAXED);
 }
 
 __attribute__((constructor)) static void surge_alloc_counter_init(void) {
@@ -117,7 +130,9 @@ __attribute__((constructor)) static void surge_alloc_counter_init(void) {
         munmap(p, SURGE_ALLOC_FILE_BYTES);
         return;
     }
-    __atomic_store_n(&header[2], (uint64_t)getpid(), __ATOMIC_RELAXED);
+    uint64_t pid = (uint64_t)getpid();
+    __atomic_store_n(&process_id, pid, __ATOMIC_RELAXED);
+    __atomic_store_n(&header[2], pid, __ATOMIC_RELAXED);
     __atomic_fetch_add(&header[3], 1, __ATOMIC_RELAXED);
     __atomic_store_n(&shared, (unsigned char *)p, __ATOMIC_RELEASE);
 }
@@ -142,7 +157,8 @@ void *calloc(size_t n, size_t size) {
 
 void *realloc(void *p, size_t size) {
     if (__builtin_expect(!real_realloc, 0)) resolve();
-    count(SURGE_ALLOC_REALLOC, size);
+    if (p && !in_bootstrap(p)) count(SURGE_ALLOC_REALLOC_FREE, 0);
+    if (size > 0 || !p) count(SURGE_ALLOC_REALLOC, size);
     if (in_bootstrap(p)) {
         void *q = real_malloc(size);
         if (q) {
@@ -155,7 +171,7 @@ void *realloc(void *p, size_t size) {
 }
 
 void free(void *p) {
-    if (in_bootstrap(p)) return;
+    if (!p || in_bootstrap(p)) return;
     if (__builtin_expect(!real_free, 0)) resolve();
     count(SURGE_ALLOC_FREE, 0);
     real_free(p);
@@ -183,4 +199,10 @@ void *valloc(size_t size) {
     if (__builtin_expect(!real_valloc, 0)) resolve();
     count(SURGE_ALLOC_VALLOC, size);
     return real_valloc(size);
+}
+
+void *pvalloc(size_t size) {
+    if (__builtin_expect(!real_pvalloc, 0)) resolve();
+    count(SURGE_ALLOC_PVALLOC, size);
+    return real_pvalloc(size);
 }

@@ -13,6 +13,7 @@ int surge_perf_counter_open(uint32_t type, uint64_t config, int32_t pid, int inh
     attr.type = type;
     attr.config = config;
     attr.inherit = inherit ? 1 : 0;
+    attr.inherit_thread = inherit == 2 ? 1 : 0;
     attr.disabled = 0;
     return (int)syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }

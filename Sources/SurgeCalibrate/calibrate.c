@@ -12,6 +12,10 @@
 //   spin MS            burns MS milliseconds of CPU time in user space
 //   sleep MS           sleeps MS milliseconds (one voluntary context switch at least)
 //   thread-sleep K MS  a new thread sleeps K times MS milliseconds, then exits (joined)
+//   edges N            N x the allocation edge cases (see edge_cases below): 5N allocations of
+//                      740N bytes and 5N releases, as valgrind counts them
+//   pool-write T N     T threads created for it, each N x write(2) (joined before the answer)
+//   fork-write K N     K forked children, each N x write(2), then _exit(0) (reaped before the answer)
 //   bench-getppid N    N x getppid(); answers the thread's CPU time for them in nanoseconds
 //   bench-malloc N     N x (malloc(64) + free); answers the thread's CPU time in nanoseconds
 // (CPU time, user + system, includes the probes' kernel work done in this thread and excludes time
@@ -24,7 +28,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +68,26 @@ static void run(const struct job *job) {
         break;
     }
     }
+}
+
+// One round of the allocation calls glibc nests (posix_memalign, aligned_alloc and memalign with
+// alignment <= 16 call malloc; realloc(NULL, n) calls malloc; realloc(p, 0) calls free):
+// 5 allocations (64 + 128 + 48 + 200 + 300 = 740 bytes) and 5 releases (3 free, realloc(p, 300)
+// releasing p, realloc(q, 0) releasing q).
+void edge_cases(void) {
+    // Through a volatile sink: the compiler may otherwise drop an allocation nobody uses.
+    static void *volatile sink[5];
+    void *a = NULL;
+    if (posix_memalign(&a, 16, 64) != 0) a = NULL;
+    sink[0] = a;
+    sink[1] = aligned_alloc(16, 128);
+    sink[2] = memalign(8, 48);
+    sink[3] = realloc(NULL, 200);
+    sink[4] = realloc(sink[3], 300);
+    sink[3] = realloc(sink[4], 0);
+    free(sink[0]);
+    free(sink[1]);
+    free(sink[2]);
 }
 
 static void *thread_main(void *arg) {
@@ -113,6 +139,26 @@ static int command(const char *line) {
         pthread_t t;
         if (pthread_create(&t, NULL, thread_main, &job) != 0) { answer("error pthread_create", 0, 0); return 1; }
         pthread_join(t, NULL);
+    } else if (starts(line, "edges", &p)) {
+        uint64_t n = number(&p);
+        for (uint64_t i = 0; i < n; i++) edge_cases();
+    } else if (starts(line, "pool-write", &p)) {
+        uint64_t threads = number(&p);
+        job.op = 'w';
+        job.n = number(&p);
+        pthread_t pool[64];
+        if (threads > 64) threads = 64;
+        for (uint64_t i = 0; i < threads; i++) pthread_create(&pool[i], NULL, thread_main, &job);
+        for (uint64_t i = 0; i < threads; i++) pthread_join(pool[i], NULL);
+    } else if (starts(line, "fork-write", &p)) {
+        uint64_t children = number(&p);
+        job.op = 'w';
+        job.n = number(&p);
+        for (uint64_t i = 0; i < children; i++) {
+            pid_t pid = fork();
+            if (pid == 0) { run(&job); _exit(0); }
+        }
+        for (uint64_t i = 0; i < children; i++) { int status; (void)wait(&status); }
     } else if (starts(line, "malloc", &p) || starts(line, "calloc", &p)) {
         job.op = line[0] == 'm' ? 'm' : 'c'; job.n = number(&p); job.size = number(&p); run(&job);
     } else if (starts(line, "touch", &p)) {

@@ -11,16 +11,18 @@ import Glibc
 public final class AllocationPreload: Sendable {
     /// Layout constants shared with Sources/CSurgeAllocCounter/include/SurgeAllocCounter.h.
     static let magic: UInt64 = 0x434c_4145_4752_5553
-    static let version: UInt64 = 1
-    static let slots = 256
+    static let version: UInt64 = 2
+    static let slots = 1024
     static let headerBytes = 64
-    static let slotBytes = 128
+    static let slotBytes = 256
+    /// Words at the start of a slot before the (calls, bytes) pairs: the owning pid, reserved.
+    static let slotHeaderWords = 2
     static let fileBytes = headerBytes + slots * slotBytes
-    static let libraryName = "libSurgeAllocCounter.so"
+    static let libraryName = PreloadLibrary.fileName
     /// Environment variable naming the counter file; read by the library.
     public static let fileVariable = "SURGE_ALLOC_SHM"
     /// Environment variable that overrides where the library is looked up.
-    public static let libraryVariable = "SURGE_ALLOC_COUNTER_LIB"
+    public static let libraryVariable = PreloadLibrary.overrideVariable
 
     /// The counter file.
     public let path: String
@@ -67,18 +69,9 @@ public final class AllocationPreload: Sendable {
         unlink(path)
     }
 
-    /// `libSurgeAllocCounter.so`: `$SURGE_ALLOC_COUNTER_LIB`, else next to the running executable
-    /// (`.build/<config>/`, where SwiftPM puts both `surge` and the library).
+    /// `libSurgeAllocCounter.so`, built on first need (see `PreloadLibrary`).
     public static func libraryPath() throws(ProbeError) -> String {
-        var candidates: [String] = []
-        if let override = ProcessInfo.processInfo.environment[libraryVariable] { candidates.append(override) }
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            let dir = (exe as NSString).deletingLastPathComponent
-            candidates.append("\(dir)/\(libraryName)")
-            candidates.append("\((dir as NSString).deletingLastPathComponent)/\(libraryName)")
-        }
-        if let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return found }
-        throw .unavailable(method: "preload", reason: "\(libraryName) not found (looked at \(candidates.joined(separator: ", "))); build it with `swift build --product SurgeAllocCounter` or set \(libraryVariable)")
+        try PreloadLibrary.path()
     }
 
     private static let sequence = SequenceNumber()

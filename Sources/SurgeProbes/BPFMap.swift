@@ -122,6 +122,28 @@ final class BPFMap: @unchecked Sendable {
         return values
     }
 
+    /// Sets `key` (u32) to `value` (u64) in a hash or array map.
+    func update(key: UInt32, value: UInt64) throws(ProbeError) {
+        var k = key, v = value
+        guard bpf_update_elem(fd, &k, &v, 0) == 0 else { throw .errno("bpf_update_elem") }
+    }
+
+    /// Every entry of a hash map with u32 keys and u64 values.
+    func u32Entries() throws(ProbeError) -> [UInt32: UInt64] {
+        var result: [UInt32: UInt64] = [:]
+        var key: UInt32 = 0, next: UInt32 = 0
+        var first = true
+        while true {
+            let rc = first ? bpf_get_first_key(fd, &next, 4) : bpf_get_next_key(fd, &key, &next)
+            if rc != 0 { break }
+            first = false
+            var value: UInt64 = 0
+            if bpf_lookup_elem(fd, &next, &value) == 0 { result[next] = value }
+            key = next
+        }
+        return result
+    }
+
     func close() {
         if let mapping {
             munmap(mapping, mappingBytes)

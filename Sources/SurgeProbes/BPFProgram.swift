@@ -42,6 +42,7 @@ public struct BPFProgram: Sendable {
     public mutating func add(_ dst: BPFRegister, _ src: BPFRegister) { emit(0x0f, dst, src) }
     public mutating func sub(_ dst: BPFRegister, _ src: BPFRegister) { emit(0x1f, dst, src) }
     public mutating func mul(_ dst: BPFRegister, _ src: BPFRegister) { emit(0x2f, dst, src) }
+    public mutating func and(_ dst: BPFRegister, _ imm: Int32) { emit(0x57, dst, .r0, 0, imm) }
     public mutating func lsh(_ dst: BPFRegister, _ imm: Int32) { emit(0x67, dst, .r0, 0, imm) }
     public mutating func rsh(_ dst: BPFRegister, _ imm: Int32) { emit(0x77, dst, .r0, 0, imm) }
     /// dst = *(u64 *)(src + off)

@@ -4,9 +4,19 @@ import Glibc
 /// A command started as a forked child held before exec, so probes can be attached to its pid
 /// before it runs its first instruction (syscall counters follow it through exec). `release()` lets
 /// it exec; `wait()` reaps it and returns its exit status and rusage (its whole life).
+///
+/// The command is forked from surge-spawn-gate (a tiny static helper, built on first need) when it
+/// can be, so its peak RSS and CPU hold nothing of Surge; else from Surge itself, and `notice` says
+/// what that costs the figures.
 public final class GatedChild {
     public let pid: Int32
     private var gate: Int32
+    /// The helper's report socket and pid, when the command was forked from it.
+    private var helper: (report: Int32, pid: pid_t)?
+    /// True once the helper's exit report has been read.
+    private var exitReported = false
+    /// Set when the command had to be forked from Surge itself.
+    public private(set) var notice: String?
 
     /// Forks the child; `command[0]` is searched in PATH when it has no slash.
     public init(command: [String], environment: [String: String]) throws(ProbeError) {
@@ -19,10 +29,41 @@ public final class GatedChild {
             for p in cEnv { free(p) }
         }
         var gate: Int32 = -1
-        let pid = surge_spawn_gated(first, &cArgs, &cEnv, &gate)
+        var pid: pid_t = -1
+        do throws(ProbeError) {
+            let helperPath = try SpawnGateHelper.artifact.path()
+            var report: Int32 = -1
+            var helperPid: pid_t = -1
+            pid = surge_spawn_via_helper(helperPath, first, &cArgs, &cEnv, &gate, &report, &helperPid)
+            if pid > 0 { helper = (report, helperPid) } else { throw ProbeError.errno("start \(helperPath)") }
+        } catch {
+            notice = "peak RSS and CPU include Surge's pre-exec copy of itself (\(error))"
+            pid = surge_spawn_gated(first, &cArgs, &cEnv, &gate)
+        }
         guard pid > 0 else { throw .errno("fork for '\(first)'") }
         self.pid = pid
         self.gate = gate
+        var clock = clockid_t()
+        var ts = timespec()
+        if clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &ts) == 0 {
+            preExecCPUNanoseconds = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        }
+        if let status = try? ProcFile.keyedValues("/proc/\(pid)/status"), let hwm = status["VmHWM"].flatMap(UInt64.init) {
+            preExecPeakBytes = hwm * 1024
+        }
+    }
+
+    /// CPU the child spent before exec (fork, resetting signal dispositions), subtracted from its
+    /// rusage so the command's CPU is its own.
+    public private(set) var preExecCPUNanoseconds: UInt64 = 0
+    /// The child's peak RSS before exec: a copy of Surge's pages, which wait4's ru_maxrss keeps
+    /// (the kernel carries the pre-exec high-water mark across exec).
+    public private(set) var preExecPeakBytes: UInt64 = 0
+
+    /// True once the child has exited (not reaped).
+    public var hasExited: Bool {
+        if let helper { return surge_helper_report_exit(helper.report, 0) != 0 }
+        return surge_has_exited(pid) != 0
     }
 
     /// The executable for `name`, searched in `path` when it has no slash (so the child's only
@@ -47,6 +88,12 @@ public final class GatedChild {
     /// Waits until the child has exited, without reaping it, so its /proc figures can still be
     /// read (pass it to `ProbeSession.endWindow(reaping:)`, which reaps it).
     public func waitForExit() throws(ProbeError) {
+        if let helper {
+            if exitReported { return }
+            guard surge_helper_report_exit(helper.report, 1) == 1 else { throw .errno("wait for \(pid) through surge-spawn-gate") }
+            exitReported = true
+            return
+        }
         guard surge_wait_exited(pid) == 0 else { throw .errno("waitid(\(pid))") }
     }
 
@@ -57,7 +104,15 @@ public final class GatedChild {
     public func wait() throws(ProbeError) -> (status: Int32, usage: rusage) {
         var status: Int32 = 0
         var usage = rusage()
-        guard surge_wait4(pid, &status, &usage) == pid else { throw .errno("wait4(\(pid))") }
+        if let helper {
+            try waitForExit()
+            self.helper = nil
+            guard surge_helper_reap(helper.report, helper.pid, &status, &usage) == 0 else {
+                throw .errno("reap \(pid) through surge-spawn-gate")
+            }
+        } else {
+            guard surge_wait4(pid, &status, &usage) == pid else { throw .errno("wait4(\(pid))") }
+        }
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         exitStatus = exit
         return (exit, usage)
@@ -72,5 +127,6 @@ public final class GatedChild {
 
     deinit {
         if gate >= 0 { Glibc.close(gate) }
+        if let helper { Glibc.close(helper.report) }
     }
 }

@@ -13,14 +13,14 @@ final class PerfTracepointCounter: SyscallCounter {
     private var total: PerThreadPerfCounter?
     private var named: [(name: String, counter: PerThreadPerfCounter)] = []
 
-    init(pid: Int32, privileges: ProbePrivileges, perSyscall: [String] = defaultPerSyscall) throws(ProbeError) {
+    init(pid: Int32, privileges: ProbePrivileges, mainOnly: Bool = false, perSyscall: [String] = defaultPerSyscall) throws(ProbeError) {
         let id = try privileges.tracepointID("raw_syscalls", "sys_enter")
         do throws(ProbeError) {
-            total = try PerThreadPerfCounter(pid: pid, type: 2, config: id, label: "raw_syscalls:sys_enter")
+            total = try PerThreadPerfCounter(pid: pid, type: 2, config: id, label: "raw_syscalls:sys_enter", mainOnly: mainOnly)
             for name in perSyscall {
                 guard let number = SyscallTable.number(name) else { continue }
                 named.append((name, try PerThreadPerfCounter(pid: pid, type: 2, config: id, filter: "id == \(number)",
-                                                             label: "raw_syscalls:sys_enter id == \(number)")))
+                                                             label: "raw_syscalls:sys_enter id == \(number)", mainOnly: mainOnly)))
             }
         } catch {
             close()

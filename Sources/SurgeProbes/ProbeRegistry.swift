@@ -34,13 +34,19 @@ public final class ProbeRegistry: @unchecked Sendable {
     private var said = Set<String>()
 
     /// The notices of `notices` not returned before by this process: a fallback and its reason
-    /// are told once per run, not once per target start.
+    /// are told once per run, not once per target start (notices that differ only in the pid of
+    /// the target they were found on count as the same).
     public static func unsaid(_ notices: [String]) -> [String] {
         shared.lock.lock()
         defer { shared.lock.unlock() }
         var fresh: [String] = []
-        for notice in notices where shared.said.insert(notice).inserted { fresh.append(notice) }
+        for notice in notices where shared.said.insert(withoutPids(notice)).inserted { fresh.append(notice) }
         return fresh
+    }
+
+    /// `notice` with process ids ("pid 123", "/proc/123/") replaced by "N".
+    static func withoutPids(_ notice: String) -> String {
+        notice.replacingOccurrences(of: #"(pid |/proc/)[0-9]+"#, with: "$1N", options: .regularExpression)
     }
 
     /// Closes every open session.

@@ -16,6 +16,14 @@ public final class ProbeSession: @unchecked Sendable {
     private var latency: SyscallLatencyProbe?
     private var allocationCounter: AllocationCounter?
     private var processStat: ProcessStatProbe?
+    /// The rest of the tree's CPU and memory (nil for `mainOnly` and for a gated child, whose
+    /// wait4 rusage covers the descendants it reaped).
+    private var treeStat: ProcessTreeStat?
+    /// What the gated command's own /proc said while it ran (nil unless `beforeExec`).
+    private var commandImage: GatedCommandImage?
+    private var beforeExec = false
+    private var mainOnly = false
+    private var peakResetSaid = false
     /// perf software counter of context switches (all threads, exited ones included), when allowed.
     private var contextSwitches: PerThreadPerfCounter?
     private var collectedNotices: [String] = []
@@ -28,6 +36,8 @@ public final class ProbeSession: @unchecked Sendable {
         var allocations: [String: AllocationCount]?
         var process: ProcessStatProbe.Sample?
         var contextSwitches: UInt64?
+        var syscallsByProcess: [Int32: UInt64]?
+        var allocationsByProcess: [Int32: [String: AllocationCount]]?
     }
     private var start: Start?
 
@@ -48,9 +58,15 @@ public final class ProbeSession: @unchecked Sendable {
     ///
     /// `beforeExec`: the target is a forked child held before exec (`surge probe -- command`):
     /// syscall counters follow it through exec; allocations can only be counted by the preload
-    /// library, whose loading is checked at `endWindow`.
+    /// library, whose loading is checked by `observeImage()` and at `endWindow`.
+    ///
+    /// `allowCostly` false (a speed pass) refuses the methods that slow the target (allocation
+    /// uprobes); the figure is then absent with a notice and belongs in a profile pass.
+    /// `mainOnly` measures `pid` alone instead of its whole process tree (the default: children
+    /// alive at attach and, for bpf, perf and preload, those forked later).
     public static func attach(pid: Int32, probes: Set<ProbeKind>, preload: AllocationPreload?,
-                              forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false) throws(ProbeError) -> ProbeSession {
+                              forceMethod: [ProbeKind: String] = [:], beforeExec: Bool = false,
+                              allowCostly: Bool = true, mainOnly: Bool = false) throws(ProbeError) -> ProbeSession {
         guard pid > 0, ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         var forced: [ProbeKind: ProbeMethod] = [:]
         var perfNames: [String]?
@@ -69,26 +85,41 @@ public final class ProbeSession: @unchecked Sendable {
             forced[kind] = method
         }
         let session = ProbeSession(pid: pid, probes: probes)
+        session.beforeExec = beforeExec
+        session.mainOnly = mainOnly
+        if beforeExec { session.commandImage = GatedCommandImage(pid: pid) }
         var privileges = ProbePrivileges.current()
         var notices: [String] = []
         do throws(ProbeError) {
             if probes.contains(.syscalls) {
-                let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], perfNames: perfNames,
-                                                      privileges: &privileges, notices: &notices)
-                session.syscallCounter = counter
-                session.methods[.syscalls] = counter.method
+                do throws(ProbeError) {
+                    let counter = try SyscallProbe.attach(pid: pid, forced: forced[.syscalls], perfNames: perfNames,
+                                                          mainOnly: mainOnly, privileges: &privileges, notices: &notices)
+                    session.syscallCounter = counter
+                    session.methods[.syscalls] = counter.method
+                } catch {
+                    if case .noSuchProcess = error { throw error }
+                    if forced[.syscalls] != nil { throw error }
+                    notices.append("syscalls are not measured: \(error)")
+                }
             }
             if probes.contains(.syscallLatency) {
                 if let refusal = privileges.bpfRefusal {
                     notices.append("syscall latency is not measured: BPF \(refusal)")
                 } else {
-                    session.latency = try SyscallLatencyProbe(pid: pid)
+                    if let mounted = privileges.ensureTracefs() { notices.append(mounted) }
+                    let latency = try SyscallLatencyProbe(pid: pid, mainOnly: mainOnly, privileges: privileges)
+                    if let notice = latency.notice { notices.append(notice) }
+                    session.latency = latency
                     session.methods[.syscallLatency] = .bpf
                 }
             }
             if probes.contains(.allocations) {
+                let tree = mainOnly || beforeExec ? [] : ProcessTree.descendants(of: pid)
                 if let counter = try AllocationProbe.attach(pid: pid, preload: preload, forced: forced[.allocations],
-                                                            privileges: privileges, beforeExec: beforeExec, notices: &notices) {
+                                                            privileges: privileges, beforeExec: beforeExec,
+                                                            allowCostly: allowCostly, mainOnly: mainOnly, tree: tree,
+                                                            notices: &notices) {
                     session.allocationCounter = counter
                     session.methods[.allocations] = counter.method
                 }
@@ -96,12 +127,14 @@ public final class ProbeSession: @unchecked Sendable {
             if !probes.isDisjoint(with: [.cpu, .memory, .contextSwitches]) {
                 let stat = try ProcessStatProbe(pid: pid)
                 session.processStat = stat
+                if !mainOnly && !beforeExec { session.treeStat = ProcessTreeStat(pid: pid) }
                 for kind in [ProbeKind.cpu, .memory, .contextSwitches] where probes.contains(kind) { session.methods[kind] = .proc }
             }
             if probes.contains(.contextSwitches) {
                 do throws(ProbeError) {
                     // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: costs nothing per syscall.
-                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches")
+                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches",
+                                                                       mainOnly: mainOnly)
                     session.methods[.contextSwitches] = .perf
                 } catch {
                     notices.append("context switches: summed over live threads from /proc (threads that exit inside a window are missed): \(error)")
@@ -146,14 +179,28 @@ public final class ProbeSession: @unchecked Sendable {
         defer { lock.unlock() }
         guard !closed else { throw .misuse("beginWindow on a closed probe session (pid \(pid))") }
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
-        if probes.contains(.memory) { processStat?.resetPeak() }
+        if probes.contains(.memory), let stat = processStat {
+            let lifetime = try? stat.memory().peak
+            stat.resetPeak()
+            if !beforeExec, !peakResetSaid, stat.notices.isEmpty {
+                peakResetSaid = true
+                let mib = lifetime.map { String(format: " (it was %.1f MiB)", Double($0) / 1_048_576) } ?? ""
+                collectedNotices.append("memory: peak-RSS-B is each window's peak: Surge reset the lifetime peak (VmHWM) of pid \(pid) through /proc/\(pid)/clear_refs\(mib)")
+            }
+        }
+        treeStat?.begin(resetPeak: probes.contains(.memory))
+        if !mainOnly, let uprobes = allocationCounter as? UprobeAllocationCounter {
+            try uprobes.follow(ProcessTree.members(of: pid, mainOnly: false))
+        }
         start = Start(
             time: Self.monotonicNanoseconds(),
             syscalls: try syscallCounter?.snapshot(),
             latency: try latency?.snapshot(),
             allocations: try allocationCounter?.snapshot(),
             process: try processStat?.sample(),
-            contextSwitches: try contextSwitches?.read()
+            contextSwitches: try contextSwitches?.read(),
+            syscallsByProcess: try syscallCounter?.snapshotByProcess(),
+            allocationsByProcess: try allocationCounter?.snapshotByProcess()
         )
     }
 
@@ -175,8 +222,12 @@ public final class ProbeSession: @unchecked Sendable {
     /// reaps the child and takes the process figures from its wait4 `rusage` (its whole life,
     /// exited threads included).
     public func endWindow(reaping child: GatedChild) throws(ProbeError) -> ProbeWindow {
-        try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
+        reapedChild = (child.preExecCPUNanoseconds, child.preExecPeakBytes)
+        return try endWindow(reapedUsage: { () throws(ProbeError) -> rusage in try child.wait().usage })
     }
+
+    /// The gated child's pre-exec CPU and peak RSS, for the window being ended.
+    private var reapedChild: (cpu: UInt64, peak: UInt64) = (0, 0)
 
     private func endWindow(reapedUsage: (() throws(ProbeError) -> rusage)?, tolerateExit: Bool = false) throws(ProbeError) -> ProbeWindow {
         let exited = reapedUsage != nil || (tolerateExit && !ProcFile.processExists(pid))
@@ -192,6 +243,11 @@ public final class ProbeSession: @unchecked Sendable {
                 let delta = value &- (before[key] ?? 0)
                 if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
             }
+            if let after = try? counter.snapshotByProcess(), let before = start.syscallsByProcess, after.count > 1 {
+                for (member, count) in after where count > (before[member] ?? 0) {
+                    window.processes[member, default: [:]]["syscalls"] = Double(count - (before[member] ?? 0))
+                }
+            }
         }
         if let latency, let before = start.latency {
             SyscallLatencyProbe.record(from: before, to: try latency.snapshot(), into: &window)
@@ -203,14 +259,29 @@ public final class ProbeSession: @unchecked Sendable {
                 let old = before[function] ?? AllocationCount()
                 delta[function] = AllocationCount(calls: count.calls &- old.calls, bytes: count.bytes &- old.bytes)
             }
-            if let preloaded = counter as? PreloadAllocationCounter, !preloaded.loaded {
-                appendNotice("allocations are not reported: process \(pid) never loaded \(AllocationPreload.libraryName) (a static binary or a Go program, or LD_PRELOAD was dropped)")
+            if let reason = allocationRefusal(counter) {
+                appendNotice(reason)
             } else {
                 AllocationProbe.record(delta, method: counter.method, into: &window)
+                if let after = try counter.snapshotByProcess(), let before = start.allocationsByProcess, after.count > 1 {
+                    for (owner, counts) in after where owner != 0 {
+                        var calls: UInt64 = 0, bytes: UInt64 = 0
+                        for (function, count) in counts where !AllocationProbe.releasing.contains(function) {
+                            let old = before[owner]?[function] ?? AllocationCount()
+                            calls &+= count.calls &- old.calls
+                            bytes &+= count.bytes &- old.bytes
+                        }
+                        if calls > 0 {
+                            window.processes[owner, default: [:]]["allocs"] = Double(calls)
+                            window.processes[owner, default: [:]]["alloc-bytes"] = Double(bytes)
+                        }
+                    }
+                }
             }
         }
         if let reapedUsage {
-            ProcessStatProbe.record(usage: try reapedUsage(), into: &window)
+            ProcessStatProbe.record(usage: try reapedUsage(), into: &window, preExecCPU: reapedChild.cpu)
+            if let notice = commandImage?.correctPeak(in: &window, preExecPeak: reapedChild.peak) { appendNotice(notice) }
         } else if exited, processStat != nil {
             appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
         } else if let stat = processStat, let before = start.process {
@@ -225,9 +296,36 @@ public final class ProbeSession: @unchecked Sendable {
                 window.record("peak-RSS-B", Double(memory.peak), .proc)
                 window.record("RSS-B", Double(memory.current), .proc)
             }
+            if let treeStat {
+                var tree = ProbeWindow()
+                treeStat.end(into: &tree, memory: probes.contains(.memory))
+                if (tree.totals["processes"] ?? 1) > 1 {
+                    for key in ["cpu-ns", "cpu-user-ns", "cpu-sys-ns", "peak-RSS-B"] where tree.totals[key] != nil {
+                        guard key.hasPrefix("cpu") ? probes.contains(.cpu) : true else { continue }
+                        window.totals[key] = tree.totals[key]
+                        window.methods[key] = tree.methods[key]
+                    }
+                    for (member, figures) in tree.processes {
+                        window.processes[member, default: [:]].merge(figures) { $1 }
+                    }
+                }
+                window.record("processes", tree.totals["processes"] ?? 1, .proc)
+            }
         }
         window.durationNanoseconds = Self.monotonicNanoseconds() &- start.time
         return window
+    }
+
+    /// Why the allocation counts must not be reported, or nil (gated commands only).
+    private func allocationRefusal(_ counter: AllocationCounter) -> String? {
+        guard let preloaded = counter as? PreloadAllocationCounter, let commandImage else { return nil }
+        return commandImage.allocationRefusal(loaded: preloaded.loaded)
+    }
+
+    /// For a gated command: looks at its current image (see `GatedCommandImage`). Call it now and
+    /// then while the command runs; harmless once it has exited.
+    public func observeImage() {
+        commandImage?.observe()
     }
 
     /// Detaches everything: BPF programs and links, perf counters, uprobes, mappings. Idempotent;

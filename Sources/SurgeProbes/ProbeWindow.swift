@@ -6,7 +6,7 @@
 /// memalign, valloc), `alloc-bytes` (bytes requested), `allocs.<function>`,
 /// `alloc-bytes.<function>`, `frees`, `cpu-ns`, `cpu-user-ns`, `cpu-sys-ns`, `ctxsw`,
 /// `ctxsw-voluntary`, `ctxsw-involuntary`, `page-faults-minor`, `page-faults-major`,
-/// `peak-RSS-B`, `RSS-B`, `threads`. A figure that could not be measured is absent, never zero.
+/// `peak-RSS-B`, `RSS-B`, `threads`, `processes` (members of the tree alive at the end). A figure that could not be measured is absent, never zero.
 public struct ProbeWindow: Sendable, Equatable {
     public var totals: [String: Double]
     /// metric → "bpf" | "perf" | "proc" | "preload" | "uprobe"
@@ -16,6 +16,9 @@ public struct ProbeWindow: Sendable, Equatable {
     /// Syscall latency histograms by syscall name (latency probe only): bucket i counts calls that
     /// took [2^i, 2^(i+1)) ns; bucket 0 also holds 0–1 ns.
     public var latencyHistograms: [String: [UInt64]]
+    /// Per-process breakdown of a tree (pid → `syscalls`, `allocs`, `alloc-bytes`, `cpu-ns`,
+    /// `peak-RSS-B`, as far as the methods keep processes apart); empty for `mainOnly` sessions.
+    public var processes: [Int32: [String: Double]] = [:]
 
     public init(totals: [String: Double] = [:], methods: [String: String] = [:],
                 durationNanoseconds: UInt64 = 0, latencyHistograms: [String: [UInt64]] = [:]) {

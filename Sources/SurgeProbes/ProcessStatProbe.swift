@@ -21,6 +21,8 @@ final class ProcessStatProbe {
         var minorFaults: UInt64 = 0
         var majorFaults: UInt64 = 0
         var threads: UInt64 = 0
+        /// CPU of reaped children (cutime + cstime), clock ticks.
+        var childTicks: UInt64 = 0
         var voluntary: [Int32: UInt64] = [:]
         var involuntary: [Int32: UInt64] = [:]
     }
@@ -79,6 +81,7 @@ final class ProcessStatProbe {
         s.userTicks = try field(14)
         s.systemTicks = try field(15)
         s.threads = try field(20)
+        s.childTicks = try field(16) + field(17)
         if let clock {
             var ts = timespec()
             if clock_gettime(clock, &ts) == 0 {
@@ -124,11 +127,15 @@ final class ProcessStatProbe {
         }
     }
 
+    static var nanosecondsPerTick: UInt64 { 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK))) }
+
     /// Window figures of a child that has been reaped, from its wait4 rusage (whole lifetime: the
     /// window of `surge probe -- command`). rusage's context switches include exited threads.
-    static func record(usage: rusage, into window: inout ProbeWindow) {
+    /// `preExecCPU`, the child's CPU before its exec (Surge's fork), is taken off the system time.
+    static func record(usage: rusage, into window: inout ProbeWindow, preExecCPU: UInt64 = 0) {
         let user = UInt64(usage.ru_utime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_utime.tv_usec) * 1000
-        let system = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1000
+        let rawSystem = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1000
+        let system = rawSystem >= preExecCPU ? rawSystem - preExecCPU : 0
         window.record("cpu-ns", Double(user + system), .proc)
         window.record("cpu-user-ns", Double(user), .proc)
         window.record("cpu-sys-ns", Double(system), .proc)

@@ -1,7 +1,7 @@
 import CBCC
 import Glibc
 
-/// Times a process's syscalls with a pair of eBPF programs on the `sys_enter` and `sys_exit` raw
+/// Times a process tree's syscalls (`BPFProcessTree`) with a pair of eBPF programs on the `sys_enter` and `sys_exit` raw
 /// tracepoints: entry stores (time, syscall id) by thread in a hash map; exit adds the elapsed time
 /// to a per-syscall sum and a log2 histogram (32 buckets of [2^i, 2^(i+1)) ns, the last one open),
 /// both memory-mapped arrays updated with atomic adds, so window edges read them without syscalls.
@@ -20,16 +20,21 @@ final class SyscallLatencyProbe {
     private let sums: BPFMap
     private let histogram: BPFMap
     private var fds: [Int32] = []
+    private var tree: BPFProcessTree?
+    /// Why processes forked after attach are not followed, when they are not.
+    var notice: String? { tree?.notice }
 
-    init(pid: Int32) throws(ProbeError) {
+    init(pid: Int32, mainOnly: Bool = false, privileges: ProbePrivileges = .current()) throws(ProbeError) {
         starts = try BPFMap(.hash, name: "surge_lat_start", keySize: 8, valueSize: 16, entries: 16384)
         sums = try BPFMap(.array, name: "surge_lat_sum", keySize: 4, valueSize: 8, entries: Self.maxSyscall, mappable: true)
         histogram = try BPFMap(.array, name: "surge_lat_hist", keySize: 4, valueSize: 8, entries: Self.maxSyscall * Self.buckets,
                                mappable: true)
         do throws(ProbeError) {
-            let enter = try Self.enterProgram(tgid: pid, starts: starts.fd).load(type: .rawTracepoint, name: "surge_lat_enter")
+            let tree = try BPFProcessTree(pid: pid, mainOnly: mainOnly, privileges: privileges, label: "syscall latency")
+            self.tree = tree
+            let enter = try Self.enterProgram(tree: tree, starts: starts.fd).load(type: .rawTracepoint, name: "surge_lat_enter")
             fds.append(enter)
-            let exit = try Self.exitProgram(tgid: pid, starts: starts.fd, sums: sums.fd, histogram: histogram.fd)
+            let exit = try Self.exitProgram(tree: tree, starts: starts.fd, sums: sums.fd, histogram: histogram.fd)
                 .load(type: .rawTracepoint, name: "surge_lat_exit")
             fds.append(exit)
             for (program, point) in [(enter, "sys_enter"), (exit, "sys_exit")] {
@@ -43,13 +48,14 @@ final class SyscallLatencyProbe {
         }
     }
 
-    static func enterProgram(tgid: Int32, starts: Int32) -> BPFProgram {
+    static func enterProgram(tree: BPFProcessTree, starts: Int32) -> BPFProgram {
         var p = BPFProgram()
         p.mov(.r6, .r1)
         p.call(.getCurrentPidTgid)
         p.mov(.r7, .r0)
         p.rsh(.r0, 32)
-        p.jumpIfNotEqual(.r0, tgid, to: "out")
+        p.mov(.r8, .r0)
+        tree.emitFilter(&p, tgid: .r8, stack: -28, count: false, notMember: "out", prefix: "tree")
         p.loadDW(.r1, .r6, 8)
         p.jumpIfGreater(.r1, Int32(maxSyscall - 1), to: "out")
         p.storeDW(.r10, -16, .r1)
@@ -69,12 +75,13 @@ final class SyscallLatencyProbe {
         return p
     }
 
-    static func exitProgram(tgid: Int32, starts: Int32, sums: Int32, histogram: Int32) -> BPFProgram {
+    static func exitProgram(tree: BPFProcessTree, starts: Int32, sums: Int32, histogram: Int32) -> BPFProgram {
         var p = BPFProgram()
         p.call(.getCurrentPidTgid)
         p.mov(.r7, .r0)
         p.rsh(.r0, 32)
-        p.jumpIfNotEqual(.r0, tgid, to: "out")
+        p.mov(.r8, .r0)
+        tree.emitFilter(&p, tgid: .r8, stack: -28, count: false, notMember: "out", prefix: "tree")
         p.storeDW(.r10, -8, .r7)
         p.loadMapFD(.r1, starts)
         p.mov(.r2, .r10)
@@ -156,6 +163,8 @@ final class SyscallLatencyProbe {
     func close() {
         for fd in fds.reversed() { Glibc.close(fd) }
         fds = []
+        tree?.close()
+        tree = nil
         starts.close()
         sums.close()
         histogram.close()

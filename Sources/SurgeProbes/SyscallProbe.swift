@@ -6,6 +6,12 @@ protocol SyscallCounter: AnyObject {
     func snapshot() throws(ProbeError) -> [String: UInt64]
     /// Detaches (idempotent).
     func close()
+    /// Syscalls since attach by process, when the method keeps them apart (nil otherwise).
+    func snapshotByProcess() throws(ProbeError) -> [Int32: UInt64]?
+}
+
+extension SyscallCounter {
+    func snapshotByProcess() throws(ProbeError) -> [Int32: UInt64]? { nil }
 }
 
 /// The ways of counting syscalls, best first, and the fallback between them.
@@ -15,8 +21,8 @@ public enum SyscallProbe {
 
     /// Attaches the best method that works (or exactly `forced`), appending to `notices` the reason
     /// for every method skipped.
-    static func attach(pid: Int32, forced: ProbeMethod?, perfNames: [String]? = nil, privileges: inout ProbePrivileges,
-                       notices: inout [String]) throws(ProbeError) -> SyscallCounter {
+    static func attach(pid: Int32, forced: ProbeMethod?, perfNames: [String]? = nil, mainOnly: Bool = false,
+                       privileges: inout ProbePrivileges, notices: inout [String]) throws(ProbeError) -> SyscallCounter {
         let order = forced.map { [$0] } ?? methods
         var reasons: [String] = []
         for method in order {
@@ -24,14 +30,18 @@ public enum SyscallProbe {
                 switch method {
                 case .bpf:
                     if let refusal = privileges.bpfRefusal { throw ProbeError.unavailable(method: "bpf", reason: refusal) }
-                    return try BPFSyscallCounter(pid: pid)
+                    if let mounted = privileges.ensureTracefs() { notices.append(mounted) }
+                    let counter = try BPFSyscallCounter(pid: pid, mainOnly: mainOnly, privileges: privileges)
+                    if let notice = counter.notice { notices.append(notice) }
+                    return counter
                 case .perf:
                     if let mounted = privileges.ensureTracefs() { notices.append(mounted) }
                     if let refusal = privileges.perfRefusal { throw ProbeError.unavailable(method: "perf", reason: refusal) }
-                    return try PerfTracepointCounter(pid: pid, privileges: privileges,
+                    return try PerfTracepointCounter(pid: pid, privileges: privileges, mainOnly: mainOnly,
                                                      perSyscall: perfNames ?? PerfTracepointCounter.defaultPerSyscall)
                 case .proc:
                     let counter = try ProcIOCounter(pid: pid)
+                    if !mainOnly { notices.append("syscalls (proc): /proc/\(pid)/io counts the main process only") }
                     if forced == nil {
                         notices.append("syscalls: counting read and write families only, from /proc/PID/io (\(reasons.joined(separator: "; ")))")
                     }

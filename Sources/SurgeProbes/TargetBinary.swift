@@ -8,25 +8,50 @@ struct TargetBinary {
     let pid: Int32
     let executable: String
     let libc: String?
+    /// A malloc replacement the target loads (jemalloc, tcmalloc, mimalloc), if any.
+    let replacementAllocator: String?
     let isGo: Bool
+    /// False when this process may not read the target's /proc/PID/maps (another user's process).
+    let mapsReadable: Bool
+
+    /// The library whose malloc the target calls: a replacement allocator when one is mapped
+    /// (glibc's malloc then sees nothing), else libc.
+    var allocatorLibrary: String? { replacementAllocator ?? libc }
 
     init(pid: Int32) throws(ProbeError) {
         self.pid = pid
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "/proc/\(pid)/exe"
-        let maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
-        libc = maps.split(separator: "\n").lazy.compactMap { line -> String? in
+        // A process that has just exec'd may not have its libraries mapped yet: give the dynamic
+        // loader of a dynamically linked executable (one with .interp) up to ~200 ms to map libc.
+        var maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
+        let dynamic = Self.sectionNames(of: "/proc/\(pid)/exe").contains(".interp")
+        for _ in 0..<200 where dynamic && !maps.isEmpty && !maps.contains("/libc.so") && !maps.contains("/libc-") {
+            usleep(1000)
+            maps = (try? ProcFile.read("/proc/\(pid)/maps")) ?? ""
+        }
+        mapsReadable = !maps.isEmpty
+        let mapped = maps.split(separator: "\n").compactMap { line -> String? in
             guard let slash = line.firstIndex(of: "/") else { return nil }
-            let path = String(line[slash...])
-            let file = path.split(separator: "/").last.map(String.init) ?? ""
-            return file.hasPrefix("libc.so") || file.hasPrefix("libc-") ? path : nil
-        }.first
+            return String(line[slash...])
+        }
+        func first(_ prefixes: [String]) -> String? {
+            mapped.first { path in
+                let file = path.split(separator: "/").last.map(String.init) ?? ""
+                return prefixes.contains { file.hasPrefix($0) }
+            }
+        }
+        libc = first(["libc.so", "libc-"])
+        replacementAllocator = first(["libjemalloc.so", "libtcmalloc", "libmimalloc.so"])
         isGo = Self.sectionNames(of: "/proc/\(pid)/exe").contains { $0 == ".go.buildinfo" || $0 == ".note.go.buildid" }
     }
 
     /// Why allocation counts of this target would mislead, or nil when malloc is its allocator.
     var mallocRefusal: String? {
         let name = ProcFile.commandName(pid)
+        if !mapsReadable {
+            return "allocations are not measured: \(name) (pid \(pid)) belongs to another user; its /proc/\(pid)/maps is not readable (needs root or the same user)"
+        }
         if isGo { return "\(name) (pid \(pid)) is a Go program: its heap does not allocate through malloc, so allocation counts are not reported" }
         if libc == nil { return "\(name) (pid \(pid)) does not load glibc (statically linked): its malloc calls cannot be counted, so allocation counts are not reported" }
         return nil

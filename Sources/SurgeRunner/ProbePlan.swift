@@ -7,8 +7,10 @@ import SurgeResults
 /// Cheap probes (syscall counts through BPF or perf, the LD_PRELOAD allocation counter, /proc
 /// figures) share the speed pass with the driver's throughput and latency. Costly ones (syscall
 /// latency, allocation uprobes) would distort those figures, so they run in a profile pass of
-/// their own repetitions after the speed pass; its samples are marked `pass: "profile"` and hold
-/// only the probe figures.
+/// their own repetitions after the speed pass, always: the speed pass never falls back to a costly
+/// method. Allocations are counted in the speed pass only by the preload library, and only when
+/// the target's own process has it mapped; otherwise they move to the profile pass (uprobes).
+/// Profile samples are marked `pass: "profile"` and hold only the probe figures.
 struct ProbePlan: Sendable {
     var requested: Set<ProbeKind>
 
@@ -27,12 +29,16 @@ struct ProbePlan: Sendable {
     /// The preload library is used when allocations are wanted and Surge starts the target.
     var wantsPreload: Bool { requested.contains(.allocations) }
 
+    /// The probes attached in the speed pass (with costly methods refused).
     func speedProbes(preloaded: Bool) -> Set<ProbeKind> {
-        requested.subtracting(ProbeKind.costly(requested, preloaded: preloaded))
+        requested.filter { !$0.isCostly && ($0 != .allocations || preloaded) }
     }
 
-    func profileProbes(preloaded: Bool) -> Set<ProbeKind> {
-        ProbeKind.costly(requested, preloaded: preloaded)
+    /// The probes of the profile pass, given whether the speed pass measured allocations.
+    func profileProbes(allocationsMeasured: Bool) -> Set<ProbeKind> {
+        var costly = requested.filter(\.isCostly)
+        if requested.contains(.allocations) && !allocationsMeasured { costly.insert(.allocations) }
+        return costly
     }
 }
 
@@ -47,17 +53,32 @@ final class AttachedProbes: @unchecked Sendable {
     /// Per-node figures kept for multi-node targets.
     static let perNodeMetrics = ["syscalls/op", "allocs/op", "cpu-ns/op", "peak-RSS-B"]
 
-    init(pids: [pid_t], probes: Set<ProbeKind>, preload: AllocationPreload?) {
+    /// True when every process's session measures allocations.
+    let measuresAllocations: Bool
+    /// For each requested probe that no method measures: its main metrics → "not measured: why",
+    /// recorded in the cell's probeMethods (a later pass that measures it replaces the entry).
+    let absent: [String: String]
+
+    static let metricsOfKind: [ProbeKind: [String]] = [
+        .syscalls: ["syscalls/op"], .allocations: ["allocs/op", "B/op"], .cpu: ["cpu-ns/op"],
+        .memory: ["peak-RSS-B"], .contextSwitches: ["ctxsw/op"], .syscallLatency: ["syscall-ns/op"],
+    ]
+
+    /// `allowCostly` false in the speed pass: a probe whose cheap method cannot work is left out
+    /// (with a note) rather than measured by a costly one.
+    init(pids: [pid_t], probes: Set<ProbeKind>, preload: AllocationPreload?, allowCostly: Bool) {
         guard !probes.isEmpty else {
             sessions = []
             notes = []
+            measuresAllocations = false
+            absent = [:]
             return
         }
         var sessions: [ProbeSession] = []
         var notes: [String] = []
         for pid in pids {
             do {
-                let s = try ProbeSession.attach(pid: pid, probes: probes, preload: preload)
+                let s = try ProbeSession.attach(pid: pid, probes: probes, preload: preload, allowCostly: allowCostly)
                 sessions.append(s)
                 notes += s.notices
             } catch {
@@ -66,6 +87,16 @@ final class AttachedProbes: @unchecked Sendable {
         }
         self.sessions = sessions.count == pids.count ? sessions : []
         if sessions.count != pids.count { sessions.forEach { $0.close() } }
+        measuresAllocations = !self.sessions.isEmpty && self.sessions.allSatisfy { $0.methods[.allocations] != nil }
+        var absent: [String: String] = [:]
+        for kind in probes {
+            let measured = !self.sessions.isEmpty && self.sessions.allSatisfy { $0.methods[kind] != nil }
+            guard !measured else { continue }
+            let word = kind == .contextSwitches ? "context switch" : kind == .syscallLatency ? "latency" : kind.rawValue
+            let why = notes.first { $0.lowercased().contains(word) } ?? notes.first ?? "no method could attach"
+            for metric in Self.metricsOfKind[kind] ?? [] { absent[metric] = "not measured: \(why)" }
+        }
+        self.absent = absent
         self.notes = ProbeRegistry.unsaid(notes)
     }
 

@@ -197,9 +197,14 @@ public final class ScenarioRunner: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Records and shows a note, once per run (a note repeated for every cell says nothing new).
     private func note(_ text: String) {
-        mutate { $0.notes.append(text) }
-        progress.notice(text)
+        var fresh = false
+        mutate {
+            fresh = !$0.notes.contains(text)
+            if fresh { $0.notes.append(text) }
+        }
+        if fresh { progress.notice(text) }
     }
 
     private func save() throws {
@@ -233,7 +238,7 @@ public final class ScenarioRunner: @unchecked Sendable {
             do {
                 preload = try AllocationPreload.prepare()
             } catch {
-                note("allocation counting through the preload library is not available (\(error)); uprobes are used in a profile pass instead")
+                note("allocations: the preload library is not available (\(error)); they are counted with uprobes in a profile pass instead")
             }
         }
         defer { preload?.remove() }
@@ -265,7 +270,8 @@ public final class ScenarioRunner: @unchecked Sendable {
         var done = 0
         var session: (any WorkloadSession)?
         let preloaded = preload != nil
-        var probes = AttachedProbes(pids: started.pids, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload)
+        var probes = AttachedProbes(pids: started.pids, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload,
+                                    allowCostly: false)
         probes.notes.forEach(note)
         defer { probes.close() }
         do {
@@ -288,15 +294,15 @@ public final class ScenarioRunner: @unchecked Sendable {
                 }
                 outcome.addLatencyPercentiles()
                 var sample = Self.sample(rep, outcome, before: before, after: after)
-                let methods = probed.map { merge($0, into: &sample) } ?? [:]
+                let methods = probes.absent.merging(probed.map { merge($0, into: &sample) } ?? [:]) { $1 }
                 record(sample, methods)
                 done += 1
             }
             // The profile pass: costly probes in repetitions of their own, after the speed pass.
-            let costly = probePlan.profileProbes(preloaded: preloaded)
+            let costly = probePlan.profileProbes(allocationsMeasured: probes.measuresAllocations)
             if !costly.isEmpty && !isInterrupted {
                 probes.close()
-                probes = AttachedProbes(pids: started.pids, probes: costly, preload: nil)
+                probes = AttachedProbes(pids: started.pids, probes: costly, preload: nil, allowCostly: true)
                 probes.notes.forEach(note)
                 for rep in 1...repetitions where probes.isAttached {
                     if isInterrupted { break }
@@ -309,7 +315,7 @@ public final class ScenarioRunner: @unchecked Sendable {
                         throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))
                     }
                     var sample = Sample(repetition: rep, pass: "profile", operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds, metrics: [:])
-                    let methods = probed.map { merge($0, into: &sample) } ?? [:]
+                    let methods = probes.absent.merging(probed.map { merge($0, into: &sample) } ?? [:]) { $1 }
                     record(sample, methods)
                 }
             }

@@ -15,9 +15,10 @@ struct ProbeCommand: AsyncParsableCommand {
             surge probe -- command args             run the command to its end and measure all of it
             Needs root (or CAP_BPF and CAP_PERFMON) for syscalls by name and for allocations of a running
             process; without them Surge says what it cannot measure and falls back to /proc.
-            With -- command, syscalls are those of the command's own process (all its threads); CPU time,
-            peak RSS, context switches and page faults come from wait4 and include the child processes it
-            waited for; allocations are counted by a preload library its children inherit too.
+            Every figure covers the target's whole process tree (its children and theirs, followed as they
+            fork; JSON "processes" breaks it down by pid) unless --main-only. With -- command, counting starts
+            at the command's execve; CPU time, context switches and page faults come from wait4 (the command
+            and the children it waited for), allocations from a preload library its children inherit.
             """
     )
 
@@ -42,10 +43,17 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Flag(help: "Measure the process alone, not its children.")
+    var mainOnly = false
+
+    @Flag(help: "Print the path of the allocation preload library (building it if needed) and exit.")
+    var preloadLibrary = false
+
     @Argument(parsing: .postTerminator, help: "Command to run and measure (after --).")
     var command: [String] = []
 
     func validate() throws {
+        if preloadLibrary { return }
         if (pid == nil) == command.isEmpty {
             throw ValidationError("give either --pid PID or -- command args (not both)")
         }
@@ -67,6 +75,10 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if preloadLibrary {
+            print(try AllocationPreload.libraryPath())
+            return
+        }
         var kinds = try ProbeKind.parseList(probes)
         if latency { kinds.insert(.syscallLatency) }
         let forced = try forcedMethods()
@@ -85,7 +97,7 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     private func measureRunning(pid: Int32, kinds: Set<ProbeKind>, forced: [ProbeKind: String], seconds: Double) throws -> ProbeReport {
-        let session = try ProbeSession.attach(pid: pid, probes: kinds, preload: nil, forceMethod: forced)
+        let session = try ProbeSession.attach(pid: pid, probes: kinds, preload: nil, forceMethod: forced, mainOnly: mainOnly)
         defer { session.close() }
         let interrupt = InterruptCatcher()
         try session.beginWindow()
@@ -110,9 +122,11 @@ struct ProbeCommand: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in preload?.environment ?? [:] { environment[key] = value }
         let child = try GatedChild(command: command, environment: environment)
+        if let notice = child.notice { notices.append(notice) }
         let session: ProbeSession
         do {
-            session = try ProbeSession.attach(pid: child.pid, probes: kinds, preload: preload, forceMethod: forced, beforeExec: true)
+            session = try ProbeSession.attach(pid: child.pid, probes: kinds, preload: preload, forceMethod: forced,
+                                              beforeExec: true, mainOnly: mainOnly)
         } catch {
             child.abandon()
             throw error
@@ -123,6 +137,15 @@ struct ProbeCommand: AsyncParsableCommand {
         // on. Either way Surge waits for the command and reports.
         let interrupt = InterruptCatcher(forwardTerminationTo: child.pid)
         child.release()
+        // Look at the command's image now and then: whether the preload library is in the process
+        // that runs (a wrapper may exec the real program without it), whether it is a Go program,
+        // and its VmHWM (wait4's ru_maxrss includes Surge's pre-exec pages).
+        var pause: useconds_t = 200
+        while !child.hasExited {
+            session.observeImage()
+            usleep(pause)
+            pause = min(pause * 2, 10_000)
+        }
         try child.waitForExit()
         withExtendedLifetime(interrupt) {}
         let window = try session.endWindow(reaping: child)

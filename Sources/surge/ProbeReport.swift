@@ -15,7 +15,7 @@ struct ProbeReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid, target, durationNanoseconds = "duration_ns", totals, methods, latencyHistograms = "latency_histograms_log2_ns", notices, exitStatus = "exit_status"
+        case pid, target, durationNanoseconds = "duration_ns", totals, methods, latencyHistograms = "latency_histograms_log2_ns", processes, notices, exitStatus = "exit_status"
     }
 
     func encode(to encoder: Encoder) throws {
@@ -26,6 +26,10 @@ struct ProbeReport: Encodable {
         try c.encode(window.totals, forKey: .totals)
         try c.encode(window.methods, forKey: .methods)
         if !window.latencyHistograms.isEmpty { try c.encode(window.latencyHistograms, forKey: .latencyHistograms) }
+        if !window.processes.isEmpty {
+            let byPid = Dictionary(uniqueKeysWithValues: window.processes.map { (String($0.key), $0.value) })
+            try c.encode(byPid, forKey: .processes)
+        }
         try c.encode(notices, forKey: .notices)
         try c.encodeIfPresent(exitStatus, forKey: .exitStatus)
     }
@@ -87,7 +91,16 @@ struct ProbeReport: Encodable {
                              "major \(integer(t["page-faults-major"] ?? 0))"))
         }
         if let threads = t["threads"] { lines.append(row("  threads", integer(threads), "", "")) }
+        if let processes = t["processes"], processes > 1 { lines.append(row("  processes", integer(processes), "", "")) }
         if let exitStatus { lines.append(row("  exit status", "\(exitStatus)", "", "")) }
+        if window.processes.count > 1 {
+            lines.append("")
+            lines.append(row("PER PROCESS", "SYSCALLS", "ALLOCS", "CPU ms"))
+            for (member, figures) in window.processes.sorted(by: { $0.key < $1.key }) {
+                lines.append(row("  pid \(member)", figures["syscalls"].map(integer) ?? "", figures["allocs"].map(integer) ?? "",
+                                 figures["cpu-ns"].map { String(format: "%.3f", $0 / 1e6) } ?? ""))
+            }
+        }
         if !notices.isEmpty {
             lines.append("")
             lines.append("NOTES")

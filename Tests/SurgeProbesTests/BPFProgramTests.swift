@@ -43,13 +43,13 @@ final class UprobeOffsetTests: XCTestCase {
     func testFreeIsProbedPastItsFirstInstruction() throws {
         try Requirements.root("resolving libc symbols for uprobes")
         let libc = try XCTUnwrap(TargetBinary(pid: getpid()).libc, "this test process maps no libc")
-        let free = try XCTUnwrap(UprobeAllocationCounter.symbolOffset(libc: libc, symbol: "free", pid: getpid()))
-        let malloc = try XCTUnwrap(UprobeAllocationCounter.symbolOffset(libc: libc, symbol: "malloc", pid: getpid()))
+        let free = try XCTUnwrap(UprobeAllocationCounter.symbolOffset(library: libc, symbol: "free", pid: getpid()))
+        let malloc = try XCTUnwrap(UprobeAllocationCounter.symbolOffset(library: libc, symbol: "malloc", pid: getpid()))
         let handle = try XCTUnwrap(FileHandle(forReadingAtPath: libc))
         try handle.seek(toOffset: free)
         let firstBytes = [UInt8](try XCTUnwrap(handle.read(upToCount: 3)))
         if firstBytes == [0x48, 0x85, 0xff] {
-            XCTAssertEqual(UprobeAllocationCounter.fastProbeSkip(libc: libc, offset: free).bytes, 3)
+            XCTAssertEqual(UprobeAllocationCounter.fastProbeSkip(library: libc, offset: free).bytes, 3)
         }
         XCTAssertNotEqual(free, malloc)
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import SurgeProbes
+@testable import SurgeProbes
 import XCTest
 
 /// A running `surge-calibrate` process driven over its stdin/stdout (see
@@ -70,15 +70,72 @@ final class CalibrationTarget {
 }
 
 enum Requirements {
-    /// Skips unless this process is root (BPF, perf counters on another process, tracefs).
-    static func root(_ what: String) throws {
-        if geteuid() != 0 { throw XCTSkip("\(what) needs root (or CAP_BPF and CAP_PERFMON); this test runs as uid \(geteuid())") }
+    /// Skips with `reason`, or fails when SURGE_REQUIRE_ALL=1 (CI: every test must run).
+    static func skip(_ reason: String) -> Error {
+        if ProcessInfo.processInfo.environment["SURGE_REQUIRE_ALL"] == "1" {
+            return ProbeError.misuse("required by SURGE_REQUIRE_ALL=1 but unavailable: \(reason)")
+        }
+        return XCTSkip(reason)
     }
 
-    /// Skips unless the preload library has been built.
-    static func preloadLibrary() throws {
-        do { _ = try AllocationPreload.libraryPath() } catch { throw XCTSkip("\(error)") }
+    /// Skips unless this process is root (BPF, perf counters on another process, tracefs).
+    static func root(_ what: String) throws {
+        if geteuid() != 0 { throw skip("\(what) needs root (or CAP_BPF and CAP_PERFMON); this test runs as uid \(geteuid())") }
     }
+
+    /// Skips unless the preload library is there or can be built.
+    static func preloadLibrary() throws {
+        do { _ = try AllocationPreload.libraryPath() } catch { throw skip("\(error)") }
+    }
+
+    /// Skips unless `path` is an executable (a tool installed by Scripts/setup).
+    static func tool(_ path: String, package: String) throws {
+        if !FileManager.default.isExecutableFile(atPath: path) { throw skip("\(path) is not installed (Debian package \(package))") }
+    }
+}
+
+/// The C calibration programs of Tests/SurgeProbesTests/Fixtures, compiled with the system C
+/// compiler into a temporary directory once per test process.
+enum Fixture {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    private static let output = NSTemporaryDirectory() + "surge-probe-fixtures-\(getpid())"
+
+    /// The executable built from Fixtures/`name`.c with `flags` (e.g. -ljemalloc).
+    static func build(_ name: String, flags: [String] = []) throws -> String {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let executable = "\(output)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: executable) { return executable }
+        do {
+            try CCompiler.run(["-O2", "-o", executable, "\(directory)/\(name).c"] + flags)
+        } catch {
+            throw Requirements.skip("cannot build fixture \(name): \(error)")
+        }
+        return executable
+    }
+}
+
+/// Runs a program to its end, feeding it `input`; returns (status, stdout, stderr).
+@discardableResult
+func runProgram(_ path: String, _ arguments: [String], input: String = "", environment: [String: String]? = nil) throws
+    -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let errorsPath = NSTemporaryDirectory() + "surge-probe-test-stderr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    _ = FileManager.default.createFile(atPath: errorsPath, contents: nil)
+    defer { unlink(errorsPath) }
+    let stdin = Pipe(), stdout = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = FileHandle(forWritingAtPath: errorsPath)
+    try process.run()
+    try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let errors = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), errors)
 }
 
 /// File descriptors of this process that hold BPF objects or perf events (from /proc/self/fd links).
@@ -88,4 +145,23 @@ func probeDescriptors() -> [String] {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)") else { return nil }
         return target.contains("bpf") || target.contains("perf_event") ? target : nil
     }
+}
+
+/// The JSON object `surge probe --json` printed (after any other output).
+func probeJSON(_ text: String) throws -> [String: Any] {
+    guard let start = text.firstIndex(of: "{"),
+          let object = try JSONSerialization.jsonObject(with: Data(text[start...].utf8)) as? [String: Any] else {
+        throw ProbeError.misuse("no JSON in surge probe output: \(text)")
+    }
+    return object
+}
+
+/// `surge` built next to the test bundle.
+func surgeExecutable() throws -> String {
+    let calibrate = try CalibrationTarget.executable()
+    let surge = (calibrate as NSString).deletingLastPathComponent + "/surge"
+    guard FileManager.default.isExecutableFile(atPath: surge) else {
+        throw Requirements.skip("surge is not built next to \(calibrate); run `swift build`")
+    }
+    return surge
 }

@@ -125,6 +125,22 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("SigIgn:\t0000000000000000"), text)
     }
 
+    /// The command's peak RSS is its own (forked from the small spawn helper, not from Surge, whose
+    /// pages wait4's ru_maxrss would keep): what GNU time reports for the same command.
+    func testCommandPeakRSSExcludesSurge() throws {
+        try Requirements.tool("/usr/bin/time", package: "time")
+        let time = try runProgram("/usr/bin/time", ["-f", "%M", "/bin/true"])
+        guard let reference = Double(time.errors.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return XCTFail("no peak from GNU time: \(time.errors)")
+        }
+        let run = try runProgram(try surgeExecutable(), ["probe", "--json", "--probes", "memory,cpu", "--", "/bin/true"])
+        let json = try probeJSON(run.output)
+        let totals = json["totals"] as? [String: Double] ?? [:]
+        let peak = try XCTUnwrap(totals["peak-RSS-B"], "\(json)")
+        XCTAssertEqual(peak / 1024, reference, accuracy: 256, "surge \(peak / 1024) KiB vs GNU time \(reference) KiB")
+        XCTAssertEqual(json["notices"] as? [String], [])
+    }
+
     func testBadDurationNamesTheValue() throws {
         let surge = try surgeExecutable()
         let process = Process()

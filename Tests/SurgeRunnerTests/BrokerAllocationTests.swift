@@ -26,7 +26,7 @@ final class BrokerAllocationTests: XCTestCase {
         let library = URL(fileURLWithPath: try RunnerTestSupport.requireSurge()).deletingLastPathComponent()
             .appendingPathComponent("libSurgeAllocCounter.so").path
         guard FileManager.default.isReadableFile(atPath: library) else {
-            try requireOrSkip("libSurgeAllocCounter.so is not built next to the tests (\(library)); run `swift build --product SurgeAllocCounter` first")
+            try requireOrSkip("libSurgeAllocCounter.so is not built next to the tests (\(library)); run `swift run surge probe --preload-library` first (Scripts/test does)")
         }
         let result = try await Self.run("""
             name: broker-allocations

@@ -206,7 +206,8 @@ public enum GoFloatFormat {
     /// `%+.2f%%`-style signed fixed formatting (`+12.34`, `-0.00`).
     public static func signedFixed(_ value: Double, _ precision: Int) -> String {
         let text = fixed(value, precision)
-        if text.hasPrefix("-") { return text }
+        // Go prints +Inf with its sign even without the + flag: no second "+" (`+Inf%`, not `++Inf%`).
+        if text.hasPrefix("-") || text.hasPrefix("+") { return text }
         return "+" + text
     }
 }

@@ -20,6 +20,9 @@ enum TiedUDistribution {
     private struct State: Hashable {
         var n1: Int
         var twoU: Int
+
+        /// One hashed word (n1 ≤ 25, |twoU| < 2^32): about half the hashing cost of two.
+        func hash(into hasher: inout Hasher) { hasher.combine(n1 << 32 ^ twoU) }
     }
 
     private static let cache = Mutex<[Key: Double]>([:])
@@ -94,9 +97,10 @@ enum TiedUDistribution {
                 while rk <= rkHigh {
                     let twoUBelow = state.twoU - rk * (a[k] - 2 * state.n1 + rk)
                     let n1Below = state.n1 - rk
-                    var x = levels[k - 1][State(n1: n1Below, twoU: twoUBelow)] ?? 0
-                    if levels[k - 1][State(n1: n1Below, twoU: twoUBelow)] == nil
-                        && twoUMax(n1Below, t, k - 1, a) < twoUBelow {
+                    var x = 0.0
+                    if let known = levels[k - 1][State(n1: n1Below, twoU: twoUBelow)] {
+                        x = known
+                    } else if twoUMax(n1Below, t, k - 1, a) < twoUBelow {
                         x = GoMath.choose(tsum, n1Below)
                     }
                     sum += x * GoMath.choose(t[k - 1], rk)

@@ -96,4 +96,13 @@ final class BenchstatExactnessTests: XCTestCase {
             try assertMatchesBenchstat(name)
         }
     }
+
+    /// Found by differential fuzzing: a delta of +Inf prints `+Inf%` (not `++Inf%`), and a geomean of
+    /// ratios that turns NaN (+Inf, then a finite ratio) is `?` with benchstat's footnote.
+    func testInfiniteDeltaAndNaNGeomean() throws {
+        try assertMatchesBenchstat("7-infinite-delta")
+        let text = try run("7-infinite-delta").got.text
+        XCTAssertTrue(text.contains("+Inf% (p=0.002 n=6)"), text)
+        XCTAssertTrue(text.contains("¹ ratios must be >0 to compute geomean"), text)
+    }
 }

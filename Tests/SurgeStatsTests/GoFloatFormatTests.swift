@@ -2,6 +2,14 @@ import XCTest
 @testable import SurgeStats
 
 final class GoFloatFormatTests: XCTestCase {
+    /// Go's `%+.2f`: `+Inf`, `-Inf`, `+NaN` (a delta to an infinite center printed `++Inf%` before).
+    func testSignedFixedOfInfinityAndNaN() {
+        XCTAssertEqual(GoFloatFormat.signedFixed(.infinity, 2), "+Inf")
+        XCTAssertEqual(GoFloatFormat.signedFixed(-.infinity, 2), "-Inf")
+        XCTAssertEqual(GoFloatFormat.signedFixed(.nan, 2), "+NaN")
+        XCTAssertEqual(GoFloatFormat.signedFixed(0.5, 2), "+0.50")
+    }
+
     func testGoFloatFormatting() {
         XCTAssertEqual(GoFloatFormat.shortest(999999), "999999")
         XCTAssertEqual(GoFloatFormat.shortest(1e6), "1e+06")

@@ -10,17 +10,32 @@ import NIOCore
 /// body) wait unparsed in `cumulation` and are parsed when it completes.
 ///
 /// With `buffer-pool` on, all responses produced by one read are appended to one reused output
-/// buffer and written with one write at `channelReadComplete`; fixed routes copy pre-encoded bytes,
-/// so steady-state keep-alive traffic allocates nothing per request. With it off, every response is
-/// encoded into a freshly allocated buffer and written on its own.
-final class HTTPConnectionHandler: ChannelInboundHandler {
+/// buffer and written with one write at `channelReadComplete` (or as soon as it holds
+/// `outboundBatchBytes`); fixed routes copy pre-encoded bytes, so steady-state keep-alive traffic
+/// allocates nothing per request. With it off, every response is encoded into a freshly allocated
+/// buffer and written on its own.
+///
+/// Back-pressure: parsing stops while the channel is not writable (more than its high watermark of
+/// output waits for the socket) and resumes on `channelWritabilityChanged`; while parsing is stopped
+/// with bytes left unparsed, reads are held back (`read(context:)`), so a client that pipelines
+/// requests and never reads costs one read's worth of input and one watermark's worth of output.
+///
+/// Timers run from one tick. The idle and linger times count from when the output has been handed to
+/// the kernel, never from when it was queued; `send-timeout` closes a connection whose queued output
+/// made no progress for that long; `body-timeout` answers 408 when a body receives no bytes for that long.
+final class HTTPConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum Phase {
         case idle(since: NIODeadline)
         case readingHead(since: NIODeadline)
+        /// A head arrived, its body has not; `since` is when body bytes last arrived.
+        case readingBody(since: NIODeadline)
         case inRequest
+        /// A final response is queued; the output is shut down once its last byte has been written.
+        case finishing
         /// Output shut down after a final response; input is drained until EOF or the linger time.
         case lingering(since: NIODeadline)
     }
@@ -51,10 +66,23 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var parsing = false
     private var closing = false
     private var closeWhenDone = false
+    /// Parsing stopped because the channel is not writable.
+    private var outputBlocked = false
+    /// A read was held back while input waited unparsed.
+    private var readPending = false
+    /// The peer closed its output (half-close or EOF).
+    private var inputEnded = false
     private var stream: Stream?
     private var timer: Scheduled<Void>?
+    /// Bytes handed to the channel so far; minus the channel's buffered bytes, the bytes sent.
+    private var bytesQueued = 0
+    private var bytesSentAtLastTick = 0
+    /// When queued output last made progress (nil while nothing is queued).
+    private var outputProgressAt: NIODeadline?
 
     private static let lingerSeconds = 2.0
+    /// Pooled output is written once it holds this much, so one read cannot build a huge buffer.
+    private static let outboundBatchBytes = 64 * 1024
     private static let continueLine = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
     private static let crlf = ByteBuffer(string: "\r\n")
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
@@ -93,13 +121,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
+            inputEnded = true
             if case .lingering = phase {
                 context.close(promise: nil)
-            } else if busy {
+            } else if busy || outputBlocked {
                 closeWhenDone = true
-            } else {
-                flushOutbound(context)
-                context.close(promise: nil)
+            } else if !closing {
+                closeAfterFlush(context)
             }
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -136,13 +164,61 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         parsing = true
         defer { parsing = false }
         while !busy, !closing {
+            if outputBacklogged(context) {
+                outputBlocked = true
+                counters.backpressurePauses += 1
+                return
+            }
             do {
-                guard let part = try parser.next(&buffer) else { return }
+                guard let part = try parser.next(&buffer) else {
+                    // A partial next request that arrived with the previous one: its head timer starts now.
+                    if case .idle = phase, buffer.readableBytes > 0 { phase = .readingHead(since: .now()) }
+                    return
+                }
                 handle(part, context)
             } catch {
                 answerError(error, context)
                 return
             }
+        }
+    }
+
+    /// Writes pooled output once a batch is full; true when the channel holds more than its high
+    /// watermark even after a flush, so parsing must wait for `channelWritabilityChanged`.
+    private func outputBacklogged(_ context: ChannelHandlerContext) -> Bool {
+        if outbound.readableBytes >= Self.outboundBatchBytes { flushOutbound(context) }
+        guard !context.channel.isWritable else { return false }
+        flushOutbound(context)
+        return !context.channel.isWritable
+    }
+
+    /// Input is waiting unparsed (a deferred response or blocked output): reads are held back.
+    private var holdsInput: Bool {
+        !closing && (busy || outputBlocked) && cumulation.readableBytes > 0
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if holdsInput {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Parses what waited while parsing was stopped, then lets held-back reads through.
+    private func resumeInput(_ context: ChannelHandlerContext) {
+        if !busy, !closing, !parsing, cumulation.readableBytes > 0 {
+            parse(&cumulation, context)
+            if cumulation.readableBytes == 0, cumulation.capacity > Self.retainedCapacity { cumulation = ByteBuffer() }
+        }
+        flushOutbound(context)
+        if closeWhenDone, !busy, !outputBlocked, !closing {
+            closeAfterFlush(context)
+            return
+        }
+        if readPending, !holdsInput {
+            readPending = false
+            context.read()
         }
     }
 
@@ -152,8 +228,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, stream != nil {
-            continueStream(context)
+        if context.channel.isWritable {
+            if stream != nil {
+                continueStream(context)
+            } else if outputBlocked {
+                outputBlocked = false
+                resumeInput(context)
+            }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -167,7 +248,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private func handle(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
         switch part {
         case .head(let h):
-            phase = .inRequest
+            phase = h.framing == .none || h.framing == .contentLength(0) ? .inRequest : .readingBody(since: .now())
             requestsSeen += 1
             counters.requests += 1
             if requestsSeen > 1 { counters.keepAliveReuses += 1 }
@@ -179,11 +260,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                     body = context.channel.allocator.buffer(capacity: 0)
                 }
             }
-            if h.expectContinue, h.framing != .none {
+            // RFC 9110 §10.1.1: never send 100 Continue to an HTTP/1.0 client.
+            if h.expectContinue, h.framing != .none, h.version != .http1_0 {
                 withResponseBuffer(context) { $0.writeImmutableBuffer(Self.continueLine) }
             }
             head = h
         case .body(var bytes):
+            phase = .readingBody(since: .now())
             counters.bodyBytesReceived += bytes.readableBytes
             if case .echo = route { body.writeBuffer(&bytes) }
         case .end:
@@ -194,6 +277,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private func respond(_ context: ChannelHandlerContext) {
         guard let h = head else { return }
         head = nil
+        phase = .inRequest
         responsesStarted += 1
         let max = options.maxRequestsPerConnection
         let keepAlive = options.keepAlive && h.keepAlive && (max == 0 || responsesStarted < max)
@@ -266,16 +350,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private func finishDeferred(keepAlive: Bool, _ context: ChannelHandlerContext) {
         busy = false
         finishResponse(keepAlive: keepAlive, context)
-        if closeWhenDone, !closing {
-            closing = true
-            flushOutbound(context)
-            context.close(promise: nil)
-            return
-        }
-        if !parsing, cumulation.readableBytes > 0 {
-            parse(&cumulation, context)
-        }
-        flushOutbound(context)
+        resumeInput(context)
     }
 
     // MARK: writing
@@ -287,7 +362,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         } else {
             var fresh = context.channel.allocator.buffer(capacity: 256)
             write(&fresh)
-            context.write(wrapOutboundOut(fresh), promise: nil)
+            send(fresh, context)
         }
         needsFlush = true
     }
@@ -308,11 +383,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         guard needsFlush else { return }
         needsFlush = false
         if outbound.readableBytes > 0 {
-            context.write(wrapOutboundOut(outbound), promise: nil)
+            send(outbound, context)
             outbound.moveReaderIndex(to: outbound.writerIndex)
             if outbound.capacity > Self.retainedCapacity { outbound = ByteBuffer() }
         }
         context.flush()
+    }
+
+    /// Every write goes through here, so `bytesQueued` counts what the channel was given.
+    private func send(_ buffer: ByteBuffer, _ context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        bytesQueued += buffer.readableBytes
+        context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
     private func writeStatic(_ response: HTTPStaticResponses.Variants, keepAlive: Bool, http10: Bool, bodiless: Bool, _ context: ChannelHandlerContext) {
@@ -351,22 +432,33 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         closeAfterFlush(context)
     }
 
-    /// Writes what is pending, shuts the output down once it is sent, then drains input until the
-    /// client closes (or the linger time passes) so unread request bytes do not reset the connection
-    /// before the client has read the final response.
+    /// Writes what is pending and, once its last byte has been written (not merely queued), closes:
+    /// fully when the peer has closed its side, otherwise by shutting the output down and draining
+    /// input until the client closes (or the linger time passes), so unread request bytes do not
+    /// reset the connection before the client has read the final response. Meanwhile only
+    /// `send-timeout` can end the connection.
     private func closeAfterFlush(_ context: ChannelHandlerContext) {
         closing = true
-        phase = .lingering(since: .now())
-        let channel = context.channel
+        phase = .finishing
+        readPending = false
         if options.bufferPool, outbound.readableBytes > 0 {
-            context.write(wrapOutboundOut(outbound), promise: nil)
+            send(outbound, context)
             outbound.moveReaderIndex(to: outbound.writerIndex)
         }
         needsFlush = false
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
-        written.futureResult.whenComplete { _ in
-            channel.close(mode: .output, promise: nil)
+        send(ByteBuffer(), context, promise: written)
+        context.flush()
+        context.read()
+        written.futureResult.assumeIsolated().whenComplete { [self] result in
+            guard let context = self.context else { return }
+            if case .failure = result { return context.close(promise: nil) }
+            if self.inputEnded {
+                context.close(promise: nil)
+            } else {
+                self.phase = .lingering(since: .now())
+                context.close(mode: .output, promise: nil)
+            }
         }
     }
 
@@ -376,13 +468,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             if s.chunked {
                 var header = context.channel.allocator.buffer(capacity: 16)
                 HTTPResponseEncoder.writeChunkHeader(into: &header, size: n)
-                context.write(wrapOutboundOut(header), promise: nil)
+                send(header, context)
             }
-            context.write(wrapOutboundOut(HTTPStaticResponses.fill.getSlice(at: 0, length: n) ?? ByteBuffer()), promise: nil)
-            if s.chunked { context.write(wrapOutboundOut(Self.crlf), promise: nil) }
+            send(HTTPStaticResponses.fill.getSlice(at: 0, length: n) ?? ByteBuffer(), context)
+            if s.chunked { send(Self.crlf, context) }
             s.remaining -= n
             if s.remaining == 0 {
-                if s.chunked { context.write(wrapOutboundOut(Self.lastChunk), promise: nil) }
+                if s.chunked { send(Self.lastChunk, context) }
                 stream = nil
                 needsFlush = true
                 finishDeferred(keepAlive: s.keepAlive, context)
@@ -396,7 +488,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     // MARK: timeouts
 
     private func scheduleTick(_ context: ChannelHandlerContext) {
-        let shortest = min(options.idleTimeoutSeconds, options.headerTimeoutSeconds, Self.lingerSeconds)
+        let shortest = min(options.idleTimeoutSeconds, options.headerTimeoutSeconds, options.bodyTimeoutSeconds,
+                           options.sendTimeoutSeconds, Self.lingerSeconds)
         let interval = Swift.max(0.005, Swift.min(1.0, shortest / 4))
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(interval * 1e9))) { [self] in
             guard let context = self.context, context.channel.isActive else { return }
@@ -408,13 +501,34 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private func tick(_ context: ChannelHandlerContext) {
         let now = NIODeadline.now()
         func elapsed(_ since: NIODeadline) -> Double { Double((now - since).nanoseconds) / 1e9 }
+        let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let sent = bytesQueued - buffered
+        if buffered == 0 {
+            outputProgressAt = nil
+        } else if sent > bytesSentAtLastTick || outputProgressAt == nil {
+            outputProgressAt = now
+        }
+        bytesSentAtLastTick = sent
+        if let since = outputProgressAt, elapsed(since) > options.sendTimeoutSeconds {
+            counters.sendTimeouts += 1
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        // Output still waiting for the socket: the client is not idle, and while parsing is stopped
+        // for it, the client is not slow to send either. Those timers start over.
+        let waitingForOutput = buffered > 0 || outputBlocked
         switch phase {
+        case .idle where waitingForOutput, .readingHead where waitingForOutput, .readingBody where waitingForOutput:
+            phase = restarted(phase, now)
         case .idle(let since) where !busy && elapsed(since) > options.idleTimeoutSeconds:
             counters.idleTimeouts += 1
             closing = true
             context.close(promise: nil)
         case .readingHead(let since) where elapsed(since) > options.headerTimeoutSeconds:
-            answerError(HTTPParseError(.truncatedMessage, "request head not complete within \(options.headerTimeoutSeconds)s"), context, status: 408)
+            answerTimeout("request head not complete within \(options.headerTimeoutSeconds)s", context)
+        case .readingBody(let since) where elapsed(since) > options.bodyTimeoutSeconds:
+            answerTimeout("request body received no bytes for \(options.bodyTimeoutSeconds)s", context)
         case .lingering(let since) where elapsed(since) > Self.lingerSeconds:
             context.close(promise: nil)
         default:
@@ -422,8 +536,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func answerError(_ error: HTTPParseError, _ context: ChannelHandlerContext, status: Int) {
-        writeSimple(status, "\(status) \(HTTPResponseEncoder.reason(status)): \(error.detail)\n", keepAlive: false, http10: false, context)
+    private func restarted(_ phase: Phase, _ now: NIODeadline) -> Phase {
+        switch phase {
+        case .idle: .idle(since: now)
+        case .readingHead: .readingHead(since: now)
+        case .readingBody: .readingBody(since: now)
+        default: phase
+        }
+    }
+
+    private func answerTimeout(_ detail: String, _ context: ChannelHandlerContext) {
+        writeSimple(408, "408 \(HTTPResponseEncoder.reason(408)): \(detail)\n", keepAlive: false, http10: false, context)
         closeAfterFlush(context)
     }
 }

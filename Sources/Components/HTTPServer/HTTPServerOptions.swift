@@ -26,6 +26,10 @@ public struct HTTPServerOptions: Sendable {
     public var idleTimeoutSeconds = 60.0
     /// Answer 408 and close when a request head takes longer than this to arrive (slowloris).
     public var headerTimeoutSeconds = 10.0
+    /// Answer 408 and close when a request body receives no bytes for this long.
+    public var bodyTimeoutSeconds = 10.0
+    /// Close a connection whose queued output makes no progress for this long (a client that never reads).
+    public var sendTimeoutSeconds = 30.0
     /// Event loop threads.
     public var threads = System.coreCount
     /// Largest N served by `/bytes/N`.
@@ -46,6 +50,8 @@ public struct HTTPServerOptions: Sendable {
         ("max-body", "largest request body in bytes (suffixes KiB, MiB); larger gets 413", "8MiB"),
         ("idle-timeout", "close a connection idle this long between requests (e.g. 60s, 500ms)", "60s"),
         ("header-timeout", "answer 408 and close when a request head takes longer (slowloris)", "10s"),
+        ("body-timeout", "answer 408 and close when a request body receives no bytes this long", "10s"),
+        ("send-timeout", "close a connection whose response makes no progress this long", "30s"),
         ("threads", "event loop threads", "number of cores"),
         ("max-bytes", "largest N for /bytes/N", "1GiB"),
     ]
@@ -67,6 +73,8 @@ public struct HTTPServerOptions: Sendable {
             case "max-body": limits.maxBodyBytes = try Self.size(key, value, 0...(1 << 40))
             case "idle-timeout": idleTimeoutSeconds = try Self.duration(key, value)
             case "header-timeout": headerTimeoutSeconds = try Self.duration(key, value)
+            case "body-timeout": bodyTimeoutSeconds = try Self.duration(key, value)
+            case "send-timeout": sendTimeoutSeconds = try Self.duration(key, value)
             case "threads": threads = try Self.integer(key, value, 1...256)
             case "max-bytes": maxBytesRoute = try Self.size(key, value, 0...(1 << 40))
             default:

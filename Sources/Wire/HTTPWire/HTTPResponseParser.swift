@@ -165,10 +165,10 @@ public struct HTTPResponseParser: Sendable {
                     var i = scanned
                     while i < bytes.count, bytes[i] != HTTPBytes.lf { i += 1 }
                     guard i < bytes.count else { return .success(nil) }
-                    guard i > 0, bytes[i - 1] == HTTPBytes.cr, let size = HTTPBytes.chunkSize(bytes, 0..<(i - 1)) else {
+                    guard i > 0, bytes[i - 1] == HTTPBytes.cr else {
                         return .failure(HTTPParseError(.invalidChunk, "bad chunk size line \(HTTPBytes.quote(bytes, 0..<(i + 1)))"))
                     }
-                    return .success((size, i + 1))
+                    return HTTPChunkLine.parse(bytes, 0..<(i - 1)).map { ($0, i + 1) }
                 }
                 guard let (size, length) = try line.get() else {
                     if buffer.readableBytes > 1024 { throw HTTPParseError(.invalidChunk, "chunk size line longer than 1024 bytes") }

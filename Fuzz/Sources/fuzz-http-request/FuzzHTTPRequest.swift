@@ -12,20 +12,20 @@ public func fuzzHTTPRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         next: { parser, buffer in try parser.next(&buffer) },
         normalize: { parts in
             var out: [String] = []
-            var body = ""
+            var body: [UInt8] = []
             for part in parts {
                 switch part {
                 case .head(let h):
                     out.append("head \(h.method) \(h.target) \(h.version) \(h.framing) \(h.connection) \(h.expectContinue) \(h.headers.map { "\($0.name)=\($0.value)" }) \(h.path) \(h.query ?? "-")")
                 case .body(let b):
-                    body += String(decoding: b.readableBytesView, as: UTF8.self)
+                    body += b.readableBytesView
                 case .end:
                     out.append("body \(body)")
                     out.append("end")
-                    body = ""
+                    body = []
                 }
             }
-            if !body.isEmpty { out.append("partial body \(body.utf8.count)") }
+            if !body.isEmpty { out.append("partial body \(body)") }
             return out
         }
     )

@@ -357,6 +357,9 @@ public struct HTTPRequestParser: Sendable {
                     guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
                         return .failure(HTTPParseError(.bareLineEnding, "trailer line ended by LF without CR"))
                     }
+                    if i + 1 > limit {
+                        return .failure(HTTPParseError(.headersTooLarge, "trailer section exceeds \(limit) bytes"))
+                    }
                     if i - 1 == lineStart { return .success(i + 1) }
                     if let problem = HTTPBytes.fieldLineProblem(bytes, lineStart..<(i - 1)) {
                         return .failure(HTTPParseError(.invalidHeader, "trailer \(problem)"))

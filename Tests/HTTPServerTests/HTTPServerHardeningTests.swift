@@ -16,7 +16,13 @@ final class HTTPServerHardeningTests: XCTestCase {
 
     /// Point 1: 20000 pipelined `GET /bytes/16384` (328 MB of responses) that the client does not read.
     func testPipelinedRequestsFromAClientThatDoesNotReadKeepMemoryBounded() async throws {
-        let f = try await HTTPServerFixture()
+        for pool in ["on", "off"] {
+            try await pipelineWithoutReading(bufferPool: pool)
+        }
+    }
+
+    func pipelineWithoutReading(bufferPool: String) async throws {
+        let f = try await HTTPServerFixture(["buffer-pool": bufferPool])
         let c = try RawHTTPConnection(port: f.port, timeoutSeconds: 10, collect: false)
         let count = 20_000
         let before = try residentKiB()
@@ -25,9 +31,9 @@ final class HTTPServerHardeningTests: XCTestCase {
         try await Task.sleep(nanoseconds: 2_000_000_000)
         let during = try residentKiB()
         let stalled = try f.stats()
-        XCTAssertLessThan(stalled["requests"] ?? 0, count, "parsing must stop while the output is not read")
+        XCTAssertLessThan(stalled["requests"] ?? 0, count, "buffer-pool=\(bufferPool): parsing must stop while the output is not read")
         XCTAssertGreaterThan(stalled["backpressure_pauses"] ?? 0, 0)
-        XCTAssertLessThan(during - before, 64 * 1024, "RSS grew \(during - before) KiB with nothing read")
+        XCTAssertLessThan(during - before, 64 * 1024, "buffer-pool=\(bufferPool): RSS grew \(during - before) KiB with nothing read")
         let responses = c.responses(count)
         XCTAssertEqual(responses.count, count, "every request is answered once the client reads")
         XCTAssertEqual(responses.last?.bodyLength, 16384)
@@ -103,6 +109,21 @@ final class HTTPServerHardeningTests: XCTestCase {
         XCTAssertEqual(slow.response()?.body.map { String(buffer: $0) }, "hello")
         XCTAssertEqual(try f.stats()["errors_408"], 3)
         await f.stop()
+    }
+
+    func testBodyAndSendTimeoutOptions() throws {
+        let defaults = try HTTPServerOptions(options: [:])
+        XCTAssertEqual(defaults.bodyTimeoutSeconds, 10)
+        XCTAssertEqual(defaults.sendTimeoutSeconds, 30)
+        let set = try HTTPServerOptions(options: ["body-timeout": "250ms", "send-timeout": "2m"])
+        XCTAssertEqual(set.bodyTimeoutSeconds, 0.25, accuracy: 1e-9)
+        XCTAssertEqual(set.sendTimeoutSeconds, 120)
+        for key in ["body-timeout", "send-timeout"] {
+            XCTAssertThrowsError(try HTTPServerOptions(options: [key: "0s"])) { error in
+                XCTAssertTrue("\(error)".contains(key), "\(error)")
+            }
+            XCTAssertTrue(HTTPServerOptions.optionHelp.contains { $0.name == key })
+        }
     }
 
     /// Point 3: a client that never reads a 10 MiB response is closed after `send-timeout`.

@@ -33,11 +33,10 @@ extension HTTPConnectionHandler {
             context.close(promise: nil)
             return
         }
-        // Output still waiting for the socket: the client is not idle, and while parsing is stopped
-        // for it, the client is not slow to send either. Those timers start over.
-        let waitingForOutput = buffered > 0 || outputBlocked
+        // The idle time counts from when the output has been written; and while parsing is stopped
+        // for unwritten output (so the server is not reading), the client is not slow to send either.
         switch phase {
-        case .idle where waitingForOutput, .readingHead where waitingForOutput, .readingBody where waitingForOutput:
+        case .idle where buffered > 0 || outputBlocked, .readingHead where outputBlocked, .readingBody where outputBlocked:
             phase = restarted(phase, now)
         case .idle(let since) where !busy && elapsed(since) > options.idleTimeoutSeconds:
             counters.idleTimeouts += 1

@@ -165,8 +165,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         defer { parsing = false }
         while !busy, !closing {
             if outputBacklogged(context) {
+                if !outputBlocked { counters.backpressurePauses += 1 }
                 outputBlocked = true
-                counters.backpressurePauses += 1
                 return
             }
             do {

@@ -10,8 +10,8 @@ final class RawHTTPConnection {
     private var pending = ByteBuffer()
     private(set) var peerClosed = false
 
-    init(port: Int, timeoutSeconds: Int = 5, headRequests: Bool = false) throws {
-        parser = HTTPResponseParser(collect: true, headRequests: headRequests)
+    init(port: Int, timeoutSeconds: Int = 5, headRequests: Bool = false, collect: Bool = true) throws {
+        parser = HTTPResponseParser(collect: collect, headRequests: headRequests)
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -55,6 +55,17 @@ final class RawHTTPConnection {
     }
 
     func response() -> HTTPResponse? { responses(1).first }
+
+    /// Every byte until the peer closes or the timeout passes, without parsing.
+    func readRaw() -> [UInt8] {
+        while readMore() {}
+        let bytes = pending.readBytes(length: pending.readableBytes) ?? []
+        pending = ByteBuffer()
+        return bytes
+    }
+
+    /// Shuts the sending side down (half-close): the server sees EOF but can still answer.
+    func shutdownOutput() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads until the peer closes (true) or the timeout passes (false); bytes read are discarded.
     func waitForClose() -> Bool {

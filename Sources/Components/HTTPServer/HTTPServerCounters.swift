@@ -11,6 +11,10 @@ final class HTTPServerCounters: @unchecked Sendable {
     var responses2xx = 0
     var errorsByStatus: [Int: Int] = [400: 0, 404: 0, 405: 0, 408: 0, 413: 0, 414: 0, 431: 0, 501: 0, 505: 0]
     var idleTimeouts = 0
+    /// Connections closed because their queued output made no progress for `send-timeout`.
+    var sendTimeouts = 0
+    /// Times parsing stopped because a connection's output was over the channel's high watermark.
+    var backpressurePauses = 0
     var bodyBytesReceived = 0
 
     /// The keys of `snapshot()` that are a state (open connections now), not a running total.
@@ -24,6 +28,8 @@ final class HTTPServerCounters: @unchecked Sendable {
             "keepalive_reuses": keepAliveReuses,
             "responses_2xx": responses2xx,
             "idle_timeouts": idleTimeouts,
+            "send_timeouts": sendTimeouts,
+            "backpressure_pauses": backpressurePauses,
             "body_bytes_received": bodyBytesReceived,
         ]
         for (status, count) in errorsByStatus { s["errors_\(status)"] = count }

@@ -63,26 +63,66 @@ enum HTTPBytes {
         HTTPParseError.quote(UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 
-    /// Parses a chunk-size line's content (`1a3f` or `1a3f;ext=1`). Nil when not hex or overflowing.
-    static func chunkSize(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
-        var v = 0
-        var digits = 0
-        for i in range {
-            let b = bytes[i]
-            let d: Int
-            switch b {
-            case 0x30...0x39: d = Int(b - 0x30)
-            case 0x61...0x66: d = Int(b - 0x61 + 10)
-            case 0x41...0x46: d = Int(b - 0x41 + 10)
-            case UInt8(ascii: ";"):
-                return digits == 0 ? nil : v
-            default: return nil
-            }
-            digits += 1
-            guard digits <= 15 else { return nil }
-            v = v << 4 | d
+    /// Nil when `bytes[line]` is `name: value` with a token name directly followed by the colon
+    /// and a value free of control characters; otherwise what is wrong, starting with the line.
+    static func fieldLineProblem(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) -> String? {
+        var i = line.lowerBound
+        while i < line.upperBound, isToken(bytes[i]) { i += 1 }
+        guard i > line.lowerBound, i < line.upperBound, bytes[i] == colon else {
+            return "line \(quote(bytes, line)) is not 'Name: value'"
         }
-        return digits == 0 ? nil : v
+        guard isValidFieldValue(bytes, (i + 1)..<line.upperBound) else {
+            return "line \(quote(bytes, line)) has a control character in its value"
+        }
+        return nil
+    }
+
+    /// RFC 3986 unreserved and sub-delims: the characters of a reg-name besides `%HH`.
+    private static let hostTable: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(c)] = true }
+        for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(c)] = true }
+        for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] = true }
+        for c in "-._~!$&'()*+,;=".utf8 { t[Int(c)] = true }
+        return t
+    }()
+
+    /// Whether `bytes[range]` is a Host value (RFC 9110 §7.2): `uri-host [ ":" port ]`, where the
+    /// host is a reg-name (unreserved, sub-delims, `%HH`), an IPv4 address or a bracketed IP literal.
+    /// Empty is valid (a target without authority).
+    static func isValidHost(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        let end = range.upperBound
+        if i < end, bytes[i] == UInt8(ascii: "[") {
+            i += 1
+            let start = i
+            while i < end, bytes[i] != UInt8(ascii: "]") {
+                guard hostTable[Int(bytes[i])] || bytes[i] == colon else { return false }
+                i += 1
+            }
+            guard i < end, i > start else { return false }
+            i += 1
+        } else {
+            while i < end, bytes[i] != colon {
+                if bytes[i] == UInt8(ascii: "%") {
+                    guard i + 2 < end, HTTPChunkLine.hexValue(bytes[i + 1]) != nil, HTTPChunkLine.hexValue(bytes[i + 2]) != nil else {
+                        return false
+                    }
+                    i += 3
+                    continue
+                }
+                guard hostTable[Int(bytes[i])] else { return false }
+                i += 1
+            }
+        }
+        guard i < end else { return true }
+        guard bytes[i] == colon else { return false }
+        i += 1
+        while i < end {
+            guard bytes[i] &- 0x30 < 10 else { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Validates a header field value: no CTLs except HTAB, no DEL.

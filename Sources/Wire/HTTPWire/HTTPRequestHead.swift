@@ -68,16 +68,35 @@ public struct HTTPRequestHead: Sendable, Equatable {
         }
     }
 
-    /// The path part of the target (before `?`).
+    /// The path part of the target (before `?`); for an absolute-form target, the path after its
+    /// authority (`/` when it has none).
     public var path: Substring {
-        if let q = target.firstIndex(of: "?") { return target[..<q] }
-        return target[...]
+        let origin = originForm
+        let path = origin.firstIndex(of: "?").map { origin[..<$0] } ?? origin
+        return path.isEmpty ? "/" : path
     }
 
     /// The query part of the target (after `?`), or nil.
     public var query: Substring? {
-        guard let q = target.firstIndex(of: "?") else { return nil }
-        return target[target.index(after: q)...]
+        let origin = originForm
+        guard let q = origin.firstIndex(of: "?") else { return nil }
+        return origin[origin.index(after: q)...]
+    }
+
+    /// The target in origin form: an absolute-form target (`http://host:port/p?q`, which a server
+    /// must accept, RFC 9112 §3.2.2) without its scheme and authority; any other target as is.
+    public var originForm: Substring {
+        let utf8 = target.utf8
+        guard let first = utf8.first, first != UInt8(ascii: "/"), let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
+            utf8[colon...].starts(with: "://".utf8)
+        else { return target[...] }
+        let scheme = target[..<colon]
+        guard let initial = scheme.first, initial.isASCII, initial.isLetter,
+            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        else { return target[...] }
+        let rest = target[utf8.index(colon, offsetBy: 3)...]
+        guard let pathStart = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "" }
+        return rest[pathStart...]
     }
 
     /// Every header as (name, value), in order. Allocates; for tests and tools, not hot paths.

@@ -207,6 +207,9 @@ public struct HTTPRequestParser: Sendable {
         switch name.count {
         case 4 where HTTPBytes.equalsIgnoringCase(bytes, name, "host"):
             scan.hostCount += 1
+            guard HTTPBytes.isValidHost(bytes, value) else {
+                throw HTTPParseError(.invalidHost, "Host \(HTTPBytes.quote(bytes, value)) is not a host name or address with an optional port")
+            }
         case 6 where HTTPBytes.equalsIgnoringCase(bytes, name, "expect"):
             scan.expectContinue = HTTPBytes.equalsIgnoringCase(bytes, value, "100-continue")
         case 10 where HTTPBytes.equalsIgnoringCase(bytes, name, "connection"):
@@ -333,10 +336,7 @@ public struct HTTPRequestParser: Sendable {
             guard i > 0, bytes[i - 1] == HTTPBytes.cr else {
                 return .failure(HTTPParseError(.bareLineEnding, "chunk size line ended by LF without CR"))
             }
-            guard let size = HTTPBytes.chunkSize(bytes, 0..<(i - 1)) else {
-                return .failure(HTTPParseError(.invalidChunk, "chunk size \(HTTPBytes.quote(bytes, 0..<(i - 1))) is not a hexadecimal number below 2^60"))
-            }
-            return .success((size, i + 1))
+            return HTTPChunkLine.parse(bytes, 0..<(i - 1)).map { ($0, i + 1) }
         }
         guard let found = try result.get() else {
             state = .chunkSize(scanned: buffer.readableBytes, received: received)
@@ -345,7 +345,8 @@ public struct HTTPRequestParser: Sendable {
         return found
     }
 
-    /// Skips trailer lines up to the empty line; returns the bytes to consume.
+    /// Checks trailer lines (each a valid field line, as in the head) up to the empty line and skips
+    /// them; returns the bytes to consume.
     private mutating func scanTrailers(_ buffer: inout ByteBuffer, scanned: Int, lineStart: Int) throws(HTTPParseError) -> Int? {
         let limit = limits.maxHeaderBytes
         var lineStart = lineStart
@@ -356,7 +357,13 @@ public struct HTTPRequestParser: Sendable {
                     guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
                         return .failure(HTTPParseError(.bareLineEnding, "trailer line ended by LF without CR"))
                     }
+                    if i + 1 > limit {
+                        return .failure(HTTPParseError(.headersTooLarge, "trailer section exceeds \(limit) bytes"))
+                    }
                     if i - 1 == lineStart { return .success(i + 1) }
+                    if let problem = HTTPBytes.fieldLineProblem(bytes, lineStart..<(i - 1)) {
+                        return .failure(HTTPParseError(.invalidHeader, "trailer \(problem)"))
+                    }
                     lineStart = i + 1
                 }
                 i += 1

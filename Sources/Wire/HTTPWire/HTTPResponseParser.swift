@@ -165,10 +165,10 @@ public struct HTTPResponseParser: Sendable {
                     var i = scanned
                     while i < bytes.count, bytes[i] != HTTPBytes.lf { i += 1 }
                     guard i < bytes.count else { return .success(nil) }
-                    guard i > 0, bytes[i - 1] == HTTPBytes.cr, let size = HTTPBytes.chunkSize(bytes, 0..<(i - 1)) else {
+                    guard i > 0, bytes[i - 1] == HTTPBytes.cr else {
                         return .failure(HTTPParseError(.invalidChunk, "bad chunk size line \(HTTPBytes.quote(bytes, 0..<(i + 1)))"))
                     }
-                    return .success((size, i + 1))
+                    return HTTPChunkLine.parse(bytes, 0..<(i - 1)).map { ($0, i + 1) }
                 }
                 guard let (size, length) = try line.get() else {
                     if buffer.readableBytes > 1024 { throw HTTPParseError(.invalidChunk, "chunk size line longer than 1024 bytes") }
@@ -206,6 +206,7 @@ public struct HTTPResponseParser: Sendable {
                     state = .trailers(scanned: buffer.readableBytes, lineStart: lineStart)
                     return nil
                 }
+                if end > maxHeaderBytes { throw HTTPParseError(.headersTooLarge, "trailer section exceeds \(maxHeaderBytes) bytes") }
                 buffer.moveReaderIndex(forwardBy: end)
                 return complete()
             case .untilClose:
@@ -228,7 +229,13 @@ public struct HTTPResponseParser: Sendable {
                     guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
                         return .failure(HTTPParseError(.bareLineEnding, "response line ended by LF without CR at byte \(i)"))
                     }
-                    if i - 1 == lineStart { return .success((i + 1, i + 1, lineStart)) }
+                    if i - 1 == lineStart {
+                        // The limit holds for a complete head too, so it does not depend on how the bytes arrived.
+                        guard i + 1 <= limit else {
+                            return .failure(HTTPParseError(.headersTooLarge, "response head exceeds \(limit) bytes"))
+                        }
+                        return .success((i + 1, i + 1, lineStart))
+                    }
                     lineStart = i + 1
                 }
                 i += 1

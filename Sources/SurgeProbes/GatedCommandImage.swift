@@ -41,7 +41,10 @@ final class GatedCommandImage: Sendable {
         seen.withLock { seen in
             if !loading {
                 seen.peak = max(seen.peak, hwm)
-                seen = Seen(preloadMapped: mapped, isGo: isGo, name: name, valid: true, peak: seen.peak)
+                // Once an image of this name was seen to be Go, a later look that could not read its
+                // sections (the process exiting, /proc racing) does not undo it.
+                let go = isGo || (seen.isGo && seen.name == name)
+                seen = Seen(preloadMapped: mapped, isGo: go, name: name, valid: true, peak: seen.peak)
             }
         }
     }

@@ -46,8 +46,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: [.customLong("ignore"), .customLong("ignore", withSingleDash: true)], parsing: .unconditional, help: "Ignore variation in these keys.")
     var ignore = ""
 
-    @Option(name: .customLong("threshold"), help: "Per-metric threshold, e.g. 'msgs/s=3%', 'allocs/op=0', '*=2%'. Repeatable; overrides the scenario's.")
-    var thresholds: [String] = []
+    @OptionGroup var gate: GateOptions
     @Option(name: .customLong("baseline"), help: "Compare against Reports/baselines/NAME.json (the first input).")
     var baseline: String?
     @Option(name: .customLong("baselines-dir"), help: "Where baselines live.")
@@ -56,12 +55,6 @@ struct CompareCommand: AsyncParsableCommand {
     var allowMismatch = false
     @Flag(name: .customLong("strict"), help: "A host fingerprint differing from the baseline's fails (exit 3) instead of warning.")
     var strict = false
-    @Option(name: .customLong("thresholds-file"), help: ArgumentHelp(
-        "Calibrated thresholds (from `surge calibrate`). Default: BASELINES-DIR/NAME.thresholds.yaml when it exists, NAME being --baseline or the scenario file's name.",
-        valueName: "path"))
-    var thresholdsFile: String?
-    @Flag(name: .customLong("no-calibration"), help: "Ignore calibrated thresholds files.")
-    var noCalibration = false
 
     @Argument(help: "Result files: Surge JSON or Go benchmark text, or label=path.")
     var inputs: [String] = []
@@ -105,14 +98,7 @@ struct CompareCommand: AsyncParsableCommand {
         request.viaBaseline = baseline != nil
         let outcome: ComparisonOutcome
         do {
-            for t in thresholds { request.thresholds.append(try MetricThreshold.parse(t)) }
-            if let thresholdsFile {
-                request.calibration = try Calibration.read(path: thresholdsFile)
-                request.calibrationPath = thresholdsFile
-            } else if !noCalibration {
-                request.calibrationDirectory = baselinesDirectory
-                request.calibrationName = baseline
-            }
+            try gate.apply(to: &request, baselinesDirectory: baselinesDirectory, baseline: baseline)
             outcome = try ComparisonPipeline.compare(paths: paths, request)
         } catch {
             print("surge compare: \(error)", to: &stderr)
@@ -126,7 +112,7 @@ struct CompareCommand: AsyncParsableCommand {
         case .notComparable: status = .notComparable
         }
         let read = outcome.inputs
-        let benchstatMode = !read.hasSurgeResults && thresholds.isEmpty && baseline == nil && (format == "text" || format == "csv")
+        let benchstatMode = !read.hasSurgeResults && gate.thresholds.isEmpty && baseline == nil && (format == "text" || format == "csv")
         let noteLines = outcome.warnings.map { "warning: \($0)" } + (read.hasSurgeResults ? [Self.gateLine(outcome)] : [])
         switch format {
         case "csv":

@@ -38,12 +38,7 @@ struct ReportCommand: AsyncParsableCommand {
         var gnuplot: String?
         @Flag(help: "Also write the short markdown form to $GITHUB_STEP_SUMMARY (appended) when it is set, else to standard output.")
         var summary = false
-        @Option(name: .customLong("threshold"), help: "Per-metric threshold as for surge compare, e.g. 'msgs/s=3%' (repeatable).")
-        var thresholds: [String] = []
-        @Option(name: .customLong("thresholds-file"), help: "Calibrated thresholds (default: BASELINES-DIR/NAME.thresholds.yaml when it exists).")
-        var thresholdsFile: String?
-        @Flag(name: .customLong("no-calibration"), help: "Ignore calibrated thresholds files.")
-        var noCalibration = false
+        @OptionGroup var gate: GateOptions
 
         func validate() throws {
             if baseline != nil && against != nil { throw ValidationError("give --baseline or --against, not both") }
@@ -58,14 +53,7 @@ struct ReportCommand: AsyncParsableCommand {
                 if let baseline { basePath = "\(baselinesDirectory)/\(baseline).json" }
                 let base = try basePath.map { try RunResultCodec.read(path: $0) }
                 var request = ComparisonRequest()
-                for t in thresholds { request.thresholds.append(try MetricThreshold.parse(t)) }
-                if let thresholdsFile {
-                    request.calibration = try Calibration.read(path: thresholdsFile)
-                    request.calibrationPath = thresholdsFile
-                } else if !noCalibration {
-                    request.calibrationDirectory = baselinesDirectory
-                    request.calibrationName = baseline
-                }
+                try gate.apply(to: &request, baselinesDirectory: baselinesDirectory, baseline: baseline)
                 report = try RunReport(run: result, runPath: run, baseline: base, baselinePath: basePath, request: request)
             } catch {
                 print("surge report: \(error)", to: &stderr)

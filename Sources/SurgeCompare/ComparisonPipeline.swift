@@ -116,11 +116,12 @@ public enum ComparisonPipeline {
     ) throws(CompareInputError) -> ComparisonOutcome {
         try read.checkEveryInputHasResults()
         var exact = Set(read.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
+        // Each unit looked up once, not once per value.
+        var units: [String: String] = [:]
         for input in read.inputs where input.run != nil {
-            for record in input.records {
-                for v in record.values where Metric.named(v.originalUnit).metricClass == .exact { exact.insert(v.unit) }
-            }
+            for record in input.records { for v in record.values { units[v.originalUnit] = v.unit } }
         }
+        for (original, tidied) in units where Metric.named(original).metricClass == .exact { exact.insert(tidied) }
         builder.exactUnits = exact
         let tables = builder.build()
         if tables.isEmpty {

@@ -17,20 +17,18 @@ public enum NoiseCalibrator {
     public static let methodText =
         "threshold = max(detectable, 1.25 x noise, exp(2.576*sqrt(2)*sd(log run medians)) - 1), rounded up to 0.5%, at least 1%"
 
+    /// Throws when the runs' scenario thresholds or key metrics cannot be read.
     public static func calibrate(runs: [RunResult], runFiles: [String], alpha: Double = 0.05, now: Date = Date())
-        -> Calibration
+        throws(CompareInputError) -> Calibration
     {
         guard let first = runs.first else {
             return Calibration(
                 scenario: "", scenarioSHA256: "", host: "", createdAt: "", runs: 0, repetitions: 0, alpha: alpha,
                 method: methodText, runFiles: runFiles, cells: [:])
         }
-        var scenarioThresholds: [MetricThreshold] = []
-        for (unit, text) in first.scenario.thresholds {
-            if let f = try? MetricThreshold.parseAmount(text, context: unit) {
-                scenarioThresholds.append(MetricThreshold(unit: unit, fraction: f))
-            }
-        }
+        // What gates is what `surge compare` would gate: the same gate, without a calibration.
+        let settings = try RegressionGate.settings(from: [first])
+        let gate = RegressionGate(scenario: settings.scenario, keyMetrics: settings.keyMetrics)
         var cells: [String: [String: Calibration.Entry]] = [:]
         var repetitions = 0
         for cell in first.cells where cell.status == .ok {
@@ -49,13 +47,12 @@ public enum NoiseCalibrator {
             }
             guard perRun.count >= 2 else { continue }
             let names = Set(perRun.flatMap(\.keys))
-            let keys = Set((cell.keyMetrics ?? [:]).keys)
             for name in names.sorted() {
                 let metric = Metric.named(name, siblings: names)
                 guard metric.metricClass == .statistical, metric.derivedFrom == nil else { continue }
                 let samples = perRun.compactMap { $0[name] }.filter { !$0.isEmpty }
                 guard samples.count >= 2 else { continue }
-                let gated = keys.contains(name) || scenarioThresholds.contains { $0.names(metric) || $0.unit == "*" }
+                let gated = gate.threshold(row: row, metric: metric) != nil
                 if let entry = entry(samples, alpha: alpha, gated: gated) { cells[row, default: [:]][name] = entry }
             }
         }

@@ -28,11 +28,6 @@ public struct RegressionGate: Sendable {
         self.calibration = calibration
     }
 
-    /// Compatibility: explicit thresholds only, as `--threshold` gives them.
-    public init(thresholds: [MetricThreshold]) {
-        self.init(commandLine: thresholds)
-    }
-
     /// The thresholds and key metrics Surge result files carry.
     public static func settings(from runs: [RunResult]) throws(CompareInputError) -> (
         scenario: [MetricThreshold], keyMetrics: [String: Double]
@@ -55,11 +50,6 @@ public struct RegressionGate: Sendable {
         return (scenario, keys)
     }
 
-    /// Compatibility for callers that only want the scenario's thresholds.
-    public static func thresholds(from run: RunResult) throws(CompareInputError) -> [MetricThreshold] {
-        try settings(from: [run]).scenario
-    }
-
     /// The threshold for `metric` in `row`, and where it came from; nil when the metric does not gate.
     public func threshold(row: String, metric: Metric) -> (fraction: Double, source: ThresholdSource)? {
         if let t = commandLine.last(where: { $0.names(metric) }) { return (t.fraction, .commandLine) }
@@ -71,11 +61,6 @@ public struct RegressionGate: Sendable {
         if broad, let t = scenario.last(where: { $0.unit == "*" }) { return (t.fraction, .scenario) }
         if let t = keyMetrics[metric.name] { return (t, .workload) }
         return nil
-    }
-
-    /// Compatibility: the fraction for a (tidied) unit, 0 when none applies.
-    public func threshold(for unit: String) -> Double {
-        threshold(row: "", metric: Metric.named(unit))?.fraction ?? 0
     }
 
     public func evaluate(_ tables: ComparisonTables) -> [GateFinding] {

@@ -58,9 +58,4 @@ public struct RunComparison: Sendable {
     public func finding(table: Int, row: String) -> GateFinding? {
         findings.first { $0.table == table && $0.row == row }
     }
-
-    /// The threshold the gate applies to a (tidied) unit in `row` (0 when it has none).
-    public func threshold(for unit: String, row: String = "") -> Double {
-        gate.threshold(row: row, metric: Metric.named(unit))?.fraction ?? 0
-    }
 }

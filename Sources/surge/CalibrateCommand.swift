@@ -82,10 +82,19 @@ struct CalibrateCommand: AsyncParsableCommand {
             // Two identical runs one second apart would share a run id; keep them apart.
             try await Task.sleep(nanoseconds: 1_100_000_000)
         }
-        let calibration = NoiseCalibrator.calibrate(runs: results, runFiles: files, alpha: alpha)
+        let calibration: Calibration
+        let before: RegressionGate
+        do {
+            calibration = try NoiseCalibrator.calibrate(runs: results, runFiles: files, alpha: alpha)
+            let settings = try RegressionGate.settings(from: Array(results.prefix(1)))
+            before = RegressionGate(scenario: settings.scenario, keyMetrics: settings.keyMetrics)
+        } catch {
+            FileHandle.standardError.write(Data("surge calibrate: \(error)\n".utf8))
+            throw SurgeExitCode.badInput.exitCode
+        }
         let stem = name ?? ((scenario.file as NSString).lastPathComponent as NSString).deletingPathExtension
         let path = "\(baselinesDirectory)/\(stem).thresholds.yaml"
-        print(Self.table(calibration, runs: results))
+        print(Self.table(calibration, before: before))
         do {
             try FileManager.default.createDirectory(atPath: baselinesDirectory, withIntermediateDirectories: true)
             try AtomicFile.write(Data(calibration.yaml().utf8), to: path)
@@ -100,26 +109,17 @@ struct CalibrateCommand: AsyncParsableCommand {
         }
     }
 
-    /// The gated metrics per cell: noise, detectable change, the threshold written, and the one in force before.
-    static func table(_ c: Calibration, runs: [RunResult]) -> String {
+    /// The gated metrics per cell: noise, detectable change, the threshold written, and the one the gate
+    /// applied before (`before`: the same gate without a calibration).
+    static func table(_ c: Calibration, before gate: RegressionGate) -> String {
         var lines: [[String]] = [["cell", "metric", "noise", "detectable", "threshold", "was"]]
-        let first = runs.first
         for row in c.cells.keys.sorted() {
-            let cell = first?.cells.first { RunResultRecords.benchmarkName($0) == row }
             for metric in c.cells[row]!.keys.sorted() {
                 let e = c.cells[row]![metric]!
                 guard let threshold = e.threshold else { continue }
                 var was = "-"
-                if let t = first?.scenario.thresholds[metric] {
-                    was = "\(t) (scenario)"
-                } else if let t = cell?.keyMetrics?[metric] {
-                    was = "\(t) (workload default)"
-                }
-                if let wasFraction = try? MetricThreshold.parseAmount(
-                    String(was.prefix { $0 != " " }), context: metric),
-                    was != "-", wasFraction < e.noise
-                {
-                    was += " < noise"
+                if let before = gate.threshold(row: row, metric: Metric.named(metric)) {
+                    was = "\(pct(before.fraction)) (\(before.source.rawValue))" + (before.fraction < e.noise ? " < noise" : "")
                 }
                 lines.append([row, metric, pct(e.noise), e.detectable.map(pct) ?? "n/a", pct(threshold), was])
             }

@@ -31,7 +31,7 @@ final class CalibrationTests: XCTestCase {
 
     func testNoiseDetectableAndThreshold() throws {
         let runs = [Self.run("r1", rate: 100_000), Self.run("r2", rate: 106_000), Self.run("r3", rate: 103_000)]
-        let c = NoiseCalibrator.calibrate(runs: runs, runFiles: ["a", "b", "c"])
+        let c = try NoiseCalibrator.calibrate(runs: runs, runFiles: ["a", "b", "c"])
         let e = try XCTUnwrap(c.entry(row: "Smoke/flush=batched", metric: "msgs/s"))
         XCTAssertEqual(e.noise, 0.06, accuracy: 1e-9, "largest change between run medians: 106k/100k - 1")
         // ±1% within a run: with 6 against 6 the U test needs the samples all but apart, about 2%.
@@ -53,7 +53,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testFileRoundTripsAndBrokenFilesNameTheKey() throws {
-        let c = NoiseCalibrator.calibrate(
+        let c = try NoiseCalibrator.calibrate(
             runs: [Self.run("r1", rate: 100_000), Self.run("r2", rate: 104_000)], runFiles: ["x"])
         let back = try Calibration.parse(c.yaml(), path: "t.yaml")
         XCTAssertEqual(back.cells.keys.sorted(), c.cells.keys.sorted())
@@ -70,7 +70,7 @@ final class CalibrationTests: XCTestCase {
 
     func testCalibrationOutranksTheScenarioAndSaysWhenAGateSitsBelowTheNoise() throws {
         let base = Self.run("b", rate: 100_000)
-        let calibration = NoiseCalibrator.calibrate(runs: [base, Self.run("r2", rate: 106_000)], runFiles: [])
+        let calibration = try NoiseCalibrator.calibrate(runs: [base, Self.run("r2", rate: 106_000)], runFiles: [])
         var request = ComparisonRequest()
         request.calibration = calibration
         request.calibrationPath = "smoke.thresholds.yaml"

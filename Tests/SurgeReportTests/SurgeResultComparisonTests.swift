@@ -70,7 +70,7 @@ final class SurgeResultComparisonTests: XCTestCase {
         XCTAssertEqual(allocs.cells[0][1]?.comparison?.statText, "p=0.002 n=6")
         XCTAssertEqual(allocs.cells[0][1]?.comparison?.deltaText, "-50.00%")
         // Higher msgs/s and fewer allocs are both improvements; without thresholds they are informational.
-        let findings = RegressionGate(thresholds: []).evaluate(tables)
+        let findings = RegressionGate(commandLine: []).evaluate(tables)
         XCTAssertEqual(findings.map(\.verdict), [.improvement, .improvement])
         XCTAssertEqual(findings.map(\.role), [.informational, .informational])
     }
@@ -95,7 +95,7 @@ final class SurgeResultComparisonTests: XCTestCase {
         let rates = try XCTUnwrap(tables.tables.first { $0.unit == "msgs/s" })
         XCTAssertEqual(rates.columns, [["old"], ["new"]])
         XCTAssertEqual(rates.cells[0][1]?.comparison?.deltaText, "-6.67%")
-        let gate = RegressionGate(thresholds: try RegressionGate.thresholds(from: old))
+        let gate = RegressionGate(scenario: try RegressionGate.settings(from: [old]).scenario)
         let findings = gate.evaluate(tables)
         // msgs/s fell 6.67% > 3% with p = 0.002: regression; allocs/op doubled, threshold 0: regression.
         XCTAssertEqual(findings.filter { $0.verdict == .regression }.map(\.unit).sorted(), ["allocs/op", "msgs/s"])
@@ -114,15 +114,15 @@ final class SurgeResultComparisonTests: XCTestCase {
             return try build([pa, pb]).0
         }
         let slower = try table(unit: "ns/op", old: [100, 101, 99, 100, 102, 98], new: [104, 105, 103, 104, 106, 102])
-        XCTAssertEqual(RegressionGate(thresholds: [MetricThreshold(unit: "ns/op", fraction: 0.05)]).evaluate(slower).map(\.verdict), [.withinThreshold])
-        XCTAssertEqual(RegressionGate(thresholds: [try MetricThreshold.parse("ns/op=3%")]).evaluate(slower).map(\.verdict), [.regression])
-        XCTAssertEqual(RegressionGate(thresholds: [try MetricThreshold.parse("*=2%")]).evaluate(slower).map(\.verdict), [.regression])
+        XCTAssertEqual(RegressionGate(commandLine: [MetricThreshold(unit: "ns/op", fraction: 0.05)]).evaluate(slower).map(\.verdict), [.withinThreshold])
+        XCTAssertEqual(RegressionGate(commandLine: [try MetricThreshold.parse("ns/op=3%")]).evaluate(slower).map(\.verdict), [.regression])
+        XCTAssertEqual(RegressionGate(commandLine: [try MetricThreshold.parse("*=2%")]).evaluate(slower).map(\.verdict), [.regression])
         // Faster msgs/s is never a regression; slower is.
         let faster = try table(unit: "msgs/s", old: [100, 101, 99, 100, 102, 98], new: [104, 105, 103, 104, 106, 102])
-        XCTAssertEqual(RegressionGate(thresholds: []).evaluate(faster).map(\.verdict), [.improvement])
+        XCTAssertEqual(RegressionGate(commandLine: []).evaluate(faster).map(\.verdict), [.improvement])
         // Not significant (overlapping samples): unchanged, however large the median moved.
         let noisy = try table(unit: "ns/op", old: [100, 200, 300], new: [150, 250, 350])
-        XCTAssertEqual(RegressionGate(thresholds: []).evaluate(noisy).map(\.verdict), [.unchanged])
+        XCTAssertEqual(RegressionGate(commandLine: []).evaluate(noisy).map(\.verdict), [.unchanged])
         XCTAssertThrowsError(try MetricThreshold.parse("ns/op=3")) { XCTAssertTrue("\($0)".contains("not a percentage")) }
         XCTAssertThrowsError(try MetricThreshold.parse("3%"))
     }

@@ -17,24 +17,8 @@ final class GateCanaryTests: XCTestCase {
         return try SurgeBinary.require()
     }
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-    }
-
-    func run(_ surge: String, _ args: [String], in dir: String) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: surge)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        return Output(status: p.terminationStatus, stdout: text)
+    func run(_ surge: String, _ args: [String], in dir: String) throws -> SurgeBinary.Output {
+        try SurgeBinary.run(args, in: dir, executable: surge)
     }
 
     func measure(_ surge: String, in dir: String, out: String, options: [String] = []) throws -> (
@@ -52,7 +36,7 @@ final class GateCanaryTests: XCTestCase {
 
     /// One attempt: A, B (handicapped), A'. Returns the two verdicts' outputs and exit statuses.
     func attempt(_ surge: String, in dir: String, _ n: Int) throws -> (
-        aa: Output, canary: Output, handicap: Int, nsPerOp: Double,
+        aa: SurgeBinary.Output, canary: SurgeBinary.Output, handicap: Int, nsPerOp: Double,
         notes: [String]
     ) {
         let first = try measure(surge, in: dir, out: dir + "/a1-\(n)")
@@ -75,7 +59,7 @@ final class GateCanaryTests: XCTestCase {
         let surge = try surgePath()
         let dir = SurgeBinary.tempDir("surge-canary")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var last: (aa: Output, canary: Output, handicap: Int, nsPerOp: Double, notes: [String])?
+        var last: (aa: SurgeBinary.Output, canary: SurgeBinary.Output, handicap: Int, nsPerOp: Double, notes: [String])?
         for n in 1...2 {
             let a = try attempt(surge, in: dir, n)
             last = a

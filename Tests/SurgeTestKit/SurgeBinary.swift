@@ -33,13 +33,13 @@ public enum SurgeBinary {
         public var stderr: String
     }
 
-    /// Runs `surge args` in `dir` to completion.
+    /// Runs `surge args` in `dir` to completion; `executable` picks another build (the release one).
     public static func run(
-        _ args: [String], in dir: String? = nil, file: StaticString = #filePath,
+        _ args: [String], in dir: String? = nil, executable: String? = nil, file: StaticString = #filePath,
         line: UInt = #line
     ) throws -> Output {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try require(file: file, line: line))
+        p.executableURL = URL(fileURLWithPath: try executable ?? require(file: file, line: line))
         p.arguments = args
         if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
         let out = Pipe()

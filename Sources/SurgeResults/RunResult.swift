@@ -23,6 +23,10 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// Things the run wants its reader to know (a probe that could not attach, a fallback taken).
     public var notes: [String]
     public var cells: [CellResult]
+    /// Set when this file holds one slice of a sharded run (`surge run --shard i/n`).
+    public var shard: ShardRecord?
+    /// Set when `surge merge` joined this run from shards: which shard ran which cell.
+    public var merge: MergeManifest?
 
     public init(
         runID: String, startedAt: Date, scenario: ScenarioInfo, source: SourceInfo?, host: HostInfo,
@@ -144,6 +148,9 @@ public struct CellResult: Codable, Sendable, Equatable {
     /// (`"msgs/s": "5%"`); the scenario's `thresholds:`, `--threshold` and a calibration take precedence.
     public var keyMetrics: [String: String]?
     public var samples: [Sample]
+    /// The host this cell ran on, when it differs from the run's: a merged run whose shards ran on
+    /// machines with different fingerprints.
+    public var host: HostInfo?
 
     public init(name: String, parameters: [CellParameter], status: CellStatus = .ok, reason: String? = nil, samples: [Sample] = []) {
         self.name = name

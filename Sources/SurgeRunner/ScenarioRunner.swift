@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
     /// `handicap-ns=5000` for a canary run. Cell names stay as they are, so the run compares with one
     /// made without them; the run's notes record the override.
     public var targetOptions: [String: String] = [:]
+    /// Run only this slice of the matrix (`--shard i/n`, see `ShardPlan`).
+    public var shard: ShardSpec?
 
     public init(surgeExecutable: String, surgeVersion: String) {
         self.surgeExecutable = surgeExecutable
@@ -58,7 +60,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         self.progress = progress
         let started = Date()
         let stamp = Self.timestamp(started)
-        let runID = "\(stamp)-\(scenario.name)"
+        let runID = "\(stamp)-\(scenario.name)" + (options.shard.map { "-shard\($0.index)of\($0.count)" } ?? "")
         self.plannedPath = (options.outputDirectory as NSString).appendingPathComponent("\(runID).json")
         let target: TargetInfo
         if scenario.targets.count == 1, case .component(let c) = scenario.targets[0].kind {
@@ -72,10 +74,19 @@ public final class ScenarioRunner: @unchecked Sendable {
             runID: runID, startedAt: started,
             scenario: ScenarioInfo(name: scenario.name, file: scenario.file, sha256: scenario.sha256, description: scenario.description, thresholds: scenario.thresholds),
             source: HostInspector.sourceInfo(), host: HostInspector.hostInfo(surgeVersion: options.surgeVersion), target: target)
+        if let shard = options.shard {
+            result.shard = ShardRecord(index: shard.index, count: shard.count, allCells: unshardedCells.map(\.name))
+        }
     }
 
-    /// The cells this run will attempt (after `--filter`).
+    /// The cells this run will attempt (after `--filter` and `--shard`).
     public var cells: [Cell] {
+        guard let shard = options.shard else { return unshardedCells }
+        return ShardPlan.cells(unshardedCells, in: scenario, for: shard)
+    }
+
+    /// The cells of the whole run (after `--filter`), of which `--shard` takes a slice.
+    public var unshardedCells: [Cell] {
         var all = scenario.cells()
         if !options.targetOptions.isEmpty {
             for i in all.indices where !all[i].target.isCommand {

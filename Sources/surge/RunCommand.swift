@@ -35,6 +35,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("filter"), help: "Run only the cells whose benchmark name contains this text.")
     var cellFilter: String?
 
+    @Option(help: ArgumentHelp(
+        "Run only slice i of n of the matrix, balanced by expected cost and the same on every machine; join the shards' files with `surge merge`.",
+        valueName: "i/n"))
+    var shard: String?
+
     @Option(help: "Event-loop threads for the load generator (default: the CPUs it may use).")
     var loadThreads: Int?
 
@@ -72,6 +77,9 @@ struct RunCommand: AsyncParsableCommand {
             do { _ = try ProbeKind.parseList(p) } catch { throw ValidationError("--probes: \(error)") }
         }
         _ = try Self.parseTargetOptions(targetOptions)
+        if let shard {
+            do { _ = try ShardSpec(parsing: shard) } catch { throw ValidationError(error.description) }
+        }
     }
 
     /// `key=value` pairs of `--target-option`.
@@ -112,10 +120,15 @@ struct RunCommand: AsyncParsableCommand {
         options.warmup = warmup.flatMap(Durations.parse)
         options.cellFilter = cellFilter
         options.loadThreads = loadThreads
+        options.shard = try shard.map { try ShardSpec(parsing: $0) }
         options.targetOptions = try Self.parseTargetOptions(targetOptions)
         options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)
+        if runner.cells.isEmpty, let shard = options.shard, !runner.unshardedCells.isEmpty {
+            FileHandle.standardError.write(Data("surge: shard \(shard) of \(scenario.file) has no cell (the matrix has \(runner.unshardedCells.count)); use fewer shards\n".utf8))
+            throw SurgeExitCode.badInput.exitCode
+        }
         if runner.cells.isEmpty {
             FileHandle.standardError.write(Data("surge: no cell of \(scenario.file) matches --filter '\(cellFilter ?? "")'\n".utf8))
             throw SurgeExitCode.badInput.exitCode

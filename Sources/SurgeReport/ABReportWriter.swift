@@ -6,23 +6,9 @@ import SurgeStats
 /// Writes a `surge ab` comparison to a directory: `ab.txt`, `ab.md`, `index.html`, and per gated
 /// metric a forest plot (`forest-<metric>.svg`, gnuplot): each cell's ratio B/A with its interval,
 /// each round's ratio as a dot, the threshold band shaded.
-public struct ABReportWriter: Sendable {
-    public var gnuplot: GnuplotRenderer
-
-    public init(gnuplot: GnuplotRenderer = GnuplotRenderer()) {
-        self.gnuplot = gnuplot
-    }
-
-    public struct Written: Sendable {
-        public var htmlPath: String
-        public var markdownPath: String
-        public var textPath: String
-        public var chartCount: Int
-        public var chartsNote: String?
-    }
-
+extension ReportWriter {
     /// The forest plots, one per gated metric shown.
-    public static func charts(_ report: ABReport) -> [ChartSpec] {
+    public static func forestPlots(_ report: ABReport) -> [ChartSpec] {
         let byMetric = Dictionary(grouping: report.shown.filter(\.finding.isGated), by: \.metric)
         return byMetric.keys.sorted().compactMap { metric in
             let entries = byMetric[metric]!.filter { $0.paired != nil }
@@ -73,7 +59,7 @@ public struct ABReportWriter: Sendable {
 
     public func write(_ report: ABReport, to directory: String) throws -> Written {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let charts = Self.charts(report)
+        let charts = Self.forestPlots(report)
         let drawn = gnuplot.render(charts, formats: [.svg])
         var files: [String: String] = [:]
         for chart in charts {
@@ -87,11 +73,11 @@ public struct ABReportWriter: Sendable {
         let html = "\(directory)/index.html"
         try AtomicFile.write(Data(report.text().utf8), to: text)
         try AtomicFile.write(Data(report.markdown(charts: files).utf8), to: markdown)
-        try AtomicFile.write(Data(Self.html(report, charts: charts, svg: drawn.svg, note: drawn.reason).utf8), to: html)
-        return Written(htmlPath: html, markdownPath: markdown, textPath: text, chartCount: files.count, chartsNote: drawn.reason)
+        try AtomicFile.write(Data(Self.abHTML(report, charts: charts, svg: drawn.svg, note: drawn.reason).utf8), to: html)
+        return Written(htmlPath: html, markdownPath: markdown, chartCount: files.count, chartsNote: drawn.reason)
     }
 
-    static func html(_ report: ABReport, charts: [ChartSpec], svg: [String: String], note: String?) -> String {
+    static func abHTML(_ report: ABReport, charts: [ChartSpec], svg: [String: String], note: String?) -> String {
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")

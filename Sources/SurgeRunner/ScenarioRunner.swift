@@ -83,9 +83,15 @@ public final class ScenarioRunner: Sendable {
             ?? (options.outputDirectory as NSString).appendingPathComponent("\(initial.runID).json")
     }
 
-    /// The cells this run will attempt (after `--filter`).
+    /// The cells this run will attempt (after `--filter`). With a `build:` section, `{build}` is the
+    /// repository's own checkout (as it is; `surge ab --a rev:X` builds revisions).
     public var cells: [Cell] {
         var all = scenario.cells()
+        if let build = scenario.build {
+            let dir = (scenario.file as NSString).deletingLastPathComponent
+            let path = build.repository.hasPrefix("/") ? build.repository : (dir as NSString).appendingPathComponent(build.repository)
+            for i in all.indices { all[i].target = all[i].target.withBuild(path) }
+        }
         if !options.targetOptions.isEmpty {
             for i in all.indices where !all[i].target.isCommand {
                 all[i].target.options.merge(options.targetOptions) { _, override in override }

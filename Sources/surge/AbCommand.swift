@@ -176,8 +176,8 @@ struct AbCommand: AsyncParsableCommand {
         print(report.text(), terminator: "")
         if let reportDirectory {
             do {
-                let written = try ABReportWriter().write(report, to: reportDirectory)
-                print("report: \(written.htmlPath), \(written.markdownPath) and \(written.textPath) (\(written.chartCount) forest plots)")
+                let written = try ReportWriter().write(report, to: reportDirectory)
+                print("report: \(written.htmlPath), \(written.markdownPath) and ab.txt (\(written.chartCount) forest plots)")
                 if let note = written.chartsNote { print("note: \(note)") }
             } catch {
                 FileHandle.standardError.write(Data("surge ab: the results are saved, but the report could not be written: \(error)\n".utf8))

@@ -102,6 +102,15 @@ final class AbCommandTests: XCTestCase {
         let (a, _) = try results(in: dir)
         XCTAssertEqual(a.ab?.seed, 99)
         XCTAssertEqual(a.schedule?.order, "ab-random")
+        // compare and report read the pair through its ab record: judged by rounds, as ab did.
+        let file = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").first { $0.hasSuffix("-A.json") })
+        let compared = try SurgeBinary.run(["compare", "runs/\(file)"], in: dir)
+        XCTAssertEqual(compared.status, 0, compared.stdout + compared.stderr)
+        XCTAssertTrue(compared.stdout.contains("surge ab: OK"), compared.stdout)
+        XCTAssertTrue(compared.stdout.contains("rounds (order, target pids)"), compared.stdout)
+        let reported = try SurgeBinary.run(["report", "runs/\(file)", "--out", "rep"], in: dir)
+        XCTAssertEqual(reported.status, 0, reported.stdout + reported.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/rep/index.html"))
     }
 
     func testUnknownTargetIsAClearError() throws {

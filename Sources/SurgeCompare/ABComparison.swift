@@ -49,7 +49,8 @@ public struct ABComparison: Sendable {
     {
         var request = request
         if request.calibration == nil, let directory = request.calibrationDirectory {
-            let stem = request.calibrationName
+            let stem =
+                request.calibrationName
                 ?? ((a.scenario.file as NSString).lastPathComponent as NSString).deletingPathExtension
             let path = "\(directory)/\(stem).thresholds.yaml"
             if !stem.isEmpty, FileManager.default.fileExists(atPath: path) {
@@ -74,8 +75,12 @@ public struct ABComparison: Sendable {
                 warnings.append("\(cellA.name): not compared (A \(cellA.status.rawValue), B \(cellB.status.rawValue))")
                 continue
             }
-            let roundsA = Dictionary(cellA.samples.filter { $0.pass == "speed" }.map { ($0.repetition, $0) }) { x, _ in x }
-            let roundsB = Dictionary(cellB.samples.filter { $0.pass == "speed" }.map { ($0.repetition, $0) }) { x, _ in x }
+            let roundsA = Dictionary(cellA.samples.filter { $0.pass == "speed" }.map { ($0.repetition, $0) }) { x, _ in
+                x
+            }
+            let roundsB = Dictionary(cellB.samples.filter { $0.pass == "speed" }.map { ($0.repetition, $0) }) { x, _ in
+                x
+            }
             let rounds = Set(roundsA.keys).intersection(roundsB.keys).sorted()
             if rounds.count < roundsA.count || rounds.count < roundsB.count {
                 warnings.append("\(cellA.name): \(rounds.count) complete rounds (unpaired samples left out)")
@@ -100,8 +105,10 @@ public struct ABComparison: Sendable {
                     row: row, metric: metric, ratio: paired?.ratio ?? 1, p: paired?.p ?? 1, alpha: alpha,
                     rounds: rounds.count, methodMismatch: mismatch)
                 let band = finding.threshold.flatMap { t in paired.map { $0.band(threshold: t) } }
-                entries.append(ABMetricComparison(
-                    row: row, cell: cellA.name, metric: name, a: va, b: vb, paired: paired, finding: finding, band: band))
+                entries.append(
+                    ABMetricComparison(
+                        row: row, cell: cellA.name, metric: name, a: va, b: vb, paired: paired, finding: finding,
+                        band: band))
             }
         }
         for cellB in b.cells where !a.cells.contains(where: { $0.name == cellB.name }) {

@@ -15,7 +15,9 @@ public struct ABReport: Sendable {
     /// Set by `--until-decided`: why the rounds stopped.
     public var stopReason: String?
 
-    public init(comparison: ABComparison, a: RunResult, b: RunResult, aPath: String, bPath: String, stopReason: String? = nil) {
+    public init(
+        comparison: ABComparison, a: RunResult, b: RunResult, aPath: String, bPath: String, stopReason: String? = nil
+    ) {
         self.comparison = comparison
         self.a = a
         self.b = b
@@ -26,7 +28,9 @@ public struct ABReport: Sendable {
 
     /// The metrics shown: every gated one, and any other whose change was significant.
     public var shown: [ABMetricComparison] {
-        comparison.entries.filter { $0.finding.isGated || ($0.finding.significant && $0.finding.role == .informational) }
+        comparison.entries.filter {
+            $0.finding.isGated || ($0.finding.significant && $0.finding.role == .informational)
+        }
     }
 
     var confidenceText: String { GoFloatFormat.shortest(comparison.confidence * 100) + "%" }
@@ -40,7 +44,10 @@ public struct ABReport: Sendable {
             lines.append("order \(order), \(rounds) rounds, a freshly started target for every visit")
         }
         if let commits = record?.commits, !commits.isEmpty {
-            lines.append("commits: " + commits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", "))
+            lines.append(
+                "commits: "
+                    + commits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(
+                        separator: ", "))
         }
         lines.append("A: \(aPath)")
         lines.append("B: \(bPath)")
@@ -49,15 +56,21 @@ public struct ABReport: Sendable {
     }
 
     public func rows() -> [[String]] {
-        var rows: [[String]] = [["cell", "metric", "A median", "B/A", "\(confidenceText) interval", "p", "rounds", "verdict"]]
+        var rows: [[String]] = [
+            ["cell", "metric", "A median", "B/A", "\(confidenceText) interval", "p", "rounds", "verdict"]
+        ]
         for e in shown {
             let f = e.finding
             let change = e.paired.map { Self.percent($0.ratio - 1) } ?? "n/a"
-            let interval = e.paired.map { p in
-                p.isBounded ? "[\(Self.percent(p.lower - 1)), \(Self.percent(p.upper - 1))]" : "unbounded"
-            } ?? "n/a"
+            let interval =
+                e.paired.map { p in
+                    p.isBounded ? "[\(Self.percent(p.lower - 1)), \(Self.percent(p.upper - 1))]" : "unbounded"
+                } ?? "n/a"
             let p = e.paired.map { GoFloatFormat.fixed($0.p, 3) } ?? "-"
-            rows.append([e.row, e.metric, Self.number(Self.median(e.a)), change, interval, p, "\(e.a.count)", Self.verdictText(f, band: e.band)])
+            rows.append([
+                e.row, e.metric, Self.number(Self.median(e.a)), change, interval, p, "\(e.a.count)",
+                Self.verdictText(f, band: e.band),
+            ])
         }
         return rows
     }
@@ -120,7 +133,9 @@ public struct ABReport: Sendable {
         for row in rows.dropFirst() { out += "| " + row.map(Self.escape).joined(separator: " | ") + " |\n" }
         for (title, file) in charts.sorted(by: { $0.key < $1.key }) { out += "\n![\(Self.escape(title))](\(file))\n" }
         out += "\n## Rounds\n\n" + roundLines().map { "- \(Self.escape($0))\n" }.joined()
-        if !comparison.warnings.isEmpty { out += "\n" + comparison.warnings.map { "> warning: \(Self.escape($0))\n" }.joined() }
+        if !comparison.warnings.isEmpty {
+            out += "\n" + comparison.warnings.map { "> warning: \(Self.escape($0))\n" }.joined()
+        }
         if let stopReason { out += "\nRounds: \(Self.escape(stopReason))\n" }
         out += "\n**\(Self.escape(comparison.verdict))**\n"
         return out

@@ -73,7 +73,8 @@ extension ReportWriter {
         let html = "\(directory)/index.html"
         try AtomicFile.write(Data(report.text().utf8), to: text)
         try AtomicFile.write(Data(report.markdown(charts: files).utf8), to: markdown)
-        try AtomicFile.write(Data(Self.abHTML(report, charts: charts, svg: drawn.svg, note: drawn.reason).utf8), to: html)
+        try AtomicFile.write(
+            Data(Self.abHTML(report, charts: charts, svg: drawn.svg, note: drawn.reason).utf8), to: html)
         return Written(htmlPath: html, markdownPath: markdown, chartCount: files.count, chartsNote: drawn.reason)
     }
 
@@ -95,10 +96,14 @@ extension ReportWriter {
         let rows = report.rows()
         out += "<table><tr>" + rows[0].map { "<th>\(esc($0))</th>" }.joined() + "</tr>\n"
         for row in rows.dropFirst() {
-            let cls = row.last!.hasPrefix("REGRESSION") ? " class=\"regression\"" : row.last!.hasPrefix("improvement") ? " class=\"improvement\"" : ""
-            out += "<tr\(cls)>" + row.enumerated().map { i, v in
-                [2, 3, 5, 6].contains(i) ? "<td class=\"n\">\(esc(v))</td>" : "<td>\(esc(v))</td>"
-            }.joined() + "</tr>\n"
+            let cls =
+                row.last!.hasPrefix("REGRESSION")
+                ? " class=\"regression\"" : row.last!.hasPrefix("improvement") ? " class=\"improvement\"" : ""
+            out +=
+                "<tr\(cls)>"
+                + row.enumerated().map { i, v in
+                    [2, 3, 5, 6].contains(i) ? "<td class=\"n\">\(esc(v))</td>" : "<td>\(esc(v))</td>"
+                }.joined() + "</tr>\n"
         }
         out += "</table>\n"
         for chart in charts {

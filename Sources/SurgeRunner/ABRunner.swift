@@ -13,7 +13,9 @@ public struct ABSidePlan: Sendable {
     /// The commit a `rev:` side was built from.
     public var commit: String?
 
-    public init(given: String, cells: [Cell], targets: [TargetSpec], surgeExecutable: String? = nil, commit: String? = nil) {
+    public init(
+        given: String, cells: [Cell], targets: [TargetSpec], surgeExecutable: String? = nil, commit: String? = nil
+    ) {
         self.given = given
         self.cells = cells
         self.targets = targets
@@ -51,12 +53,15 @@ public final class ABRunner: Sendable {
         let sides = [a, b].enumerated().map { i, plan -> RunSide in
             let label = i == 0 ? "A" : "B"
             var result = ScenarioRunner.newResult(
-                scenario: scenario, options: options, runID: "\(stamp)-\(scenario.name)-\(label)", targets: plan.targets)
+                scenario: scenario, options: options, runID: "\(stamp)-\(scenario.name)-\(label)", targets: plan.targets
+            )
             result.schedule = ScheduleRecord(
-                order: order == .abba ? "abba" : "ab-random", seed: order == .random ? seed : nil, targetLifetime: "visit")
+                order: order == .abba ? "abba" : "ab-random", seed: order == .random ? seed : nil,
+                targetLifetime: "visit")
             return RunSide(label: label, cells: plan.cells, result: result, surgeExecutable: plan.surgeExecutable)
         }
-        pipeline = RunPipeline(scenario: scenario, options: options, settings: settings, sides: sides, progress: progress)
+        pipeline = RunPipeline(
+            scenario: scenario, options: options, settings: settings, sides: sides, progress: progress)
     }
 
     public var resultPaths: (a: String, b: String) {
@@ -86,9 +91,12 @@ public final class ABRunner: Sendable {
         for (i, cell) in plans[0].cells.enumerated() {
             let done = pipeline.snapshot(0).cells[i].samples.filter { $0.pass == "speed" }.map(\.repetition)
             let last = max(done.max() ?? 0, pipeline.snapshot(1).cells[i].samples.map(\.repetition).max() ?? 0)
-            rounds[cell.name] = last == 0 ? [] : (1...last).map {
-                RunSchedule.roundText(cell: i, round: $0, order: order, seed: seed)
-            }
+            rounds[cell.name] =
+                last == 0
+                ? []
+                : (1...last).map {
+                    RunSchedule.roundText(cell: i, round: $0, order: order, seed: seed)
+                }
         }
         var commits: [String: String] = [:]
         if let c = plans[0].commit { commits["A"] = c }

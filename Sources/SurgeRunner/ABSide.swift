@@ -21,7 +21,9 @@ public enum ABSide: Sendable, Equatable {
     public init(parsing text: String, option: String) throws(ABSetupError) {
         if text.hasPrefix("cmd:") {
             let argv = Self.split(String(text.dropFirst(4)))
-            guard !argv.isEmpty else { throw ABSetupError("\(option) '\(text)': cmd: needs a program and its arguments") }
+            guard !argv.isEmpty else {
+                throw ABSetupError("\(option) '\(text)': cmd: needs a program and its arguments")
+            }
             self = .command(argv)
         } else if text.hasPrefix("build:") {
             let dir = String(text.dropFirst(6))
@@ -29,7 +31,9 @@ public enum ABSide: Sendable, Equatable {
             self = .build(dir)
         } else if text.hasPrefix("rev:") {
             let rev = String(text.dropFirst(4))
-            guard !rev.isEmpty, !rev.hasPrefix("-") else { throw ABSetupError("\(option) '\(text)': rev: needs a git revision") }
+            guard !rev.isEmpty, !rev.hasPrefix("-") else {
+                throw ABSetupError("\(option) '\(text)': rev: needs a git revision")
+            }
             self = .revision(rev)
         } else if text.isEmpty {
             throw ABSetupError("\(option): empty; give a target name, cmd:\"argv\", build:DIR or rev:GITREV")
@@ -67,7 +71,8 @@ public enum ABSide: Sendable, Equatable {
     /// the `target` axis taken out (both sides then have the same cell names); a build or revision
     /// side measures every cell with its own build (`{build}` filled, built-in components served by
     /// its `surge`).
-    public func plan(given: String, scenario: Scenario, builder: RevisionBuilder, log: (String) -> Void) throws(ABSetupError)
+    public func plan(given: String, scenario: Scenario, builder: RevisionBuilder, log: (String) -> Void)
+        throws(ABSetupError)
         -> ABSidePlan
     {
         switch self {
@@ -75,7 +80,8 @@ public enum ABSide: Sendable, Equatable {
             guard let spec = scenario.targets.first(where: { $0.name == name }) else {
                 let known = scenario.targets.map(\.name).joined(separator: ", ")
                 throw ABSetupError(
-                    "'\(given)' is not a target of \(scenario.file) (targets: \(known)); or give cmd:\"argv\", build:DIR or rev:GITREV")
+                    "'\(given)' is not a target of \(scenario.file) (targets: \(known)); or give cmd:\"argv\", build:DIR or rev:GITREV"
+                )
             }
             return ABSidePlan(given: given, cells: try Self.cells(scenario, only: spec), targets: [spec])
         case .command(let argv):

@@ -32,11 +32,13 @@ final class CellWatchdog: Sendable {
         while !Task.isCancelled {
             if let exit = target.exitDescription() {
                 set("the target \(exit) while it was being measured")
-                if !target.nodes.isEmpty { target.stopAll(timeout: 2) } // a node died: stop the others cleanly
+                if !target.nodes.isEmpty { target.stopAll(timeout: 2) }  // a node died: stop the others cleanly
                 return
             }
             if Date() >= state.withLock({ $0.deadline }) {
-                set("timed out: the cell took longer than the scenario's timeout of \(ScenarioRunner.seconds(timeout)) (hung target or workload); the target was stopped")
+                set(
+                    "timed out: the cell took longer than the scenario's timeout of \(ScenarioRunner.seconds(timeout)) (hung target or workload); the target was stopped"
+                )
                 target.stopAll(timeout: 1)
                 return
             }

@@ -67,7 +67,9 @@ final class OpenCell {
             do {
                 preload = try AllocationPreload.prepare()
             } catch {
-                pipeline.note("allocations: the preload library is not available (\(error)); they are counted with uprobes in a profile pass instead")
+                pipeline.note(
+                    "allocations: the preload library is not available (\(error)); they are counted with uprobes in a profile pass instead"
+                )
             }
         }
         let started: StartedTarget
@@ -77,7 +79,8 @@ final class OpenCell {
                 extraEnvironment: preload?.environment(existing: [:]) ?? [:])
         } catch let TargetError.exitedBeforeReady(status, stderr) {
             preload?.remove()
-            return .failure(CellOutcome(status: .failed, reason: "the target \(status) before it was ready", stderr: stderr))
+            return .failure(
+                CellOutcome(status: .failed, reason: "the target \(status) before it was ready", stderr: stderr))
         } catch {
             preload?.remove()
             return .failure(CellOutcome(status: .failed, reason: "\(error)"))
@@ -91,7 +94,8 @@ final class OpenCell {
         let watchdog = CellWatchdog(target: started, timeout: scenario.cellTimeout)
         let watchTask = Task { await watchdog.watch() }
         let probes = AttachedProbes(
-            pids: started.pids, probes: plan.speedProbes(preloaded: preload != nil), preload: preload, allowCostly: false)
+            pids: started.pids, probes: plan.speedProbes(preloaded: preload != nil), preload: preload,
+            allowCostly: false)
         probes.notes.forEach(pipeline.note)
         var session: (any WorkloadSession)?
         do {
@@ -99,11 +103,13 @@ final class OpenCell {
             session = s
             if warmup > 0 {
                 pipeline.progress.phase("warm-up \(ScenarioRunner.seconds(warmup))")
-                _ = try await s.run(.warmup(seconds: warmup)) { [progress = pipeline.progress] f in progress.fraction(f) }
+                _ = try await s.run(.warmup(seconds: warmup)) { [progress = pipeline.progress] f in progress.fraction(f)
+                }
             }
-            return .success(OpenCell(
-                cell: cell, started: started, session: s, probes: probes, plan: plan, preload: preload,
-                watchdog: watchdog, watchTask: watchTask, pipeline: pipeline))
+            return .success(
+                OpenCell(
+                    cell: cell, started: started, session: s, probes: probes, plan: plan, preload: preload,
+                    watchdog: watchdog, watchTask: watchTask, pipeline: pipeline))
         } catch {
             await session?.close()
             let outcome = await Self.failure(
@@ -147,7 +153,8 @@ final class OpenCell {
         let progress = pipeline.progress
         for rep in 1...repetitions where probes.isAttached {
             if pipeline.isInterrupted { break }
-            progress.phase("profile pass (\(costly.map(\.rawValue).sorted().joined(separator: ", "))) \(rep)/\(repetitions)")
+            progress.phase(
+                "profile pass (\(costly.map(\.rawValue).sorted().joined(separator: ", "))) \(rep)/\(repetitions)")
             probes.begin()
             let outcome = try await session.run(.measure) { f in progress.fraction(f) }
             let probed = probes.end(operations: outcome.operations)
@@ -156,7 +163,8 @@ final class OpenCell {
                 throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))
             }
             var sample = Sample(
-                repetition: rep, pass: "profile", operations: outcome.operations, elapsedSeconds: outcome.elapsedSeconds,
+                repetition: rep, pass: "profile", operations: outcome.operations,
+                elapsedSeconds: outcome.elapsedSeconds,
                 metrics: [:])
             sample.processIDs = pids
             let methods = probes.absent.merging(probed.map { Self.merge($0, into: &sample) } ?? [:]) { $1 }
@@ -168,7 +176,8 @@ final class OpenCell {
     func failure(_ error: any Error, done: Int, planned: Int) async -> CellOutcome {
         await closeSession()
         return await Self.failure(
-            error, watchdog: watchdog, started: started, done: done, planned: planned, interrupted: pipeline.isInterrupted)
+            error, watchdog: watchdog, started: started, done: done, planned: planned,
+            interrupted: pipeline.isInterrupted)
     }
 
     private static func failure(
@@ -195,7 +204,8 @@ final class OpenCell {
         started.stopAll(timeout: cell.target.stopTimeout)
         preload?.remove()
         guard let exited else { return nil }
-        return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: started.lastStderrLines)
+        return CellOutcome(
+            status: .failed, reason: "the target \(exited) at the end of the cell", stderr: started.lastStderrLines)
     }
 
     private func closeSession() async {
@@ -205,7 +215,9 @@ final class OpenCell {
     }
 
     /// Adds probe figures to a sample; returns the method that measured each (tagged with the pass).
-    private static func merge(_ probed: (metrics: [String: Double], methods: [String: String]), into sample: inout Sample) -> [String: String] {
+    private static func merge(
+        _ probed: (metrics: [String: Double], methods: [String: String]), into sample: inout Sample
+    ) -> [String: String] {
         for (k, v) in probed.metrics { sample.metrics[k] = v }
         var tagged: [String: String] = [:]
         for (metric, method) in probed.methods {

@@ -36,8 +36,9 @@ public struct RevisionBuilder: Sendable {
 
     public func build(revision: String, log: (String) -> Void) throws(ABSetupError) -> BuiltRevision {
         let repository = try repositoryPath()
-        let commit = try Self.output(["git", "-C", repository, "rev-parse", "--verify", "--quiet", "\(revision)^{commit}"],
-                                     what: "rev:\(revision): not a revision of \(repository)")
+        let commit = try Self.output(
+            ["git", "-C", repository, "rev-parse", "--verify", "--quiet", "\(revision)^{commit}"],
+            what: "rev:\(revision): not a revision of \(repository)")
         let name = (repository as NSString).lastPathComponent
         let cache = Self.absolute(cacheDirectory)
         let dir = (cache as NSString).appendingPathComponent("\(name)-\(commit)")
@@ -53,13 +54,15 @@ public struct RevisionBuilder: Sendable {
         }
         if FileManager.default.fileExists(atPath: dir) {
             // A build that did not finish: start over.
-            _ = try? Self.output(["git", "-C", repository, "worktree", "remove", "--force", dir], what: "", needsOutput: false)
+            _ = try? Self.output(
+                ["git", "-C", repository, "worktree", "remove", "--force", dir], what: "", needsOutput: false)
             try? FileManager.default.removeItem(atPath: dir)
             _ = try? Self.output(["git", "-C", repository, "worktree", "prune"], what: "", needsOutput: false)
         }
         log("rev:\(revision) = \(commit.prefix(12)): checking out into \(dir)")
-        _ = try Self.output(["git", "-C", repository, "worktree", "add", "--detach", dir, commit],
-                            what: "rev:\(revision): git worktree add \(dir) failed", needsOutput: false)
+        _ = try Self.output(
+            ["git", "-C", repository, "worktree", "add", "--detach", dir, commit],
+            what: "rev:\(revision): git worktree add \(dir) failed", needsOutput: false)
         try runBuild(in: dir, what: "rev:\(revision)", log: log)
         do {
             try Data(commit.utf8).write(to: URL(fileURLWithPath: markerPath))
@@ -80,7 +83,8 @@ public struct RevisionBuilder: Sendable {
             if FileManager.default.isExecutableFile(atPath: direct) {
                 return BuiltRevision(path: dir, surgeExecutable: direct, commit: nil, cached: true)
             }
-            guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("Package.swift")) else {
+            guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("Package.swift"))
+            else {
                 throw ABSetupError("build:\(directory): holds neither a surge executable nor a Swift package to build")
             }
         }
@@ -95,13 +99,18 @@ public struct RevisionBuilder: Sendable {
 
     private func repositoryPath() throws(ABSetupError) -> String {
         if let spec {
-            let path = spec.repository.hasPrefix("/")
+            let path =
+                spec.repository.hasPrefix("/")
                 ? spec.repository : (scenarioDirectory as NSString).appendingPathComponent(spec.repository)
-            return try Self.output(["git", "-C", path, "rev-parse", "--show-toplevel"],
-                                   what: "build.repository \(spec.repository): not a git repository")
+            return try Self.output(
+                ["git", "-C", path, "rev-parse", "--show-toplevel"],
+                what: "build.repository \(spec.repository): not a git repository")
         }
-        return try Self.output(["git", "rev-parse", "--show-toplevel"],
-                               what: "rev: needs a git repository: the working directory is not in one (or give the scenario a build: section)")
+        return try Self.output(
+            ["git", "rev-parse", "--show-toplevel"],
+            what:
+                "rev: needs a git repository: the working directory is not in one (or give the scenario a build: section)"
+        )
     }
 
     private func runBuild(in dir: String, what: String, log: (String) -> Void) throws(ABSetupError) {
@@ -114,7 +123,8 @@ public struct RevisionBuilder: Sendable {
             throw ABSetupError("\(what): cannot run \(argv.joined(separator: " ")): \(error)")
         }
         if status != 0 {
-            throw ABSetupError("\(what): the build (\(argv.joined(separator: " ")) in \(dir)) exited with status \(status)")
+            throw ABSetupError(
+                "\(what): the build (\(argv.joined(separator: " ")) in \(dir)) exited with status \(status)")
         }
     }
 
@@ -127,7 +137,8 @@ public struct RevisionBuilder: Sendable {
         let pipe = Pipe()
         let status: Int32
         do {
-            status = try run(argv, in: nil, output: pipe.fileHandleForWriting, error: FileHandle.nullDevice, closing: pipe)
+            status = try run(
+                argv, in: nil, output: pipe.fileHandleForWriting, error: FileHandle.nullDevice, closing: pipe)
         } catch {
             throw ABSetupError("\(what) (\(error))")
         }

@@ -1,10 +1,10 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import Synchronization
 import SurgeLoad
 import SurgeResults
 import SurgeScenario
+import Synchronization
 
 /// One set of cells measured into one result file. A plain run has one side; `surge ab` has two.
 public struct RunSide: Sendable {
@@ -73,12 +73,16 @@ public final class RunPipeline: Sendable {
     let progress: ProgressDisplay
     private let state: Mutex<State>
 
-    public init(scenario: Scenario, options: RunOptions, settings: PipelineSettings, sides: [RunSide], progress: ProgressDisplay) {
+    public init(
+        scenario: Scenario, options: RunOptions, settings: PipelineSettings, sides: [RunSide], progress: ProgressDisplay
+    ) {
         self.scenario = scenario
         self.options = options
         self.settings = settings
         self.progress = progress
-        let paths = sides.map { (options.outputDirectory as NSString).appendingPathComponent("\($0.result.runID).json") }
+        let paths = sides.map {
+            (options.outputDirectory as NSString).appendingPathComponent("\($0.result.runID).json")
+        }
         var sides = sides
         for i in sides.indices where sides[i].result.cells.isEmpty {
             sides[i].result.cells = sides[i].cells.map(Self.cellResult)
@@ -87,7 +91,8 @@ public final class RunPipeline: Sendable {
     }
 
     static func cellResult(_ cell: Cell) -> CellResult {
-        var result = CellResult(name: cell.name, parameters: cell.parameters.map { CellParameter(name: $0.name, value: $0.value) })
+        var result = CellResult(
+            name: cell.name, parameters: cell.parameters.map { CellParameter(name: $0.name, value: $0.value) })
         if let kind = WorkloadRegistry.type(forKind: cell.workloadKind), !kind.keyMetrics.isEmpty {
             result.keyMetrics = Dictionary(kind.keyMetrics.map { ($0.name, $0.thresholdText) }) { a, _ in a }
         }
@@ -120,19 +125,22 @@ public final class RunPipeline: Sendable {
         if let load = scenario.cpus?.load, !load.isEmpty, let problem = CPUAffinity.pinProcess(to: load) {
             note("cpus.load not applied: \(problem)")
         }
-        let threads = options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
+        let threads =
+            options.loadThreads ?? max(1, scenario.cpus?.load.count ?? ProcessInfo.processInfo.activeProcessorCount)
         state.withLock { $0.group = MultiThreadedEventLoopGroup(numberOfThreads: threads) }
         mutateAll { run in
             run.probeMethods = ["msgs/s": "driver", "req/s": "driver", "p50-ns": "driver", "p99-ns": "driver"]
         }
         if !options.targetOptions.isEmpty {
-            let text = options.targetOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let text = options.targetOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: " ")
             note("target options set by --target-option over the scenario's: \(text)")
         }
         for side in 0..<count { try write(side) }
         let cells = state.withLock { $0.sides.reduce(0) { $0 + $1.cells.count } }
-        progress.begin(scenario: scenario.name, cells: cells, repetitions: settings.repetitions,
-                       resultPath: resultPaths.joined(separator: " and "))
+        progress.begin(
+            scenario: scenario.name, cells: cells, repetitions: settings.repetitions,
+            resultPath: resultPaths.joined(separator: " and "))
     }
 
     /// Runs `visits` in order. Never throws: failures become cell statuses.
@@ -166,7 +174,10 @@ public final class RunPipeline: Sendable {
                 if done == 0 && (wasInterrupted || want == 0) {
                     settle(key, CellOutcome(status: .skipped, reason: "not run: the run was interrupted (Ctrl-C)"))
                 } else if done < want && wasInterrupted {
-                    settle(key, CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(want) repetitions"))
+                    settle(
+                        key,
+                        CellOutcome(
+                            status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(want) repetitions"))
                 }
                 if !settings.reportEachCell { report(key) }
             }
@@ -223,10 +234,14 @@ public final class RunPipeline: Sendable {
 
     // MARK: visits
 
-    private func run(_ visit: Visit, key: Key, isLast: Bool, open: inout [Key: OpenCell], group: any EventLoopGroup) async {
+    private func run(_ visit: Visit, key: Key, isLast: Bool, open: inout [Key: OpenCell], group: any EventLoopGroup)
+        async
+    {
         let (cell, status, label, surge) = state.withLock { s in
-            (s.sides[key.side].cells[key.cell], s.sides[key.side].result.cells[key.cell].status,
-             s.sides[key.side].label, s.sides[key.side].surgeExecutable)
+            (
+                s.sides[key.side].cells[key.cell], s.sides[key.side].result.cells[key.cell].status,
+                s.sides[key.side].label, s.sides[key.side].surgeExecutable
+            )
         }
         guard status == .ok, !isInterrupted else {
             if let oc = open.removeValue(forKey: key) { _ = await oc.close() }
@@ -244,7 +259,9 @@ public final class RunPipeline: Sendable {
             oc.watchdog.rearm()
         } else {
             let surge = surge ?? options.surgeExecutable
-            switch await OpenCell.open(cell, surgeExecutable: surge, pipeline: self, warmup: settings.warmup, group: group) {
+            switch await OpenCell.open(
+                cell, surgeExecutable: surge, pipeline: self, warmup: settings.warmup, group: group)
+            {
             case .success(let oc): visitor = oc
             case .failure(let failed):
                 settle(key, failed)
@@ -303,8 +320,9 @@ public final class RunPipeline: Sendable {
 
     private func report(_ key: Key) {
         let (label, cell) = state.withLock { ($0.sides[key.side].label, $0.sides[key.side].result.cells[key.cell]) }
-        progress.cellFinished(position(key), name: label.isEmpty ? cell.name : "\(label) \(cell.name)",
-                              status: cell.status, reason: cell.reason, samples: cell.samples)
+        progress.cellFinished(
+            position(key), name: label.isEmpty ? cell.name : "\(label) \(cell.name)",
+            status: cell.status, reason: cell.reason, samples: cell.samples)
     }
 
     // MARK: result files

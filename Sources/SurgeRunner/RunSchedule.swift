@@ -61,7 +61,10 @@ public enum RunSchedule {
         rounds.flatMap { round in
             cells.flatMap { cell -> [Visit] in
                 let first = firstSide(cell: cell, round: round, order: order, seed: seed)
-                return [Visit(cell: cell, repetition: round, side: first), Visit(cell: cell, repetition: round, side: 1 - first)]
+                return [
+                    Visit(cell: cell, repetition: round, side: first),
+                    Visit(cell: cell, repetition: round, side: 1 - first),
+                ]
             }
         }
     }

@@ -20,7 +20,8 @@ public enum RunSinks {
                 for line in try sink.deliver(run, resultPath: resultPath) { print(line) }
             } catch {
                 ok = false
-                FileHandle.standardError.write(Data("surge: the run is saved, but its \(sink.what) could not be written: \(error)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("surge: the run is saved, but its \(sink.what) could not be written: \(error)\n".utf8))
             }
         }
         return ok

@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import SurgeLoad
 import SurgeResults
 import SurgeScenario
+import Synchronization
 
 /// How `surge run` runs a scenario.
 public struct RunOptions: Sendable {
@@ -59,7 +59,9 @@ public final class ScenarioRunner: Sendable {
     }
 
     /// An empty result for a run of `scenario` measuring `targets`.
-    public static func newResult(scenario: Scenario, options: RunOptions, runID: String, targets: [TargetSpec]) -> RunResult {
+    public static func newResult(scenario: Scenario, options: RunOptions, runID: String, targets: [TargetSpec])
+        -> RunResult
+    {
         let target: TargetInfo
         if targets.count == 1, case .component(let c) = targets[0].kind {
             target = TargetInfo(kind: "component", component: c)
@@ -89,7 +91,9 @@ public final class ScenarioRunner: Sendable {
         var all = scenario.cells()
         if let build = scenario.build {
             let dir = (scenario.file as NSString).deletingLastPathComponent
-            let path = build.repository.hasPrefix("/") ? build.repository : (dir as NSString).appendingPathComponent(build.repository)
+            let path =
+                build.repository.hasPrefix("/")
+                ? build.repository : (dir as NSString).appendingPathComponent(build.repository)
             for i in all.indices { all[i].target = all[i].target.withBuild(path) }
         }
         if !options.targetOptions.isEmpty {
@@ -134,7 +138,8 @@ public final class ScenarioRunner: Sendable {
         if interruptedEarly.withLock({ $0 }) { pipeline.interrupt() }
         try pipeline.start()
         if order == .random { pipeline.note("random order, seed \(seed) (repeat it with --seed \(seed))") }
-        await pipeline.execute(RunSchedule.visits(cells: cells.count, repetitions: repetitions, order: order, seed: seed))
+        await pipeline.execute(
+            RunSchedule.visits(cells: cells.count, repetitions: repetitions, order: order, seed: seed))
         return try await pipeline.finish()[0]
     }
 

@@ -56,7 +56,9 @@ extension Reader {
     mutating func build(_ entry: ScenarioEntry?) -> BuildSpec? {
         guard let entry else { return nil }
         guard case .map(let pairs, let loc) = entry.value else {
-            error("build", entry.value.location, "expected { repository: PATH, command: [argv] }, found \(entry.value.typeName)")
+            error(
+                "build", entry.value.location,
+                "expected { repository: PATH, command: [argv] }, found \(entry.value.typeName)")
             return nil
         }
         var repository: String?
@@ -72,7 +74,9 @@ extension Reader {
         }
         guard let repository, let command, !command.isEmpty else {
             if repository == nil { error("build.repository", loc, "missing; the git repository to build revisions of") }
-            if command == nil { error("build.command", loc, "missing; the build's argv, e.g. [cargo, build, --release]") }
+            if command == nil {
+                error("build.command", loc, "missing; the build's argv, e.g. [cargo, build, --release]")
+            }
             return nil
         }
         return BuildSpec(repository: repository, command: command, location: entry.keyLocation)
@@ -85,7 +89,9 @@ extension Reader {
             guard case .command(let argv) = t.kind else { continue }
             let key = t.name == "default" ? "target" : "targets.\(t.name)"
             for (i, f) in argv.enumerated() where ((try? Placeholders.names(in: f.text)) ?? []).contains("build") {
-                error("\(key).command[\(i)]", f.location, "{build} names the built worktree, but the scenario has no `build:` section")
+                error(
+                    "\(key).command[\(i)]", f.location,
+                    "{build} names the built worktree, but the scenario has no `build:` section")
             }
         }
     }

@@ -50,7 +50,9 @@ struct AbCommand: AsyncParsableCommand {
     @Option(help: "Seed of --order random (default: drawn, printed and recorded).")
     var seed: UInt64?
 
-    @Flag(name: .customLong("until-decided"), help: "Add rounds until every gated interval is inside or outside its threshold band.")
+    @Flag(
+        name: .customLong("until-decided"),
+        help: "Add rounds until every gated interval is inside or outside its threshold band.")
     var untilDecided = false
 
     @Option(help: "Time limit of --until-decided, e.g. 10m.")
@@ -62,7 +64,9 @@ struct AbCommand: AsyncParsableCommand {
     @Option(name: .customLong("out"), help: "Directory for the two result files.")
     var outputDirectory = "Reports/runs"
 
-    @Option(name: .customLong("report"), help: ArgumentHelp("Directory for ab.txt, ab.md and index.html.", valueName: "dir"))
+    @Option(
+        name: .customLong("report"), help: ArgumentHelp("Directory for ab.txt, ab.md and index.html.", valueName: "dir")
+    )
     var reportDirectory: String?
 
     @Option(help: "Warm-up per visit, e.g. 500ms (overrides the scenario's `warmup`).")
@@ -93,9 +97,15 @@ struct AbCommand: AsyncParsableCommand {
 
     func validate() throws {
         if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
-        if ABOrder(rawValue: order) == nil { throw ValidationError("--order: expected abba or random, found '\(order)'") }
-        if Durations.parse(budget) == nil { throw ValidationError("--budget: expected a duration like 10m, found '\(budget)'") }
-        if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms, found '\(w)'") }
+        if ABOrder(rawValue: order) == nil {
+            throw ValidationError("--order: expected abba or random, found '\(order)'")
+        }
+        if Durations.parse(budget) == nil {
+            throw ValidationError("--budget: expected a duration like 10m, found '\(budget)'")
+        }
+        if let w = warmup, Durations.parse(w) == nil {
+            throw ValidationError("--warmup: expected a duration like 500ms, found '\(w)'")
+        }
         if maxRounds < rounds { throw ValidationError("--max-rounds must be at least --rounds") }
         if !(alpha > 0 && alpha < 1) || !(confidence > 0 && confidence < 1) {
             throw ValidationError("--alpha and --confidence must be between 0 and 1")
@@ -118,7 +128,9 @@ struct AbCommand: AsyncParsableCommand {
         var options = RunOptions(surgeExecutable: SurgeExecutable.path, surgeVersion: SurgeVersion.string)
         options.outputDirectory = outputDirectory
         options.warmup = warmup.flatMap(Durations.parse)
-        options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        options.probes = probes.map {
+            $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         let runner = ABRunner(
             scenario: scenario, options: options, a: planA, b: planB, order: abOrder, seed: seed, rounds: rounds,
             progress: ProgressDisplay(quiet: quiet))
@@ -129,8 +141,9 @@ struct AbCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail("\(error)")
         }
-        print("surge ab: A = \(a), B = \(b); \(runner.cellCount) cells × \(rounds) rounds, order "
-              + (abOrder == .random ? "random, seed \(seed) (repeat with --order random --seed \(seed))" : "ABBA"))
+        print(
+            "surge ab: A = \(a), B = \(b); \(runner.cellCount) cells × \(rounds) rounds, order "
+                + (abOrder == .random ? "random, seed \(seed) (repeat with --order random --seed \(seed))" : "ABBA"))
         let clock = ContinuousClock()
         let started = clock.now
         await runner.run(rounds: 1...rounds)
@@ -172,23 +185,29 @@ struct AbCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        let report = ABReport(comparison: comparison, a: a, b: b, aPath: paths.a, bPath: paths.b, stopReason: stopReason)
+        let report = ABReport(
+            comparison: comparison, a: a, b: b, aPath: paths.a, bPath: paths.b, stopReason: stopReason)
         print(report.text(), terminator: "")
         if let reportDirectory {
             do {
                 let written = try ReportWriter().write(report, to: reportDirectory)
-                print("report: \(written.htmlPath), \(written.markdownPath) and ab.txt (\(written.chartCount) forest plots)")
+                print(
+                    "report: \(written.htmlPath), \(written.markdownPath) and ab.txt (\(written.chartCount) forest plots)"
+                )
                 if let note = written.chartsNote { print("note: \(note)") }
             } catch {
-                FileHandle.standardError.write(Data("surge ab: the results are saved, but the report could not be written: \(error)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("surge ab: the results are saved, but the report could not be written: \(error)\n".utf8))
             }
         }
         return comparison.status == .regression ? .regression : .ok
     }
 
     /// `--until-decided`: one more round at a time for the undecided cells, within the budget.
-    private func addRounds(_ runner: ABRunner, request: ComparisonRequest, since started: ContinuousClock.Instant,
-                           clock: ContinuousClock) async -> String {
+    private func addRounds(
+        _ runner: ABRunner, request: ComparisonRequest, since started: ContinuousClock.Instant,
+        clock: ContinuousClock
+    ) async -> String {
         let budget = Durations.parse(self.budget) ?? 600
         var done = rounds
         var lastRound = Self.seconds(clock.now - started) / Double(max(1, rounds))
@@ -199,10 +218,13 @@ struct AbCommand: AsyncParsableCommand {
             }
             let undecided = comparison.undecidedRows
             let cells = a.cells.indices.filter { undecided.contains(RunResultRecords.benchmarkName(a.cells[$0])) }
-            if cells.isEmpty { return "decided after \(done) rounds (every gated interval inside or outside its threshold band)" }
+            if cells.isEmpty {
+                return "decided after \(done) rounds (every gated interval inside or outside its threshold band)"
+            }
             let elapsed = Self.seconds(clock.now - started)
             if done >= maxRounds || elapsed + lastRound > budget {
-                return "undecided after \(done) rounds (\(cells.count) cells): the budget of \(self.budget) or --max-rounds \(maxRounds) is spent"
+                return
+                    "undecided after \(done) rounds (\(cells.count) cells): the budget of \(self.budget) or --max-rounds \(maxRounds) is spent"
             }
             if runner.pipeline.wasInterrupted { return "interrupted after \(done) rounds" }
             let before = clock.now
@@ -237,8 +259,9 @@ struct AbCommand: AsyncParsableCommand {
         }
         if planA.cells.isEmpty { throw Self.fail("no cell to measure (check --filter and the scenario's matrix)") }
         if planA.cells.map(\.name) != planB.cells.map(\.name) {
-            throw Self.fail("A and B measure different cells (\(planA.cells.count) vs \(planB.cells.count)); "
-                            + "give two targets, two commands or two builds of one scenario")
+            throw Self.fail(
+                "A and B measure different cells (\(planA.cells.count) vs \(planB.cells.count)); "
+                    + "give two targets, two commands or two builds of one scenario")
         }
         return (planA, planB)
     }

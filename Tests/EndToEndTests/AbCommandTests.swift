@@ -37,15 +37,18 @@ final class AbCommandTests: XCTestCase {
     func testFlushImmediateAgainstBatchedIsARegressionOfB() throws {
         let dir = tempDir()
         _ = try write(Self.flushScenario, in: dir)
-        let r = try SurgeBinary.run(["ab", "s.yaml", "--a", "batched", "--b", "immediate", "--out", "runs", "-q"], in: dir)
+        let r = try SurgeBinary.run(
+            ["ab", "s.yaml", "--a", "batched", "--b", "immediate", "--out", "runs", "-q"], in: dir)
         XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        let msgs = try XCTUnwrap(lines.first { $0.hasPrefix("AbFlush/subscribers=4/messages=5000 ") && $0.contains(" msgs/s ") }, r.stdout)
+        let msgs = try XCTUnwrap(
+            lines.first { $0.hasPrefix("AbFlush/subscribers=4/messages=5000 ") && $0.contains(" msgs/s ") }, r.stdout)
         XCTAssertTrue(msgs.contains("REGRESSION"), msgs)
         XCTAssertTrue(r.stdout.contains("surge ab: REGRESSION"), r.stdout)
         let (a, b) = try results(in: dir)
         // ABBA with fresh processes: every visit its own pid, A before B in odd rounds, after in even.
-        XCTAssertEqual(a.ab?.rounds["BenchmarkAbFlush/subscribers=4/messages=5000"], ["AB", "BA", "AB", "BA", "AB", "BA"])
+        XCTAssertEqual(
+            a.ab?.rounds["BenchmarkAbFlush/subscribers=4/messages=5000"], ["AB", "BA", "AB", "BA", "AB", "BA"])
         XCTAssertEqual(a.ab?.otherRunID, b.runID)
         XCTAssertEqual(b.ab?.side, "B")
         let sa = a.cells[0].samples
@@ -60,7 +63,9 @@ final class AbCommandTests: XCTestCase {
         guard sa[0].metrics["syscalls/op"] != nil else {
             try requireOrSkip("the syscalls probe could not attach here: \(a.notes)")
         }
-        let syscalls = try XCTUnwrap(lines.first { $0.hasPrefix("AbFlush/subscribers=4/messages=5000 ") && $0.contains(" syscalls/op ") }, r.stdout)
+        let syscalls = try XCTUnwrap(
+            lines.first { $0.hasPrefix("AbFlush/subscribers=4/messages=5000 ") && $0.contains(" syscalls/op ") },
+            r.stdout)
         XCTAssertTrue(syscalls.contains("REGRESSION"), syscalls)
     }
 
@@ -84,8 +89,11 @@ final class AbCommandTests: XCTestCase {
         let dir = tempDir()
         _ = try write(Self.flushScenario.replacingOccurrences(of: "messages: [5000]", with: "messages: [400]"), in: dir)
         let r = try SurgeBinary.run(
-            ["ab", "s.yaml", "--a", "batched", "--b", "slow", "--until-decided", "--max-rounds", "14", "--budget", "3m",
-             "--probes", "none", "--out", "runs", "-q"], in: dir)
+            [
+                "ab", "s.yaml", "--a", "batched", "--b", "slow", "--until-decided", "--max-rounds", "14", "--budget",
+                "3m",
+                "--probes", "none", "--out", "runs", "-q",
+            ], in: dir)
         XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("rounds: decided after 6 rounds"), r.stdout)
         XCTAssertEqual(try results(in: dir).a.cells[0].samples.count, 6)
@@ -95,15 +103,19 @@ final class AbCommandTests: XCTestCase {
         let dir = tempDir()
         _ = try write(Self.flushScenario, in: dir)
         let r = try SurgeBinary.run(
-            ["ab", "s.yaml", "--a", "batched", "--b", "batched", "--rounds", "2", "--order", "random", "--seed", "99",
-             "--probes", "none", "--out", "runs", "-q"], in: dir)
+            [
+                "ab", "s.yaml", "--a", "batched", "--b", "batched", "--rounds", "2", "--order", "random", "--seed",
+                "99",
+                "--probes", "none", "--out", "runs", "-q",
+            ], in: dir)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("seed 99"), r.stdout)
         let (a, _) = try results(in: dir)
         XCTAssertEqual(a.ab?.seed, 99)
         XCTAssertEqual(a.schedule?.order, "ab-random")
         // compare and report read the pair through its ab record: judged by rounds, as ab did.
-        let file = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").first { $0.hasSuffix("-A.json") })
+        let file = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").first { $0.hasSuffix("-A.json") })
         let compared = try SurgeBinary.run(["compare", "runs/\(file)"], in: dir)
         XCTAssertEqual(compared.status, 0, compared.stdout + compared.stderr)
         XCTAssertTrue(compared.stdout.contains("surge ab: OK"), compared.stdout)
@@ -118,6 +130,7 @@ final class AbCommandTests: XCTestCase {
         _ = try write(Self.flushScenario, in: dir)
         let r = try SurgeBinary.run(["ab", "s.yaml", "--a", "batched", "--b", "nope", "--out", "runs"], in: dir)
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("'nope' is not a target of s.yaml (targets: batched, immediate, slow)"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("'nope' is not a target of s.yaml (targets: batched, immediate, slow)"), r.stderr)
     }
 }

@@ -56,21 +56,26 @@ final class AbRevisionTests: XCTestCase {
         _ = try git(["commit", "-q", "-am", "second"], in: repo)
         let second = try git(["rev-parse", "HEAD"], in: repo)
         try """
-            name: fixture-ab
-            build: { repository: fixture, command: [cp, server.py, built-server.py] }
-            target: { command: [python3, "{build}/built-server.py", "{port}"] }
-            workload: { kind: http.closed, connections: 2, duration: 300ms, path: /plaintext, length: 13 }
-            warmup: 0s
-            """.write(toFile: "\(dir)/s.yaml", atomically: true, encoding: .utf8)
-        let args = ["ab", "s.yaml", "--a", "rev:HEAD~1", "--b", "rev:HEAD", "--rounds", "2", "--out", "runs", "-q",
-                    "--build-cache", "cache", "--probes", "none"]
+        name: fixture-ab
+        build: { repository: fixture, command: [cp, server.py, built-server.py] }
+        target: { command: [python3, "{build}/built-server.py", "{port}"] }
+        workload: { kind: http.closed, connections: 2, duration: 300ms, path: /plaintext, length: 13 }
+        warmup: 0s
+        """.write(toFile: "\(dir)/s.yaml", atomically: true, encoding: .utf8)
+        let args = [
+            "ab", "s.yaml", "--a", "rev:HEAD~1", "--b", "rev:HEAD", "--rounds", "2", "--out", "runs", "-q",
+            "--build-cache", "cache", "--probes", "none",
+        ]
         let r = try SurgeBinary.run(args, in: dir)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertTrue(r.stderr.contains("building in"), r.stderr)
         for commit in [first, second] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/cache/fixture-\(commit)/built-server.py"), commit)
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: "\(dir)/cache/fixture-\(commit)/built-server.py"), commit)
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").filter { $0.hasSuffix("-A.json") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").filter {
+            $0.hasSuffix("-A.json")
+        }
         let a = try RunResultCodec.read(path: "\(dir)/runs/\(try XCTUnwrap(files.first))")
         XCTAssertEqual(a.ab?.commits, ["A": first, "B": second])
         XCTAssertEqual(a.cells.first?.status, .ok, a.cells.first?.reason ?? "")

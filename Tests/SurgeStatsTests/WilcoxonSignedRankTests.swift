@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SurgeStats
 
 /// The signed-rank test, Hodges–Lehmann estimate and interval against published values and against
@@ -43,7 +44,9 @@ final class WilcoxonSignedRankTests: XCTestCase {
                 if t >= observed { high += 1 }
             }
             XCTAssertEqual(w.tPlus, observed)
-            XCTAssertEqual(w.p, min(1, 2 * Double(min(low, high)) / Double(1 << n)), accuracy: 1e-12, "n=\(n) T+=\(observed) of \(total)")
+            XCTAssertEqual(
+                w.p, min(1, 2 * Double(min(low, high)) / Double(1 << n)), accuracy: 1e-12,
+                "n=\(n) T+=\(observed) of \(total)")
         }
     }
 

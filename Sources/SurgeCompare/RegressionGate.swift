@@ -89,7 +89,7 @@ public struct RegressionGate: Sendable {
         return findings
     }
 
-    private func finding(
+    func finding(
         table: Int, row: String, column: String, unit: String, metric: Metric,
         comparison cmp: CellComparison
     ) -> GateFinding {

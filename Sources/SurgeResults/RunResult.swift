@@ -27,6 +27,10 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var shard: ShardRecord?
     /// Set when `surge merge` joined this run from shards: which shard ran which cell.
     public var merge: MergeManifest?
+    /// How the run ordered its visits (absent in files written before schedules existed: sequential).
+    public var schedule: ScheduleRecord?
+    /// Set on both result files of a `surge ab`: which side this is, the other file, the pairing.
+    public var ab: ABRecord?
 
     public init(
         runID: String, startedAt: Date, scenario: ScenarioInfo, source: SourceInfo?, host: HostInfo,
@@ -202,6 +206,10 @@ public struct Sample: Codable, Sendable, Equatable {
     public var latencyHistogram: String?
     /// The target's own counters over the window (deltas), from its stats endpoint.
     public var targetCounters: [String: Double]?
+    /// The position of this sample's visit in the run's schedule (1-based, over every cell and side).
+    public var visit: Int?
+    /// The target's process ids during the window (one per node): a fresh target has new ones.
+    public var processIDs: [Int32]?
 
     public init(repetition: Int, pass: String = "speed", operations: Int, elapsedSeconds: Double, metrics: [String: Double], latencyHistogram: String? = nil, targetCounters: [String: Double]? = nil) {
         self.repetition = repetition

@@ -26,8 +26,15 @@ public struct Scenario: Sendable {
     public var probesLocation: SourceLocation
     /// Metric → threshold as written (`"3%"`).
     public var thresholds: [String: String]
-    /// A cell that takes longer than this (seconds, warm-up and all repetitions) fails as hung.
+    /// A visit that takes longer than this (seconds; the visit that starts the target includes its
+    /// start and warm-up) fails the cell as hung.
     public var cellTimeout: Double
+    /// The order of visits (`order:`); `surge run --order` overrides it.
+    public var order: RunOrder = .sequential
+    /// `target-lifetime:` as written; nil: `run` for sequential order, `visit` otherwise.
+    public var targetLifetime: TargetLifetime? = nil
+    /// `build:`: how `rev:` builds a team's own server (`{build}` in target commands).
+    public var build: BuildSpec? = nil
 
     /// The matrix key that selects among `targets`.
     public static let targetAxis = "target"

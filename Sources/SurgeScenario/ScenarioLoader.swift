@@ -10,11 +10,11 @@ import Yams
 public enum ScenarioLoader {
     static let topLevelKeys: Set<String> = [
         "name", "description", "target", "targets", "workload", "workloads", "matrix", "exclude", "warmup",
-        "repetitions", "cpus", "probes", "thresholds", "timeout",
+        "repetitions", "cpus", "probes", "thresholds", "timeout", "order", "target-lifetime", "build",
     ]
     static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
-    public static let runtimePlaceholders: Set<String> = ["port", "stats_port"]
+    public static let runtimePlaceholders: Set<String> = ["port", "stats_port", "build"]
 
     public static func load(path: String) throws(ScenarioErrors) -> Scenario {
         let data: Data
@@ -110,9 +110,13 @@ struct Reader {
         let cpus = self.cpus(top["cpus"])
         let probes = stringList(top["probes"], key: "probes") ?? []
         let thresholds = self.thresholds(top["thresholds"])
+        let order = self.order(top["order"])
+        let lifetime = self.targetLifetime(top["target-lifetime"])
+        let build = self.build(top["build"])
 
         for w in workloads { checkPlaceholders(workload: w, axes: axisNames) }
         for t in targets { checkPlaceholders(target: t, axes: axisNames) }
+        checkBuildPlaceholder(targets: targets, build: build)
         checkAxesUsed(matrix: matrix, targets: targets, workloads: workloads, selectors: [
             top["targets"] != nil ? Scenario.targetAxis : nil, top["workloads"] != nil ? Scenario.workloadAxis : nil,
         ].compactMap { $0 })
@@ -128,6 +132,9 @@ struct Reader {
             error("exclude", top["exclude"]?.keyLocation ?? .unknown, "every cell of the matrix is excluded; nothing would run")
         }
         scenario.file = file
+        scenario.order = order ?? .sequential
+        scenario.targetLifetime = lifetime
+        scenario.build = build
         return scenario
     }
 }

@@ -79,8 +79,6 @@ struct CalibrateCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("surge calibrate: interrupted; no thresholds written\n".utf8))
                 throw SurgeExitCode.interrupted.exitCode
             }
-            // Two identical runs one second apart would share a run id; keep them apart.
-            try await Task.sleep(nanoseconds: 1_100_000_000)
         }
         let calibration: Calibration
         let before: RegressionGate

@@ -96,6 +96,15 @@ struct CompareCommand: AsyncParsableCommand {
         request.allowMismatch = allowMismatch
         request.strict = strict
         request.viaBaseline = baseline != nil
+        if baseline == nil, format == "text", let pair = AbRecordInput.pair(paths) {
+            do {
+                try gate.apply(to: &request, baselinesDirectory: baselinesDirectory, baseline: nil)
+            } catch {
+                print("surge compare: \(error)", to: &stderr)
+                return SurgeExitCode.badInput.rawValue
+            }
+            return AbRecordInput.judge(pair, request: request, reportDirectory: nil)
+        }
         let outcome: ComparisonOutcome
         do {
             try gate.apply(to: &request, baselinesDirectory: baselinesDirectory, baseline: baseline)

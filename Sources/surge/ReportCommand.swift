@@ -46,6 +46,18 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             var stderr = StandardError()
+            if baseline == nil, against == nil, let pair = AbRecordInput.pair([run]) {
+                var request = ComparisonRequest()
+                do {
+                    try gate.apply(to: &request, baselinesDirectory: baselinesDirectory, baseline: nil)
+                } catch {
+                    print("surge report: \(error)", to: &stderr)
+                    throw ExitCode(1)
+                }
+                let status = AbRecordInput.judge(pair, request: request, reportDirectory: outputDirectory)
+                if status != 0 { throw ExitCode(status) }
+                return
+            }
             let report: RunReport
             do {
                 let result = try RunResultCodec.read(path: run)

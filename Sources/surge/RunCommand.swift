@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import SurgeProbes
-import SurgeReport
 import SurgeResults
 import SurgeRunner
 import SurgeScenario
@@ -14,7 +13,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Writes Reports/runs/<time>-<scenario>.json (schema surge.run/v1) after every repetition, \
             so an interrupted run still leaves every finished repetition; --benchfmt also writes the \
-            same run in Go benchmark format (.txt) for Go's benchstat. Ctrl-C stops the current cell, \
+            same run in Go benchmark format (.txt) for Go's benchstat. The visits follow the scenario's \
+            `order` (or --order): sequential (every repetition of a cell, then the next, one target per cell), \
+            interleaved (repetition 1 of every cell, then 2, ...) or random (seeded), a fresh target per visit \
+            unless the scenario says `target-lifetime: run`. Ctrl-C stops the current cell, \
             skips the rest and writes the file. Exit status: 0 all cells ok, 1 bad scenario or usage, \
             4 some cells failed, 130 interrupted.
             """
@@ -61,6 +63,14 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "dir"))
     var reportDirectory: String?
 
+    @Option(help: ArgumentHelp(
+        "Order of visits: sequential (every repetition of a cell, then the next), interleaved (repetition 1 of every cell, then 2, ...) or random (seeded); overrides the scenario's `order`.",
+        valueName: "order"))
+    var order: String?
+
+    @Option(help: "Seed of --order random (default: drawn, printed and recorded in the result).")
+    var seed: UInt64?
+
     @Flag(name: .shortAndLong, help: "No progress display, only the final table.")
     var quiet = false
 
@@ -79,6 +89,9 @@ struct RunCommand: AsyncParsableCommand {
         _ = try Self.parseTargetOptions(targetOptions)
         if let shard {
             do { _ = try ShardSpec(parsing: shard) } catch { throw ValidationError(error.description) }
+        }
+        if let order, RunOrder(rawValue: order) == nil {
+            throw ValidationError("--order: expected sequential, interleaved or random, found '\(order)'")
         }
     }
 
@@ -122,6 +135,8 @@ struct RunCommand: AsyncParsableCommand {
         options.loadThreads = loadThreads
         options.shard = try shard.map { try ShardSpec(parsing: $0) }
         options.targetOptions = try Self.parseTargetOptions(targetOptions)
+        options.order = order.flatMap(RunOrder.init(rawValue:))
+        options.seed = seed
         options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)
@@ -145,34 +160,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         print(RunSummaryTable.render(result))
         print("\nresult: \(runner.resultPath)")
-        if benchfmt {
-            let txt = (runner.resultPath as NSString).deletingPathExtension + ".txt"
-            do {
-                try AtomicFile.write(Data(BenchFmtWriter.write(result).utf8), to: txt)
-                print("go benchmark format: \(txt)")
-            } catch {
-                FileHandle.standardError.write(Data("surge: \(error)\n".utf8))
-            }
-        }
-        if let reportDirectory {
-            do {
-                let report = try RunReport(run: result, runPath: runner.resultPath, baseline: nil, baselinePath: nil)
-                let written = try ReportWriter(gnuplot: GnuplotRenderer()).write(report, to: reportDirectory)
-                print("report: \(written.htmlPath) and \(written.markdownPath) (\(written.chartCount) charts)")
-                if let note = written.chartsNote { print("note: \(note)") }
-            } catch {
-                FileHandle.standardError.write(Data("surge: the run is saved, but its report could not be written: \(error)\n".utf8))
-            }
-        }
+        var sinks: [any RunSink] = []
+        if benchfmt { sinks.append(BenchFmtSink()) }
+        if let reportDirectory { sinks.append(ReportSink(directory: reportDirectory)) }
+        _ = RunSinks.deliver(sinks, run: result, resultPath: runner.resultPath)
         for note in result.notes { print("note: \(note)") }
-        if history {
-            do {
-                try HistoryStore(path: historyDatabase).add(result, sourcePath: runner.resultPath)
-                print("history: \(historyDatabase)")
-            } catch {
-                FileHandle.standardError.write(Data("surge: --history: \(error)\n".utf8))
-            }
-        }
+        if history { _ = RunSinks.deliver([HistorySink(database: historyDatabase)], run: result, resultPath: runner.resultPath) }
         if result.status == .interrupted { throw SurgeExitCode.interrupted.exitCode }
         if result.cells.contains(where: { $0.status == .failed }) { throw SurgeExitCode.cellFailed.exitCode }
     }

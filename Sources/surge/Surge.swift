@@ -15,7 +15,7 @@ struct Surge: AsyncParsableCommand {
             """,
         version: SurgeVersion.string,
         subcommands: [
-            RunCommand.self, CompareCommand.self, BaselineCommand.self, ProbeCommand.self, ValidateCommand.self, ListCommand.self,
+            RunCommand.self, AbCommand.self, CompareCommand.self, BaselineCommand.self, ProbeCommand.self, ValidateCommand.self, ListCommand.self,
             ServeCommand.self, ReportCommand.self, HistoryCommand.self, CalibrateCommand.self, MergeCommand.self,
         ]
     )

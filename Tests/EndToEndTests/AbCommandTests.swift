@@ -1,0 +1,136 @@
+import Foundation
+import SurgeResults
+import SurgeTestKit
+import XCTest
+
+/// `surge ab` as a user runs it: real brokers started fresh for every visit, real traffic, the
+/// paired verdict and its exit status, the two linked result files.
+final class AbCommandTests: XCTestCase {
+    func tempDir() -> String { SurgeBinary.tempDir("surge-ab") }
+
+    static let flushScenario = """
+        name: ab-flush
+        targets:
+          batched: { component: broker, options: { flush: batched } }
+          immediate: { component: broker, options: { flush: immediate } }
+          slow: { component: broker, options: { flush: batched, handicap-ns: 500000 } }
+        workload: { kind: nats.pubsub, publishers: 1, subscribers: "{subscribers}", payload: 16, messages: "{messages}" }
+        matrix: { target: [batched, immediate, slow], subscribers: [4], messages: [5000] }
+        warmup: 0s
+        probes: [syscalls]
+        """
+
+    func write(_ yaml: String, in dir: String) throws -> String {
+        let path = "\(dir)/s.yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func results(in dir: String) throws -> (a: RunResult, b: RunResult) {
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").filter { $0.hasSuffix(".json") }
+        let a = try XCTUnwrap(files.first { $0.hasSuffix("-A.json") }, "\(files)")
+        let b = try XCTUnwrap(files.first { $0.hasSuffix("-B.json") }, "\(files)")
+        return (try RunResultCodec.read(path: "\(dir)/runs/\(a)"), try RunResultCodec.read(path: "\(dir)/runs/\(b)"))
+    }
+
+    /// B flushes every message: fewer msgs/s and more syscalls per message than A. Exit 2.
+    func testFlushImmediateAgainstBatchedIsARegressionOfB() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario, in: dir)
+        let r = try SurgeBinary.run(
+            ["ab", "s.yaml", "--a", "batched", "--b", "immediate", "--out", "runs", "-q"], in: dir)
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let msgs = try XCTUnwrap(
+            lines.first { $0.hasPrefix("AbFlush/subscribers=4/messages=5000 ") && $0.contains(" msgs/s ") }, r.stdout)
+        XCTAssertTrue(msgs.contains("REGRESSION"), msgs)
+        XCTAssertTrue(r.stdout.contains("surge ab: REGRESSION"), r.stdout)
+        let (a, b) = try results(in: dir)
+        // ABBA with fresh processes: every visit its own pid, A before B in odd rounds, after in even.
+        XCTAssertEqual(
+            a.ab?.rounds["BenchmarkAbFlush/subscribers=4/messages=5000"], ["AB", "BA", "AB", "BA", "AB", "BA"])
+        XCTAssertEqual(a.ab?.otherRunID, b.runID)
+        XCTAssertEqual(b.ab?.side, "B")
+        let sa = a.cells[0].samples
+        let sb = b.cells[0].samples
+        XCTAssertEqual(sa.count, 6)
+        XCTAssertEqual(sb.count, 6)
+        let pids = (sa + sb).compactMap { $0.processIDs?.first }
+        XCTAssertEqual(Set(pids).count, 12, "a fresh target every visit: \(pids)")
+        for (x, y) in zip(sa, sb) {
+            XCTAssertEqual(x.repetition % 2 == 1, (x.visit ?? 0) < (y.visit ?? 0), "round \(x.repetition) order")
+        }
+        guard sa[0].metrics["syscalls/op"] != nil else {
+            try requireOrSkip("the syscalls probe could not attach here: \(a.notes)")
+        }
+        let syscalls = try XCTUnwrap(
+            lines.first { $0.hasPrefix("AbFlush/subscribers=4/messages=5000 ") && $0.contains(" syscalls/op ") },
+            r.stdout)
+        XCTAssertTrue(syscalls.contains("REGRESSION"), syscalls)
+    }
+
+    func testATargetAgainstItselfPasses() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario, in: dir)
+        let r = try SurgeBinary.run(
+            ["ab", "s.yaml", "--a", "batched", "--b", "batched", "--out", "runs", "-q", "--report", "report"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("surge ab: OK"), r.stdout)
+        let html = try String(contentsOfFile: "\(dir)/report/index.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("BenchmarkAbFlush") || html.contains("AbFlush"), html)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/report/ab.md"))
+        if SurgeBinary.which("gnuplot") != nil {
+            XCTAssertTrue(html.contains("<svg"), "the forest plot is inlined")
+        }
+    }
+
+    /// A 0.5 ms handicap per message: decided after the first 6 rounds, long before --max-rounds.
+    func testUntilDecidedStopsEarlyOnALargeChange() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario.replacingOccurrences(of: "messages: [5000]", with: "messages: [400]"), in: dir)
+        let r = try SurgeBinary.run(
+            [
+                "ab", "s.yaml", "--a", "batched", "--b", "slow", "--until-decided", "--max-rounds", "14", "--budget",
+                "3m",
+                "--probes", "none", "--out", "runs", "-q",
+            ], in: dir)
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("rounds: decided after 6 rounds"), r.stdout)
+        XCTAssertEqual(try results(in: dir).a.cells[0].samples.count, 6)
+    }
+
+    func testOrderRandomRecordsItsSeed() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario, in: dir)
+        let r = try SurgeBinary.run(
+            [
+                "ab", "s.yaml", "--a", "batched", "--b", "batched", "--rounds", "2", "--order", "random", "--seed",
+                "99",
+                "--probes", "none", "--out", "runs", "-q",
+            ], in: dir)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("seed 99"), r.stdout)
+        let (a, _) = try results(in: dir)
+        XCTAssertEqual(a.ab?.seed, 99)
+        XCTAssertEqual(a.schedule?.order, "ab-random")
+        // compare and report read the pair through its ab record: judged by rounds, as ab did.
+        let file = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs").first { $0.hasSuffix("-A.json") })
+        let compared = try SurgeBinary.run(["compare", "runs/\(file)"], in: dir)
+        XCTAssertEqual(compared.status, 0, compared.stdout + compared.stderr)
+        XCTAssertTrue(compared.stdout.contains("surge ab: OK"), compared.stdout)
+        XCTAssertTrue(compared.stdout.contains("rounds (order, target pids)"), compared.stdout)
+        let reported = try SurgeBinary.run(["report", "runs/\(file)", "--out", "rep"], in: dir)
+        XCTAssertEqual(reported.status, 0, reported.stdout + reported.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/rep/index.html"))
+    }
+
+    func testUnknownTargetIsAClearError() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario, in: dir)
+        let r = try SurgeBinary.run(["ab", "s.yaml", "--a", "batched", "--b", "nope", "--out", "runs"], in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(
+            r.stderr.contains("'nope' is not a target of s.yaml (targets: batched, immediate, slow)"), r.stderr)
+    }
+}

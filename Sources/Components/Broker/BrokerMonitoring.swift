@@ -39,7 +39,6 @@ enum BrokerMonitoring {
             "in_msgs": c.msgsIn.load(ordering: .relaxed), "out_msgs": c.msgsOut.load(ordering: .relaxed),
             "in_bytes": c.bytesIn.load(ordering: .relaxed), "out_bytes": c.bytesOut.load(ordering: .relaxed),
             "slow_consumers": c.slowConsumers.load(ordering: .relaxed), "subscriptions": core.trie.count,
-            "lame_duck_mode": core.lameDuck.load(ordering: .relaxed),
         ]
     }
 

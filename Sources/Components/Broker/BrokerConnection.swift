@@ -140,7 +140,7 @@ final class BrokerConnection: @unchecked Sendable {
             guard !s.closed, s.outbound.readableBytes > 0 else { return nil }
             if !writable && s.inFlight > 0 { return nil }
             let d = s.outbound
-            s.outbound = channel.allocator.buffer(capacity: max(512, min(d.readableBytes, 1 << 16)))
+            s.outbound = channel.allocator.buffer(capacity: max(4096, min(d.readableBytes, 1 << 20)))
             s.inFlight += d.capacity
             return d
         }

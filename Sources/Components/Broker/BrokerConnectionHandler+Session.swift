@@ -46,9 +46,8 @@ extension BrokerConnectionHandler {
     /// `CONNECT {json}`: options, credentials and the no-responders request.
     func handleConnect(_ conn: BrokerConnection, json: ByteBuffer) {
         // nats-server closes, without an -ERR, on a CONNECT that is not a JSON object.
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.readableBytesView)) as? [String: Any] else {
-            return fail(nil)
-        }
+        let parsed = try? JSONSerialization.jsonObject(with: Data(json.readableBytesView))
+        guard let object = parsed as? [String: Any] else { return fail(nil) }
         let options = core.options
         if options.authRequired {
             let ok: Bool

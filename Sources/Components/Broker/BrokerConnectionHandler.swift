@@ -133,7 +133,6 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
                 handle(op)
             }
         } catch let error as NATSProtocolError {
-            self.parser = parser
             protocolError(error)
             return
         } catch {
@@ -190,7 +189,8 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         var delivered = false
         let size = payload.readableBytes + (headers?.readableBytes ?? 0)
         for sub in result.plain {
-            if deliver(sub, subject: subject, reply: reply, headers: headers, payload: payload, size: size, publisher: conn) {
+            if deliver(sub, subject: subject, reply: reply, headers: headers, payload: payload, size: size,
+                       publisher: conn) {
                 delivered = true
             }
         }
@@ -223,10 +223,12 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     /// Returns whether `sub` took the message.
     private func deliver(_ sub: Subscription, subject: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?,
-                         payload: ByteBuffer, size: Int, publisher: BrokerConnection, ignoringEcho: Bool = false) -> Bool {
+                         payload: ByteBuffer, size: Int, publisher: BrokerConnection,
+                         ignoringEcho: Bool = false) -> Bool {
         let target = sub.connection
         let from = ignoringEcho ? nil : publisher
-        switch target.enqueue(sub, subject: subject, reply: reply, headers: headers, payload: payload, publisher: from) {
+        switch target.enqueue(sub, subject: subject, reply: reply, headers: headers, payload: payload,
+                              publisher: from) {
         case .dropped:
             return false
         case .slowConsumer:

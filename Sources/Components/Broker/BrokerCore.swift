@@ -43,6 +43,7 @@ final class BrokerCore: Sendable {
             + "\"proto\":1,\"go\":\"swift\",\"host\":\"\(host)\",\"port\":\(boundPort.load(ordering: .relaxed)),"
             + "\"headers\":true,\(options.authRequired ? "\"auth_required\":true," : "")"
             + "\"max_payload\":\(options.maxPayload),\"client_id\":\(clientID),"
-            + "\"client_ip\":\"\(clientIP.replacingOccurrences(of: "\"", with: ""))\"\(lameDuck ? ",\"ldm\":true" : "")}"
+            + "\"client_ip\":\"\(clientIP.replacingOccurrences(of: "\"", with: ""))\""
+            + (lameDuck ? ",\"ldm\":true}" : "}")
     }
 }

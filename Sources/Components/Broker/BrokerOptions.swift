@@ -145,7 +145,8 @@ public struct BrokerOptions: Sendable {
         lameDuckGracePeriod = o.seconds("lame-duck-grace-period")
         if !token.isEmpty && !user.isEmpty {
             throw ComponentOptionError(
-                component: "broker", key: "token", value: token, accepted: "no token when user is given (one or the other)")
+                component: "broker", key: "token", value: token,
+                accepted: "no token when user is given (one or the other)")
         }
         if user.isEmpty != password.isEmpty {
             throw ComponentOptionError(

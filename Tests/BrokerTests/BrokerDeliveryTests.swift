@@ -67,7 +67,7 @@ final class BrokerDeliveryTests: XCTestCase {
     }
 
     func testSlowConsumerIsCutOffAndOthersAreServed() async throws {
-        try await withBroker(["max-pending": "65536"]) { port, statsPort in
+        try await withBroker(["max-pending": "65536", "slow-consumer": "cut"]) { port, statsPort in
             let slow = try RawNATSConnection(port: port, receiveBuffer: 4096)
             try slow.send(quiet + "SUB flood 1\r\n")
             _ = try slow.roundTrip()
@@ -119,7 +119,7 @@ final class BrokerDeliveryTests: XCTestCase {
             XCTAssertEqual(counters["msgs_in"], 1)
             XCTAssertEqual(counters["msgs_out"], 1)
             XCTAssertEqual(counters["bytes_in"], 2)
-            XCTAssertTrue(try httpGet(port: statsPort, path: "/varz").hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+            XCTAssertTrue(try httpGet(port: statsPort, path: "/nope").hasPrefix("HTTP/1.1 404 Not Found\r\n"))
         }
     }
 }

@@ -99,7 +99,7 @@ final class NATSClientOpParserTests: XCTestCase {
         let e = try XCTUnwrap(parseError("PING\r\nFOO bar\r\n"))
         XCTAssertEqual(e.kind, .unknownOperation)
         XCTAssertEqual(e.offset, 6)
-        XCTAssertTrue(e.description.contains("'FOO'"), e.description)
+        XCTAssertTrue(e.description.contains("starting with 'F' 0x46"), e.description)
         XCTAssertEqual(parseError("\r\n")?.kind, .unknownOperation)
         XCTAssertEqual(parseError("MSG a 1 1\r\nx\r\n")?.kind, .unknownOperation, "MSG is a server operation")
     }
@@ -119,8 +119,31 @@ final class NATSClientOpParserTests: XCTestCase {
         XCTAssertEqual(e.kind, .badArguments)
         XCTAssertTrue(e.description.contains("PUB takes 'subject [reply] size', found 4 arguments"), e.description)
         XCTAssertEqual(parseError("SUB foo\r\n")?.kind, .badArguments)
-        XCTAssertEqual(parseError("UNSUB\r\n")?.kind, .badArguments)
-        XCTAssertEqual(parseError("CONNECT\r\n")?.kind, .badArguments)
+        // nats-server wants a space after the name: without one it is an unknown operation.
+        XCTAssertEqual(parseError("UNSUB\r\n")?.kind, .unknownOperation)
+        XCTAssertEqual(parseError("CONNECT\r\n")?.kind, .unknownOperation)
+        XCTAssertEqual(parseError("CONNECT \r\n")?.kind, .badArguments)
+    }
+
+    /// The leniencies and limits of nats-server's own parser (issue 14 point 6).
+    func testNATSServerRulesForNamesSizesAndUnsubMax() throws {
+        var parser = NATSClientOpParser()
+        var b = ByteBuffer(string: "PINGxyz\r\nPONG extra\r\nUNSUB 1 abc\r\nUNSUB 2 1234567890\r\nUNSUB 3 7\r\n")
+        var ops: [NATSClientOp] = []
+        while let op = try parser.next(&b) { ops.append(op) }
+        XCTAssertEqual(ops, [.ping, .pong, .unsub(sid: buf("1"), max: 0), .unsub(sid: buf("2"), max: 0),
+                             .unsub(sid: buf("3"), max: 7)])
+        XCTAssertEqual(parseError("PUB a 1234567890\r\n")?.kind, .badSize, "nats-server reads at most 9 digits")
+        // Garbage is refused at its first wrong byte, without waiting for a line feed.
+        var garbage = NATSClientOpParser()
+        var g = ByteBuffer(string: "PUX" + String(repeating: "x", count: 100))
+        XCTAssertThrowsError(try garbage.next(&g)) {
+            XCTAssertEqual(($0 as? NATSProtocolError)?.kind, .unknownOperation)
+            XCTAssertEqual(($0 as? NATSProtocolError)?.offset, 2)
+        }
+        var partial = NATSClientOpParser()
+        var p = ByteBuffer(string: "HPU")
+        XCTAssertNil(try partial.next(&p), "a name still being typed is not an error")
     }
 
     func testPayloadNotFollowedByCRLF() throws {
@@ -142,7 +165,7 @@ final class NATSClientOpParserTests: XCTestCase {
         XCTAssertEqual(e.offset, 4096)
         // Without a line feed at all the parser gives up once the limit is passed, not at the end.
         var p2 = NATSClientOpParser()
-        var b = ByteBuffer(string: String(repeating: "P", count: 4098))
+        var b = ByteBuffer(string: "PUB " + String(repeating: "P", count: 4098))
         XCTAssertThrowsError(try p2.next(&b)) { XCTAssertEqual(($0 as? NATSProtocolError)?.kind, .controlLineTooLong) }
     }
 

@@ -1,11 +1,16 @@
+import Foundation
 import NATSWire
 import NIOCore
 import Synchronization
 
 /// The shared side of one client connection: its queue of outgoing bytes, which any event loop may
 /// append deliveries to, and its subscriptions. Bytes reach the socket only on the connection's own
-/// event loop (`flushNow`). Pending bytes are the queued ones plus those handed to the channel and
-/// not yet written; past `maxPending` the connection is cut off as a slow consumer.
+/// event loop (`flushNow`). Pending bytes are the queued ones plus the capacity of the buffers handed
+/// to the channel and not yet written: while the channel is not writable, deliveries are coalesced
+/// into the queue instead of being handed over one buffer per flush, so what is pending is what
+/// memory holds. Past `maxPending` the connection is cut off as a slow consumer; with the stall
+/// policy, past half of it the publishers feeding it are held back until it drains (`stalled`), and
+/// it is cut off when it stays there for the write deadline.
 final class BrokerConnection: @unchecked Sendable {
     struct State: ~Copyable {
         var outbound: ByteBuffer
@@ -15,11 +20,27 @@ final class BrokerConnection: @unchecked Sendable {
         var echo = true
         var headers = false
         var subscriptions: [[UInt8]: Subscription] = [:]
+        /// Publishers whose reading is paused until this connection drains below the stall mark.
+        var stalled: [BrokerConnection] = []
+        /// Since when the connection has been over the stall mark (nil when under it).
+        var overSince: NIODeadline?
+        var outMsgs = 0
+        var outBytes = 0
+        var inMsgs = 0
+        var inBytes = 0
+        var lastActivity = NIODeadline.now()
+        /// The `protocol` of the client's CONNECT: 1 and up take asynchronous INFOs (lame duck).
+        var proto = 0
+        var name = ""
+        var lang = ""
+        var version = ""
     }
 
     enum EnqueueOutcome {
-        /// Queued; `scheduleFlush` says the caller must arrange a `flushNow` (none is pending yet).
-        case delivered(scheduleFlush: Bool, reachedMax: Bool)
+        /// Queued; `scheduleFlush` says the caller must arrange a `flushNow` (none is pending yet);
+        /// `stall` that the publisher must stop reading until it is resumed; `armDeadline` that this
+        /// delivery took the connection over the stall mark (the write deadline starts now).
+        case delivered(scheduleFlush: Bool, reachedMax: Bool, stall: Bool, armDeadline: Bool)
         case dropped
         /// This delivery pushed the connection over `maxPending`; it is now closed to deliveries.
         case slowConsumer
@@ -29,19 +50,28 @@ final class BrokerConnection: @unchecked Sendable {
     let channel: Channel
     let eventLoop: EventLoop
     let maxPending: Int
+    /// Half of `maxPending` with the stall policy; `Int.max` with the cut policy.
+    let stallMark: Int
+    let writeDeadline: TimeAmount
+    let started = Date()
+    let remote: (ip: String, port: Int)
     let state: Mutex<State>
 
-    init(id: Int, channel: Channel, maxPending: Int) {
+    init(id: Int, channel: Channel, options: BrokerOptions) {
         self.id = id
         self.channel = channel
         self.eventLoop = channel.eventLoop
-        self.maxPending = maxPending
+        self.maxPending = options.maxPending
+        self.stallMark = options.slowConsumer == .stall ? options.maxPending / 2 : .max
+        self.writeDeadline = .nanoseconds(Int64(options.writeDeadline * 1e9))
+        self.remote = (channel.remoteAddress?.ipAddress ?? "", channel.remoteAddress?.port ?? 0)
         self.state = Mutex(State(outbound: channel.allocator.buffer(capacity: 4096)))
     }
 
     /// Queues a `MSG` (or `HMSG` when `headers` is given and the client declared header support).
+    /// `publisher` nil: a message of the broker's own (no echo check, nobody to hold back).
     func enqueue(_ sub: Subscription, subject: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?,
-                 payload: ByteBuffer, publisher: BrokerConnection) -> EnqueueOutcome {
+                 payload: ByteBuffer, publisher: BrokerConnection?) -> EnqueueOutcome {
         state.withLock { s in
             if s.closed || sub.removed { return .dropped }
             if publisher === self && !s.echo { return .dropped }
@@ -55,18 +85,31 @@ final class BrokerConnection: @unchecked Sendable {
             let withHeaders = headers != nil && s.headers
             s.outbound.writeMessage(subject: subject, sid: sub.sid, reply: reply,
                                     headers: withHeaders ? headers : nil, payload: payload)
-            if s.outbound.readableBytes + s.inFlight > maxPending {
+            s.outMsgs += 1
+            s.outBytes += payload.readableBytes + (withHeaders ? headers?.readableBytes ?? 0 : 0)
+            let pending = s.outbound.readableBytes + s.inFlight
+            if pending > maxPending {
                 s.closed = true
                 s.outbound.clear()
                 return .slowConsumer
             }
+            var stall = false
+            var arm = false
+            if pending > stallMark, let publisher {
+                if !s.stalled.contains(where: { $0 === publisher }) { s.stalled.append(publisher) }
+                stall = true
+                if s.overSince == nil {
+                    s.overSince = .now()
+                    arm = true
+                }
+            }
             let schedule = !s.flushScheduled
             s.flushScheduled = true
-            return .delivered(scheduleFlush: schedule, reachedMax: reachedMax)
+            return .delivered(scheduleFlush: schedule, reachedMax: reachedMax, stall: stall, armDeadline: arm)
         }
     }
 
-    /// Queues a protocol reply (`PONG`, `+OK`, `-ERR`, `INFO`) on the connection's own event loop.
+    /// Queues a protocol reply (`PONG`, `+OK`, `-ERR`, `INFO`, `PING`).
     /// Returns whether a flush must be arranged.
     func enqueueControl(_ write: (inout ByteBuffer) -> Void) -> Bool {
         state.withLock { s in
@@ -87,36 +130,77 @@ final class BrokerConnection: @unchecked Sendable {
         }
     }
 
-    /// Hands the queued bytes to the channel in one write and flushes. Own event loop only.
+    /// Hands the queued bytes to the channel in one write and flushes; while the channel is not
+    /// writable and still holds earlier writes, keeps them queued (the handler calls again once it
+    /// becomes writable). Own event loop only.
     func flushNow() {
+        let writable = channel.isWritable
         let data: ByteBuffer? = state.withLock { s in
             s.flushScheduled = false
             guard !s.closed, s.outbound.readableBytes > 0 else { return nil }
+            if !writable && s.inFlight > 0 { return nil }
             let d = s.outbound
             s.outbound = channel.allocator.buffer(capacity: max(4096, min(d.readableBytes, 1 << 20)))
-            s.inFlight += d.readableBytes
+            s.inFlight += d.capacity
             return d
         }
         guard let data else { return }
-        let n = data.readableBytes
+        let held = data.capacity
         let promise = eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in
-            self.state.withLock { $0.inFlight -= n }
-        }
+        promise.futureResult.whenComplete { _ in self.written(held) }
         channel.writeAndFlush(data, promise: promise)
     }
 
-    /// Sends what is queued plus `-ERR 'text'`, then closes; own event loop only. Used for protocol
-    /// errors. The connection accepts no deliveries from now on.
-    func sendErrorAndClose(_ text: String) {
+    /// A write of a buffer of `capacity` bytes finished: below the stall mark, the held-back
+    /// publishers resume and the write deadline is off.
+    private func written(_ capacity: Int) {
+        let resume: [BrokerConnection] = state.withLock { s in
+            s.inFlight -= capacity
+            guard s.outbound.readableBytes + s.inFlight <= stallMark else { return [] }
+            s.overSince = nil
+            defer { s.stalled.removeAll() }
+            return s.stalled
+        }
+        for publisher in resume { publisher.resumeReading() }
+    }
+
+    /// Tells this connection's handler (on its own event loop) to read again after a stall.
+    func resumeReading() {
+        let channel = self.channel
+        eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(BrokerResumeReading()) }
+    }
+
+    /// The write deadline's check, on the connection's own event loop `writeDeadline` after it went
+    /// over the stall mark: still over it since then, it is cut off; otherwise checked again later.
+    func checkWriteDeadline(core: BrokerCore) {
+        let verdict: (cut: Bool, again: TimeAmount?) = state.withLock { s in
+            guard !s.closed, let since = s.overSince else { return (false, nil) }
+            let left = since + writeDeadline - .now()
+            return left.nanoseconds <= 0 ? (true, nil) : (false, left)
+        }
+        if let again = verdict.again {
+            eventLoop.scheduleTask(in: again) { self.checkWriteDeadline(core: core) }
+        } else if verdict.cut {
+            for sub in closeAndTakeSubscriptions() { core.trie.remove(sub) }
+            state.withLock { $0.outbound.clear() }
+            core.counters.slowConsumers.add(1, ordering: .relaxed)
+            closeAsSlowConsumer()
+        }
+    }
+
+    /// Sends what is queued plus `-ERR 'text'` (or nothing more when `text` is nil, as nats-server
+    /// does for what it only logs), then closes; own event loop only. The connection accepts no
+    /// deliveries from now on.
+    func sendErrorAndClose(_ text: String?) {
         var data = state.withLock { s -> ByteBuffer in
             s.closed = true
             let d = s.outbound
             s.outbound.clear()
             return d
         }
-        data.writeNATSErr(text)
+        if let text { data.writeNATSErr(text) }
         channel.writeAndFlush(data).whenComplete { _ in self.channel.close(promise: nil) }
+        releaseStalled()
     }
 
     /// Slow-consumer cut-off, on the connection's own event loop: what is queued is dropped, the
@@ -128,6 +212,17 @@ final class BrokerConnection: @unchecked Sendable {
         let channel = self.channel
         channel.writeAndFlush(err).whenComplete { _ in channel.close(promise: nil) }
         eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        releaseStalled()
+    }
+
+    /// Resumes every publisher held back by this connection (it is going away).
+    func releaseStalled() {
+        let resume = state.withLock { s -> [BrokerConnection] in
+            s.overSince = nil
+            defer { s.stalled.removeAll() }
+            return s.stalled
+        }
+        for publisher in resume { publisher.resumeReading() }
     }
 
     /// Marks the connection closed and returns its subscriptions, each marked removed.
@@ -141,6 +236,9 @@ final class BrokerConnection: @unchecked Sendable {
         }
     }
 }
+
+/// The event a stalled publisher's handler gets when the subscriber that held it back has drained.
+struct BrokerResumeReading: Sendable {}
 
 extension ByteBuffer {
     /// Appends `MSG subject sid [reply] size` (or `HMSG … hdr_size total_size`) and the payload with

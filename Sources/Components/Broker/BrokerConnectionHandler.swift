@@ -5,23 +5,35 @@ import NIOCore
 
 /// Reads one client connection: parses its operations straight out of the read buffers and routes
 /// each `PUB` while it is parsed. Deliveries to other connections are queued on them and flushed once
-/// per read batch (`flush=batched`) or after each message (`flush=immediate`).
+/// per read batch (`flush=batched`) or after each message (`flush=immediate`). A publisher whose
+/// subscriber is over its stall mark stops being parsed and read until that subscriber drains.
+/// Session matters (CONNECT, authentication, server PINGs, lame duck) are in `+Session`.
 final class BrokerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private let core: BrokerCore
+    let core: BrokerCore
     // Per-message state, confined to this channel's event loop: the dynamic exclusivity check that
     // Swift performs on every access to a class's stored property is switched off for it.
-    @exclusivity(unchecked) private var connection: BrokerConnection?
-    @exclusivity(unchecked) private var parser: NATSClientOpParser
+    @exclusivity(unchecked) var connection: BrokerConnection?
+    @exclusivity(unchecked) var parser: NATSClientOpParser
     @exclusivity(unchecked) private var cumulation: ByteBuffer?
     @exclusivity(unchecked) private var cache: DispatchCache
     @exclusivity(unchecked) private var touched: [BrokerConnection] = []
-    @exclusivity(unchecked) private var verbose = true
-    @exclusivity(unchecked) private var pedantic = true
-    @exclusivity(unchecked) private var closing = false
+    @exclusivity(unchecked) var verbose = true
+    @exclusivity(unchecked) var pedantic = true
+    @exclusivity(unchecked) var headers = false
+    @exclusivity(unchecked) var noResponders = false
+    @exclusivity(unchecked) var connected = false
+    @exclusivity(unchecked) var closing = false
+    /// Held back by a subscriber over its stall mark: reads are off and parsing waits.
+    @exclusivity(unchecked) private var stalled = false
     @exclusivity(unchecked) private var roundRobin = 0
     @exclusivity(unchecked) private var msgsIn = 0, bytesIn = 0, msgsOut = 0, bytesOut = 0, slowConsumers = 0
+    @exclusivity(unchecked) var pingsOut = 0
+    @exclusivity(unchecked) var answeredPing = false
+    @exclusivity(unchecked) var lastRead = NIODeadline.now()
+    @exclusivity(unchecked) var timers: [Scheduled<Void>] = []
+    @exclusivity(unchecked) var pingTask: RepeatedTask?
     private let immediate: Bool
     private let useCache: Bool
     private let flushPerRead: Bool
@@ -39,20 +51,24 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let id = core.makeClientID()
-        let conn = BrokerConnection(id: id, channel: context.channel, maxPending: core.options.maxPending)
+        let conn = BrokerConnection(id: id, channel: context.channel, options: core.options)
         connection = conn
+        core.opened(conn)
         core.counters.connections.add(1, ordering: .relaxed)
         core.counters.totalConnections.add(1, ordering: .relaxed)
-        let ip = context.channel.remoteAddress?.ipAddress ?? ""
-        let info = core.infoJSON(clientID: id, clientIP: ip)
+        let info = core.infoJSON(clientID: id, clientIP: conn.remote.ip)
         _ = conn.enqueueControl { $0.writeNATSInfo(json: info) }
         conn.flushNow()
+        startSession(context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        endSession()
         if let conn = connection {
             for sub in conn.closeAndTakeSubscriptions() { core.trie.remove(sub) }
+            conn.releaseStalled()
+            core.closed(conn)
             core.counters.connections.add(-1, ordering: .relaxed)
         }
         publishCounts()
@@ -61,13 +77,14 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
+        lastRead = .now()
         var incoming = unwrapInboundIn(data)
         if var acc = cumulation {
             cumulation = nil
             acc.writeBuffer(&incoming)
-            process(&acc)
+            process(&acc, context)
         } else {
-            process(&incoming)
+            process(&incoming, context)
         }
         // Hand this read's deliveries to the subscribers' event loops now rather than after the
         // whole read batch (up to `maxMessagesPerRead` reads): their writes then overlap with the
@@ -81,16 +98,38 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { connection?.flushNow() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is BrokerResumeReading else { return context.fireUserInboundEventTriggered(event) }
+        guard stalled, !closing else { return }
+        stalled = false
+        if var acc = cumulation {
+            cumulation = nil
+            process(&acc, context)
+        }
+        publishCounts()
+        flushTouched()
+        if !stalled { context.channel.setOption(.autoRead, value: true).whenFailure { _ in } }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
 
-    private func process(_ buffer: inout ByteBuffer) {
+    private func process(_ buffer: inout ByteBuffer, _ context: ChannelHandlerContext) {
+        if stalled {
+            cumulation = buffer
+            return
+        }
         // A local copy spares a dynamic exclusivity check on the stored property per operation.
         var parser = self.parser
         defer { self.parser = parser }
         do {
-            while !closing, let op = try parser.next(&buffer) {
+            while !closing, !stalled, let op = try parser.next(&buffer) {
                 handle(op)
             }
         } catch let error as NATSProtocolError {
@@ -100,6 +139,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             protocolError(NATSProtocolError(.unknownOperation, offset: parser.offset, "\(error)"))
             return
         }
+        if stalled { context.channel.setOption(.autoRead, value: false).whenFailure { _ in } }
         if buffer.readableBytes > 0 {
             if buffer.readerIndex > 65536 { buffer.discardReadBytes() }
             cumulation = buffer
@@ -108,21 +148,28 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     private func handle(_ op: NATSClientOp) {
         guard let conn = connection else { return }
+        if !connected && core.options.authRequired {
+            guard case .connect(let json) = op else { return fail("Authorization Violation") }
+            return handleConnect(conn, json: json)
+        }
         switch op {
         case .pub(let subject, let reply, let payload):
             publish(conn, subject: subject, reply: reply, headers: nil, payload: payload)
         case .hpub(let subject, let reply, let headers, let payload):
+            // nats-server closes, without an -ERR, a client that did not declare header support.
+            guard self.headers else { return fail(nil) }
             publish(conn, subject: subject, reply: reply, headers: headers, payload: payload)
         case .ping:
             control(conn) { $0.writeNATSPong() }
         case .pong:
-            break
+            pingsOut = 0
+            answeredPing = true
         case .sub(let subject, let queue, let sid):
             subscribe(conn, subject: subject, queue: queue, sid: sid)
         case .unsub(let sid, let max):
             unsubscribe(conn, sid: Array(sid.readableBytesView), max: max)
         case .connect(let json):
-            connect(conn, json: json)
+            handleConnect(conn, json: json)
         }
     }
 
@@ -139,26 +186,49 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         } else {
             result = subject.withUnsafeReadableBytes { core.trie.match($0) }
         }
-        if result.isEmpty { return }
+        var delivered = false
         let size = payload.readableBytes + (headers?.readableBytes ?? 0)
         for sub in result.plain {
-            _ = deliver(sub, subject: subject, reply: reply, headers: headers, payload: payload, size: size, publisher: conn)
+            if deliver(sub, subject: subject, reply: reply, headers: headers, payload: payload, size: size,
+                       publisher: conn) {
+                delivered = true
+            }
         }
         for group in result.queueGroups {
             roundRobin &+= 1
             let start = roundRobin % group.count
             for k in 0..<group.count {
                 if deliver(group[(start + k) % group.count], subject: subject, reply: reply, headers: headers,
-                           payload: payload, size: size, publisher: conn) { break }
+                           payload: payload, size: size, publisher: conn) {
+                    delivered = true
+                    break
+                }
             }
         }
+        if !delivered, noResponders, let reply { answerNoResponders(conn, reply: reply) }
+    }
+
+    /// nats-server's answer to a request nobody took: `HMSG <reply> <sid> 16 16` with status 503 to
+    /// the requester's own subscription matching the reply subject (nothing when it has none).
+    private func answerNoResponders(_ conn: BrokerConnection, reply: ByteBuffer) {
+        let matches = reply.withUnsafeReadableBytes { core.trie.match($0) }
+        let own = matches.plain.first { $0.connection === conn }
+            ?? matches.queueGroups.joined().first { $0.connection === conn }
+        guard let own else { return }
+        var status = ByteBuffer()
+        status.writeStaticString("NATS/1.0 503\r\n\r\n")
+        _ = deliver(own, subject: reply, reply: nil, headers: status, payload: ByteBuffer(), size: 16, publisher: conn,
+                    ignoringEcho: true)
     }
 
     /// Returns whether `sub` took the message.
     private func deliver(_ sub: Subscription, subject: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?,
-                         payload: ByteBuffer, size: Int, publisher: BrokerConnection) -> Bool {
+                         payload: ByteBuffer, size: Int, publisher: BrokerConnection,
+                         ignoringEcho: Bool = false) -> Bool {
         let target = sub.connection
-        switch target.enqueue(sub, subject: subject, reply: reply, headers: headers, payload: payload, publisher: publisher) {
+        let from = ignoringEcho ? nil : publisher
+        switch target.enqueue(sub, subject: subject, reply: reply, headers: headers, payload: payload,
+                              publisher: from) {
         case .dropped:
             return false
         case .slowConsumer:
@@ -166,7 +236,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             for s in target.closeAndTakeSubscriptions() { core.trie.remove(s) }
             target.eventLoop.execute { target.closeAsSlowConsumer() }
             return false
-        case .delivered(let scheduleFlush, let reachedMax):
+        case .delivered(let scheduleFlush, let reachedMax, let stall, let armDeadline):
             handicap.apply()
             msgsOut += 1
             bytesOut += size
@@ -175,6 +245,11 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
                 target.scheduleFlush()
             } else if scheduleFlush {
                 touched.append(target)
+            }
+            if stall { stalled = true }
+            if armDeadline {
+                let core = self.core
+                target.eventLoop.scheduleTask(in: target.writeDeadline) { target.checkWriteDeadline(core: core) }
             }
             return true
         }
@@ -212,50 +287,46 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         if verbose { control(conn) { $0.writeNATSOK() } }
     }
 
-    private func connect(_ conn: BrokerConnection, json: ByteBuffer) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.readableBytesView)) as? [String: Any] else {
-            protocolError(NATSProtocolError(.badArguments, offset: parser.offset, "CONNECT argument is not a JSON object"))
-            return
-        }
-        if let v = object["verbose"] as? Bool { verbose = v }
-        if let v = object["pedantic"] as? Bool { pedantic = v }
-        let echo = object["echo"] as? Bool
-        let headers = object["headers"] as? Bool
-        conn.state.withLock { s in
-            if let echo { s.echo = echo }
-            if let headers { s.headers = headers }
-        }
-        if verbose { control(conn) { $0.writeNATSOK() } }
-    }
-
-    private func control(_ conn: BrokerConnection, _ write: (inout ByteBuffer) -> Void) {
+    func control(_ conn: BrokerConnection, _ write: (inout ByteBuffer) -> Void) {
         if conn.enqueueControl(write) {
             touched.append(conn)
         }
         if immediate { flushTouched() }
     }
 
-    private func protocolError(_ error: NATSProtocolError) {
+    /// Sends what is queued and `-ERR 'text'` (none when nil, where nats-server only logs), then closes.
+    func fail(_ text: String?) {
         closing = true
         cumulation = nil
         flushTouched()
-        let text: String
-        switch error.kind {
-        case .maxPayloadExceeded: text = "Maximum Payload Violation"
-        case .controlLineTooLong: text = "maximum control line exceeded" // nats-server 2.9's exact text
-        default: text = "Unknown Protocol Operation"
-        }
         connection?.sendErrorAndClose(text)
     }
 
-    private func flushTouched() {
+    /// nats-server's answer to each parser error: an -ERR for an unknown operation, a missing payload
+    /// terminator, a payload or control line over the limit; a silent close for bad sizes and arguments.
+    private func protocolError(_ error: NATSProtocolError) {
+        switch error.kind {
+        case .maxPayloadExceeded: fail("Maximum Payload Violation")
+        case .controlLineTooLong: fail("maximum control line exceeded") // nats-server 2.9's exact text
+        case .unknownOperation, .missingPayloadTerminator: fail("Unknown Protocol Operation")
+        case .badSize, .badArguments: fail(nil)
+        }
+    }
+
+    func flushTouched() {
         if touched.isEmpty { return }
         for conn in touched { conn.scheduleFlush() }
         touched.removeAll(keepingCapacity: true)
     }
 
-    private func publishCounts() {
+    func publishCounts() {
         let c = core.counters
+        let (inMsgs, inBytes, last) = (msgsIn, bytesIn, lastRead)
+        connection?.state.withLock { s in
+            s.inMsgs += inMsgs
+            s.inBytes += inBytes
+            s.lastActivity = last
+        }
         if msgsIn > 0 { c.msgsIn.add(msgsIn, ordering: .relaxed); msgsIn = 0 }
         if bytesIn > 0 { c.bytesIn.add(bytesIn, ordering: .relaxed); bytesIn = 0 }
         if msgsOut > 0 { c.msgsOut.add(msgsOut, ordering: .relaxed); msgsOut = 0 }

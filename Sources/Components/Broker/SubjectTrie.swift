@@ -29,6 +29,10 @@ final class SubjectTrie: Sendable {
 
     var count: Int { state.withLock { $0.count } }
 
+    /// Subscriptions ever inserted and removed (`/subsz` `num_inserts`, `num_removes`).
+    let inserts = Atomic<Int>(0)
+    let removes = Atomic<Int>(0)
+
     func insert(_ sub: Subscription) {
         let tokens = sub.subject.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         state.withLock { s in
@@ -54,6 +58,7 @@ final class SubjectTrie: Sendable {
                 node.plain.append(sub)
             }
             s.count += 1
+            inserts.add(1, ordering: .relaxed)
             generationCounter.add(1, ordering: .releasing)
         }
     }
@@ -100,6 +105,7 @@ final class SubjectTrie: Sendable {
                 child = parent
             }
             s.count -= 1
+            removes.add(1, ordering: .relaxed)
             generationCounter.add(1, ordering: .releasing)
             return true
         }

@@ -50,7 +50,10 @@ public struct NATSClientOpParser: Sendable {
         case .unsub:
             var max: Int?
             if f.args.count == 2 {
-                max = b.withUnsafeReadableBytes { NATSFrameScanner.decimal($0, f.args[1]) }
+                // As nats-server: a max that is no number of at most 9 digits unsubscribes at once (0).
+                let r = f.args[1]
+                max = r.count > NATSFrameScanner.serverSizeDigits
+                    ? 0 : b.withUnsafeReadableBytes { NATSFrameScanner.decimal($0, r) } ?? 0
             }
             return .unsub(sid: slice(f.args[0]), max: max)
         case .pong:

@@ -114,6 +114,13 @@ struct NATSFrameScanner: Sendable {
         }
         guard let lineFeed else {
             scanned = buffer.readableBytes
+            if side == .server {
+                // nats-server's state machine refuses a wrong operation name at its first bad byte,
+                // long before the line ends (10 MB of garbage gets `Unknown Protocol Operation`).
+                try buffer.withUnsafeReadableBytes { raw in
+                    if let bad = Self.badOperationPrefix(raw) { throw unknownOperation(raw, bad, base: base) }
+                }
+            }
             if buffer.readableBytes > maxLine + 1 {
                 throw NATSProtocolError(.controlLineTooLong, offset: base + maxLine,
                                         "control line exceeds the limit of \(maxLine) bytes")
@@ -157,12 +164,15 @@ struct NATSFrameScanner: Sendable {
         var opEnd = 0
         while opEnd < end && !isSpace(raw[opEnd]) { opEnd += 1 }
         guard let op = opcode(raw, opEnd) else {
-            let shown = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<min(opEnd, 20)]), as: UTF8.self)
-            throw NATSProtocolError(.unknownOperation, offset: base,
-                                    "unknown protocol operation '\(shown)'" + (opEnd > 20 ? "..." : ""))
+            let line = UnsafeRawBufferPointer(rebasing: raw[0..<min(end + 1, raw.count)])
+            throw unknownOperation(raw, Self.badOperationPrefix(line) ?? 0, base: base)
         }
         var frame = NATSFrame(op: op)
         frame.length = lineFeed + 1
+        if side == .server && opEnd == end && op != .ping && op != .pong {
+            // nats-server wants a space after these names: `PUB\r\n` is an unknown operation to it.
+            throw NATSProtocolError(.unknownOperation, offset: base + opEnd, "\(op.name) without arguments")
+        }
         switch op {
         case .ping, .pong, .ok:
             return frame
@@ -216,7 +226,7 @@ struct NATSFrameScanner: Sendable {
                 throw NATSProtocolError(.badSize, offset: base + frame.args[n - 2].lowerBound,
                                         "\(op.name) header size \(frame.headerSize) is larger than total size \(frame.totalSize)")
             }
-        case .unsub where n == 2:
+        case .unsub where n == 2 && side == .client:
             _ = try size(raw, frame.args[1], base: base, field: "max_msgs", op: op)
             return frame
         default:
@@ -231,6 +241,10 @@ struct NATSFrameScanner: Sendable {
     }
 
     private func size(_ raw: UnsafeRawBufferPointer, _ r: Range<Int>, base: Int, field: String, op: NATSOpcode) throws -> Int {
+        // nats-server reads at most 9 digits (its parseSize); more is a bad size to it, not a big one.
+        if side == .server && r.count > Self.serverSizeDigits {
+            throw NATSProtocolError(.badSize, offset: base + r.lowerBound, "\(op.name) \(field) has over 9 digits")
+        }
         if let v = Self.decimal(raw, r) { return v }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: raw[r]), as: UTF8.self)
         throw NATSProtocolError(.badSize, offset: base + r.lowerBound, "\(op.name) \(field) '\(text)' is not a decimal number")
@@ -248,6 +262,44 @@ struct NATSFrameScanner: Sendable {
         return v
     }
 
+    /// The same error for a wrong operation name whether or not its line is complete: the byte at
+    /// `bad` cannot continue any operation name.
+    private func unknownOperation(_ raw: UnsafeRawBufferPointer, _ bad: Int, base: Int) -> NATSProtocolError {
+        let before = String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<min(bad, 20)]), as: UTF8.self)
+        let at = bad < raw.count ? describe(raw[bad]) : "end of line"
+        let text = bad == 0 ? "unknown protocol operation starting with \(at)"
+            : "unknown protocol operation: \(at) after '\(before)'"
+        return NATSProtocolError(.unknownOperation, offset: base + bad, text)
+    }
+
+    /// The most digits a size may have on the server side (nats-server's `maxParseSizeLen`).
+    static let serverSizeDigits = 9
+
+    /// The offset of the first byte at which `raw` (a control line with no line feed yet) stops being
+    /// the start of a client operation, or nil while it still may be one.
+    static func badOperationPrefix(_ raw: UnsafeRawBufferPointer) -> Int? {
+        let names: [StaticString] = ["PUB", "HPUB", "SUB", "UNSUB", "PING", "PONG", "CONNECT"]
+        var alive = [Bool](repeating: true, count: names.count)
+        for i in 0..<raw.count {
+            var b = raw[i]
+            if b >= 97 && b <= 122 { b &-= 32 }
+            var any = false
+            for (k, name) in names.enumerated() where alive[k] {
+                let count = name.utf8CodeUnitCount
+                if i < count {
+                    alive[k] = name.utf8Start[i] == b
+                } else if k == 4 || k == 5 {
+                    return nil  // PING/PONG: nats-server ignores whatever follows up to the line feed
+                } else {
+                    return b == 0x20 || b == 0x09 || b == 0x0D ? nil : i
+                }
+                any = any || alive[k]
+            }
+            if !any { return i }
+        }
+        return nil
+    }
+
     private func opcode(_ raw: UnsafeRawBufferPointer, _ n: Int) -> NATSOpcode? {
         func upper(_ i: Int) -> UInt8 {
             let b = raw[i]
@@ -259,14 +311,19 @@ struct NATSFrameScanner: Sendable {
             for i in 0..<n where upper(i) != p[i] { return false }
             return true
         }
+        // nats-server takes `PINGxyz` for PING: after the name it skips to the line feed.
+        func pingOrPong() -> NATSOpcode? {
+            guard n > 4, upper(0) == 0x50, upper(2) == 0x4E, upper(3) == 0x47 else { return nil }
+            return upper(1) == 0x49 ? .ping : upper(1) == 0x4F ? .pong : nil
+        }
         switch side {
         case .server:
             switch n {
             case 3: return equals("PUB") ? .pub : equals("SUB") ? .sub : nil
             case 4: return equals("PING") ? .ping : equals("PONG") ? .pong : equals("HPUB") ? .hpub : nil
-            case 5: return equals("UNSUB") ? .unsub : nil
-            case 7: return equals("CONNECT") ? .connect : nil
-            default: return nil
+            case 5: return equals("UNSUB") ? .unsub : pingOrPong()
+            case 7: return equals("CONNECT") ? .connect : pingOrPong()
+            default: return pingOrPong()
             }
         case .client:
             switch n {

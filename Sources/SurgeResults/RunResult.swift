@@ -144,6 +144,8 @@ public struct CellResult: Codable, Sendable, Equatable {
     /// (`"msgs/s": "5%"`); the scenario's `thresholds:`, `--threshold` and a calibration take precedence.
     public var keyMetrics: [String: String]?
     public var samples: [Sample]
+    /// Stack profiles of the cell's profile pass (files beside the result file); absent when none.
+    public var profiles: [ProfileReference]?
 
     public init(name: String, parameters: [CellParameter], status: CellStatus = .ok, reason: String? = nil, samples: [Sample] = []) {
         self.name = name
@@ -154,6 +156,7 @@ public struct CellResult: Codable, Sendable, Equatable {
         self.probeMethods = nil
         self.keyMetrics = nil
         self.samples = samples
+        self.profiles = nil
     }
 
     public func parameter(_ key: String) -> String? {

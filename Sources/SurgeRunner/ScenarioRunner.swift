@@ -21,6 +21,8 @@ public struct RunOptions: Sendable {
     public var loadThreads: Int?
     /// Probes to attach instead of the scenario's `probes` (empty: none).
     public var probes: [String]?
+    /// Stack profiles to take instead of the scenario's `profile` (empty: none).
+    public var profile: [String]?
     /// Options set on every built-in component target over the scenario's (`--target-option`), e.g.
     /// `handicap-ns=5000` for a canary run. Cell names stay as they are, so the run compares with one
     /// made without them; the run's notes record the override.
@@ -170,6 +172,7 @@ public final class ScenarioRunner: @unchecked Sendable {
                 $0.cells[index].status = outcome.status
                 $0.cells[index].reason = outcome.reason
                 $0.cells[index].targetStderr = outcome.stderr
+                $0.cells[index].profiles = outcome.profiles
             }
             progress.cellFinished(position + 1, name: cell.name, status: outcome.status, reason: outcome.reason, samples: result.cells[index].samples)
             try? save()
@@ -215,6 +218,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         var status: CellStatus
         var reason: String?
         var stderr: [String]?
+        var profiles: [ProfileReference]?
     }
 
     /// One cell, start to finish. Never throws: every failure becomes the cell's status and reason.
@@ -268,6 +272,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         defer { watchTask.cancel() }
 
         var done = 0
+        var profiles: [ProfileReference]?
         var session: (any WorkloadSession)?
         let preloaded = preload != nil
         var probes = AttachedProbes(pids: started.pids, probes: probePlan.speedProbes(preloaded: preloaded), preload: preload,
@@ -319,6 +324,13 @@ public final class ScenarioRunner: @unchecked Sendable {
                     record(sample, methods)
                 }
             }
+            if let capture = try? ProfileCapture(names: options.profile ?? scenario.profile, resultPath: resultPath, runID: snapshot.runID),
+               !capture.isEmpty, !isInterrupted {
+                probes.close()
+                let taken = try await capture.run(cell: cell.name, session: session!, pids: started.pids, progress: progress)
+                taken.notes.forEach(note)
+                profiles = taken.references
+            }
             await session?.close()
         } catch {
             await session?.close()
@@ -337,7 +349,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         if let exited = started.exitDescription() {
             return CellOutcome(status: .failed, reason: "the target \(exited) at the end of the cell", stderr: started.lastStderrLines)
         }
-        return CellOutcome(status: .ok)
+        return CellOutcome(status: .ok, profiles: profiles)
     }
 
     /// Adds probe figures to a sample; returns the method that measured each (tagged with the pass),

@@ -10,7 +10,7 @@ import Yams
 public enum ScenarioLoader {
     static let topLevelKeys: Set<String> = [
         "name", "description", "target", "targets", "workload", "workloads", "matrix", "exclude", "warmup",
-        "repetitions", "cpus", "probes", "thresholds", "timeout",
+        "repetitions", "cpus", "probes", "profile", "thresholds", "timeout",
     ]
     static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
@@ -128,6 +128,8 @@ struct Reader {
             error("exclude", top["exclude"]?.keyLocation ?? .unknown, "every cell of the matrix is excluded; nothing would run")
         }
         scenario.file = file
+        scenario.profile = stringList(top["profile"], key: "profile") ?? []
+        scenario.profileLocation = top["profile"]?.keyLocation ?? .unknown
         return scenario
     }
 }

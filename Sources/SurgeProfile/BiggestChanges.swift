@@ -43,9 +43,12 @@ public struct BiggestChanges: Sendable {
         self.unit = unit
     }
 
-    /// The rows with the largest |Δ| by inclusive or self cost.
+    /// The rows with the largest |Δ| by inclusive or self cost. By inclusive cost, functions on
+    /// nearly every stack of both (over 90% of each total: thread entry points, the event loop) are
+    /// left out: their change is everything's change and says nothing of where.
     public func top(_ count: Int, bySelf: Bool) -> [Row] {
-        rows.sorted {
+        let candidates = bySelf ? rows : rows.filter { !($0.inclusiveA > 0.9 * totalA && $0.inclusiveB > 0.9 * totalB) }
+        return candidates.sorted {
             let x = bySelf ? abs($0.selfDelta) : abs($0.inclusiveDelta), y = bySelf ? abs($1.selfDelta) : abs($1.inclusiveDelta)
             return x != y ? x > y : $0.function < $1.function
         }.prefix(count).filter { (bySelf ? $0.selfDelta : $0.inclusiveDelta) != 0 }
@@ -56,7 +59,8 @@ public struct BiggestChanges: Sendable {
         let change = totalA > 0 ? String(format: " (%+.1f%%)", (totalB - totalA) / totalA * 100) : ""
         var out = "Total per op: A \(Self.number(totalA)) → B \(Self.number(totalB)) \(unit)\(change)\n\n"
         for bySelf in [true, false] {
-            out += "**Biggest changes by \(bySelf ? "self" : "inclusive") cost** (\(unit))\n\n"
+            out += "**Biggest changes by \(bySelf ? "self" : "inclusive") cost** (\(unit)"
+                + (bySelf ? ")\n\n" : "; callers of over 90% of both left out)\n\n")
             out += "| function | self A | self B | Δ self | inclusive A | inclusive B | Δ inclusive | Δ inclusive % |\n"
             out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
             for row in top(count, bySelf: bySelf) {

@@ -63,7 +63,7 @@ final class Symbolizer {
         if bcc_symcache_resolve(cache, lookup, &sym) == 0 {
             let raw = sym.name.map { String(cString: $0) } ?? ""
             let demangled = sym.demangle_name.map { String(cString: $0) } ?? raw
-            name = Self.demangle(raw) ?? (demangled.isEmpty ? Self.unknown : demangled)
+            name = Self.demangle(raw) ?? (demangled.isEmpty ? Self.unknown : SwiftNameSimplifier.simplifyCPlusPlus(demangled))
             bcc_symbol_free_demangle_name(&sym)
         }
         names[key] = name
@@ -92,7 +92,7 @@ final class Symbolizer {
         return name.withCString { pointer -> String? in
             guard let result = swiftDemangle(pointer, strlen(pointer), nil, nil, 0) else { return nil }
             defer { free(result) }
-            return String(cString: result).replacingOccurrences(of: ";", with: ":")
+            return SwiftNameSimplifier.simplify(String(cString: result)).replacingOccurrences(of: ";", with: ":")
         }
     }
 

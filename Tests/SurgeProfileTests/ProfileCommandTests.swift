@@ -59,3 +59,35 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertTrue(out.stdout.contains("fully named"), out.stdout)
     }
 }
+
+final class SwiftNameSimplifierTests: XCTestCase {
+    func testDemangledNamesLoseSignatures() {
+        XCTAssertEqual(
+            SwiftNameSimplifier.simplify("closure #1 (Swift.Int) -> () in Broker.Session.handle(frame: NATSWire.Frame) throws -> ()"),
+            "closure #1 in Broker.Session.handle")
+        XCTAssertEqual(
+            SwiftNameSimplifier.simplify("@objc closure #1 (Swift.Optional<Swift.UnsafeMutableRawPointer>) -> Swift.Optional<Swift.UnsafeMutableRawPointer> in static NIOPosix.ThreadOpsPosix.run(handle: inout Swift.Optional<Swift.UInt>) -> ()"),
+            "closure #1 in static NIOPosix.ThreadOpsPosix.run")
+        XCTAssertEqual(SwiftNameSimplifier.simplify("generic specialization <Swift.Int> of Swift.Array.append(__owned A) -> ()"),
+                       "specialized Swift.Array.append")
+        XCTAssertEqual(SwiftNameSimplifier.simplify("NIOCore.ByteBuffer.writeBytes<A where A: Swift.Sequence>(A) -> Swift.Int"),
+                       "NIOCore.ByteBuffer.writeBytes")
+    }
+}
+
+final class NameAndTableTests: XCTestCase {
+    func testPrivateAndCPlusPlusNames() {
+        XCTAssertEqual(SwiftNameSimplifier.simplify("Broker.Handler.(channelRead in _0A1B2C3D)(context: NIOCore.Context) -> ()"),
+                       "Broker.Handler.channelRead")
+        XCTAssertEqual(SwiftNameSimplifier.simplifyCPlusPlus("swift::Box<unsigned long, 8ul>::destroy(swift::OpaqueValue*) const"),
+                       "swift::Box::destroy")
+    }
+
+    func testInclusiveTableLeavesOutCallersOfEverything() {
+        let a = FoldedStacks(values: ["p;loop;read": 50, "p;loop;write": 50])
+        let b = FoldedStacks(values: ["p;loop;read": 50, "p;loop;write": 10])
+        let changes = BiggestChanges(a: a, b: b, unit: "ns/op")
+        XCTAssertEqual(changes.top(5, bySelf: false).map(\.function), ["write"])
+        XCTAssertEqual(changes.top(5, bySelf: true).first?.selfDelta, -40)
+    }
+}

@@ -4,8 +4,12 @@ import Foundation
 /// are inline or generic), a title naming the cell and the normalisation, a `<title>` tooltip per
 /// frame, and click-to-zoom in a few lines of inline script (click a frame to zoom into it, click
 /// "Reset zoom" or the background to go back). A differential graph (`baseline` given) has B's
-/// shape and colours each frame by its per-op change against A: red for growth, blue for
-/// shrinkage, white for none, saturated at the largest change, with a legend.
+/// shape (A's with `shapeIsA`, where what vanished in B shows) and colours each frame by the
+/// relative per-op change of its inclusive cost from A to B: red for growth, blue for shrinkage,
+/// white within ±5% (noise), saturated at ±100%, with a legend. Relative, not absolute: by
+/// absolute change the trunk (every stack's ancestors) always has the largest delta and every
+/// frame above it would look alike. A change smaller than 2% of the larger total fades in
+/// proportion, so frames of a sample or two that come and go do not shout.
 public struct FlameGraphSVG: Sendable {
     public var title: String
     public var subtitle: String
@@ -14,6 +18,8 @@ public struct FlameGraphSVG: Sendable {
     public var frameHeight = 16.0
     /// Frames narrower than this (pixels) are not drawn.
     public var minimumWidth = 0.3
+    /// For a differential graph: draw A's shape (stacks = A, baseline = B) instead of B's.
+    public var shapeIsA = false
 
     public init(title: String, subtitle: String, unit: String) {
         self.title = title
@@ -28,11 +34,9 @@ public struct FlameGraphSVG: Sendable {
     public func render(_ stacks: FoldedStacks, baseline: FoldedStacks? = nil) -> String {
         let root = FlameNode.build(stacks, baseline: baseline)
         let depth = max(root.depth, 1)
-        let top = 58.0, bottom = baseline == nil ? 30.0 : 48.0, side = 10.0
+        let top = baseline == nil ? 58.0 : 78.0, bottom = 30.0, side = 10.0
         let height = top + Double(depth) * frameHeight + bottom
         let graphWidth = width - 2 * side
-        var maxDelta = 0.0
-        if baseline != nil { Self.visit(root) { maxDelta = max(maxDelta, abs($0.value - $0.baseline)) } }
         var out = """
             <?xml version="1.0" standalone="no"?>
             <svg version="1.1" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" \
@@ -54,13 +58,15 @@ public struct FlameGraphSVG: Sendable {
             let y = top + Double(depth - 1 - level) * frameHeight
             let share = root.value > 0 ? node.value / root.value * 100 : 0
             var tip = "\(node.name) (\(Self.number(node.value)) \(unit), \(String(format: "%.2f", share))%"
+            let (a, b) = shapeIsA ? (node.value, node.baseline) : (node.baseline, node.value)
             if baseline != nil {
-                let delta = node.value - node.baseline
-                let relative = node.baseline > 0 ? String(format: "%+.1f%%", delta / node.baseline * 100) : "new"
-                tip += "; A \(Self.number(node.baseline)), B − A \(delta >= 0 ? "+" : "")\(Self.number(delta)) \(unit), \(relative)"
+                let delta = b - a
+                let relative = a > 0 ? String(format: "%+.1f%%", delta / a * 100) : "new in B"
+                tip += "; A \(Self.number(a)), B \(Self.number(b)), B − A \(delta >= 0 ? "+" : "")\(Self.number(delta)) \(unit), \(relative)"
             }
             tip += ")"
-            let fill = baseline == nil ? Self.colour(node.name, level: level) : Self.diffColour(node.value - node.baseline, max: maxDelta)
+            let weight = min(1, abs(b - a) / max(0.02 * max(root.value, root.baseline), 1e-300))
+            let fill = baseline == nil ? Self.colour(node.name, level: level) : Self.diffColour(Self.relativeChange(a, b) * weight, max: 1)
             let fx = String(format: "%.6f", (x - side) / graphWidth), fw = String(format: "%.6f", w / graphWidth)
             frames += "<g class=\"f\" data-x=\"\(fx)\" data-w=\"\(fw)\" data-d=\"\(level)\" data-n=\"\(Self.escape(node.name))\">"
             frames += "<title>\(Self.escape(tip))</title>"
@@ -76,25 +82,35 @@ public struct FlameGraphSVG: Sendable {
         }
         draw(root, x: side, level: 0)
         out += "<g id=\"frames\">\n" + frames + "</g>\n"
-        if baseline != nil { out += legend(y: height - 40, maxDelta: maxDelta) }
+        if baseline != nil { out += legend(y: 50) }
         out += script(side: side, graphWidth: graphWidth)
         out += "</svg>\n"
         return out
     }
 
-    private func legend(y: Double, maxDelta: Double) -> String {
+    /// (b − a) / a, clamped to ±1 (a frame new in B is +1, one gone from B −1); 0 within ±5%.
+    static func relativeChange(_ a: Double, _ b: Double) -> Double {
+        if a <= 0 { return b > 0 ? 1 : 0 }
+        let change = Swift.max(-1, Swift.min(1, (b - a) / a))
+        return abs(change) < 0.05 ? 0 : change
+    }
+
+    private func legend(y: Double) -> String {
+        let maxDelta = 1.0
         var out = "<g id=\"legend\">"
-        let steps = 11, boxWidth = 24.0, x0 = width - 10 - Double(steps) * boxWidth - 250
-        out += "<text x=\"\(Int(x0 - 8))\" y=\"\(Int(y + 12))\" text-anchor=\"end\">per-op change B − A:</text>"
+        let steps = 11, boxWidth = 24.0, x0 = width - 10 - Double(steps) * boxWidth - 200
+        out += "<text x=\"\(Int(x0 - 8))\" y=\"\(Int(y + 12))\" text-anchor=\"end\">per-op change from A to B (inclusive):</text>"
         for i in 0..<steps {
             let delta = (Double(i) / Double(steps - 1) * 2 - 1) * maxDelta
             out += "<rect x=\"\(Self.fixed(x0 + Double(i) * boxWidth))\" y=\"\(Self.fixed(y))\" width=\"\(Self.fixed(boxWidth))\" "
                 + "height=\"14\" fill=\"\(Self.diffColour(delta, max: maxDelta))\" stroke=\"#999\" stroke-width=\"0.3\"/>"
         }
         let end = x0 + Double(steps) * boxWidth
-        out += "<text x=\"\(Int(x0))\" y=\"\(Int(y + 26))\" font-size=\"10\">−\(Self.number(maxDelta)) (shrank)</text>"
-        out += "<text x=\"\(Int(end))\" y=\"\(Int(y + 26))\" font-size=\"10\" text-anchor=\"end\">+\(Self.number(maxDelta)) (grew)</text>"
-        out += "<text x=\"\(Int(end + 8))\" y=\"\(Int(y + 12))\">\(Self.escape(unit)); width = B</text></g>\n"
+        out += "<text x=\"\(Int(x0))\" y=\"\(Int(y + 25))\" font-size=\"9\">−100% or gone</text>"
+        out += "<text x=\"\(Int(x0 + Double(steps) * boxWidth / 2))\" y=\"\(Int(y + 25))\" font-size=\"9\" text-anchor=\"middle\">±5%</text>"
+        out += "<text x=\"\(Int(end))\" y=\"\(Int(y + 25))\" font-size=\"9\" text-anchor=\"end\">+100% or new</text>"
+        out += "<text x=\"\(Int(end + 8))\" y=\"\(Int(y + 12))\">width = \(shapeIsA ? "A" : "B"), \(Self.escape(unit))</text>"
+        out += "<text x=\"\(Int(end + 8))\" y=\"\(Int(y + 25))\" font-size=\"9\">changes under 2% of the total fade</text></g>\n"
         return out
     }
 
@@ -110,7 +126,7 @@ public struct FlameGraphSVG: Sendable {
         frames.forEach(function(g){g.addEventListener('click',function(ev){zoom(g);ev.stopPropagation();});
         g.addEventListener('mouseover',function(){details.textContent=g.querySelector('title').textContent;});});
         reset.addEventListener('click',unzoom);document.getElementById('bg').addEventListener('click',unzoom);}
-        function cut(n,w){var m=Math.floor((w-6)/C);if(m<3)return '';return n.length<=m?n:n.substring(0,m-2)+'..';}
+        function cut(n,w){var m=Math.floor((w-6)/C);if(m<5)return '';return n.length<=m?n:n.substring(0,m-2)+'..';}
         function place(g,x,w){var r=g.querySelector('rect'),t=g.querySelector('text');r.setAttribute('x',x.toFixed(1));
         r.setAttribute('width',w.toFixed(1));t.setAttribute('x',(x+3).toFixed(1));t.textContent=cut(g.dataset.n,w);
         g.style.display='';}
@@ -133,7 +149,7 @@ public struct FlameGraphSVG: Sendable {
 
     static func label(_ name: String, width: Double) -> String {
         let fit = Int((width - 6) / charWidth)
-        if fit < 3 { return "" }
+        if fit < 5 { return "" }
         return name.count <= fit ? name : String(name.prefix(fit - 2)) + ".."
     }
 

@@ -43,8 +43,9 @@ struct StackFolder {
             let unknown = frames.dropFirst().filter { $0.hasPrefix(Symbolizer.unknown) }.count
             result.unknownFrames += Double(unknown) * v
             result.frames += Double(frames.count - 1) * v
-            if unknown > 0 { result.unresolved += v }
-            if frames.contains(where: { $0.hasPrefix(Self.lostStack) }) { result.lost += v }
+            let lost = frames.contains { $0.hasPrefix(Self.lostStack) }
+            if unknown > 0 || lost { result.unresolved += v }
+            if lost { result.lost += v }
             result.stacks.values[frames.joined(separator: ";"), default: 0] += v
         }
         return result

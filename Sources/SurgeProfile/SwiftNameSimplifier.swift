@@ -1,3 +1,5 @@
+import Foundation
+
 /// Shortens demangled Swift names for flame graph frames, as `swift demangle --simplified` does
 /// in spirit: no parameter lists, return types, generic arguments or attributes, so
 /// `closure #1 (Swift.Int) -> () in Broker.Session.handle(frame: NATSWire.Frame) throws -> ()`
@@ -26,7 +28,7 @@ package enum SwiftNameSimplifier {
             if word.hasPrefix("@") || ["throws", "rethrows", "async", "__owned", "inout"].contains(word) { continue }
             words.append(word)
         }
-        let result = words.joined(separator: " ")
+        let result = words.joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: " :"))
         return result.isEmpty ? name : result
     }
 

@@ -175,6 +175,14 @@ struct ProfileDiffCommand: ParsableCommand {
     @Option(help: "Rows per table.")
     var top: Int = 12
 
+    @Option(help: "Whose shape to draw: b (what B spends, the default) or a (A's, where what B no longer does shows).")
+    var shape: String = "b"
+
+    func validate() throws {
+        if !["a", "b"].contains(shape) { throw ValidationError("--shape must be a or b (got '\(shape)')") }
+        if top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
+    }
+
     func run() throws {
         let stacksA: FoldedStacks, stacksB: FoldedStacks
         do {
@@ -196,11 +204,12 @@ struct ProfileDiffCommand: ParsableCommand {
         let perOp = unit.hasSuffix("/op") ? "per op" : "raw (not normalised per op)"
         let changes = BiggestChanges(a: stacksA, b: stacksB, unit: unit)
         let total = stacksA.total > 0 ? String(format: ", total %+.1f%%", (stacksB.total - stacksA.total) / stacksA.total * 100) : ""
-        let graph = FlameGraphSVG(title: title ?? "\(kind)differential: B \(subjectB) vs A \(subjectA)",
-                                  subtitle: "width: B, \(unit) \(perOp); colour: B − A per op, red grew, blue shrank\(total)",
+        var graph = FlameGraphSVG(title: title ?? "\(kind)differential: B \(subjectB) vs A \(subjectA)",
+                                  subtitle: "width: \(shape.uppercased()), \(unit) \(perOp); colour: change from A to B, red grew, blue shrank\(total)",
                                   unit: unit)
+        graph.shapeIsA = shape == "a"
         do {
-            try ProfileWriter.writeText(graph.render(stacksB, baseline: stacksA), to: out)
+            try ProfileWriter.writeText(shape == "a" ? graph.render(stacksA, baseline: stacksB) : graph.render(stacksB, baseline: stacksA), to: out)
             if let markdown { try ProfileWriter.writeText(changes.markdown(top: top), to: markdown) }
         } catch {
             FileHandle.standardError.write(Data("surge profile diff: \(error)\n".utf8))

@@ -33,6 +33,7 @@ let package = Package(
             name: "surge",
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
+                "SurgeProfile",
                 "Broker", "HTTPServer", "Mesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", nioCore, nioPosix, histogram]),
         .target(
             name: "SurgeRunner",
-            dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
+            dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeProfile", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
         ),
         // Projection, statistics and the gate: one pipeline for compare, report and ci-regression.
         .target(name: "SurgeCompare", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Yams", package: "Yams")]),
@@ -66,6 +67,8 @@ let package = Package(
         .target(name: "CSurgeAllocCounter", path: "Sources/CSurgeAllocCounter"),
         .executableTarget(name: "SurgeCalibrate", path: "Sources/SurgeCalibrate"),
         .target(name: "SurgeProbes", dependencies: ["CBCC", "CSurgeSys"]),
+        // Stack profiles (cpu, off-cpu, allocations), folded stacks, flame graphs and their differential.
+        .target(name: "SurgeProfile", dependencies: ["CBCC", "SurgeProbes"]),
 
         // MARK: wire codecs
         .target(name: "NATSWire", dependencies: [nioCore], path: "Sources/Wire/NATSWire"),
@@ -94,6 +97,7 @@ let package = Package(
         .testTarget(name: "SurgeRunnerTests", dependencies: ["SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeTestKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SurgeResults", "SurgeRunner", "SurgeTestKit"]),
         .testTarget(name: "SurgeProbesTests", dependencies: ["SurgeProbes"], exclude: ["Fixtures"]),
+        .testTarget(name: "SurgeProfileTests", dependencies: ["SurgeProfile", "SurgeProbes", "SurgeTestKit"], exclude: ["Fixtures"]),
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]

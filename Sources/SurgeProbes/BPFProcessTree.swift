@@ -7,7 +7,7 @@ import Glibc
 /// CLONE_THREAD, are not members: their TGID is). A one-entry array holds the number of members
 /// besides the main process, so while the tree is the main process alone the filter costs other
 /// processes one compare and an inlined array read, as the old immediate compare did.
-final class BPFProcessTree {
+package final class BPFProcessTree {
     let main: Int32
     let members: BPFMap
     private let others: BPFMap
@@ -15,9 +15,9 @@ final class BPFProcessTree {
     private var linkFD: Int32 = -1
     static let capacity = 65536
     /// Why processes forked after attach are not followed, when they are not.
-    private(set) var notice: String?
+    package private(set) var notice: String?
 
-    init(pid: Int32, mainOnly: Bool, privileges: ProbePrivileges, label: String) throws(ProbeError) {
+    package init(pid: Int32, mainOnly: Bool, privileges: ProbePrivileges, label: String) throws(ProbeError) {
         main = pid
         members = try BPFMap(.hash, name: "surge_tree", keySize: 4, valueSize: 8, entries: Self.capacity)
         do {
@@ -46,7 +46,7 @@ final class BPFProcessTree {
     /// Emits the membership test for the TGID in `tgid` (a register helpers keep: r6–r9): jumps
     /// to `notMember` unless it is in the tree; with `count`, atomically adds 1 to its total.
     /// Uses r0–r5 and the stack at `stack` (4 bytes).
-    func emitFilter(_ p: inout BPFProgram, tgid: BPFRegister, stack: Int16, count: Bool, notMember: String, prefix: String) {
+    package func emitFilter(_ p: inout BPFProgram, tgid: BPFRegister, stack: Int16, count: Bool, notMember: String, prefix: String) {
         p.jumpIfEqual(tgid, main, to: "\(prefix)_member")
         p.storeW(.r10, stack, immediate: 0)
         p.loadMapFD(.r1, others.fd)
@@ -130,7 +130,7 @@ final class BPFProcessTree {
         if linkFD < 0 { throw .errno("bpf_attach_tracepoint(task/task_newtask)") }
     }
 
-    func close() {
+    package func close() {
         if linkFD >= 0 { Glibc.close(linkFD); linkFD = -1 }
         if programFD >= 0 { Glibc.close(programFD); programFD = -1 }
         members.close()

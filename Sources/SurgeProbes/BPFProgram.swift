@@ -119,6 +119,7 @@ public enum BPFProgramType: UInt32, Sendable {
     case kprobe = 2          // also uprobes
     case tracepoint = 5
     case rawTracepoint = 17
+    case perfEvent = 7
 }
 
 /// eBPF helper function numbers.
@@ -127,5 +128,8 @@ public enum BPFHelper: Int32, Sendable {
     case mapUpdateElem = 2
     case mapDeleteElem = 3
     case ktimeGetNs = 5
+    case getPrandomU32 = 7
     case getCurrentPidTgid = 14
+    case getStackID = 27
+    case probeReadUser = 112
 }

@@ -49,7 +49,7 @@ public struct ProbePrivileges: Sendable {
 
     /// Mounts tracefs at /sys/kernel/tracing when it is not mounted and this process is root.
     /// Returns a notice when it mounted it (left mounted: other tools expect it there).
-    mutating func ensureTracefs() -> String? {
+    package mutating func ensureTracefs() -> String? {
         if tracefs != nil { return nil }
         guard isRoot else { return nil }
         if mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nil) == 0 {

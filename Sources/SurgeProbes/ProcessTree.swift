@@ -4,7 +4,7 @@ import Glibc
 /// /proc/PID/task/TID/children (each thread's children; the kernel lists them there). Surge
 /// measures the whole tree by default (an nginx master with its workers, a shell script with the
 /// commands it runs); `mainOnly` measures the one process.
-enum ProcessTree {
+package enum ProcessTree {
     /// The live descendants of `pid` (children, grandchildren, ...), parents before children.
     static func descendants(of pid: Int32) -> [Int32] {
         var result: [Int32] = []
@@ -26,7 +26,7 @@ enum ProcessTree {
     }
 
     /// `pid` followed by its live descendants, or `pid` alone when `mainOnly`.
-    static func members(of pid: Int32, mainOnly: Bool) -> [Int32] {
+    package static func members(of pid: Int32, mainOnly: Bool) -> [Int32] {
         mainOnly ? [pid] : [pid] + descendants(of: pid)
     }
 }

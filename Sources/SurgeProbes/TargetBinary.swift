@@ -4,7 +4,7 @@ import Glibc
 /// What a target's executable tells about its allocator: whether it maps glibc at all (a static
 /// binary does not, so neither preload nor uprobes on libc can see it) and whether it is a Go
 /// program (its heap does not go through malloc; cgo programs map libc but allocate elsewhere).
-struct TargetBinary {
+package struct TargetBinary {
     let pid: Int32
     let executable: String
     let libc: String?
@@ -16,9 +16,9 @@ struct TargetBinary {
 
     /// The library whose malloc the target calls: a replacement allocator when one is mapped
     /// (glibc's malloc then sees nothing), else libc.
-    var allocatorLibrary: String? { replacementAllocator ?? libc }
+    package var allocatorLibrary: String? { replacementAllocator ?? libc }
 
-    init(pid: Int32) throws(ProbeError) {
+    package init(pid: Int32) throws(ProbeError) {
         self.pid = pid
         guard ProcFile.processExists(pid) else { throw .noSuchProcess(pid) }
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "/proc/\(pid)/exe"

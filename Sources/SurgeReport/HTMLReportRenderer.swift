@@ -46,6 +46,7 @@ public enum HTMLReportRenderer {
         context.merge(cellTable(report)) { $1 }
         context.merge(failed(report.failedCells)) { $1 }
         context.merge(charts(report.charts, svg: svg, note: chartsNote)) { $1 }
+        context.merge(ProfileLinks.context(report)) { $1 }
         if let c = report.comparison {
             context["verdict"] = c.verdict
             context["verdictClass"] = !c.regressions.isEmpty ? "bad" : (c.lacksPower ? "none" : "ok")

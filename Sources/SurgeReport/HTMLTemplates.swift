@@ -113,6 +113,10 @@ enum HTMLTemplates {
         {{> failed}}
         <h2 id="charts">Charts</h2>
         {{> charts}}
+        {{#hasProfiles}}<h2 id="profiles">Flame graphs (profile pass)</h2>
+        <table><tr><th>cell</th><th>profile</th><th>per op</th><th>named</th><th>cost of profiling</th></tr>
+        {{#profiles}}<tr><td>{{cell}}</td><td><a href="{{href}}">{{kind}} flame graph</a> · <a href="{{folded}}">folded</a></td>
+        <td>{{total}}</td><td>{{named}}</td><td>{{cost}}</td></tr>{{/profiles}}</table>{{/hasProfiles}}
         <h2 id="run">Run</h2>
         {{> metadata}}
         """

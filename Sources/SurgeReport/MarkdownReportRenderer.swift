@@ -33,6 +33,8 @@ public enum MarkdownReportRenderer {
             out += "**\(inline(chart.title))**  \n![\(inline(chart.title))](\(link))  \n*\(inline(chart.caption))*\n\n"
         }
         if chartLinks.isEmpty && chartsNote == nil { out += "No charts for this run.\n" }
+        let profiles = ProfileLinks.markdown(report)
+        if !profiles.isEmpty { out += "\n## Flame graphs (profile pass)\n\n" + profiles }
         return out
     }
 

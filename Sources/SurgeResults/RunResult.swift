@@ -155,6 +155,8 @@ public struct CellResult: Codable, Sendable, Equatable {
     /// The host this cell ran on, when it differs from the run's: a merged run whose shards ran on
     /// machines with different fingerprints.
     public var host: HostInfo?
+    /// Stack profiles of the cell's profile pass (files beside the result file); absent when none.
+    public var profiles: [ProfileReference]?
 
     public init(name: String, parameters: [CellParameter], status: CellStatus = .ok, reason: String? = nil, samples: [Sample] = []) {
         self.name = name
@@ -165,6 +167,7 @@ public struct CellResult: Codable, Sendable, Equatable {
         self.probeMethods = nil
         self.keyMetrics = nil
         self.samples = samples
+        self.profiles = nil
     }
 
     public func parameter(_ key: String) -> String? {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import SurgeLoad
 import SurgeProbes
+import SurgeProfile
 import SurgeResults
 import SurgeScenario
 
@@ -170,6 +171,18 @@ final class OpenCell {
             let methods = probes.absent.merging(probed.map { Self.merge($0, into: &sample) } ?? [:]) { $1 }
             record(sample, methods)
         }
+    }
+
+    /// Stack profiles (`profile:` / `--profile`), after the profile pass's probes: see `ProfileCapture`.
+    /// Nil when none were asked for.
+    func stackProfiles(names: [String], resultPath: String, runID: String) async throws -> [ProfileReference]? {
+        guard let capture = try? ProfileCapture(names: names, resultPath: resultPath, runID: runID),
+            !capture.isEmpty, !pipeline.isInterrupted
+        else { return nil }
+        probes.close()
+        let taken = try await capture.run(cell: cell.name, session: session, pids: pids, progress: pipeline.progress)
+        taken.notes.forEach(pipeline.note)
+        return taken.references
     }
 
     /// Why a visit failed, from the error, the watchdog and the target's exit.

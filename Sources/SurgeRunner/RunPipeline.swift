@@ -276,6 +276,13 @@ public final class RunPipeline: Sendable {
             record(key, sample, methods)
             if isLast && settings.profilePass {
                 try await visitor.profilePass(repetitions: planned) { record(key, $0, $1) }
+                let path = resultPaths[key.side]
+                if let profiles = try await visitor.stackProfiles(
+                    names: options.profile ?? scenario.profile, resultPath: path, runID: snapshot(key.side).runID)
+                {
+                    state.withLock { $0.sides[key.side].result.cells[key.cell].profiles = profiles }
+                    save(key.side)
+                }
             }
         } catch {
             let done = snapshot(key.side).cells[key.cell].samples.filter { $0.pass == "speed" }.count

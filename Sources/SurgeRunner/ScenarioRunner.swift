@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var loadThreads: Int?
     /// Probes to attach instead of the scenario's `probes` (empty: none).
     public var probes: [String]?
+    /// Stack profiles to take instead of the scenario's `profile` (empty: none).
+    public var profile: [String]?
     /// Options set on every built-in component target over the scenario's (`--target-option`), e.g.
     /// `handicap-ns=5000` for a canary run. Cell names stay as they are, so the run compares with one
     /// made without them; the run's notes record the override.

@@ -1,5 +1,6 @@
 import SurgeLoad
 import SurgeProbes
+import SurgeProfile
 import SurgeScenario
 import Synchronization
 
@@ -78,6 +79,11 @@ public enum ScenarioValidator {
             _ = try ProbeKind.parseList(scenario.probes.joined(separator: ","))
         } catch let problem {
             error("probes", scenario.probesLocation, "\(problem)")
+        }
+        do {
+            _ = try ProfileKind.parseList(scenario.profile.joined(separator: ","))
+        } catch let problem {
+            error("profile", scenario.profileLocation, "\(problem)")
         }
         let cells = scenario.cells()
         for spec in scenario.workloads {

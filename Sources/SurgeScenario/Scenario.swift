@@ -24,6 +24,9 @@ public struct Scenario: Sendable {
     /// Probe names as written (`syscalls`, `allocations`, `cpu`, `memory`, ...).
     public var probes: [String]
     public var probesLocation: SourceLocation
+    /// Stack profiles taken per cell in the profile pass (`cpu`, `off-cpu`, `allocations`), as written.
+    public var profile: [String] = []
+    public var profileLocation: SourceLocation = .unknown
     /// Metric → threshold as written (`"3%"`).
     public var thresholds: [String: String]
     /// A visit that takes longer than this (seconds; the visit that starts the target includes its

@@ -10,7 +10,7 @@ import Yams
 public enum ScenarioLoader {
     static let topLevelKeys: Set<String> = [
         "name", "description", "target", "targets", "workload", "workloads", "matrix", "exclude", "warmup",
-        "repetitions", "cpus", "probes", "thresholds", "timeout", "order", "target-lifetime", "build",
+        "repetitions", "cpus", "probes", "thresholds", "timeout", "profile", "order", "target-lifetime", "build",
     ]
     static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
@@ -135,6 +135,8 @@ struct Reader {
         scenario.order = order ?? .sequential
         scenario.targetLifetime = lifetime
         scenario.build = build
+        scenario.profile = stringList(top["profile"], key: "profile") ?? []
+        scenario.profileLocation = top["profile"]?.keyLocation ?? .unknown
         return scenario
     }
 }

@@ -17,6 +17,7 @@ struct Surge: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, AbCommand.self, CompareCommand.self, BaselineCommand.self, ProbeCommand.self, ValidateCommand.self, ListCommand.self,
             ServeCommand.self, ReportCommand.self, HistoryCommand.self, CalibrateCommand.self, MergeCommand.self,
+            ProfileCommand.self,
         ]
     )
 

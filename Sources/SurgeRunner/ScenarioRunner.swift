@@ -46,7 +46,7 @@ public final class ScenarioRunner: @unchecked Sendable {
     /// Where the result is written: `<out>/<stamp>-<scenario>[-N].json`, claimed when the run starts.
     public var resultPath: String { lock.withLock { plannedPath } }
     private var plannedPath: String
-    private let progress: ProgressDisplay
+    let progress: ProgressDisplay
     private let lock = NSLock()
     private var result: RunResult
     private var interrupted = false
@@ -63,6 +63,8 @@ public final class ScenarioRunner: @unchecked Sendable {
         let target: TargetInfo
         if scenario.targets.count == 1, case .component(let c) = scenario.targets[0].kind {
             target = TargetInfo(kind: "component", component: c)
+        } else if scenario.targets.count == 1, case .workloadOwned = scenario.targets[0].kind {
+            target = TargetInfo(kind: "none")
         } else if scenario.targets.count == 1, case .command(let argv) = scenario.targets[0].kind {
             target = TargetInfo(kind: "command", command: argv.map(\.text))
         } else {
@@ -108,7 +110,7 @@ public final class ScenarioRunner: @unchecked Sendable {
         lock.withLock { currentTarget?.pid }
     }
 
-    private var isInterrupted: Bool {
+    var isInterrupted: Bool {
         lock.lock()
         defer { lock.unlock() }
         return interrupted
@@ -198,7 +200,7 @@ public final class ScenarioRunner: @unchecked Sendable {
     }
 
     /// Records and shows a note, once per run (a note repeated for every cell says nothing new).
-    private func note(_ text: String) {
+    func note(_ text: String) {
         var fresh = false
         mutate {
             fresh = !$0.notes.contains(text)
@@ -230,6 +232,9 @@ public final class ScenarioRunner: @unchecked Sendable {
             workload = try type.init(parameters: cell.workloadParameters)
         } catch {
             return CellOutcome(status: .failed, reason: "\(error)")
+        }
+        if case .workloadOwned = cell.target.kind {
+            return await runWorkloadOwned(workload, repetitions: repetitions, warmup: warmup, group: group, record: record)
         }
 
         let probePlan = (try? ProbePlan(names: options.probes ?? scenario.probes)) ?? ProbePlan.none

@@ -75,10 +75,20 @@ final class NATSPipelineSession: WorkloadSession {
         let published = seq
         let publishEnd = NATSClock.now()
         try await publisher.flushBarrier()
-        let deadline = NATSClock.now() + UInt64(w.drainTimeout * 1e9)
-        while NATSClock.now() < deadline {
-            let done = tally.withLock { $0.received >= $0.expectedCount }
+        // Wait while outputs keep coming; give up after drain-timeout without a new one.
+        let quiet = UInt64(w.drainTimeout * 1e9)
+        var lastCount = -1
+        var lastProgress = NATSClock.now()
+        while true {
+            let (count, done) = tally.withLock { ($0.received + $0.wrong + $0.unexpected, $0.received >= $0.expectedCount) }
             if done { break }
+            let now = NATSClock.now()
+            if count != lastCount {
+                lastCount = count
+                lastProgress = now
+            } else if now - lastProgress > quiet {
+                break
+            }
             try await Task.sleep(nanoseconds: 1_000_000)
         }
         // Whatever the broker already queued for the subscriber is read before the tally is taken.

@@ -27,7 +27,9 @@ public struct NATSPipelineWorkload: Workload {
         ParameterSpec("messages", .integer, "orders per repetition", default: "20000"),
         ParameterSpec("rate", .number, "orders per second (unset = as fast as the pipeline takes them)"),
         ParameterSpec("payload", .size, "pad each order to at least this many bytes", default: "0"),
-        ParameterSpec("drain-timeout", .duration, "how long to wait for the last outputs after the last order", default: "10s"),
+        ParameterSpec(
+            "drain-timeout", .duration, "after the last order, give up waiting once no output came for this long",
+            default: "5s"),
     ]
 
     public let input: String
@@ -66,7 +68,7 @@ public struct NATSPipelineWorkload: Workload {
         rate = try p.double("rate")
         if let r = rate, !(r > 0) { throw WorkloadParameterError(key: "rate", "must be a positive number of msgs/s") }
         payload = try p.size("payload") ?? 0
-        drainTimeout = try p.duration("drain-timeout") ?? 10
+        drainTimeout = try p.duration("drain-timeout") ?? 5
     }
 
     public func makeSession(endpoints: [Endpoint], group: any EventLoopGroup) async throws -> any WorkloadSession {

@@ -3,7 +3,7 @@ import PackageDescription
 
 // Surge — a benchmarking and profiling harness. Module map: see README.md ("Layout").
 // Dependencies point one way: surge → SurgeRunner → (SurgeLoad, SurgeProbes, SurgeResults,
-// SurgeScenario) → SurgeStats; SurgeReport → (SurgeResults, SurgeStats); Load → Wire;
+// SurgeScenario) → SurgeStats; SurgeReport → (SurgeResults, SurgeStats); Load → (Wire, SurgeResults);
 // Components → (ComponentKit, Wire). Components know nothing of the harness; only `surge` links them, for `serve`.
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
@@ -34,7 +34,7 @@ let package = Package(
             dependencies: [
                 "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
                 "SurgeProfile",
-                "Broker", "HTTPServer", "Mesh",
+                "Broker", "HTTPServer", "Mesh", "StreamProcessor", "Router",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 nioCore, nioPosix,
                 "ComponentKit",
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "SurgeScenario", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "SurgeResults", dependencies: [histogram, .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SurgeStats"),
-        .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", nioCore, nioPosix, histogram]),
+        .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", "SurgeResults", nioCore, nioPosix, histogram]),
         .target(
             name: "SurgeRunner",
             dependencies: ["SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeProfile", "SurgeStats", "CSurgeSys", nioCore, nioPosix]
@@ -78,6 +78,10 @@ let package = Package(
         // MARK: components
         .target(name: "Broker", dependencies: ["ComponentKit", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Broker"),
         .target(name: "ComponentKit", dependencies: [nioCore, nioPosix], path: "Sources/Components/ComponentKit"),
+        .target(
+            name: "StreamProcessor", dependencies: ["ComponentKit", "NATSWire", nioCore, nioPosix],
+            path: "Sources/Components/StreamProcessor"),
+        .target(name: "Router", dependencies: ["ComponentKit", nioCore, nioPosix], path: "Sources/Components/Router"),
         .target(name: "Mesh", dependencies: ["ComponentKit", "MeshWire", "NATSWire", nioCore, nioPosix], path: "Sources/Components/Mesh"),
         .target(
             name: "HTTPServer",
@@ -104,7 +108,9 @@ let package = Package(
         ),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "ComponentKitTests", dependencies: ["ComponentKit", "SurgeTestKit", nioCore, nioPosix]),
-        .testTarget(name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", nioCore, nioPosix]),
+        .testTarget(
+            name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix],
+            exclude: ["Fixtures"]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv", "GoVectors"]),
         .testTarget(
             name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram],
@@ -118,6 +124,10 @@ let package = Package(
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["ComponentKit", "HTTPServer", "HTTPWire", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "SurgeLoadHTTPTests", dependencies: ["SurgeLoad", "HTTPServer", "HTTPWire", nioCore, nioPosix]),
+        .testTarget(
+            name: "StreamProcessorTests",
+            dependencies: ["StreamProcessor", "Broker", "ComponentKit", "NATSWire", "SurgeLoad", "SurgeTestKit", nioCore, nioPosix]),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "ComponentKit", "SurgeLoad", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
         // MARK: reports and history (report, history)

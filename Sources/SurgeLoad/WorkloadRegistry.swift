@@ -7,6 +7,9 @@ public enum WorkloadRegistry {
         HTTPClosedLoopWorkload.self,
         HTTPOpenLoopWorkload.self,
         MeshChurnWorkload.self,
+        CommandWorkload.self,
+        NATSPipelineWorkload.self,
+        MicroWorkload.self,
     ]
 
     public static func type(forKind kind: String) -> (any Workload.Type)? {

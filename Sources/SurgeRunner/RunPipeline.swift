@@ -253,6 +253,10 @@ public final class RunPipeline: Sendable {
         }
         progress.cellStarted(position(key), name: label.isEmpty ? cell.name : "\(label) \(cell.name)")
         let planned = state.withLock { $0.planned[key] ?? settings.repetitions }
+        if case .workloadOwned = cell.target.kind {
+            await runWorkloadOwned(cell, visit: visit, number: number, key: key, planned: planned, group: group)
+            return
+        }
         let visitor: OpenCell
         if let oc = open[key] {
             visitor = oc
@@ -300,11 +304,11 @@ public final class RunPipeline: Sendable {
         if isLast && settings.reportEachCell { report(key) }
     }
 
-    private func position(_ key: Key) -> Int {
+    func position(_ key: Key) -> Int {
         state.withLock { s in s.sides.prefix(key.side).reduce(0) { $0 + $1.cells.count } } + key.cell + 1
     }
 
-    private func record(_ key: Key, _ sample: Sample, _ methods: [String: String]) {
+    func record(_ key: Key, _ sample: Sample, _ methods: [String: String]) {
         state.withLock { s in
             s.sides[key.side].result.cells[key.cell].samples.append(sample)
             for (metric, method) in methods {
@@ -316,7 +320,7 @@ public final class RunPipeline: Sendable {
         save(key.side)
     }
 
-    private func settle(_ key: Key, _ outcome: CellOutcome) {
+    func settle(_ key: Key, _ outcome: CellOutcome) {
         state.withLock { s in
             s.sides[key.side].result.cells[key.cell].status = outcome.status
             s.sides[key.side].result.cells[key.cell].reason = outcome.reason
@@ -325,7 +329,7 @@ public final class RunPipeline: Sendable {
         save(key.side)
     }
 
-    private func report(_ key: Key) {
+    func report(_ key: Key) {
         let (label, cell) = state.withLock { ($0.sides[key.side].label, $0.sides[key.side].result.cells[key.cell]) }
         progress.cellFinished(
             position(key), name: label.isEmpty ? cell.name : "\(label) \(cell.name)",

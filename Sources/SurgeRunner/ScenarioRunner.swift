@@ -74,6 +74,8 @@ public final class ScenarioRunner: Sendable {
         let target: TargetInfo
         if targets.count == 1, case .component(let c) = targets[0].kind {
             target = TargetInfo(kind: "component", component: c)
+        } else if targets.count == 1, case .workloadOwned = targets[0].kind {
+            target = TargetInfo(kind: "none")
         } else if targets.count == 1, case .command(let argv) = targets[0].kind {
             target = TargetInfo(kind: "command", command: argv.map(\.text))
         } else {

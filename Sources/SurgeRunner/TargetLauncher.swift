@@ -9,6 +9,8 @@ struct StartedTarget {
     var statsPort: Int?
     /// Every node of a multi-node target (`nodes: N`), node 0 first; empty for a single process.
     var nodes: [TopologyNode] = []
+    /// Processes started for the target but not measured (a stream processor's broker), stopped after it.
+    var companions: [TargetProcess] = []
 }
 
 /// Starts a cell's target and waits until it is ready.
@@ -26,10 +28,16 @@ enum TargetLauncher {
     }
 
     static func start(_ target: ResolvedTarget, surgeExecutable: String, cpus: [Int]?, extraEnvironment: [String: String] = [:]) throws -> StartedTarget {
+        if CompanionBrokerLauncher.needsBroker(target) {
+            return try CompanionBrokerLauncher.start(
+                target, surgeExecutable: surgeExecutable, cpus: cpus, extraEnvironment: extraEnvironment)
+        }
         if target.nodes > 1 {
             return try TopologyLauncher.start(target, surgeExecutable: surgeExecutable, cpus: cpus, extraEnvironment: extraEnvironment)
         }
         switch target.kind {
+        case .workloadOwned:
+            throw TargetError.spawnFailed(argv: [], reason: "this cell has no target; its workload runs its own command")
         case .component(let name):
             var argv = [surgeExecutable, "serve", name, "--host", "127.0.0.1", "--port", "0", "--stats-port", "0"]
             for (k, v) in target.options.sorted(by: { $0.key < $1.key }) { argv += ["-o", "\(k)=\(v)"] }

@@ -139,5 +139,6 @@ extension StartedTarget {
     /// Stops every node (SIGTERM, then SIGKILL after `timeout`), the others cleanly when one crashed.
     func stopAll(timeout: Double) {
         for node in allNodes.reversed() { node.process.stop(timeout: timeout) }
+        for companion in companions { companion.stop(timeout: timeout) }
     }
 }

@@ -25,6 +25,8 @@ public struct ResolvedTarget: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case component(String)
         case command([String])
+        /// No target process; the workload (`command`) runs its own.
+        case workloadOwned
     }
 
     public var name: String
@@ -72,6 +74,7 @@ extension Scenario {
             switch spec.kind {
             case .component(let c): kind = .component(c)
             case .command(let argv): kind = .command(argv.map { fill($0.text) })
+            case .workloadOwned: kind = .workloadOwned
             }
             let target = ResolvedTarget(
                 name: spec.name, kind: kind, options: spec.options.mapValues { fill($0.text) },

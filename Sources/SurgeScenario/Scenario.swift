@@ -64,6 +64,8 @@ public struct TargetSpec: Sendable {
         case component(String)
         /// An external program's argv, started without a shell. `{port}` is replaced by a free port.
         case command([ScenarioField])
+        /// No target: the workload runs its own processes (`command`), which are what is measured.
+        case workloadOwned
     }
 
     public var name: String

@@ -15,6 +15,8 @@ public enum ScenarioLoader {
     static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
     public static let runtimePlaceholders: Set<String> = ["port", "stats_port", "build"]
+    /// The workload kind that runs and measures its own command, so a scenario of only it needs no `target:`.
+    public static let selfMeasuredKind = "command"
 
     public static func load(path: String) throws(ScenarioErrors) -> Scenario {
         let data: Data
@@ -101,8 +103,10 @@ struct Reader {
         }
         let matrix = self.matrix(top["matrix"])
         let axisNames = Set(matrix.map(\.name))
-        let targets = self.targets(top, axisNames: axisNames, matrix: matrix, rootLocation: root.location)
         let workloads = self.workloads(top, matrix: matrix, rootLocation: root.location)
+        let targets = self.targets(
+            top, axisNames: axisNames, matrix: matrix, rootLocation: root.location,
+            workloadKinds: workloads.map(\.kind))
         let exclude = self.exclude(top["exclude"], matrix: matrix)
         let warmup = duration(top["warmup"], key: "warmup") ?? 1
         let repetitions = integer(top["repetitions"], key: "repetitions", range: 1...1000) ?? 6

@@ -45,8 +45,17 @@ extension Reader {
         return result
     }
 
-    mutating func targets(_ top: [String: ScenarioEntry], axisNames: Set<String>, matrix: [MatrixAxis], rootLocation: SourceLocation) -> [TargetSpec] {
+    mutating func targets(
+        _ top: [String: ScenarioEntry], axisNames: Set<String>, matrix: [MatrixAxis], rootLocation: SourceLocation,
+        workloadKinds: [String] = []
+    ) -> [TargetSpec] {
         switch (top["target"], top["targets"]) {
+        case (nil, nil) where !workloadKinds.isEmpty && workloadKinds.allSatisfy({ $0 == ScenarioLoader.selfMeasuredKind }):
+            return [
+                TargetSpec(
+                    name: "default", kind: .workloadOwned, options: [:], environment: [:], readyTimeout: 0,
+                    stopTimeout: 5, location: rootLocation)
+            ]
         case (nil, nil):
             error("target", rootLocation, "missing; say what to measure (`target: { component: broker }` or `target: { command: [...] }`)")
             return []
@@ -189,6 +198,17 @@ extension Reader {
                         continue
                     }
                     list.append(ScenarioField(s, at: item.location))
+                }
+                spec.fields[e.key] = .list(list)
+            case .map(let pairs, _) where e.key == "env":
+                // `env: { NAME: value }` becomes the list `NAME=value`, in file order.
+                var list: [ScenarioField] = []
+                for pair in pairs {
+                    guard let s = pair.value.scalar else {
+                        error("\(key).\(pair.key)", pair.value.location, "expected a single value, found \(pair.value.typeName)")
+                        continue
+                    }
+                    list.append(ScenarioField("\(pair.key)=\(s)", at: pair.value.location))
                 }
                 spec.fields[e.key] = .list(list)
             case .map:

@@ -2,12 +2,16 @@ import Broker
 import ComponentKit
 import HTTPServer
 import Mesh
+import Router
+import StreamProcessor
 import SurgeRunner
 
 /// Every component `surge serve` can run. Components know nothing of the harness; this table is
 /// the only place that links them, and each brings its own name, summary and declared options.
 enum ComponentCatalog {
-    static let all: [any ServableComponent.Type] = [BrokerServer.self, HTTPServer.self, MeshNode.self]
+    static let all: [any ServableComponent.Type] = [
+        BrokerServer.self, HTTPServer.self, MeshNode.self, StreamProcessor.self, Router.self,
+    ]
 
     static var names: [String] { all.map { $0.componentName } }
 

@@ -27,6 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Stats port (0 = any free port).")
     var statsPort = 0
 
+    @Option(help: "The broker a stream processor uses, HOST:PORT (the same as -o broker=HOST:PORT).")
+    var broker: String?
+
+    @Option(help: "Serve the micro-benchmark protocol for this operation (the same as -o micro=OP).")
+    var micro: String?
+
     @Option(name: [.customShort("o"), .customLong("option")], help: "A component switch as key=value (repeatable).")
     var options: [String] = []
 
@@ -50,6 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
             let parts = o.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             switches[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
+        if let broker { switches["broker"] = broker }
+        if let micro { switches["micro"] = micro }
         // Before anything is bound or printed: a signal from now on is never lost.
         let signals = try TerminationSignals.install()
         let server: any ServableComponent

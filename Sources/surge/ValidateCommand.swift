@@ -44,6 +44,7 @@ struct ValidateCommand: ParsableCommand {
         switch t.kind {
         case .component(let c): return t.name == "default" ? c : "\(t.name) (component \(c))"
         case .command(let argv): return t.name == "default" ? (argv.first?.text ?? "") : "\(t.name) (\(argv.first?.text ?? ""))"
+        case .workloadOwned: return "none (the workload's own command)"
         }
     }
 }

@@ -119,7 +119,11 @@ final class SurgeCLITests: XCTestCase {
         let r = try surge(["list"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let handicapLines = r.stdout.split(separator: "\n").filter { $0.contains("handicap-ns") }
-        XCTAssertEqual(handicapLines.count, 3, "broker, http and mesh-node each list handicap-ns:\n\(r.stdout)")
+        XCTAssertEqual(
+            handicapLines.count, 5, "broker, http, mesh-node, stream and router each list handicap-ns:\n\(r.stdout)")
+        for word in ["templates", "expressions", "static-cache", "matcher", "path-split", "nats.pipeline", "micro", "command"] {
+            XCTAssertTrue(r.stdout.contains(word), "surge list shows \(word)")
+        }
         XCTAssertTrue(handicapLines.allSatisfy { $0.contains("(default: 0)") }, "\(handicapLines)")
     }
 

@@ -45,9 +45,11 @@ package struct ComponentReady: Sendable, Equatable {
     }
 
     /// `{"ready":true,"port":N,"stats_port":M,…}`: the line `surge serve` prints once it serves.
+    /// A `statsPort` of 0 means none (a component in micro mode) and leaves `stats_port` out.
     package var readyLine: String {
         let extra = extraFields.sorted { $0.key < $1.key }.map { ",\(ComponentStats.quote($0.key)):\($0.value)" }
             .joined()
-        return "{\"ready\":true,\"port\":\(port),\"stats_port\":\(statsPort)\(extra)}"
+        let stats = statsPort == 0 ? "" : ",\"stats_port\":\(statsPort)"
+        return "{\"ready\":true,\"port\":\(port)\(stats)\(extra)}"
     }
 }

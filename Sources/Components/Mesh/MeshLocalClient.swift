@@ -10,6 +10,10 @@ final class MeshLocalClient: @unchecked Sendable {
     var touched = false
     var verbose = true
     var echo = true
+    /// CONNECT `headers:true`: HMSG with headers; else headers are dropped and a MSG sent.
+    var headers = false
+    /// CONNECT `no_responders:true` (with headers): a request nobody gets is answered with status 503.
+    var noResponders = false
     var subscriptions: [ByteBuffer: MeshLocalSubscription] = [:]
     /// STOREs of this client's subscriptions not yet acknowledged.
     var pendingStores = 0
@@ -23,7 +27,10 @@ final class MeshLocalClient: @unchecked Sendable {
     }
 
     @inline(__always)
-    func writeMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, payload: ByteBuffer) {
+    func writeMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?, payload: ByteBuffer) {
+        if let headers, self.headers {
+            return writeHMsg(subject: subject, sid: sid, reply: reply, headers: headers, payload: payload)
+        }
         out.writeStaticString("MSG ")
         out.writeImmutableBuffer(subject)
         out.writeInteger(UInt8(ascii: " "))
@@ -35,6 +42,25 @@ final class MeshLocalClient: @unchecked Sendable {
         out.writeInteger(UInt8(ascii: " "))
         out.writeNATSDecimal(UInt64(payload.readableBytes))
         out.writeNATSCRLF()
+        out.writeImmutableBuffer(payload)
+        out.writeNATSCRLF()
+    }
+
+    private func writeHMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer, payload: ByteBuffer) {
+        out.writeStaticString("HMSG ")
+        out.writeImmutableBuffer(subject)
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeImmutableBuffer(sid)
+        if let reply {
+            out.writeInteger(UInt8(ascii: " "))
+            out.writeImmutableBuffer(reply)
+        }
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeNATSDecimal(UInt64(headers.readableBytes))
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
+        out.writeNATSCRLF()
+        out.writeImmutableBuffer(headers)
         out.writeImmutableBuffer(payload)
         out.writeNATSCRLF()
     }

@@ -106,6 +106,7 @@ final class MeshLoopbackTests: XCTestCase {
                 XCTAssertGreaterThan(s0["discovery_latency_count"] ?? 0, 0)
                 XCTAssertGreaterThan(s0["discovery_latency_p50_ns"] ?? 0, 0)
             } catch {
+                for n in nodes { print("mesh node stats after failure (\(options)):", (try? await stats(n)) ?? [:]) }
                 for c in clients { c.close() }
                 await stopAll(nodes)
                 try? await group.shutdownGracefully()

@@ -12,7 +12,7 @@ final class NATSServerCluster {
 
     init(size: Int) throws {
         guard let server = SurgeBinary.which("nats-server") else { throw CheckFailed(what: "nats-server not on PATH") }
-        let ports = try (0..<(3 * size)).map { _ in try Self.freePort() }
+        let ports = try Self.freePorts(3 * size)
         clientPorts = Array(ports.prefix(size))
         let clusterPorts = Array(ports[size..<(2 * size)])
         let monitorPorts = Array(ports.suffix(size))
@@ -56,22 +56,28 @@ final class NATSServerCluster {
         processes.removeAll()
     }
 
-    /// A port the kernel just handed out for 127.0.0.1 (free again once this returns).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CheckFailed(what: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
-                bind(fd, p, len) == 0 && getsockname(fd, p, &len) == 0
+    /// `count` distinct ports the kernel just handed out for 127.0.0.1 (all bound at once, then freed).
+    static func freePorts(_ count: Int) throws -> [Int] {
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw CheckFailed(what: "socket() failed: errno \(errno)") }
+            fds.append(fd)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = 0
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
+                    bind(fd, p, len) == 0 && getsockname(fd, p, &len) == 0
+                }
             }
+            guard bound else { throw CheckFailed(what: "bind to 127.0.0.1:0 failed: errno \(errno)") }
+            ports.append(Int(UInt16(bigEndian: addr.sin_port)))
         }
-        guard bound else { throw CheckFailed(what: "bind to 127.0.0.1:0 failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        return ports
     }
 }

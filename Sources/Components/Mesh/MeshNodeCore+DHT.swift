@@ -199,6 +199,7 @@ extension MeshNodeCore {
 
     /// Stores "topic → this node" on the k closest nodes; `waiter`'s PONGs wait for the acks.
     func announce(_ topic: ByteBuffer, waiter: MeshLocalClient?) {
+        if deferUntilJoined(waiter, { [self] in if plainCount[topic] != nil { announce(topic, waiter: waiter) } }) { return }
         let key = Array(topic.readableBytesView)
         let targets = table.closest(to: KademliaDistance.keyID(key), count: table.k)
         let ttl = UInt32(min(Double(UInt32.max), options.recordTTL * 1000))
@@ -263,9 +264,33 @@ extension MeshNodeCore {
                 guard case .pong(_, let s)? = answer else { return }
                 learn(s)
                 entryContact = s
-                findNode(selfContact.id) {}
+                findNode(selfContact.id) { [self] in joinFinished() }
             }
         }
+        if !options.bootstrap.isEmpty {
+            loop.scheduleTask(in: Self.rpcTimeout + .seconds(1)) { [self] in joinFinished() }
+        }
+    }
+
+    /// The first join through the seeds ended (or timed out): the SUBs made meanwhile are announced now.
+    private func joinFinished() {
+        guard !joined else { return }
+        joined = true
+        let deferred = afterJoin
+        afterJoin.removeAll()
+        for run in deferred { run() }
+    }
+
+    /// Until the node has joined, an announcement waits (and so does its client's PONG): with no peers
+    /// known it would reach nobody.
+    func deferUntilJoined(_ waiter: MeshLocalClient?, _ run: @escaping () -> Void) -> Bool {
+        guard !joined else { return false }
+        waiter?.pendingStores += 1
+        afterJoin.append {
+            run()
+            waiter?.storeSettled()
+        }
+        return true
     }
 
     /// Withdraws this node's records and replicated interest (waiting at most a second for the acks),

@@ -8,6 +8,7 @@ extension MeshNodeCore {
 
     /// Sends a STORE of interest `key` to every known node; `waiter`'s PONGs wait for the acks.
     func replicate(_ key: String, waiter: MeshLocalClient?) {
+        if deferUntilJoined(waiter, { [self] in if localInterest[key] != nil { replicate(key, waiter: waiter) } }) { return }
         let bytes = Array(key.utf8)
         let ttl = UInt32(min(Double(UInt32.max), options.recordTTL * 1000))
         let targets = table.contacts

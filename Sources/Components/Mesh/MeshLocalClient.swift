@@ -32,14 +32,7 @@ final class MeshLocalClient: @unchecked Sendable {
             return writeHMsg(subject: subject, sid: sid, reply: reply, headers: headers, payload: payload)
         }
         out.writeStaticString("MSG ")
-        out.writeImmutableBuffer(subject)
-        out.writeInteger(UInt8(ascii: " "))
-        out.writeImmutableBuffer(sid)
-        if let reply {
-            out.writeInteger(UInt8(ascii: " "))
-            out.writeImmutableBuffer(reply)
-        }
-        out.writeInteger(UInt8(ascii: " "))
+        writeTarget(subject: subject, sid: sid, reply: reply)
         out.writeNATSDecimal(UInt64(payload.readableBytes))
         out.writeNATSCRLF()
         out.writeImmutableBuffer(payload)
@@ -48,6 +41,19 @@ final class MeshLocalClient: @unchecked Sendable {
 
     private func writeHMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer, payload: ByteBuffer) {
         out.writeStaticString("HMSG ")
+        writeTarget(subject: subject, sid: sid, reply: reply)
+        out.writeNATSDecimal(UInt64(headers.readableBytes))
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
+        out.writeNATSCRLF()
+        out.writeImmutableBuffer(headers)
+        out.writeImmutableBuffer(payload)
+        out.writeNATSCRLF()
+    }
+
+    /// `subject sid [reply] ` of a MSG or HMSG line.
+    @inline(__always)
+    private func writeTarget(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?) {
         out.writeImmutableBuffer(subject)
         out.writeInteger(UInt8(ascii: " "))
         out.writeImmutableBuffer(sid)
@@ -56,13 +62,6 @@ final class MeshLocalClient: @unchecked Sendable {
             out.writeImmutableBuffer(reply)
         }
         out.writeInteger(UInt8(ascii: " "))
-        out.writeNATSDecimal(UInt64(headers.readableBytes))
-        out.writeInteger(UInt8(ascii: " "))
-        out.writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
-        out.writeNATSCRLF()
-        out.writeImmutableBuffer(headers)
-        out.writeImmutableBuffer(payload)
-        out.writeNATSCRLF()
     }
 
     func flush() {

@@ -217,7 +217,12 @@ extension MeshNodeCore {
     func withdraw(_ topic: ByteBuffer, waiter: MeshLocalClient?, done: (() -> Void)? = nil) {
         let key = Array(topic.readableBytesView)
         if store.remove(key: key, id: selfContact.id) { applyChange(key: key, contact: selfContact, added: false) }
-        guard let targets = announced.removeValue(forKey: topic), !targets.isEmpty else {
+        unstore(key, at: announced.removeValue(forKey: topic) ?? [], waiter: waiter, done: done)
+    }
+
+    /// Sends UNSTORE of `key` to `targets`; `waiter`'s PONGs wait for the acks, `done` runs after the last.
+    func unstore(_ key: [UInt8], at targets: [MeshContact], waiter: MeshLocalClient?, done: (() -> Void)?) {
+        guard !targets.isEmpty else {
             done?()
             return
         }

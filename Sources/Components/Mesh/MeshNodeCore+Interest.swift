@@ -22,22 +22,7 @@ extension MeshNodeCore {
 
     /// Withdraws interest `key` from every known node.
     func unreplicate(_ key: String, waiter: MeshLocalClient?, done: (() -> Void)? = nil) {
-        let bytes = Array(key.utf8)
-        let targets = table.contacts
-        guard !targets.isEmpty else {
-            done?()
-            return
-        }
-        if let waiter { waiter.pendingStores += targets.count }
-        var left = targets.count
-        for t in targets {
-            counters.withdrawalsSent += 1
-            request(t, { .unstore(rpc: $0, sender: $1, key: bytes) }) { _ in
-                waiter?.storeSettled()
-                left -= 1
-                if left == 0 { done?() }
-            }
-        }
+        unstore(Array(key.utf8), at: table.contacts, waiter: waiter, done: done)
     }
 
     /// A node joined this node's routing table: it gets every interest key held here.

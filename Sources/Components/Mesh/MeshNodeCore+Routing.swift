@@ -16,7 +16,7 @@ extension MeshNodeCore {
             let local = localQueueSubs > 0 ? localGroups(subject, text: text) : []
             var byNode: [UInt64: (contact: MeshContact, groups: [String])] = [:]
             for c in remote.plain where c.id != selfContact.id { byNode[c.id] = (c, []) }
-            for group in Set(remote.groups.keys).union(local).sorted() {
+            for group in local.isEmpty ? remote.groupNames : Set(remote.groupNames).union(local).sorted() {
                 // One choice per group mesh-wide: this node (if it has members) or one remote member node.
                 let candidates = (remote.groups[group] ?? []).filter { $0.id != selfContact.id }
                 let slots = candidates.count + (local.contains(group) ? 1 : 0)
@@ -34,7 +34,8 @@ extension MeshNodeCore {
             let plainIDs = Set(remote.plain.map(\.id))
             m.extra = byNode.values.sorted { $0.contact.id < $1.contact.id }.map {
                 MeshForwardTarget(contact: $0.contact, plain: plainIDs.contains($0.contact.id),
-                                  groups: $0.groups.isEmpty ? nil : ByteBuffer(string: $0.groups.joined(separator: " ")))
+                                  groups: $0.groups.isEmpty ? nil : $0.groups.count == 1 ? remote.groupBuffers[$0.groups[0]]
+                                      : ByteBuffer(string: $0.groups.joined(separator: " ")))
             }
         }
         let here = deliverLocally(m, publisher: client, plain: true, groups: chosenHere)

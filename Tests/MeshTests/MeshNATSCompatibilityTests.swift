@@ -47,6 +47,15 @@ extension MeshLoopbackTests {
         }
     }
 
+    /// A DHT lookup per message: the messages wait for their lookups, still in publish order.
+    func testFanOutWithTheDiscoveryCacheOffKeepsOrder() async throws {
+        try await check("fanout", options: ["discovery-cache-ttl": "0"]) { target, r in
+            XCTAssertEqual(r["n1"] as? Int, 1000, target)
+            XCTAssertEqual(r["n2"] as? Int, 1000, target)
+            XCTAssertEqual(r["in_order"] as? Bool, true, target)
+        }
+    }
+
     func testWildcardSubscriptionsMatchPublishesOnOtherNodes() async throws {
         try await check("wildcards") { target, r in
             XCTAssertEqual(r["star"] as? Int, 40, "\(target): orders.* gets orders.eu and orders.us")

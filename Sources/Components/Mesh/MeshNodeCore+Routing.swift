@@ -104,7 +104,12 @@ extension MeshNodeCore {
 
     /// Replicated-interest targets (a requester's `_INBOX.<id>.*`, queue members) need no lookup: they
     /// get the message at once, and the DHT's subscriber nodes when the lookup answers.
+    /// Also detaches the message from the parser's buffers: its subject and reply may be slices of a
+    /// line buffer the client's next operation overwrites, and it is about to wait for a lookup.
     private func sendExtraNow(_ m: inout MeshOutgoing) {
+        m.subject = ByteBuffer(bytes: m.subject.readableBytesView)
+        if let r = m.reply { m.reply = ByteBuffer(bytes: r.readableBytesView) }
+        if let h = m.headers { m.headers = ByteBuffer(bytes: h.readableBytesView) }
         guard !m.extra.isEmpty else { return }
         for t in m.extra { send(m, to: t.contact, plain: t.plain, groups: t.groups) }
         m.extraSent = true

@@ -7,9 +7,10 @@ import NIOCore
 /// subscribed: per subscription period, publisher and subject, every message between the first and
 /// the last one received must have arrived (messages published before a new subscriber was found,
 /// or in flight when it left, are not losses). The check starts with messages sent `settle` after
-/// the node acknowledged the SUBs (PONG: stored in the DHT): until a publisher's cache entry has
-/// been refreshed once (the cache TTL plus a lookup) a new subscriber may legitimately miss
-/// messages, even after a few arrived through a stale entry. Any loss or duplicate fails the cell.
+/// the node acknowledged the SUBs (PONG): a mesh that only learns of new subscribers when a cache
+/// entry is refreshed needs `settle` above the cache TTL plus a lookup; the built-in mesh pushes
+/// subscription changes before the PONG, so `settle: 0s` holds. `subscriptions` cycles the
+/// subscribers over literal, wildcard and queue-group subscriptions. Any loss or duplicate fails the cell.
 public struct MeshChurnWorkload: Workload {
     public static let kind = "mesh.churn"
     /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.

@@ -54,8 +54,6 @@ extension MeshNodeCore {
             sendExtraNow(&m)
             pending.messages.append(m)
             pendingMessages += 1
-            // A lookup per message, but forwards leave in publish order: each waits for the ones before it.
-            inOrder[pending.subject, default: []].append(pending)
             discover(pending, register: false)
             return
         }
@@ -129,26 +127,10 @@ extension MeshNodeCore {
                 if cache.count >= maxCacheEntries { cache = cache.filter { done &- $0.value.fetchedAt < ttlNanos } }
                 cache[pending.subject] = CacheEntry(nodes: nodes, fetchedAt: done, lookupAt: started)
             }
-            if !register {
-                pending.answer = nodes
-                return releaseInOrder(pending.subject)
-            }
             pendingMessages -= pending.messages.count
             for m in pending.messages { forward(to: nodes, m) }
             relievePressure()
         }
-    }
-
-    /// Forwards the answered lookups at the head of `subject`'s queue (`discovery-cache-ttl=0`).
-    private func releaseInOrder(_ subject: ByteBuffer) {
-        guard var queue = inOrder[subject] else { return }
-        while let head = queue.first, let nodes = head.answer {
-            queue.removeFirst()
-            pendingMessages -= head.messages.count
-            for m in head.messages { forward(to: nodes, m) }
-        }
-        inOrder[subject] = queue.isEmpty ? nil : queue
-        relievePressure()
     }
 
     /// Adds (replacing a contact at the same address) or removes `contact` in a subscriber node list.

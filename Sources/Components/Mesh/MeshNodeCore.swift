@@ -31,8 +31,6 @@ final class MeshNodeCore: @unchecked Sendable {
         var messages: [MeshOutgoing] = []
         /// Changes pushed while the lookup ran, applied to its answer.
         var changes: [(contact: MeshContact, added: Bool)] = []
-        /// The lookup's answer, kept until the lookups before it answered too (`discovery-cache-ttl=0`).
-        var answer: [MeshContact]?
         init(subject: ByteBuffer) { self.subject = subject }
     }
 
@@ -61,8 +59,6 @@ final class MeshNodeCore: @unchecked Sendable {
     var watchers: [[UInt8]: [UInt64: (contact: MeshContact, expires: UInt64)]] = [:]
     var cache: [ByteBuffer: CacheEntry] = [:]
     var waiting: [ByteBuffer: PendingDiscovery] = [:]
-    /// Per subject, the per-message lookups of `discovery-cache-ttl=0` in publish order.
-    var inOrder: [ByteBuffer: [PendingDiscovery]] = [:]
     /// Subjects whose expired cache entry is being refreshed while it keeps serving (`serve-stale`).
     var refreshing: [ByteBuffer: PendingDiscovery] = [:]
     var pendingMessages = 0

@@ -68,7 +68,17 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                     try await Task.sleep(nanoseconds: UInt64(offset * 1e9))
                     while NATSClock.now() &+ UInt64(w.hold * 1e9) < deadline {
                         var sub = ByteBuffer()
-                        for (k, subject) in subjects.enumerated() { sub.writeNATSSub(subject: subject, sid: UInt64(k + 1)) }
+                        let kind = w.kinds[i % w.kinds.count]
+                        switch kind {
+                        case .plain:
+                            for (k, subject) in subjects.enumerated() { sub.writeNATSSub(subject: subject, sid: UInt64(k + 1)) }
+                        case .wildcard:
+                            sub.writeNATSSub(subject: w.subjectPrefix + ".*", sid: 1)
+                        case .queue:
+                            for (k, subject) in subjects.enumerated() {
+                                sub.writeNATSSub(subject: subject, queue: "churn-q\(i + 1)", sid: UInt64(k + 1))
+                            }
+                        }
                         try await s.connection.onLoop { _ in s.began() }
                         try await s.connection.send(sub)
                         try await s.connection.flushBarrier()
@@ -76,7 +86,7 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                         try await s.connection.onLoop { _ in s.acknowledged(settle: settle) }
                         try await Task.sleep(nanoseconds: UInt64(w.hold * 1e9))
                         var unsub = ByteBuffer()
-                        for k in subjects.indices { unsub.writeNATSUnsub(sid: UInt64(k + 1)) }
+                        for k in (kind == .wildcard ? 0..<1 : subjects.indices) { unsub.writeNATSUnsub(sid: UInt64(k + 1)) }
                         try await s.connection.onLoop { _ in s.ended() }
                         try await s.connection.send(unsub)
                         try await s.connection.flushBarrier()

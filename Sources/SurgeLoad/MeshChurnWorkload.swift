@@ -7,9 +7,10 @@ import NIOCore
 /// subscribed: per subscription period, publisher and subject, every message between the first and
 /// the last one received must have arrived (messages published before a new subscriber was found,
 /// or in flight when it left, are not losses). The check starts with messages sent `settle` after
-/// the node acknowledged the SUBs (PONG: stored in the DHT): until a publisher's cache entry has
-/// been refreshed once (the cache TTL plus a lookup) a new subscriber may legitimately miss
-/// messages, even after a few arrived through a stale entry. Any loss or duplicate fails the cell.
+/// the node acknowledged the SUBs (PONG): a mesh that only learns of new subscribers when a cache
+/// entry is refreshed needs `settle` above the cache TTL plus a lookup; the built-in mesh pushes
+/// subscription changes before the PONG, so `settle: 0s` holds. `subscriptions` cycles the
+/// subscribers over literal, wildcard and queue-group subscriptions. Any loss or duplicate fails the cell.
 public struct MeshChurnWorkload: Workload {
     public static let kind = "mesh.churn"
     /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.
@@ -26,6 +27,7 @@ public struct MeshChurnWorkload: Workload {
         ParameterSpec("hold", .duration, "how long a subscriber stays subscribed each time", default: "500ms"),
         ParameterSpec("settle", .duration, "how long after the SUB is acknowledged messages start to count for loss; set it above the discovery cache TTL plus a lookup", default: "300ms"),
         ParameterSpec("gap", .duration, "how long a subscriber stays away between subscriptions", default: "200ms"),
+        ParameterSpec("subscriptions", .string, "what each subscriber subscribes with, cycled over the subscribers: comma-separated plain (every subject), wildcard (<subject>.*), queue (every subject in a queue group of its own)", default: "plain"),
         ParameterSpec("publish-on", .integerList, "where publishers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
         ParameterSpec("subscribe-on", .integerList, "where subscribers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
     ]
@@ -33,6 +35,9 @@ public struct MeshChurnWorkload: Workload {
     public let publishers: Int
     public let subscribers: Int
     public let subjects: [String]
+    public let subjectPrefix: String
+    /// Subscriber i subscribes the way `kinds[i % kinds.count]` says.
+    public let kinds: [SubscriptionKind]
     public let payload: Int
     public let rate: Double
     public let duration: Double
@@ -51,6 +56,16 @@ public struct MeshChurnWorkload: Workload {
             throw WorkloadParameterError(key: "subject", "'\(prefix)' is not a valid literal NATS subject")
         }
         subjects = (0..<count).map { "\(prefix).\($0)" }
+        subjectPrefix = prefix
+        let kindText = try p.string("subscriptions", default: "plain")
+        kinds = try kindText.split(separator: ",").map { item in
+            let name = item.trimmingCharacters(in: .whitespaces)
+            guard let k = SubscriptionKind(rawValue: name) else {
+                throw WorkloadParameterError(key: "subscriptions", "'\(name)' is not one of plain, wildcard, queue")
+            }
+            return k
+        }
+        guard !kinds.isEmpty else { throw WorkloadParameterError(key: "subscriptions", "names no kind (plain, wildcard, queue)") }
         payload = try p.size("payload") ?? 64
         guard payload >= NATSPayloadHeader.size && payload <= 1 << 20 else {
             throw WorkloadParameterError(key: "payload", "\(payload) bytes is out of range 16...1MiB (the header takes 16)")
@@ -66,6 +81,11 @@ public struct MeshChurnWorkload: Workload {
         guard settle < hold else { throw WorkloadParameterError(key: "settle", "must be shorter than hold (\(hold) s), or nothing is checked") }
         publishOn = try EndpointPlacement.parse(p, "publish-on")
         subscribeOn = try EndpointPlacement.parse(p, "subscribe-on")
+    }
+
+    /// How a churning subscriber subscribes; each must still get every message of every subject.
+    public enum SubscriptionKind: String, Sendable {
+        case plain, wildcard, queue
     }
 
     public func makeSession(endpoints: [Endpoint], group: any EventLoopGroup) async throws -> any WorkloadSession {

@@ -106,6 +106,7 @@ final class MeshLoopbackTests: XCTestCase {
                 XCTAssertGreaterThan(s0["discovery_latency_count"] ?? 0, 0)
                 XCTAssertGreaterThan(s0["discovery_latency_p50_ns"] ?? 0, 0)
             } catch {
+                for n in nodes { print("mesh node stats after failure (\(options)):", (try? await stats(n)) ?? [:]) }
                 for c in clients { c.close() }
                 await stopAll(nodes)
                 try? await group.shutdownGracefully()
@@ -128,7 +129,7 @@ final class MeshLoopbackTests: XCTestCase {
         try gone.barrier()
         var s0 = try await stats(nodes[0])
         XCTAssertEqual(s0["stored_records"], 2, "node 0 holds t.1 -> node 1 and t.1 -> node 2")
-        // Node 2 stops without withdrawing (as a crash would); node 1 keeps refreshing.
+        // Node 2 stops (withdrawing its record, as on SIGTERM); node 1 keeps refreshing its own.
         await nodes[2].node.stop()
         try await Task.sleep(nanoseconds: 1_200_000_000) // three TTLs
         s0 = try await stats(nodes[0])

@@ -20,7 +20,14 @@ final class MeshFrameParserTests: XCTestCase {
             .value(rpc: 6, sender: a, found: true, values: [b], closer: [a, b]),
             .value(rpc: 7, sender: a, found: false, values: [], closer: []),
             .forward(ack: 0, messages: MeshForwardedMessages([("a.b", ByteBuffer(string: "hello")), ("c", ByteBuffer())])),
-            .forward(ack: 9, messages: MeshForwardedMessages([])),
+            .forward(ack: 9, messages: MeshForwardedMessages([MeshForwardedMessage]())),
+            .forward(ack: 0, messages: MeshForwardedMessages([
+                MeshForwardedMessage(subject: ByteBuffer(string: "q.1"), reply: ByteBuffer(string: "_INBOX.x.1"),
+                                     headers: ByteBuffer(string: "NATS/1.0\r\nA: b\r\n\r\n"), plain: false,
+                                     groups: ByteBuffer(string: "workers w2"), payload: ByteBuffer(string: "p")),
+            ])),
+            .update(rpc: 8, sender: a, key: Array("orders.eu".utf8), contact: b, added: true),
+            .update(rpc: 9, sender: b, key: [], contact: a, added: false),
         ]
     }
 
@@ -61,14 +68,23 @@ final class MeshFrameParserTests: XCTestCase {
         let items = messages.map { (String(buffer: $0.subject), String(buffer: $0.payload)) }
         XCTAssertEqual(items.map(\.0), ["a.b", "c"])
         XCTAssertEqual(items.map(\.1), ["hello", ""])
+        XCTAssertTrue(messages.allSatisfy { $0.plain && $0.reply == nil && $0.headers == nil && $0.groups == nil })
+        guard case .forward(_, let rich) = try parse(stream(), chunk: 3)[13], let m = rich.first(where: { _ in true }) else {
+            return XCTFail("frame 13 is not a forward")
+        }
+        XCTAssertEqual(m.reply.map { String(buffer: $0) }, "_INBOX.x.1")
+        XCTAssertEqual(m.headers.map { String(buffer: $0) }, "NATS/1.0\r\nA: b\r\n\r\n")
+        XCTAssertEqual(m.groups.map { String(buffer: $0) }, "workers w2")
+        XCTAssertFalse(m.plain)
+        XCTAssertEqual(String(buffer: m.payload), "p")
     }
 
     func testForwardBatchBuildsTheSameFrameAsTheEncoder() throws {
         var out = ByteBuffer()
         var batch = MeshForwardBatch()
         batch.begin(in: &out, ack: 3)
-        batch.append(subject: "x.y".utf8, payload: ByteBuffer(string: "12345"), in: &out)
-        batch.append(subject: "z".utf8, payload: ByteBuffer(string: "6"), in: &out)
+        batch.append(subject: ByteBuffer(string: "x.y"), payload: ByteBuffer(string: "12345"), in: &out)
+        batch.append(subject: ByteBuffer(string: "z"), payload: ByteBuffer(string: "6"), in: &out)
         XCTAssertEqual(batch.finish(in: &out), 2)
         var expected = ByteBuffer()
         MeshFrame.forward(ack: 3, messages: MeshForwardedMessages([("x.y", ByteBuffer(string: "12345")), ("z", ByteBuffer(string: "6"))])).encode(into: &expected)

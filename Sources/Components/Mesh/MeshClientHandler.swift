@@ -6,9 +6,8 @@ import NIOCore
 /// each PUB as it is parsed, answers PING once the client's SUBs are stored in the DHT, and flushes
 /// all queued output once per read batch.
 ///
-/// Limits: headers of HPUB and reply subjects reach local subscribers only (forwards carry subject
-/// and payload); wildcard subscriptions match publishes made on the same node only; a queue group
-/// gets one delivery per node that has members.
+/// Headers (HPUB/HMSG, `headers:true` in INFO), reply subjects, wildcards, queue groups and
+/// no-responders work across nodes; see the README's mesh section for what does not.
 final class MeshClientHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -27,7 +26,7 @@ final class MeshClientHandler: ChannelInboundHandler {
         let port = context.channel.localAddress?.port ?? 0
         c.out.writeNATSInfo(json: "{\"server_id\":\"MESH\(String(core.selfContact.id, radix: 16).uppercased())\",\"server_name\":\"surge-mesh-node\","
             + "\"version\":\"2.9.0\",\"proto\":1,\"go\":\"swift\",\"host\":\"\(core.options.host)\",\"port\":\(port),"
-            + "\"headers\":false,\"max_payload\":67108864}")
+            + "\"headers\":true,\"max_payload\":67108864}")
         c.flush()
         context.fireChannelActive()
     }
@@ -80,10 +79,10 @@ final class MeshClientHandler: ChannelInboundHandler {
         switch op {
         case .pub(let subject, let reply, let payload):
             ok(c)
-            core.publish(from: c, subject: subject, reply: reply, payload: payload)
-        case .hpub(let subject, let reply, _, let payload):
+            core.publish(from: c, subject: subject, reply: reply, headers: nil, payload: payload)
+        case .hpub(let subject, let reply, let headers, let payload):
             ok(c)
-            core.publish(from: c, subject: subject, reply: reply, payload: payload)
+            core.publish(from: c, subject: subject, reply: reply, headers: headers, payload: payload)
         case .sub(let subject, let queue, let sid):
             if core.subscribe(c, subject: subject, queue: queue, sid: sid) {
                 ok(c)
@@ -107,6 +106,8 @@ final class MeshClientHandler: ChannelInboundHandler {
             if let object = try? JSONSerialization.jsonObject(with: Data(json.readableBytesView)) as? [String: Any] {
                 if let v = object["verbose"] as? Bool { c.verbose = v }
                 if let v = object["echo"] as? Bool { c.echo = v }
+                if let v = object["headers"] as? Bool { c.headers = v }
+                c.noResponders = c.headers && (object["no_responders"] as? Bool ?? false)
             }
             ok(c)
         }

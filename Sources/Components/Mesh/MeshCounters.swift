@@ -22,11 +22,22 @@ struct MeshCounters {
     var peerConnectionsOpened = 0
     var peerConnectionsFailed = 0
     var msgsDelivered = 0
+    var interestAnnounced = 0
+    var wildcardsAnnounced = 0
+    var interestReceived = 0
+    var withdrawalsSent = 0
+    var invalidationsSent = 0
+    var invalidationsReceived = 0
+    var duplicatesSuppressed = 0
+    var peerBackoffs = 0
+    var requestsHeldOff = 0
+    var forwardsHeldOff = 0
+    var noRespondersSent = 0
     var discoveryLatency = LogLinearHistogram()
 
     /// The counters, with the node's current sizes and the discovery latency percentiles as gauges.
-    func stats(knownPeers: Int, storedRecords: Int, localSubscriptions: Int, clients: Int, activePeerConnections: Int,
-               pendingMessages: Int) -> ComponentStats {
+    func stats(knownPeers: Int, storedRecords: Int, localSubscriptions: Int, remoteInterest: Int, clients: Int,
+               activePeerConnections: Int, pendingMessages: Int) -> ComponentStats {
         var counters: [String: Int] = [
             "dht_queries_sent": dhtQueriesSent, "dht_queries_answered": dhtQueriesAnswered,
             "dht_queries_failed": dhtQueriesFailed, "dht_requests_served": dhtRequestsServed,
@@ -36,11 +47,17 @@ struct MeshCounters {
             "forwards": forwards, "batches": batches, "forwards_received": forwardsReceived,
             "forwards_unrouted": forwardsUnrouted, "peer_connections_opened": peerConnectionsOpened,
             "peer_connections_failed": peerConnectionsFailed, "msgs_delivered": msgsDelivered,
+            "interest_announced": interestAnnounced, "wildcards_announced": wildcardsAnnounced,
+            "interest_received": interestReceived, "withdrawals_sent": withdrawalsSent,
+            "invalidations_sent": invalidationsSent, "invalidations_received": invalidationsReceived,
+            "duplicates_suppressed": duplicatesSuppressed, "peer_backoffs": peerBackoffs,
+            "requests_held_off": requestsHeldOff, "forwards_held_off": forwardsHeldOff,
+            "no_responders_sent": noRespondersSent,
         ]
         counters["discovery_latency_count"] = Int(clamping: discoveryLatency.count)
         var gauges: [String: Int] = [
             "peer_connections_active": activePeerConnections, "known_peers": knownPeers, "stored_records": storedRecords,
-            "local_subscriptions": localSubscriptions, "clients": clients, "pending_messages": pendingMessages,
+            "local_subscriptions": localSubscriptions, "remote_interest": remoteInterest, "clients": clients, "pending_messages": pendingMessages,
         ]
         for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
             gauges["discovery_latency_\(name)_ns"] = Int(clamping: discoveryLatency.value(atPercentile: p))

@@ -10,6 +10,10 @@ final class MeshLocalClient: @unchecked Sendable {
     var touched = false
     var verbose = true
     var echo = true
+    /// CONNECT `headers:true`: HMSG with headers; else headers are dropped and a MSG sent.
+    var headers = false
+    /// CONNECT `no_responders:true` (with headers): a request nobody gets is answered with status 503.
+    var noResponders = false
     var subscriptions: [ByteBuffer: MeshLocalSubscription] = [:]
     /// STOREs of this client's subscriptions not yet acknowledged.
     var pendingStores = 0
@@ -23,8 +27,33 @@ final class MeshLocalClient: @unchecked Sendable {
     }
 
     @inline(__always)
-    func writeMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, payload: ByteBuffer) {
+    func writeMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?, payload: ByteBuffer) {
+        if let headers, self.headers {
+            return writeHMsg(subject: subject, sid: sid, reply: reply, headers: headers, payload: payload)
+        }
         out.writeStaticString("MSG ")
+        writeTarget(subject: subject, sid: sid, reply: reply)
+        out.writeNATSDecimal(UInt64(payload.readableBytes))
+        out.writeNATSCRLF()
+        out.writeImmutableBuffer(payload)
+        out.writeNATSCRLF()
+    }
+
+    private func writeHMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer, payload: ByteBuffer) {
+        out.writeStaticString("HMSG ")
+        writeTarget(subject: subject, sid: sid, reply: reply)
+        out.writeNATSDecimal(UInt64(headers.readableBytes))
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeNATSDecimal(UInt64(headers.readableBytes + payload.readableBytes))
+        out.writeNATSCRLF()
+        out.writeImmutableBuffer(headers)
+        out.writeImmutableBuffer(payload)
+        out.writeNATSCRLF()
+    }
+
+    /// `subject sid [reply] ` of a MSG or HMSG line.
+    @inline(__always)
+    private func writeTarget(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?) {
         out.writeImmutableBuffer(subject)
         out.writeInteger(UInt8(ascii: " "))
         out.writeImmutableBuffer(sid)
@@ -33,10 +62,6 @@ final class MeshLocalClient: @unchecked Sendable {
             out.writeImmutableBuffer(reply)
         }
         out.writeInteger(UInt8(ascii: " "))
-        out.writeNATSDecimal(UInt64(payload.readableBytes))
-        out.writeNATSCRLF()
-        out.writeImmutableBuffer(payload)
-        out.writeNATSCRLF()
     }
 
     func flush() {

@@ -79,13 +79,20 @@ public final class MeshNode: Sendable {
         }
     }
 
-    /// Flushes open batches, closes every socket and stops the event loop.
+    /// Withdraws the node's DHT records and replicated interest (at most a second), flushes open
+    /// batches, closes every socket and stops the event loop. `surge serve` calls it on SIGTERM and SIGINT.
     public func stop() async {
         let (group, channels, core) = running.withLock { r -> (MultiThreadedEventLoopGroup?, [Channel], MeshNodeCore?) in
             defer { r.group = nil; r.channels = []; r.core = nil }
             return (r.group, r.channels, r.core)
         }
-        if let core { try? await core.loop.submit { core.shutdown() }.get() }
+        if let core {
+            try? await core.loop.flatSubmit {
+                let done = core.loop.makePromise(of: Void.self)
+                core.shutdown { done.succeed() }
+                return done.futureResult
+            }.get()
+        }
         for channel in channels { try? await channel.close() }
         try? await group?.shutdownGracefully()
     }

@@ -37,24 +37,48 @@ extension MeshNodeCore {
         if entryContact?.id == id { entryContact = nil }
         outboxes[id]?.cancel()
         outboxes[id] = nil
+        interest.removeNode(id)
     }
 
+    /// A contact heard of; a node new to the routing table gets this node's replicated interest, and a
+    /// contact at the address of a known node with another id replaces it (the node restarted).
     func learn(_ contact: MeshContact) {
-        guard contact.id != selfContact.id, !stopped else { return }
-        table.insert(contact)
+        guard contact.id != selfContact.id, contact.id != 0, !stopped else { return }
+        for old in table.contacts where old.id != contact.id && old.sameAddress(contact) {
+            counters.duplicatesSuppressed += 1
+            forget(old.id)
+            interest.removeNode(old.id)
+        }
+        if table.insert(contact) == .added { pushInterest(to: contact) }
         if entryContact == nil { entryContact = contact }
+    }
+
+    /// The peer spoke to this node: it is reachable again.
+    func heardFrom(_ contact: MeshContact) {
+        backoff.recovered(contact.id)
+        learn(contact)
+    }
+
+    /// A connection attempt to `contact` failed: hold it off.
+    func connectFailed(_ contact: MeshContact) {
+        counters.peerBackoffs += 1
+        backoff.failed(contact.id, now: Self.now())
     }
 
     /// Sends a request built around a fresh rpc number; `completion` gets the answer or nil.
     func request(_ contact: MeshContact, _ build: (UInt32, MeshContact) -> MeshFrame, completion: @escaping (MeshFrame?) -> Void) {
         if stopped { return completion(nil) }
+        if !backoff.isEmpty && backoff.isHeld(contact.id, now: Self.now()) {
+            counters.requestsHeldOff += 1
+            return completion(nil)
+        }
         counters.dhtRPCsSent += 1
         let frame = build(makeRPC(), selfContact)
         let l = options.peerConnections == .pooled ? link(for: contact) : openOneShot(contact)
         l.request(frame, timeout: Self.rpcTimeout, loop: loop) { [self] answer in
             if let answer {
                 switch answer {
-                case .pong(_, let s), .nodes(_, let s, _), .value(_, let s, _, _, _): learn(s)
+                case .pong(_, let s), .nodes(_, let s, _), .value(_, let s, _, _, _): heardFrom(s)
                 default: break
                 }
             }
@@ -64,33 +88,55 @@ extension MeshNodeCore {
 
     // MARK: answering peers
 
-    /// Answers a request that arrived on the peer port; `reply` writes on that connection.
-    func handle(_ frame: MeshFrame, reply: (MeshFrame) -> Void) {
+    /// Answers a request that arrived on the peer port; `reply` writes on that connection (at once or,
+    /// for a STORE or UNSTORE that changes a record, once the nodes caching the key have been told).
+    func handle(_ frame: MeshFrame, reply: @escaping (MeshFrame) -> Void) {
         let now = Self.now()
         switch frame {
         case .ping(let rpc, let sender):
-            learn(sender)
+            heardFrom(sender)
             reply(.pong(rpc: rpc, sender: selfContact))
         case .findNode(let rpc, let sender, let target):
             counters.dhtRequestsServed += 1
-            learn(sender)
+            heardFrom(sender)
             reply(.nodes(rpc: rpc, sender: selfContact, contacts: table.closest(to: target, count: table.k)))
         case .store(let rpc, let sender, let key, let ttl):
             counters.dhtRequestsServed += 1
-            learn(sender)
-            store.store(key: key, contact: sender, ttlNanos: UInt64(ttl) * 1_000_000, now: now)
-            reply(.ack(rpc: rpc))
+            heardFrom(sender)
+            if MeshInterestTable.isInterestKey(key) {
+                counters.interestReceived += 1
+                var replaced = 0
+                _ = interest.add(key: String(decoding: key, as: UTF8.self), contact: sender,
+                                 ttlNanos: UInt64(ttl) * 1_000_000, now: now, replaced: &replaced)
+                counters.duplicatesSuppressed += replaced
+                return reply(.ack(rpc: rpc))
+            }
+            let replaced = store.store(key: key, contact: sender, ttlNanos: UInt64(ttl) * 1_000_000, now: now)
+            counters.duplicatesSuppressed += replaced.count
+            guard replaced.isNew else { return reply(.ack(rpc: rpc)) }
+            pushChange(key: key, contact: sender, added: true) { reply(.ack(rpc: rpc)) }
         case .unstore(let rpc, let sender, let key):
             counters.dhtRequestsServed += 1
-            learn(sender)
-            store.remove(key: key, id: sender.id)
-            reply(.ack(rpc: rpc))
+            heardFrom(sender)
+            if MeshInterestTable.isInterestKey(key) {
+                counters.interestReceived += 1
+                interest.remove(key: String(decoding: key, as: UTF8.self), id: sender.id)
+                return reply(.ack(rpc: rpc))
+            }
+            guard store.remove(key: key, id: sender.id) else { return reply(.ack(rpc: rpc)) }
+            pushChange(key: key, contact: sender, added: false) { reply(.ack(rpc: rpc)) }
         case .findValue(let rpc, let sender, let key):
             counters.dhtRequestsServed += 1
-            learn(sender)
+            heardFrom(sender)
+            watch(key, by: sender, now: now)
             let (found, values) = store.values(key: key, now: now)
             let closer = table.closest(to: KademliaDistance.keyID(key), count: table.k)
             reply(.value(rpc: rpc, sender: selfContact, found: found, values: values, closer: closer))
+        case .update(let rpc, let sender, let key, let contact, let added):
+            heardFrom(sender)
+            counters.invalidationsReceived += 1
+            applyChange(key: key, contact: contact, added: added)
+            reply(.ack(rpc: rpc))
         case .forward(let ack, let messages):
             receiveForward(messages)
             if ack != 0 { reply(.ack(rpc: ack)) }
@@ -132,7 +178,7 @@ extension MeshNodeCore {
                 done(closer, found)
             }
         }, finished: {
-            completion(values.values.sorted { $0.id < $1.id })
+            completion(self.dedup(values.values.sorted { $0.id < $1.id }))
         })
     }
 
@@ -153,10 +199,13 @@ extension MeshNodeCore {
 
     /// Stores "topic → this node" on the k closest nodes; `waiter`'s PONGs wait for the acks.
     func announce(_ topic: ByteBuffer, waiter: MeshLocalClient?) {
+        if deferUntilJoined(waiter, { [self] in if plainCount[topic] != nil { announce(topic, waiter: waiter) } }) { return }
         let key = Array(topic.readableBytesView)
         let targets = table.closest(to: KademliaDistance.keyID(key), count: table.k)
         let ttl = UInt32(min(Double(UInt32.max), options.recordTTL * 1000))
-        store.store(key: key, contact: selfContact, ttlNanos: UInt64(ttl) * 1_000_000, now: Self.now())
+        if store.store(key: key, contact: selfContact, ttlNanos: UInt64(ttl) * 1_000_000, now: Self.now()).isNew {
+            applyChange(key: key, contact: selfContact, added: true)
+        }
         announced[topic] = targets
         if let waiter { waiter.pendingStores += targets.count }
         for t in targets {
@@ -165,12 +214,27 @@ extension MeshNodeCore {
         }
     }
 
-    func withdraw(_ topic: ByteBuffer) {
+    func withdraw(_ topic: ByteBuffer, waiter: MeshLocalClient?, done: (() -> Void)? = nil) {
         let key = Array(topic.readableBytesView)
-        store.remove(key: key, id: selfContact.id)
-        guard let targets = announced.removeValue(forKey: topic) else { return }
+        if store.remove(key: key, id: selfContact.id) { applyChange(key: key, contact: selfContact, added: false) }
+        unstore(key, at: announced.removeValue(forKey: topic) ?? [], waiter: waiter, done: done)
+    }
+
+    /// Sends UNSTORE of `key` to `targets`; `waiter`'s PONGs wait for the acks, `done` runs after the last.
+    func unstore(_ key: [UInt8], at targets: [MeshContact], waiter: MeshLocalClient?, done: (() -> Void)?) {
+        guard !targets.isEmpty else {
+            done?()
+            return
+        }
+        if let waiter { waiter.pendingStores += targets.count }
+        var left = targets.count
         for t in targets {
-            request(t, { .unstore(rpc: $0, sender: $1, key: key) }) { _ in }
+            counters.withdrawalsSent += 1
+            request(t, { .unstore(rpc: $0, sender: $1, key: key) }) { _ in
+                waiter?.storeSettled()
+                left -= 1
+                if left == 0 { done?() }
+            }
         }
     }
 
@@ -186,8 +250,12 @@ extension MeshNodeCore {
         })
         let half = TimeAmount.nanoseconds(Int64(options.recordTTL * 0.5e9))
         timers.append(loop.scheduleRepeatedTask(initialDelay: half, delay: half) { [self] _ in
-            store.expire(now: Self.now())
+            let now = Self.now()
+            store.expire(now: now)
+            interest.expire(now: now)
+            expireWatchers(now: now)
             for topic in Array(announced.keys) { announce(topic, waiter: nil) }
+            for key in localInterest.keys { replicate(key, waiter: nil) }
         })
     }
 
@@ -201,16 +269,64 @@ extension MeshNodeCore {
                 guard case .pong(_, let s)? = answer else { return }
                 learn(s)
                 entryContact = s
-                findNode(selfContact.id) {}
+                findNode(selfContact.id) { [self] in joinFinished() }
             }
+        }
+        if !options.bootstrap.isEmpty {
+            loop.scheduleTask(in: Self.rpcTimeout + .seconds(1)) { [self] in joinFinished() }
         }
     }
 
-    func shutdown() {
+    /// The first join through the seeds ended (or timed out): the SUBs made meanwhile are announced now.
+    private func joinFinished() {
+        guard !joined else { return }
+        joined = true
+        let deferred = afterJoin
+        afterJoin.removeAll()
+        for run in deferred { run() }
+    }
+
+    /// Until the node has joined, an announcement waits (and so does its client's PONG): with no peers
+    /// known it would reach nobody.
+    func deferUntilJoined(_ waiter: MeshLocalClient?, _ run: @escaping () -> Void) -> Bool {
+        guard !joined else { return false }
+        waiter?.pendingStores += 1
+        afterJoin.append {
+            run()
+            waiter?.storeSettled()
+        }
+        return true
+    }
+
+    /// Withdraws this node's records and replicated interest (waiting at most a second for the acks),
+    /// then stops the timers and closes the links.
+    func shutdown(done: @escaping () -> Void) {
+        shutdownDone = done
+        var left = 1
+        let settle = { [self] in
+            left -= 1
+            if left == 0 { finishShutdown() }
+        }
+        loop.scheduleTask(in: .seconds(1)) { [self] in finishShutdown() }
+        for topic in Array(announced.keys) {
+            left += 1
+            withdraw(topic, waiter: nil, done: settle)
+        }
+        for key in Array(localInterest.keys) {
+            left += 1
+            unreplicate(key, waiter: nil, done: settle)
+        }
+        settle()
+    }
+
+    private func finishShutdown() {
+        guard let done = shutdownDone else { return }
+        shutdownDone = nil
         stopped = true
         for t in timers { t.cancel() }
         timers.removeAll()
         for o in outboxes.values { o.send() }
         for l in Array(links.values) { l.close() }
+        done()
     }
 }

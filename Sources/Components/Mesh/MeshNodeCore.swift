@@ -8,11 +8,16 @@ import Glibc
 
 /// Everything one node knows, confined to its single event loop (all of the node's channels live
 /// on it, so no state needs a lock): its routing table and DHT records, its local subscriptions, the
-/// discovery cache, the links to peers, and the counters.
+/// interest other nodes replicated to it, the discovery cache, the links to peers, and the counters.
 ///
-/// A publish is delivered to local subscribers at once, then forwarded to the subscriber nodes of its
-/// subject: from the discovery cache when the entry is fresh, else after a DHT lookup (FIND_VALUE),
-/// with the messages waiting for that lookup in order behind it.
+/// Literal non-queue subscriptions are announced in the DHT (STORE under the subject); wildcard and
+/// queue subscriptions are replicated to every known node (`MeshInterestTable`). A publish is delivered
+/// to local subscribers at once, then forwarded to the subscriber nodes of its subject: from the
+/// discovery cache when the entry is fresh, else after a DHT lookup (FIND_VALUE), with the messages
+/// waiting for that lookup in order behind it; plus the nodes whose replicated interest matches.
+/// A node holding records pushes each change (`update`) to the nodes that looked the key up, before it
+/// acknowledges the STORE or UNSTORE, so a subscriber's PING after SUB or UNSUB is answered only once
+/// the publishers' caches know.
 final class MeshNodeCore: @unchecked Sendable {
     struct CacheEntry {
         var nodes: [MeshContact]
@@ -23,7 +28,9 @@ final class MeshNodeCore: @unchecked Sendable {
     /// Messages waiting for the discovery of their subject's subscriber nodes.
     final class PendingDiscovery {
         let subject: ByteBuffer
-        var payloads: [ByteBuffer] = []
+        var messages: [MeshOutgoing] = []
+        /// Changes pushed while the lookup ran, applied to its answer.
+        var changes: [(contact: MeshContact, added: Bool)] = []
         init(subject: ByteBuffer) { self.subject = subject }
     }
 
@@ -32,6 +39,8 @@ final class MeshNodeCore: @unchecked Sendable {
     var selfContact: MeshContact
     var table: KademliaRoutingTable
     var store = MeshRecordStore()
+    var interest = MeshInterestTable()
+    var backoff = MeshPeerBackoff()
     var counters = MeshCounters()
     var links: [UInt64: MeshPeerLink] = [:]
     var oneShotLinks = 0
@@ -39,12 +48,19 @@ final class MeshNodeCore: @unchecked Sendable {
     var entryContact: MeshContact?
     var literalSubs: [ByteBuffer: [MeshLocalSubscription]] = [:]
     var wildcardSubs: [MeshLocalSubscription] = []
+    /// Local non-queue subscriptions per literal subject (announced in the DHT while above zero).
+    var plainCount: [ByteBuffer: Int] = [:]
+    /// Local subscriptions per replicated interest key (`pattern` or `pattern queue`).
+    var localInterest: [String: Int] = [:]
+    var localQueueSubs = 0
     /// Topics this node announced, with the nodes their STOREs went to.
     var announced: [ByteBuffer: [MeshContact]] = [:]
+    /// Nodes that looked a key up here (and may cache it), until `record-ttl` after their last lookup.
+    var watchers: [[UInt8]: [UInt64: (contact: MeshContact, expires: UInt64)]] = [:]
     var cache: [ByteBuffer: CacheEntry] = [:]
     var waiting: [ByteBuffer: PendingDiscovery] = [:]
     /// Subjects whose expired cache entry is being refreshed while it keeps serving (`serve-stale`).
-    var refreshing: Set<ByteBuffer> = []
+    var refreshing: [ByteBuffer: PendingDiscovery] = [:]
     var pendingMessages = 0
     var clients: [ObjectIdentifier: MeshLocalClient] = [:]
     var touched: [MeshLocalClient] = []
@@ -52,13 +68,21 @@ final class MeshNodeCore: @unchecked Sendable {
     var nextRPCNumber: UInt32 = 0
     var timers: [RepeatedTask] = []
     var stopped = false
+    /// False while the first join through `bootstrap` runs; announcements wait in `afterJoin`.
+    var joined: Bool
+    var afterJoin: [() -> Void] = []
+    /// Set while `shutdown` waits for its withdrawals.
+    var shutdownDone: (() -> Void)?
     var roundRobin = 0
     let ttlNanos: UInt64
     let intervalNanos: UInt64
+    let recordTTLNanos: UInt64
     /// Busy-wait per forwarded message (`handicap-ns`).
     let handicap: Handicap
     /// Past this many messages waiting for discovery, local clients stop being read.
     let maxPendingMessages = 20_000
+    /// Past this many cache entries (unique subjects such as reply inboxes), expired ones are dropped.
+    let maxCacheEntries = 65_536
 
     init(options: MeshNodeOptions, loop: EventLoop) {
         self.options = options
@@ -68,7 +92,9 @@ final class MeshNodeCore: @unchecked Sendable {
         table = KademliaRoutingTable(selfID: id, k: options.bucketSize)
         ttlNanos = UInt64(options.discoveryCacheTTL * 1e9)
         intervalNanos = UInt64(options.minDiscoveryInterval * 1e9)
+        recordTTLNanos = UInt64(options.recordTTL * 1e9)
         handicap = Handicap(nanoseconds: options.handicapNanoseconds)
+        joined = options.bootstrap.isEmpty
     }
 
     static func now() -> UInt64 {
@@ -90,7 +116,7 @@ final class MeshNodeCore: @unchecked Sendable {
     func clientClosed(_ client: MeshLocalClient) {
         client.closed = true
         clients[ObjectIdentifier(client)] = nil
-        for sub in client.subscriptions.values { removeSubscription(sub) }
+        for sub in client.subscriptions.values { removeSubscription(sub, waiter: nil) }
         client.subscriptions.removeAll()
         paused.removeAll { $0 === client.channel }
     }
@@ -108,6 +134,8 @@ final class MeshNodeCore: @unchecked Sendable {
         touched.removeAll(keepingCapacity: true)
     }
 
+    /// Adds a subscription; the first of a literal subject is announced in the DHT, the first of a
+    /// wildcard pattern or queue group replicated to every known node. The client's next PONG waits for both.
     func subscribe(_ client: MeshLocalClient, subject: ByteBuffer, queue: ByteBuffer?, sid: ByteBuffer) -> Bool {
         guard NATSSubject.isValidSubscribe(subject.readableBytesView) else { return false }
         let sidKey = ByteBuffer(bytes: sid.readableBytesView)
@@ -117,13 +145,16 @@ final class MeshNodeCore: @unchecked Sendable {
         let sub = MeshLocalSubscription(client: client, subject: topic, sid: sidKey, queue: queue.map { String(buffer: $0) },
                                         isWildcard: wildcard)
         client.subscriptions[sidKey] = sub
-        if wildcard {
-            wildcardSubs.append(sub) // wildcards match publishes on this node only; they are not announced
-            return true
+        if wildcard { wildcardSubs.append(sub) } else { literalSubs[topic, default: []].append(sub) }
+        if sub.queue != nil { localQueueSubs += 1 }
+        if wildcard || sub.queue != nil {
+            let key = MeshInterestTable.key(subject: sub.subjectText, queue: sub.queue)
+            localInterest[key, default: 0] += 1
+            if localInterest[key] == 1 { replicate(key, waiter: client) }
+        } else {
+            plainCount[topic, default: 0] += 1
+            if plainCount[topic] == 1 { announce(topic, waiter: client) }
         }
-        let first = literalSubs[topic] == nil
-        literalSubs[topic, default: []].append(sub)
-        if first { announce(topic, waiter: client) }
         return true
     }
 
@@ -134,164 +165,100 @@ final class MeshNodeCore: @unchecked Sendable {
             return
         }
         client.subscriptions[sid] = nil
-        removeSubscription(sub)
+        removeSubscription(sub, waiter: client)
     }
 
-    private func removeSubscription(_ sub: MeshLocalSubscription) {
+    /// Removes a subscription; the last of its subject or interest key is withdrawn from the mesh.
+    func removeSubscription(_ sub: MeshLocalSubscription, waiter: MeshLocalClient?) {
         if sub.isWildcard {
-            wildcardSubs.removeAll { $0 === sub }
-            return
-        }
-        guard var list = literalSubs[sub.subject] else { return }
-        list.removeAll { $0 === sub }
-        if list.isEmpty {
-            literalSubs[sub.subject] = nil
-            withdraw(sub.subject)
+            guard let at = wildcardSubs.firstIndex(where: { $0 === sub }) else { return }
+            wildcardSubs.remove(at: at)
         } else {
-            literalSubs[sub.subject] = list
+            guard var list = literalSubs[sub.subject], let at = list.firstIndex(where: { $0 === sub }) else { return }
+            list.remove(at: at)
+            literalSubs[sub.subject] = list.isEmpty ? nil : list
+        }
+        if sub.queue != nil { localQueueSubs -= 1 }
+        if sub.isWildcard || sub.queue != nil {
+            let key = MeshInterestTable.key(subject: sub.subjectText, queue: sub.queue)
+            localInterest[key, default: 1] -= 1
+            if localInterest[key] == 0 {
+                localInterest[key] = nil
+                unreplicate(key, waiter: waiter)
+            }
+        } else {
+            plainCount[sub.subject, default: 1] -= 1
+            if plainCount[sub.subject] == 0 {
+                plainCount[sub.subject] = nil
+                withdraw(sub.subject, waiter: waiter)
+            }
         }
     }
 
-    // MARK: publishing
+    // MARK: delivering
 
-    func publish(from client: MeshLocalClient, subject: ByteBuffer, reply: ByteBuffer?, payload: ByteBuffer) {
-        counters.msgsIn += 1
-        deliverLocally(subject: subject, reply: reply, payload: payload, publisher: client)
-        route(subject: subject, payload: payload)
-    }
-
-    /// Delivers to this node's subscribers; returns how many got the message.
+    /// Delivers to this node's subscribers: the non-queue ones when `plain`, and one member of each
+    /// queue group named in `groups` (none when nil).
+    /// Returns how many got the message.
     @discardableResult
-    func deliverLocally(subject: ByteBuffer, reply: ByteBuffer?, payload: ByteBuffer, publisher: MeshLocalClient?) -> Int {
+    func deliverLocally(_ m: MeshOutgoing, publisher: MeshLocalClient?, plain: Bool, groups: Set<Substring>?) -> Int {
         var n = 0
-        var groups: [String: [MeshLocalSubscription]]?
+        var members: [String: [MeshLocalSubscription]]?
         func offer(_ sub: MeshLocalSubscription) {
             if let q = sub.queue {
-                groups = groups ?? [:]
-                groups?[q, default: []].append(sub)
-            } else if deliver(sub, subject: subject, reply: reply, payload: payload, publisher: publisher) {
+                guard let groups, groups.contains(Substring(q)) else { return }
+                members = members ?? [:]
+                members?[q, default: []].append(sub)
+            } else if plain && deliver(sub, m, publisher: publisher) {
                 n += 1
             }
         }
-        if let list = literalSubs[subject] { for sub in list { offer(sub) } }
+        if let list = literalSubs[m.subject] { for sub in list { offer(sub) } }
         if !wildcardSubs.isEmpty {
-            let text = String(buffer: subject)
+            let text = String(buffer: m.subject)
             for sub in wildcardSubs where NATSSubject.matches(pattern: sub.subjectText, subject: text) { offer(sub) }
         }
-        if let groups {
-            for (_, members) in groups.sorted(by: { $0.key < $1.key }) {
+        if let members {
+            for (_, list) in members.sorted(by: { $0.key < $1.key }) {
                 roundRobin &+= 1
-                if deliver(members[roundRobin % members.count], subject: subject, reply: reply, payload: payload, publisher: publisher) { n += 1 }
+                if deliver(list[roundRobin % list.count], m, publisher: publisher) { n += 1 }
             }
         }
         counters.msgsDelivered += n
         return n
     }
 
+    /// Queue groups with members on this node whose subscriptions match `subject`.
+    func localGroups(_ subject: ByteBuffer, text: String) -> Set<String> {
+        var out: Set<String> = []
+        if let list = literalSubs[subject] { for sub in list { if let q = sub.queue { out.insert(q) } } }
+        for sub in wildcardSubs where sub.queue != nil && NATSSubject.matches(pattern: sub.subjectText, subject: text) {
+            out.insert(sub.queue ?? "")
+        }
+        return out
+    }
+
     @inline(__always)
-    private func deliver(_ sub: MeshLocalSubscription, subject: ByteBuffer, reply: ByteBuffer?, payload: ByteBuffer,
-                         publisher: MeshLocalClient?) -> Bool {
+    private func deliver(_ sub: MeshLocalSubscription, _ m: MeshOutgoing, publisher: MeshLocalClient?) -> Bool {
         let client = sub.client
         if client.closed || (publisher === client && !client.echo) { return false }
-        client.writeMsg(subject: subject, sid: sub.sid, reply: reply, payload: payload)
+        client.writeMsg(subject: m.subject, sid: sub.sid, reply: m.reply, headers: m.headers, payload: m.payload)
         touch(client)
         sub.delivered += 1
         if sub.maxMessages > 0 && sub.delivered >= sub.maxMessages {
             client.subscriptions[sub.sid] = nil
-            removeSubscription(sub)
+            removeSubscription(sub, waiter: nil)
         }
         return true
     }
 
-    /// Forwards a published message to the other nodes with subscribers for its subject.
-    func route(subject: ByteBuffer, payload: ByteBuffer) {
-        if NATSSubject.hasWildcard(subject.readableBytesView) { return }
-        if ttlNanos == 0 && intervalNanos == 0 {
-            counters.cacheMisses += 1
-            let pending = PendingDiscovery(subject: ByteBuffer(bytes: subject.readableBytesView))
-            pending.payloads.append(payload)
-            pendingMessages += 1
-            discover(pending, register: false)
-            return
-        }
-        let now = Self.now()
-        if let pending = waiting[subject] {
-            counters.cacheMisses += 1
-            pending.payloads.append(payload)
-            pendingMessages += 1
-            return
-        }
-        if let entry = cache[subject] {
-            if now &- entry.fetchedAt < ttlNanos {
-                counters.cacheHits += 1
-                forward(to: entry.nodes, subject: subject, payload: payload)
-                return
-            }
-            if now &- entry.lookupAt < intervalNanos {
-                counters.rateLimitedReuses += 1
-                forward(to: entry.nodes, subject: subject, payload: payload)
-                return
-            }
-            if options.serveStale {
-                // Expired: refresh in the background and keep serving the entry meanwhile.
-                counters.cacheHits += 1
-                counters.cacheStaleHits += 1
-                forward(to: entry.nodes, subject: subject, payload: payload)
-                if !refreshing.contains(subject) {
-                    let key = ByteBuffer(bytes: subject.readableBytesView)
-                    refreshing.insert(key)
-                    discover(PendingDiscovery(subject: key), register: true)
-                }
-                return
-            }
-        }
-        counters.cacheMisses += 1
-        let key = ByteBuffer(bytes: subject.readableBytesView)
-        let pending = PendingDiscovery(subject: key)
-        pending.payloads.append(payload)
-        pendingMessages += 1
-        waiting[key] = pending
-        discover(pending, register: true)
-    }
-
-    private func discover(_ pending: PendingDiscovery, register: Bool) {
-        let started = Self.now()
-        counters.discoveryLookups += 1
-        findValue(Array(pending.subject.readableBytesView)) { [self] nodes in
-            let done = Self.now()
-            counters.discoveryLatency.record(done &- started)
-            if register {
-                waiting[pending.subject] = nil
-                refreshing.remove(pending.subject)
-                cache[pending.subject] = CacheEntry(nodes: nodes, fetchedAt: done, lookupAt: started)
-            }
-            pendingMessages -= pending.payloads.count
-            for p in pending.payloads { forward(to: nodes, subject: pending.subject, payload: p) }
-            relievePressure()
-        }
-    }
-
-    @inline(__always)
-    func forward(to nodes: [MeshContact], subject: ByteBuffer, payload: ByteBuffer) {
-        for node in nodes where node.id != selfContact.id {
-            counters.forwards += 1
-            handicap.apply()
-            outbox(for: node).append(subject: subject, payload: payload)
-        }
-    }
-
-    func outbox(for contact: MeshContact) -> MeshPeerOutbox {
-        if let o = outboxes[contact.id], o.contact == contact { return o }
-        let o = MeshPeerOutbox(contact: contact, core: self)
-        outboxes[contact.id] = o
-        return o
-    }
-
     /// Messages arrived from a peer for this node's subscribers.
     func receiveForward(_ messages: MeshForwardedMessages) {
-        for (subject, payload) in messages {
+        for f in messages {
             counters.forwardsReceived += 1
-            if deliverLocally(subject: subject, reply: nil, payload: payload, publisher: nil) == 0 {
+            let m = MeshOutgoing(subject: f.subject, reply: f.reply, headers: f.headers, payload: f.payload)
+            let groups = f.groups.map { Set(String(buffer: $0).split(separator: " ")) }
+            if deliverLocally(m, publisher: nil, plain: f.plain, groups: groups) == 0 {
                 counters.forwardsUnrouted += 1
             }
         }
@@ -327,6 +294,7 @@ final class MeshNodeCore: @unchecked Sendable {
         var s = counters.stats(
             knownPeers: table.count, storedRecords: store.count,
             localSubscriptions: literalSubs.values.reduce(0) { $0 + $1.count } + wildcardSubs.count,
+            remoteInterest: interest.count,
             clients: clients.count, activePeerConnections: links.count + oneShotLinks, pendingMessages: pendingMessages)
         s.info = ["node_id": String(selfContact.id, radix: 16), "peer_port": String(selfContact.port)]
         return s

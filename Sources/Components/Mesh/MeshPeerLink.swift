@@ -50,6 +50,7 @@ final class MeshPeerLink: @unchecked Sendable {
                     ch.flush()
                 case .failure:
                     core?.counters.peerConnectionsFailed += 1
+                    core?.connectFailed(contact)
                     fail(reachable: false)
                 }
             }

@@ -27,12 +27,13 @@ final class MeshPeerOutbox: @unchecked Sendable {
     }
 
     @inline(__always)
-    func append(subject: ByteBuffer, payload: ByteBuffer) {
+    func append(_ m: MeshOutgoing, plain: Bool, groups: ByteBuffer?) {
         if !batch.isOpen {
             ackRPC = pooled ? 0 : core.makeRPC()
             batch.begin(in: &buffer, ack: ackRPC)
         }
-        batch.append(subject: subject, payload: payload, in: &buffer)
+        batch.append(subject: m.subject, reply: m.reply, headers: m.headers, plain: plain, groups: groups, payload: m.payload,
+                     in: &buffer)
         if window.nanoseconds == 0 || batch.count >= max {
             send()
         } else if timer == nil {
@@ -46,7 +47,14 @@ final class MeshPeerOutbox: @unchecked Sendable {
     func send() {
         timer?.cancel()
         timer = nil
-        guard batch.finish(in: &buffer) > 0 else { return }
+        let n = batch.finish(in: &buffer)
+        guard n > 0 else { return }
+        if !core.backoff.isEmpty && core.backoff.isHeld(contact.id, now: MeshNodeCore.now()) {
+            // The peer's last connect failed: drop the frame instead of one more connect per message.
+            core.counters.forwardsHeldOff += n
+            buffer.clear()
+            return
+        }
         core.counters.batches += 1
         let frame = buffer
         buffer = ByteBuffer()

@@ -12,13 +12,28 @@ struct MeshRecordStore {
 
     var count: Int { records.values.reduce(0) { $0 + $1.count } }
 
-    mutating func store(key: [UInt8], contact: MeshContact, ttlNanos: UInt64, now: UInt64) {
-        records[key, default: [:]][contact.id] = Entry(contact: contact, expires: now &+ ttlNanos)
+    /// Stores or refreshes a value. `isNew` tells whether the contact was not live under the key before;
+    /// `count` how many values of another id at the same address (a restarted node) it replaced.
+    @discardableResult
+    mutating func store(key: [UInt8], contact: MeshContact, ttlNanos: UInt64, now: UInt64) -> (isNew: Bool, count: Int) {
+        var entries = records[key] ?? [:]
+        let isNew = entries[contact.id].map { $0.expires <= now } ?? true
+        var replaced = 0
+        for (id, e) in entries where id != contact.id && e.contact.host == contact.host && e.contact.port == contact.port {
+            entries[id] = nil
+            replaced += 1
+        }
+        entries[contact.id] = Entry(contact: contact, expires: now &+ ttlNanos)
+        records[key] = entries
+        return (isNew, replaced)
     }
 
-    mutating func remove(key: [UInt8], id: UInt64) {
-        records[key]?[id] = nil
+    /// Removes a value; returns true when there was one.
+    @discardableResult
+    mutating func remove(key: [UInt8], id: UInt64) -> Bool {
+        guard records[key]?.removeValue(forKey: id) != nil else { return false }
         if records[key]?.isEmpty == true { records[key] = nil }
+        return true
     }
 
     /// The live values under `key`; `found` is false when the node holds no live record for it.

@@ -21,19 +21,12 @@ public struct MeshForwardBatch: Sendable {
         buffer.writeInteger(UInt32(0))
     }
 
+    /// Appends one message (copied in).
     @inline(__always)
-    public mutating func append<S: Collection>(subject: S, payload: ByteBuffer, in buffer: inout ByteBuffer) where S.Element == UInt8 {
-        buffer.writeMeshForwardEntry(subject: subject, payload: payload)
-        count += 1
-    }
-
-    /// Appends one message whose subject is a buffer (copied without going through a collection view).
-    @inline(__always)
-    public mutating func append(subject: ByteBuffer, payload: ByteBuffer, in buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt16(truncatingIfNeeded: subject.readableBytes))
-        buffer.writeImmutableBuffer(subject)
-        buffer.writeInteger(UInt32(truncatingIfNeeded: payload.readableBytes))
-        buffer.writeImmutableBuffer(payload)
+    public mutating func append(subject: ByteBuffer, reply: ByteBuffer? = nil, headers: ByteBuffer? = nil, plain: Bool = true,
+                                groups: ByteBuffer? = nil, payload: ByteBuffer, in buffer: inout ByteBuffer) {
+        buffer.writeMeshForwardEntry(subject: subject, reply: reply, headers: headers, plain: plain, groups: groups,
+                                     payload: payload)
         count += 1
     }
 

@@ -26,9 +26,12 @@ public enum MeshFrame: Sendable, Equatable {
     case value(rpc: UInt32, sender: MeshContact, found: Bool, values: [MeshContact], closer: [MeshContact])
     /// Published messages for the receiver's local subscribers. `ack` 0 asks for no answer.
     case forward(ack: UInt32, messages: MeshForwardedMessages)
+    /// "The subscriber nodes stored under `key` changed: `contact` was added (or removed)", pushed by a
+    /// node holding the records to the nodes that looked the key up (their cache entries); answered by `ack`.
+    case update(rpc: UInt32, sender: MeshContact, key: [UInt8], contact: MeshContact, added: Bool)
 
     public enum FrameType: UInt8, Sendable {
-        case ping = 1, pong, findNode, nodes, store, unstore, ack, findValue, value, forward
+        case ping = 1, pong, findNode, nodes, store, unstore, ack, findValue, value, forward, update
     }
 
     public var type: FrameType {
@@ -43,6 +46,7 @@ public enum MeshFrame: Sendable, Equatable {
         case .findValue: return .findValue
         case .value: return .value
         case .forward: return .forward
+        case .update: return .update
         }
     }
 
@@ -50,7 +54,8 @@ public enum MeshFrame: Sendable, Equatable {
     public var rpc: UInt32 {
         switch self {
         case .ping(let r, _), .pong(let r, _), .findNode(let r, _, _), .nodes(let r, _, _), .store(let r, _, _, _),
-             .unstore(let r, _, _), .ack(let r), .findValue(let r, _, _), .value(let r, _, _, _, _):
+             .unstore(let r, _, _), .ack(let r), .findValue(let r, _, _), .value(let r, _, _, _, _),
+             .update(let r, _, _, _, _):
             return r
         case .forward(let a, _):
             return a
@@ -95,13 +100,20 @@ public enum MeshFrame: Sendable, Equatable {
             buffer.writeInteger(ack)
             buffer.writeInteger(UInt32(messages.count))
             buffer.writeImmutableBuffer(messages.entries)
+        case .update(let rpc, let sender, let key, let contact, let added):
+            buffer.writeInteger(rpc)
+            buffer.writeMeshContact(sender)
+            buffer.writeMeshKey(key)
+            buffer.writeMeshContact(contact)
+            buffer.writeInteger(UInt8(added ? 1 : 0))
         }
         buffer.setInteger(UInt32(buffer.writerIndex - start - 4), at: start)
     }
 }
 
-/// The messages of a `forward` frame, kept as the frame's bytes (each entry `subjectLength: UInt16,
-/// subject, payloadLength: UInt32, payload`) and walked without copying.
+/// The messages of a `forward` frame, kept as the frame's bytes and walked without copying. Each entry
+/// is `subjectLength: UInt16, subject, replyLength: UInt16, reply, flags: UInt8, groupsLength: UInt16,
+/// groups, headersLength: UInt32, headers, payloadLength: UInt32, payload`; see `MeshForwardedMessage`.
 public struct MeshForwardedMessages: Sendable, Equatable, Sequence {
     public let count: Int
     /// The entries exactly as on the wire.
@@ -113,25 +125,63 @@ public struct MeshForwardedMessages: Sendable, Equatable, Sequence {
         self.entries = entries
     }
 
-    /// Builds the entries from (subject, payload) pairs; for tests and single messages.
-    public init(_ messages: [(subject: String, payload: ByteBuffer)]) {
+    /// Builds the entries from messages; for tests and single messages.
+    public init(_ messages: [MeshForwardedMessage]) {
         var b = ByteBuffer()
-        for m in messages { b.writeMeshForwardEntry(subject: m.subject.utf8, payload: m.payload) }
+        for m in messages { b.writeMeshForwardEntry(m) }
         self.init(count: messages.count, entries: b)
+    }
+
+    /// Plain messages to the receiver's non-queue subscribers (subject and payload only).
+    public init(_ messages: [(subject: String, payload: ByteBuffer)]) {
+        self.init(messages.map { MeshForwardedMessage(subject: ByteBuffer(string: $0.subject), payload: $0.payload) })
     }
 
     public struct Iterator: IteratorProtocol {
         var rest: ByteBuffer
 
-        /// The next (subject, payload), as slices of the frame.
-        public mutating func next() -> (subject: ByteBuffer, payload: ByteBuffer)? {
+        /// The next message, its fields slices of the frame.
+        public mutating func next() -> MeshForwardedMessage? {
             guard let n = rest.readInteger(as: UInt16.self), let subject = rest.readSlice(length: Int(n)),
+                  let r = rest.readInteger(as: UInt16.self), let reply = rest.readSlice(length: Int(r)),
+                  let flags = rest.readInteger(as: UInt8.self),
+                  let g = rest.readInteger(as: UInt16.self), let groups = rest.readSlice(length: Int(g)),
+                  let h = rest.readInteger(as: UInt32.self), let headers = rest.readSlice(length: Int(h)),
                   let p = rest.readInteger(as: UInt32.self), let payload = rest.readSlice(length: Int(p)) else { return nil }
-            return (subject, payload)
+            return MeshForwardedMessage(subject: subject, reply: r == 0 ? nil : reply,
+                                        headers: flags & MeshForwardedMessage.hasHeaders != 0 ? headers : nil,
+                                        plain: flags & MeshForwardedMessage.toPlain != 0, groups: g == 0 ? nil : groups,
+                                        payload: payload)
         }
     }
 
     public func makeIterator() -> Iterator { Iterator(rest: entries) }
+}
+
+/// One forwarded message: the receiver delivers it to its non-queue subscribers matching `subject` when
+/// `plain` is set, and to one member of each queue group named in `groups` (space-separated): the
+/// publishing node chose this node for those groups, so every message reaches one member per group.
+public struct MeshForwardedMessage: Sendable, Equatable {
+    static let toPlain: UInt8 = 1
+    static let hasHeaders: UInt8 = 2
+
+    public var subject: ByteBuffer
+    public var reply: ByteBuffer?
+    /// The NATS header block (`NATS/1.0\r\n...\r\n\r\n`) of an HPUB, nil for a PUB.
+    public var headers: ByteBuffer?
+    public var plain: Bool
+    public var groups: ByteBuffer?
+    public var payload: ByteBuffer
+
+    public init(subject: ByteBuffer, reply: ByteBuffer? = nil, headers: ByteBuffer? = nil, plain: Bool = true,
+                groups: ByteBuffer? = nil, payload: ByteBuffer) {
+        self.subject = subject
+        self.reply = reply
+        self.headers = headers
+        self.plain = plain
+        self.groups = groups
+        self.payload = payload
+    }
 }
 
 extension ByteBuffer {
@@ -153,11 +203,25 @@ extension ByteBuffer {
         writeBytes(key.prefix(Int(UInt16.max)))
     }
 
-    /// Appends one forward entry (subject at most 65535 bytes).
+    /// Appends one forward entry (subject, reply and groups at most 65535 bytes each).
     @inline(__always)
-    public mutating func writeMeshForwardEntry<S: Collection>(subject: S, payload: ByteBuffer) where S.Element == UInt8 {
-        writeInteger(UInt16(truncatingIfNeeded: subject.count))
-        writeBytes(subject)
+    public mutating func writeMeshForwardEntry(_ m: MeshForwardedMessage) {
+        writeMeshForwardEntry(subject: m.subject, reply: m.reply, headers: m.headers, plain: m.plain, groups: m.groups,
+                              payload: m.payload)
+    }
+
+    @inline(__always)
+    public mutating func writeMeshForwardEntry(subject: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?, plain: Bool,
+                                               groups: ByteBuffer?, payload: ByteBuffer) {
+        writeInteger(UInt16(truncatingIfNeeded: subject.readableBytes))
+        writeImmutableBuffer(subject)
+        writeInteger(UInt16(truncatingIfNeeded: reply?.readableBytes ?? 0))
+        if let reply { writeImmutableBuffer(reply) }
+        writeInteger((plain ? MeshForwardedMessage.toPlain : 0) | (headers == nil ? 0 : MeshForwardedMessage.hasHeaders))
+        writeInteger(UInt16(truncatingIfNeeded: groups?.readableBytes ?? 0))
+        if let groups { writeImmutableBuffer(groups) }
+        writeInteger(UInt32(truncatingIfNeeded: headers?.readableBytes ?? 0))
+        if let headers { writeImmutableBuffer(headers) }
         writeInteger(UInt32(truncatingIfNeeded: payload.readableBytes))
         writeImmutableBuffer(payload)
     }

@@ -82,11 +82,27 @@ private struct FieldReader {
             for i in 0..<Int(count) {
                 let n: UInt16 = try int("subject length of message \(i)")
                 try skip(Int(n), "subject of message \(i)")
+                let r: UInt16 = try int("reply length of message \(i)")
+                try skip(Int(r), "reply of message \(i)")
+                let _: UInt8 = try int("flags of message \(i)")
+                let g: UInt16 = try int("queue groups length of message \(i)")
+                try skip(Int(g), "queue groups of message \(i)")
+                let h: UInt32 = try int("headers length of message \(i)")
+                try skip(Int(h), "headers of message \(i)")
                 let p: UInt32 = try int("payload length of message \(i)")
                 try skip(Int(p), "payload of message \(i)")
             }
             let entries = rest.getSlice(at: entriesStart, length: body.readerIndex - entriesStart) ?? ByteBuffer()
             return .forward(ack: ack, messages: MeshForwardedMessages(count: Int(count), entries: entries))
+        case .update:
+            let rpc: UInt32 = try int("rpc")
+            let sender = try contact("sender")
+            let k = try key()
+            let c = try contact("updated contact")
+            let addedAt = position
+            let added: UInt8 = try int("added flag")
+            guard added <= 1 else { throw MeshProtocolError(.badField, offset: addedAt, "added flag is \(added), expected 0 or 1") }
+            return .update(rpc: rpc, sender: sender, key: k, contact: c, added: added == 1)
         }
     }
 

@@ -106,7 +106,8 @@ let package = Package(
             name: "NATSWireTests",
             dependencies: ["NATSWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")]
         ),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
+        .testTarget(
+            name: "BrokerTests", dependencies: ["Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix], exclude: ["Fixtures"]),
         .testTarget(name: "ComponentKitTests", dependencies: ["ComponentKit", "SurgeTestKit", nioCore, nioPosix]),
         .testTarget(
             name: "SurgeLoadTests", dependencies: ["SurgeLoad", "Broker", "NATSWire", "SurgeTestKit", nioCore, nioPosix],

@@ -183,11 +183,20 @@ public enum ComparisonPipeline {
             verdict = "surge compare: inputs not comparable: \(problem) (use --allow-mismatch to compare anyway)"
         }
         // Only where it matters: a gated figure that could not have been called significant.
+        // Rows and columns indexed once per table: a linear search per finding is quadratic.
         var power = Set<String>()
+        var positions: [Int: (rows: [String: Int], columns: [String: Int])] = [:]
         for f in findings where f.isGated {
             let table = tables.tables[f.table]
-            guard let r = table.rows.firstIndex(of: f.row),
-                let c = table.columns.firstIndex(where: { $0.joined(separator: " ") == f.column })
+            if positions[f.table] == nil {
+                positions[f.table] = (
+                    Dictionary(table.rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }),
+                    Dictionary(
+                        table.columns.enumerated().map { ($1.joined(separator: " "), $0) },
+                        uniquingKeysWith: { first, _ in first })
+                )
+            }
+            guard let r = positions[f.table]?.rows[f.row], let c = positions[f.table]?.columns[f.column]
             else { continue }
             for w in table.cells[r][c]?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) }
         }

@@ -48,6 +48,8 @@ public struct ComparisonOutcome: Sendable {
     public var warnings: [String]
     /// Some comparisons had too few values for Mann-Whitney U to reach significance at all.
     public var lacksPower: Bool
+    /// How long reading and grouping, statistics and the gate took.
+    public var timing = PhaseTiming()
 
     public var regressions: [GateFinding] { findings.filter(\.isRegression) }
     public var improvements: [GateFinding] { findings.filter(\.isImprovement) }
@@ -61,6 +63,7 @@ public enum ComparisonPipeline {
     public static func compare(paths: [String], _ request: ComparisonRequest) throws(CompareInputError)
         -> ComparisonOutcome
     {
+        var timing = PhaseTiming()
         let builder = try makeBuilder(request.options)
         let read: CompareInputs
         do {
@@ -70,7 +73,8 @@ public enum ComparisonPipeline {
         } catch {
             throw CompareInputError("\(error)")
         }
-        return try finish(builder, read, request)
+        timing.lap("read+group")
+        return try finish(builder, read, request, timing: timing)
     }
 
     /// Compares result files already in memory, each `(label, run)` one input in order.
@@ -78,6 +82,7 @@ public enum ComparisonPipeline {
         runs: [(label: String, run: RunResult)], _ request: ComparisonRequest,
         keeping units: Set<String>? = nil
     ) throws(CompareInputError) -> ComparisonOutcome {
+        var timing = PhaseTiming()
         let builder = try makeBuilder(request.options)
         var read = CompareInputs()
         for (label, run) in runs {
@@ -95,7 +100,8 @@ public enum ComparisonPipeline {
                     label: label, path: label, run: run, records: records, recordCount: records.count,
                     byteCount: 1))
         }
-        return try finish(builder, read, request)
+        timing.lap("read+group")
+        return try finish(builder, read, request, timing: timing)
     }
 
     /// Go benchmark-format input has no workload to declare key metrics: it is judged by the three
@@ -112,8 +118,9 @@ public enum ComparisonPipeline {
 
     static func finish(
         _ builder: ComparisonBuilder, _ read: CompareInputs,
-        _ request: ComparisonRequest
+        _ request: ComparisonRequest, timing: PhaseTiming
     ) throws(CompareInputError) -> ComparisonOutcome {
+        var timing = timing
         try read.checkEveryInputHasResults()
         var exact = Set(read.unitMetadata.entries.compactMap { $0.value["assume"] == "exact" ? $0.key : nil })
         // Each unit looked up once, not once per value.
@@ -124,6 +131,7 @@ public enum ComparisonPipeline {
         for (original, tidied) in units where Metric.named(original).metricClass == .exact { exact.insert(tidied) }
         builder.exactUnits = exact
         let tables = builder.build()
+        timing.lap("statistics")
         if tables.isEmpty {
             throw CompareInputError(
                 "nothing to compare: no result matched -filter \(request.options.filter) "
@@ -175,11 +183,20 @@ public enum ComparisonPipeline {
             verdict = "surge compare: inputs not comparable: \(problem) (use --allow-mismatch to compare anyway)"
         }
         // Only where it matters: a gated figure that could not have been called significant.
+        // Rows and columns indexed once per table: a linear search per finding is quadratic.
         var power = Set<String>()
+        var positions: [Int: (rows: [String: Int], columns: [String: Int])] = [:]
         for f in findings where f.isGated {
             let table = tables.tables[f.table]
-            guard let r = table.rows.firstIndex(of: f.row),
-                let c = table.columns.firstIndex(where: { $0.joined(separator: " ") == f.column })
+            if positions[f.table] == nil {
+                positions[f.table] = (
+                    Dictionary(table.rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }),
+                    Dictionary(
+                        table.columns.enumerated().map { ($1.joined(separator: " "), $0) },
+                        uniquingKeysWith: { first, _ in first })
+                )
+            }
+            guard let r = positions[f.table]?.rows[f.row], let c = positions[f.table]?.columns[f.column]
             else { continue }
             for w in table.cells[r][c]?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) }
         }
@@ -189,9 +206,10 @@ public enum ComparisonPipeline {
                     + ". A '~' here means 'not measurable', not 'unchanged'; run more repetitions (the scenario's default is 6)"
             )
         }
+        timing.lap("gate")
         return ComparisonOutcome(
             inputs: read, tables: tables, gate: gate, findings: findings, status: status, verdict: verdict,
-            warnings: warnings, lacksPower: !power.isEmpty)
+            warnings: warnings, lacksPower: !power.isEmpty, timing: timing)
     }
 
     /// `not comparable (measured by different methods, not judged): allocs/op in 2 cells (uprobe vs preload)`.

@@ -29,7 +29,43 @@ public enum RunResultCodec {
         return try encoder.encode(run)
     }
 
+    /// Decodes a `surge.run/v1` document with one parse. Only when that fails (or the schema is not
+    /// this one) is the document looked at again, to say what is wrong with it: not JSON, not an
+    /// object, no schema, another schema, or the field that does not fit.
     public static func decode(_ data: Data, path: String) throws -> RunResult {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let decodingError: Error
+        do {
+            let run = try decoder.decode(RunResult.self, from: data)
+            guard run.schema == RunResult.currentSchema else {
+                throw ResultFileError.unknownSchema(path: path, schema: run.schema)
+            }
+            return run
+        } catch let error as ResultFileError {
+            throw error
+        } catch {
+            decodingError = error
+        }
+        try checkEnvelope(data, path: path)
+        switch decodingError {
+        case DecodingError.keyNotFound(let key, let context):
+            throw ResultFileError.corrupt(path: path, reason: "missing field '\(Self.codingPath(context.codingPath + [key]))'")
+        case DecodingError.typeMismatch(_, let context):
+            throw ResultFileError.corrupt(path: path, reason: "wrong type at '\(Self.codingPath(context.codingPath))': \(context.debugDescription)")
+        case DecodingError.valueNotFound(_, let context):
+            throw ResultFileError.corrupt(path: path, reason: "null at '\(Self.codingPath(context.codingPath))'")
+        case DecodingError.dataCorrupted(let context):
+            throw ResultFileError.corrupt(path: path, reason: "bad value at '\(Self.codingPath(context.codingPath))': \(context.debugDescription)")
+        default:
+            throw decodingError
+        }
+    }
+
+    /// The document's outer problems, in the order a reader wants them: not JSON, not an object,
+    /// no `schema`, a schema this surge does not read.
+    private static func checkEnvelope(_ data: Data, path: String) throws {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
@@ -44,20 +80,6 @@ public enum RunResultCodec {
         }
         guard schema == RunResult.currentSchema else {
             throw ResultFileError.unknownSchema(path: path, schema: schema)
-        }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        do {
-            return try decoder.decode(RunResult.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw ResultFileError.corrupt(path: path, reason: "missing field '\(Self.codingPath(context.codingPath + [key]))'")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw ResultFileError.corrupt(path: path, reason: "wrong type at '\(Self.codingPath(context.codingPath))': \(context.debugDescription)")
-        } catch let DecodingError.valueNotFound(_, context) {
-            throw ResultFileError.corrupt(path: path, reason: "null at '\(Self.codingPath(context.codingPath))'")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw ResultFileError.corrupt(path: path, reason: "bad value at '\(Self.codingPath(context.codingPath))': \(context.debugDescription)")
         }
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The order statistics bounding a confidence interval of the median of `n` values, as benchstat
 /// computes them (moremath `stats.QuantileCI(n, 0.5, confidence)`) at any confidence level.
@@ -20,8 +21,23 @@ public struct MedianCI: Sendable, Equatable {
 
     public init(n: Int, confidence: Double) {
         self.n = n
+        let key = Key(n: n, confidence: confidence.bitPattern)
+        if let hit = Self.cache.withLock({ $0[key] }) {
+            (loOrder, hiOrder) = hit
+            return
+        }
         (loOrder, hiOrder) = Self.computed(n: n, confidence: confidence)
+        let orders = (loOrder, hiOrder)
+        Self.cache.withLock { if $0.count < 4096 { $0[key] = orders } }
     }
+
+    private struct Key: Hashable {
+        var n: Int
+        var confidence: UInt64
+    }
+
+    /// Orders already computed: a comparison asks for the same n thousands of times.
+    private static let cache = Mutex<[Key: (Int, Int)]>([:])
 
     /// True when both ends of the interval are sample values (not infinite).
     public var isFinite: Bool { loOrder >= 1 && hiOrder <= n }

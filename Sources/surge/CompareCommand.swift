@@ -66,11 +66,11 @@ struct CompareCommand: AsyncParsableCommand {
 
     func execute() -> Int32 {
         var stderr = StandardError()
-        let clock = ContinuousClock()
-        let started = clock.now
+        var timing: PhaseTiming?
         defer {
-            if ProcessInfo.processInfo.environment["SURGE_COMPARE_TIMING"] != nil {
-                print("surge compare timing (ms): total \(Self.milliseconds(clock.now - started))", to: &stderr)
+            if var timing, ProcessInfo.processInfo.environment["SURGE_COMPARE_TIMING"] != nil {
+                timing.lap("render")
+                print("surge compare timing (ms): \(timing.summary)", to: &stderr)
             }
         }
         var paths = inputs
@@ -113,6 +113,7 @@ struct CompareCommand: AsyncParsableCommand {
             print("surge compare: \(error)", to: &stderr)
             return SurgeExitCode.badInput.rawValue
         }
+        timing = outcome.timing
         for e in outcome.inputs.syntaxErrors { print(e.description, to: &stderr) }
         let status: SurgeExitCode
         switch outcome.status {
@@ -185,11 +186,6 @@ struct CompareCommand: AsyncParsableCommand {
             let column = manyColumns ? " [\(f.column)]" : ""
             return "\(kind): \(f.row)\(column) \(f.unit) \(change) (threshold \(limit) \(f.thresholdSource?.rawValue ?? ""), \(p))"
         }
-    }
-
-    static func milliseconds(_ d: Duration) -> String {
-        let (seconds, attoseconds) = d.components
-        return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
     }
 
 }

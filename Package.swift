@@ -117,8 +117,8 @@ let package = Package(
             name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram],
             exclude: ["Golden", "GoVectors"]
         ),
-        .testTarget(name: "SurgeCompareTests", dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats"], exclude: ["Golden"]),
-        .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "SurgeCompareTests", dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats"]),
+        .testTarget(name: "CompareCLITests", dependencies: ["SurgeResults"], exclude: ["Golden"]),
         .testTarget(
             name: "HTTPWireTests",
             dependencies: ["HTTPWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]

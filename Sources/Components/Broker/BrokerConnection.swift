@@ -9,8 +9,11 @@ import Synchronization
 /// to the channel and not yet written: while the channel is not writable, deliveries are coalesced
 /// into the queue instead of being handed over one buffer per flush, so what is pending is what
 /// memory holds. Past `maxPending` the connection is cut off as a slow consumer; with the stall
-/// policy, past half of it the publishers feeding it are held back until it drains (`stalled`), and
-/// it is cut off when it stays there for the write deadline.
+/// policy, past a quarter of it the publishers feeding it are held back until it drains (`stalled`),
+/// and it is cut off when it stays there for the write deadline. A quarter, not a half: the queue that
+/// crossed the mark is handed to the channel whole, and its capacity (what memory holds, up to twice
+/// the bytes in it) then counts as pending; from half the mark, that alone would reach `maxPending`
+/// and cut a subscriber that is still reading.
 final class BrokerConnection: @unchecked Sendable {
     struct State: ~Copyable {
         var outbound: ByteBuffer
@@ -50,7 +53,7 @@ final class BrokerConnection: @unchecked Sendable {
     let channel: Channel
     let eventLoop: EventLoop
     let maxPending: Int
-    /// Half of `maxPending` with the stall policy; `Int.max` with the cut policy.
+    /// A quarter of `maxPending` with the stall policy (see the type's comment); `Int.max` with cut.
     let stallMark: Int
     let writeDeadline: TimeAmount
     let started = Date()
@@ -62,7 +65,7 @@ final class BrokerConnection: @unchecked Sendable {
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.maxPending = options.maxPending
-        self.stallMark = options.slowConsumer == .stall ? options.maxPending / 2 : .max
+        self.stallMark = options.slowConsumer == .stall ? options.maxPending / 4 : .max
         self.writeDeadline = .nanoseconds(Int64(options.writeDeadline * 1e9))
         self.remote = (channel.remoteAddress?.ipAddress ?? "", channel.remoteAddress?.port ?? 0)
         self.state = Mutex(State(outbound: channel.allocator.buffer(capacity: 4096)))

@@ -15,7 +15,7 @@ public enum BrokerFlushMode: String, Sendable, CaseIterable {
 
 /// What happens to a subscriber that reads slower than its publishers write.
 public enum BrokerSlowConsumerPolicy: String, Sendable, CaseIterable {
-    /// nats-server's way: past half of `max-pending` the publishers feeding it stop being read until
+    /// nats-server's way: past a quarter of `max-pending` the publishers feeding it stop being read until
     /// it drains; one that stays over that mark for `write-deadline` is cut off.
     case stall
     /// Cut the subscriber off as soon as its undelivered output passes `max-pending`.
@@ -79,8 +79,8 @@ public struct BrokerOptions: Sendable {
             ),
             .choice(
                 "slow-consumer", default: "stall", among: BrokerSlowConsumerPolicy.allCases.map(\.rawValue),
-                help: "stall: as nats-server, stop reading a subscriber's publishers while it is over half of "
-                    + "max-pending, cut it after write-deadline; cut: cut it off at max-pending at once"),
+                help: "stall: as nats-server, stop reading a subscriber's publishers while it is over a quarter "
+                    + "of max-pending, cut it after write-deadline; cut: cut it off at max-pending at once"),
             .duration(
                 "write-deadline", default: 10, in: 0.001...86_400,
                 help: "slow-consumer=stall: how long a subscriber may stay stalled before it is cut off"),

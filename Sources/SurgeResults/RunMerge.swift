@@ -114,7 +114,8 @@ public enum RunMerge {
             if input.run.scenario.sha256 != ref.run.scenario.sha256 {
                 throw .mixedScenarios(
                     file: input.file, scenario: "\(input.run.scenario.name) (\(input.run.scenario.sha256.prefix(12)))",
-                    expected: "\(ref.run.scenario.name) (\(ref.run.scenario.sha256.prefix(12)))", expectedFile: ref.file)
+                    expected: "\(ref.run.scenario.name) (\(ref.run.scenario.sha256.prefix(12)))",
+                    expectedFile: ref.file)
             }
             if input.run.host.surgeVersion != ref.run.host.surgeVersion {
                 throw .mixedVersions(
@@ -123,7 +124,8 @@ public enum RunMerge {
             }
             if input.run.shard!.count != shards[0].shard.count {
                 throw .mixedShardCounts(
-                    file: input.file, count: input.run.shard!.count, expected: shards[0].shard.count, expectedFile: ref.file)
+                    file: input.file, count: input.run.shard!.count, expected: shards[0].shard.count,
+                    expectedFile: ref.file)
             }
         }
         let count = shards[0].shard.count

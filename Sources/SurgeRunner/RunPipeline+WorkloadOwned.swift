@@ -13,7 +13,8 @@ extension RunPipeline {
     ) async {
         if !(options.probes ?? scenario.probes).isEmpty {
             note(
-                "probes are not attached to a `command` workload's process; it reports cmd-cpu-ns and cmd-wall-ns itself"
+                "probes are not attached to a `command` workload's process; "
+                    + "it reports cmd-cpu-ns and cmd-wall-ns itself"
             )
         }
         guard let type = WorkloadRegistry.type(forKind: cell.workloadKind) else {

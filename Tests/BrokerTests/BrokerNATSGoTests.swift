@@ -12,7 +12,9 @@ final class BrokerNATSGoTests: XCTestCase {
 
     /// Builds the checker with Debian's Go in GOPATH mode (no module download).
     func buildChecker() throws -> String {
-        guard let go = SurgeBinary.which("go") else { try requireOrSkip("go is not installed (Debian package golang-go)") }
+        guard let go = SurgeBinary.which("go") else {
+            try requireOrSkip("go is not installed (Debian package golang-go)")
+        }
         guard FileManager.default.fileExists(atPath: Self.gopath + "/src/github.com/nats-io/nats.go") else {
             try requireOrSkip("nats.go is not installed (Debian package golang-github-nats-io-go-nats-dev)")
         }
@@ -57,8 +59,10 @@ final class BrokerNATSGoTests: XCTestCase {
         try await againstBoth { server in
             XCTAssertEqual(try self.run(checker, port: server.port), expected, server.name)
         }
-        try await againstBoth(broker: ["token": "s3cret"], natsServer: "authorization { token: \"s3cret\" }") { server in
-            XCTAssertEqual(try self.run(checker, port: server.port, token: "s3cret"), ["wrong-token: ok"] + expected, server.name)
+        let auth = "authorization { token: \"s3cret\" }"
+        try await againstBoth(broker: ["token": "s3cret"], natsServer: auth) { server in
+            let lines = try self.run(checker, port: server.port, token: "s3cret")
+            XCTAssertEqual(lines, ["wrong-token: ok"] + expected, server.name)
         }
     }
 }

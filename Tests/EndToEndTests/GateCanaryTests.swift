@@ -5,7 +5,7 @@ import XCTest
 
 /// The gate proves it can fail: on a small request/reply scenario against the real broker, two runs of
 /// the same build compare clean (exit 0), and a run whose broker busy-waits per delivered message
-/// (`handicap-ns`, 10% of a request's cost per message) compared against one without exits 2 naming req/s.
+/// (`handicap-ns`, 20% of a request's cost per message) compared against one without exits 2 naming req/s.
 final class GateCanaryTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -42,8 +42,9 @@ final class GateCanaryTests: XCTestCase {
         let first = try measure(surge, in: dir, out: dir + "/a1-\(n)")
         let nsPerOp = try XCTUnwrap(first.run.cells.first?.samples.compactMap { $0.metrics["ns/op"] }.sorted())
         let median = nsPerOp[nsPerOp.count / 2]
-        // A handicap of 10% of a request's cost per delivered message (two per request: to the responder and back).
-        let handicap = max(1000, Int(median * 0.10))
+        // A handicap of 20% of a request's cost per delivered message (two per request: to the responder and
+        // back). 10% moved req/s by only 11.7-12.0% on a quiet machine, too close to the 5% gate under CI's load.
+        let handicap = max(1000, Int(median * 0.20))
         let handicapped = try measure(
             surge, in: dir, out: dir + "/b-\(n)", options: ["--target-option", "handicap-ns=\(handicap)"])
         let second = try measure(surge, in: dir, out: dir + "/a2-\(n)")

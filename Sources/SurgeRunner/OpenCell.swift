@@ -49,9 +49,9 @@ final class OpenCell {
     /// Starts the cell's target, connects the workload and warms up. Never throws: a failure is the
     /// cell's outcome.
     static func open(
-        _ cell: Cell, surgeExecutable: String, pipeline: RunPipeline, warmup: Double, group: any EventLoopGroup
+        _ cell: Cell, surgeExecutable: String, probes probeNames: [String], pipeline: RunPipeline, warmup: Double,
+        group: any EventLoopGroup
     ) async -> Result<OpenCell, CellOutcome> {
-        let options = pipeline.options
         let scenario = pipeline.scenario
         guard let type = WorkloadRegistry.type(forKind: cell.workloadKind) else {
             return .failure(CellOutcome(status: .failed, reason: "unknown workload kind '\(cell.workloadKind)'"))
@@ -62,7 +62,7 @@ final class OpenCell {
         } catch {
             return .failure(CellOutcome(status: .failed, reason: "\(error)"))
         }
-        let plan = (try? ProbePlan(names: options.probes ?? scenario.probes)) ?? ProbePlan.none
+        let plan = (try? ProbePlan(names: probeNames)) ?? ProbePlan.none
         var preload: AllocationPreload?
         if plan.wantsPreload {
             do {
@@ -132,6 +132,7 @@ final class OpenCell {
         probes.begin()
         var outcome = try await session.run(.measure) { f in progress.fraction(f) }
         let probed = probes.end(operations: outcome.operations)
+        probes.takeFailures().forEach(pipeline.note)
         let after = started.fetchCounters()
         if let reason = watchdog.failure(), !pipeline.isInterrupted { throw CellFailure(reason) }
         if !outcome.failures.isEmpty {
@@ -159,6 +160,7 @@ final class OpenCell {
             probes.begin()
             let outcome = try await session.run(.measure) { f in progress.fraction(f) }
             let probed = probes.end(operations: outcome.operations)
+        probes.takeFailures().forEach(pipeline.note)
             if let reason = watchdog.failure(), !pipeline.isInterrupted { throw CellFailure(reason) }
             if !outcome.failures.isEmpty {
                 throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))

@@ -14,12 +14,17 @@ public struct RunSide: Sendable {
     public var result: RunResult
     /// Serves this side's built-in components (`rev:`/`build:` sides bring their own `surge`).
     public var surgeExecutable: String?
+    /// Speed-pass probes of this side instead of the run's (`surge ab --a-probes`/`--b-probes`).
+    public var probes: [String]?
 
-    public init(label: String, cells: [Cell], result: RunResult, surgeExecutable: String? = nil) {
+    public init(
+        label: String, cells: [Cell], result: RunResult, surgeExecutable: String? = nil, probes: [String]? = nil
+    ) {
         self.label = label
         self.cells = cells
         self.result = result
         self.surgeExecutable = surgeExecutable
+        self.probes = probes
     }
 }
 
@@ -237,10 +242,10 @@ public final class RunPipeline: Sendable {
     private func run(_ visit: Visit, key: Key, isLast: Bool, open: inout [Key: OpenCell], group: any EventLoopGroup)
         async
     {
-        let (cell, status, label, surge) = state.withLock { s in
+        let (cell, status, label, surge, sideProbes) = state.withLock { s in
             (
                 s.sides[key.side].cells[key.cell], s.sides[key.side].result.cells[key.cell].status,
-                s.sides[key.side].label, s.sides[key.side].surgeExecutable
+                s.sides[key.side].label, s.sides[key.side].surgeExecutable, s.sides[key.side].probes
             )
         }
         guard status == .ok, !isInterrupted else {
@@ -264,7 +269,8 @@ public final class RunPipeline: Sendable {
         } else {
             let surge = surge ?? options.surgeExecutable
             switch await OpenCell.open(
-                cell, surgeExecutable: surge, pipeline: self, warmup: settings.warmup, group: group)
+                cell, surgeExecutable: surge, probes: sideProbes ?? options.probes ?? scenario.probes, pipeline: self,
+                warmup: settings.warmup, group: group)
             {
             case .success(let oc): visitor = oc
             case .failure(let failed):

@@ -89,8 +89,8 @@ struct RunCommand: AsyncParsableCommand {
         if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1") }
         if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms or 2s, found '\(w)'") }
         if let t = loadThreads, t < 1 { throw ValidationError("--load-threads must be at least 1") }
-        if let p = probes, p != "none" {
-            do { _ = try ProbeKind.parseList(p) } catch { throw ValidationError("--probes: \(error)") }
+        if let p = probes {
+            _ = try Self.probeList(p, option: "--probes")
         }
         if let p = profile, p != "none" {
             do { _ = try ProfileKind.parseList(p) } catch { throw ValidationError("--profile: \(error)") }
@@ -105,15 +105,22 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `key=value` pairs of `--target-option`.
-    static func parseTargetOptions(_ texts: [String]) throws -> [String: String] {
+    static func parseTargetOptions(_ texts: [String], option: String = "--target-option") throws -> [String: String] {
         var out: [String: String] = [:]
         for text in texts {
             guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-                throw ValidationError("--target-option '\(text)': expected key=value, e.g. handicap-ns=5000")
+                throw ValidationError("\(option) '\(text)': expected key=value, e.g. handicap-ns=5000")
             }
             out[String(text[..<eq])] = String(text[text.index(after: eq)...])
         }
         return out
+    }
+
+    /// The probe names of `--probes LIST` (comma-separated; `none` for none), checked.
+    static func probeList(_ text: String, option: String) throws -> [String] {
+        if text == "none" { return [] }
+        do { _ = try ProbeKind.parseList(text) } catch { throw ValidationError("\(option): \(error)") }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// Loads and validates a scenario, printing every problem (file:line:column) and exiting 1 on any.
@@ -146,7 +153,7 @@ struct RunCommand: AsyncParsableCommand {
         options.targetOptions = try Self.parseTargetOptions(targetOptions)
         options.order = order.flatMap(RunOrder.init(rawValue:))
         options.seed = seed
-        options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        options.probes = try probes.map { try Self.probeList($0, option: "--probes") }
         options.profile = profile.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)

@@ -88,7 +88,7 @@ public final class ABRunner: Sendable {
 
     public var snapshots: (a: RunResult, b: RunResult) { (pipeline.snapshot(0), pipeline.snapshot(1)) }
 
-    public func interrupt() { pipeline.interrupt() }
+    public func interrupt(by cause: String = "Ctrl-C") { pipeline.interrupt(by: cause) }
 
     /// Links the two files with `ab` records and writes them; throws when a write fails.
     public func finish() async throws -> (a: RunResult, b: RunResult) {

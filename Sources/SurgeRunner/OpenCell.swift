@@ -90,7 +90,7 @@ final class OpenCell {
             _ = pipeline.setCurrentTarget(nil)
             started.stopAll(timeout: cell.target.stopTimeout)
             preload?.remove()
-            return .failure(CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) before the first repetition"))
+            return .failure(CellOutcome(status: .failed, reason: "interrupted (\(pipeline.interruptCause)) before the first repetition"))
         }
         let watchdog = CellWatchdog(target: started, timeout: scenario.cellTimeout)
         let watchTask = Task { await watchdog.watch() }
@@ -114,7 +114,8 @@ final class OpenCell {
         } catch {
             await session?.close()
             let outcome = await Self.failure(
-                error, watchdog: watchdog, started: started, done: 0, planned: 0, interrupted: pipeline.isInterrupted)
+                error, watchdog: watchdog, started: started, done: 0, planned: 0,
+                interrupted: pipeline.isInterrupted ? pipeline.interruptCause : nil)
             watchTask.cancel()
             probes.close()
             _ = pipeline.setCurrentTarget(nil)
@@ -192,14 +193,16 @@ final class OpenCell {
         await closeSession()
         return await Self.failure(
             error, watchdog: watchdog, started: started, done: done, planned: planned,
-            interrupted: pipeline.isInterrupted)
+            interrupted: pipeline.isInterrupted ? pipeline.interruptCause : nil)
     }
 
     private static func failure(
-        _ error: any Error, watchdog: CellWatchdog, started: StartedTarget, done: Int, planned: Int, interrupted: Bool
+        _ error: any Error, watchdog: CellWatchdog, started: StartedTarget, done: Int, planned: Int,
+        interrupted: String?
     ) async -> CellOutcome {
-        if interrupted {
-            return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(planned) repetitions")
+        if let interrupted {
+            return CellOutcome(
+                status: .failed, reason: "interrupted (\(interrupted)) after \(done) of \(planned) repetitions")
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
         let exited = started.exitDescription().map { "the target \($0)" }

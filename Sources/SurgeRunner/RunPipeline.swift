@@ -65,6 +65,8 @@ public final class RunPipeline: Sendable {
         var sides: [RunSide]
         var paths: [String]
         var interrupted = false
+        /// What interrupted the run: "Ctrl-C" (SIGINT) or "SIGTERM".
+        var interruptedBy = "Ctrl-C"
         var currentTarget: TargetProcess?
         var visits = 0
         var planned: [Key: Int] = [:]
@@ -177,12 +179,12 @@ public final class RunPipeline: Sendable {
                 let done = run.samples.filter { $0.pass == "speed" }.count
                 let want = planned[key] ?? 0
                 if done == 0 && (wasInterrupted || want == 0) {
-                    settle(key, CellOutcome(status: .skipped, reason: "not run: the run was interrupted (Ctrl-C)"))
+                    settle(key, CellOutcome(status: .skipped, reason: "not run: the run was interrupted (\(interruptCause))"))
                 } else if done < want && wasInterrupted {
                     settle(
                         key,
                         CellOutcome(
-                            status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(want) repetitions"))
+                            status: .failed, reason: "interrupted (\(interruptCause)) after \(done) of \(want) repetitions"))
                 }
                 if !settings.reportEachCell { report(key) }
             }
@@ -202,8 +204,9 @@ public final class RunPipeline: Sendable {
     }
 
     /// Asks the run to stop: the current target is stopped, the remaining visits are not made.
-    public func interrupt() {
+    public func interrupt(by cause: String = "Ctrl-C") {
         let target = state.withLock { s -> TargetProcess? in
+            if !s.interrupted { s.interruptedBy = cause }
             s.interrupted = true
             return s.currentTarget
         }
@@ -213,6 +216,9 @@ public final class RunPipeline: Sendable {
     public var currentTargetPID: pid_t? { state.withLock { $0.currentTarget?.pid } }
 
     var isInterrupted: Bool { state.withLock { $0.interrupted } }
+
+    /// What interrupted the run ("Ctrl-C" or "SIGTERM"), for the cells' reasons.
+    var interruptCause: String { state.withLock { $0.interruptedBy } }
 
     /// Whether `interrupt` was called (Ctrl-C).
     public var wasInterrupted: Bool { isInterrupted }

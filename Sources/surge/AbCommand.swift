@@ -41,7 +41,7 @@ struct AbCommand: AsyncParsableCommand {
     @Option(name: .customLong("b"), help: "Side B: TARGET, cmd:\"argv\", build:DIR or rev:GITREV.")
     var b: String
 
-    @Option(help: "Rounds per cell (at least 6 for a 95% interval).")
+    @Option(parsing: .unconditional, help: "Rounds per cell (at least 6 for a 95% interval).")
     var rounds = 6
 
     @Option(help: "abba (AB, BA, AB, ...) or random (each round's order from --seed).")
@@ -58,7 +58,7 @@ struct AbCommand: AsyncParsableCommand {
     @Option(help: "Time limit of --until-decided, e.g. 10m.")
     var budget = "10m"
 
-    @Option(name: .customLong("max-rounds"), help: "Most rounds --until-decided makes.")
+    @Option(name: .customLong("max-rounds"), parsing: .unconditional, help: "Most rounds --until-decided makes.")
     var maxRounds = 60
 
     @Option(name: .customLong("out"), help: "Directory for the two result files.")
@@ -91,12 +91,14 @@ struct AbCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("target-option"),
-        help: ArgumentHelp("Set an option of both sides' built-in component targets (repeatable).", valueName: "key=value"))
+        help: ArgumentHelp(
+            "Set an option of both sides' built-in component targets (repeatable).", valueName: "key=value"))
     var targetOptions: [String] = []
 
     @Option(
         name: .customLong("a-option"),
-        help: ArgumentHelp("Set an option of side A's built-in component targets (repeatable).", valueName: "key=value"))
+        help: ArgumentHelp(
+            "Set an option of side A's built-in component targets (repeatable).", valueName: "key=value"))
     var aOptions: [String] = []
 
     @Option(
@@ -124,7 +126,7 @@ struct AbCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1, found \(rounds)") }
         if ABOrder(rawValue: order) == nil {
             throw ValidationError("--order: expected abba or random, found '\(order)'")
         }
@@ -166,7 +168,7 @@ struct AbCommand: AsyncParsableCommand {
         let runner = ABRunner(
             scenario: scenario, options: options, a: planA, b: planB, order: abOrder, seed: seed, rounds: rounds,
             progress: ProgressDisplay(quiet: quiet))
-        let interrupts = InterruptHandler { runner.interrupt() }
+        let interrupts = InterruptHandler { runner.interrupt(by: $0) }
         defer { interrupts.cancel() }
         do {
             try runner.start()

@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("out"), help: "Directory for the result files.")
     var outputDirectory = "Reports/runs"
 
-    @Option(help: "Repetitions per cell (overrides the scenario's `repetitions`).")
+    @Option(parsing: .unconditional, help: "Repetitions per cell (overrides the scenario's `repetitions`).")
     var repetitions: Int?
 
     @Option(help: "Warm-up per cell, e.g. 500ms or 2s (overrides the scenario's `warmup`).")
@@ -86,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
     var historyDatabase = HistoryStore.defaultPath
 
     func validate() throws {
-        if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1") }
+        if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1, found \(r)") }
         if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms or 2s, found '\(w)'") }
         if let t = loadThreads, t < 1 { throw ValidationError("--load-threads must be at least 1") }
         if let p = probes {
@@ -165,7 +165,7 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("surge: no cell of \(scenario.file) matches --filter '\(cellFilter ?? "")'\n".utf8))
             throw SurgeExitCode.badInput.exitCode
         }
-        let interrupts = InterruptHandler { runner.interrupt() }
+        let interrupts = InterruptHandler { runner.interrupt(by: $0) }
         defer { interrupts.cancel() }
 
         let result: RunResult
@@ -188,13 +188,15 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Turns SIGINT/SIGTERM into a call (the first one); a second Ctrl-C exits at once.
+/// Turns SIGINT/SIGTERM into a call (the first one) naming it ("Ctrl-C" or "SIGTERM"); a second
+/// signal exits at once.
 final class InterruptHandler: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
-    init(_ action: @escaping @Sendable () -> Void) {
+    init(_ action: @escaping @Sendable (_ cause: String) -> Void) {
         let count = Counter()
         for sig in [SIGINT, SIGTERM] {
+            let cause = sig == SIGINT ? "Ctrl-C" : "SIGTERM"
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
@@ -203,8 +205,10 @@ final class InterruptHandler: @unchecked Sendable {
                     ProbeRegistry.closeAll()
                     exit(130)
                 }
-                FileHandle.standardError.write(Data("\nsurge: interrupted; stopping the current cell and writing the result (Ctrl-C again to quit at once)\n".utf8))
-                action()
+                let text = "\nsurge: interrupted (\(cause)); stopping the current cell and writing the result "
+                    + "(Ctrl-C again to quit at once)\n"
+                FileHandle.standardError.write(Data(text.utf8))
+                action(cause)
             }
             source.resume()
             sources.append(source)

@@ -72,6 +72,8 @@ public final class RunPipeline: Sendable {
         var planned: [Key: Int] = [:]
         var group: MultiThreadedEventLoopGroup?
         var reportedWrites: Set<String> = []
+        /// Final writes that failed, each with where the run was saved instead.
+        var unsaved: [String] = []
     }
 
     public let scenario: Scenario
@@ -179,12 +181,14 @@ public final class RunPipeline: Sendable {
                 let done = run.samples.filter { $0.pass == "speed" }.count
                 let want = planned[key] ?? 0
                 if done == 0 && (wasInterrupted || want == 0) {
-                    settle(key, CellOutcome(status: .skipped, reason: "not run: the run was interrupted (\(interruptCause))"))
+                    let reason = "not run: the run was interrupted (\(interruptCause))"
+                    settle(key, CellOutcome(status: .skipped, reason: reason))
                 } else if done < want && wasInterrupted {
                     settle(
                         key,
                         CellOutcome(
-                            status: .failed, reason: "interrupted (\(interruptCause)) after \(done) of \(want) repetitions"))
+                            status: .failed,
+                            reason: "interrupted (\(interruptCause)) after \(done) of \(want) repetitions"))
                 }
                 if !settings.reportEachCell { report(key) }
             }
@@ -198,9 +202,36 @@ public final class RunPipeline: Sendable {
         if let load = scenario.cpus?.load, !load.isEmpty {
             _ = CPUAffinity.pinProcess(to: Array(0..<ProcessInfo.processInfo.activeProcessorCount))
         }
-        for side in 0..<count { try write(side) }
+        for side in 0..<count { writeFinal(side) }
         progress.end()
         return (0..<count).map(snapshot)
+    }
+
+    /// The final writes that failed: what could not be written and where the run went instead
+    /// (`resultPaths` then names that file). Empty when every result file was written.
+    public var unsavedResults: [String] { state.withLock { $0.unsaved } }
+
+    /// The final write of a side. When its path cannot be written (a directory gone, a full disk),
+    /// the run is written to the temporary directory instead and `resultPaths` points there, so
+    /// nothing measured is lost; the failure is kept for the command to report and exit 1.
+    private func writeFinal(_ side: Int) {
+        do {
+            try write(side)
+        } catch {
+            let (run, path) = state.withLock { ($0.sides[side].result, $0.paths[side]) }
+            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let fallback = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+                "surge-unsaved-\(stem)-\(getpid()).json")
+            var text = "the result file could not be written: \(error)"
+            do {
+                try RunResultCodec.write(run, path: fallback)
+                state.withLock { $0.paths[side] = fallback }
+                text += "; the run is saved in \(fallback) instead"
+            } catch {
+                text += "; nor could it be saved in \(fallback): \(error)"
+            }
+            state.withLock { $0.unsaved.append(text) }
+        }
     }
 
     /// Asks the run to stop: the current target is stopped, the remaining visits are not made.

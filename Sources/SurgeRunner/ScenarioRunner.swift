@@ -92,6 +92,9 @@ public final class ScenarioRunner: Sendable {
     }
 
     /// Where the result is written: `<out>/<stamp>-<scenario>[-N].json`, claimed when the run starts.
+    /// The final writes that failed and where the run went instead (see `RunPipeline.unsavedResults`).
+    public var unsavedResults: [String] { pipeline.withLock { $0 }?.unsavedResults ?? [] }
+
     public var resultPath: String {
         pipeline.withLock { $0?.resultPaths[0] }
             ?? (options.outputDirectory as NSString).appendingPathComponent("\(initial.runID).json")

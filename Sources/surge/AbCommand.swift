@@ -196,6 +196,11 @@ struct AbCommand: AsyncParsableCommand {
         let status = try Self.judge(
             results.a, results.b, paths: paths, request: request, stopReason: stopReason,
             reportDirectory: reportDirectory ?? Self.defaultReportDirectory(paths.a))
+        let unsaved = runner.pipeline.unsavedResults
+        if !unsaved.isEmpty {
+            for text in unsaved { FileHandle.standardError.write(Data("surge ab: \(text)\n".utf8)) }
+            throw SurgeExitCode.badInput.exitCode
+        }
         if results.a.status == .interrupted { throw SurgeExitCode.interrupted.exitCode }
         if status != .ok { throw status.exitCode }
         let failed = (results.a.cells + results.b.cells).contains { $0.status == .failed }

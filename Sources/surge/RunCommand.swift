@@ -182,6 +182,11 @@ struct RunCommand: AsyncParsableCommand {
         if let reportDirectory { sinks.append(ReportSink(directory: reportDirectory)) }
         _ = RunSinks.deliver(sinks, run: result, resultPath: runner.resultPath)
         for note in result.notes { print("note: \(note)") }
+        let unsaved = runner.unsavedResults
+        if !unsaved.isEmpty {
+            for text in unsaved { FileHandle.standardError.write(Data("surge: \(text)\n".utf8)) }
+            throw SurgeExitCode.badInput.exitCode
+        }
         if history { _ = RunSinks.deliver([HistorySink(database: historyDatabase)], run: result, resultPath: runner.resultPath) }
         if result.status == .interrupted { throw SurgeExitCode.interrupted.exitCode }
         if result.cells.contains(where: { $0.status == .failed }) { throw SurgeExitCode.cellFailed.exitCode }

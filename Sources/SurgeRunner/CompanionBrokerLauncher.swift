@@ -62,7 +62,9 @@ enum CompanionBrokerLauncher {
         let port = String(broker.port)
         let fill: (String) -> String = { (try? Placeholders.substitute($0) { $0 == placeholder ? port : nil }) ?? $0 }
         var command = target
-        guard case .command(let argv) = target.kind else { throw TargetError.spawnFailed(argv: [], reason: "not a command") }
+        guard case .command(let argv) = target.kind else {
+            throw TargetError.spawnFailed(argv: [], reason: "not a command")
+        }
         let listens = (argv + target.environment.values).contains {
             (try? Placeholders.names(in: $0).contains("port")) == true
         }

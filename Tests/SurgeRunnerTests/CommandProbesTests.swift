@@ -7,8 +7,8 @@ import XCTest
 /// targets beside a broker the runner starts: real programs, real probes, real traffic.
 final class CommandProbesTests: XCTestCase {
     /// Tests/SurgeLoadTests/Fixtures (excluded from that target's sources).
-    private static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("SurgeLoadTests/Fixtures")
+    private static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("SurgeLoadTests/Fixtures")
     private static let goFixture = fixtures.appendingPathComponent("gobench").path
 
     private func requirePython() throws {
@@ -22,11 +22,13 @@ final class CommandProbesTests: XCTestCase {
     func testProbesMeasureTheCommandsWholeProcessTree() async throws {
         try requirePython()
         let child = "import os; b = bytearray(8000000); [os.getppid() for _ in range(20000)]"
+        let parent = "import json, subprocess, sys; subprocess.run([sys.executable, '-c', '\(child)'], check=True); "
+            + "print(json.dumps(dict(name='x', metric='ns/op', value=42)))"
         let result = try await RunnerTestSupport.runSeed("""
             name: command-probed
             workload:
               kind: command
-              command: ["/usr/bin/python3", "-c", "import json, subprocess, sys; subprocess.run([sys.executable, '-c', '\(child)'], check=True); print(json.dumps(dict(name='x', metric='ns/op', value=42)))"]
+              command: ["/usr/bin/python3", "-c", "\(parent)"]
             warmup: 0
             repetitions: 2
             probes: [syscalls, allocations, cpu, memory, context-switches]
@@ -36,7 +38,8 @@ final class CommandProbesTests: XCTestCase {
         XCTAssertEqual(cell.samples.count, 2)
         for s in cell.samples {
             XCTAssertEqual(s.metrics["ns/op"], 42, "the command's own figure, untouched by the probes")
-            XCTAssertGreaterThanOrEqual(s.metrics["cmd-syscalls"] ?? 0, 20000, "the grandchild's syscalls: \(s.metrics)")
+            XCTAssertGreaterThanOrEqual(
+                s.metrics["cmd-syscalls"] ?? 0, 20000, "the grandchild's syscalls: \(s.metrics)")
             XCTAssertLessThan(s.metrics["cmd-syscalls"] ?? .infinity, 200_000)
             XCTAssertGreaterThanOrEqual(s.metrics["cmd-alloc-bytes"] ?? 0, 8_000_000, "\(s.metrics) \(result.notes)")
             XCTAssertGreaterThan(s.metrics["cmd-allocs"] ?? 0, 0)
@@ -63,7 +66,8 @@ final class CommandProbesTests: XCTestCase {
             name: go-probed
             workload:
               kind: command
-              command: ["go", "test", "-run", "^$", "-bench", "^BenchmarkFill$", "-benchmem", "-benchtime", "2000x", "."]
+              command: ["go", "test", "-run", "^$", "-bench", "^BenchmarkFill$", "-benchmem",
+                        "-benchtime", "2000x", "."]
               directory: \(Self.goFixture)
               env: { GOTOOLCHAIN: local, GOFLAGS: "" }
               benchmark: Fill
@@ -118,5 +122,24 @@ final class CommandProbesTests: XCTestCase {
         let lost = (0..<2000).filter { $0 % 7 == 3 && $0 % 5 != 4 }.count
         XCTAssertTrue(
             broken.reason?.contains("\(lost) of 1600 expected outputs lost") == true, broken.reason ?? "no reason")
+    }
+
+    /// A command target given `{broker_port}` that never subscribes is not ready: the cell fails
+    /// after its ready-timeout, saying so, and the next cell still runs.
+    func testAnExternalProcessorThatNeverSubscribesFailsItsCell() async throws {
+        let result = try await RunnerTestSupport.runSeed("""
+            name: stream-silent
+            target:
+              command: ["/bin/sleep", "{secs}", "{broker_port}"]
+              ready-timeout: 1s
+            workload: { kind: nats.pipeline, messages: 100 }
+            matrix: { secs: [30, 31] }
+            warmup: 0
+            repetitions: 1
+            """)
+        XCTAssertEqual(result.cells.map(\.status), [.failed, .failed])
+        for cell in result.cells {
+            XCTAssertTrue(cell.reason?.contains("made no subscription on the broker") == true, cell.reason ?? "")
+        }
     }
 }

@@ -47,6 +47,7 @@ extension RunnerTestSupport {
         var options = RunOptions(surgeExecutable: try requireSurge(), surgeVersion: "test")
         options.outputDirectory = "\(dir)/runs"
         options.probes = probes
-        return try await ScenarioRunner(scenario: scenario, options: options, progress: ProgressDisplay(quiet: true)).run()
+        let runner = ScenarioRunner(scenario: scenario, options: options, progress: ProgressDisplay(quiet: true))
+        return try await runner.run()
     }
 }

@@ -26,7 +26,8 @@ package final class RunningServer: Sendable {
     }
 
     package func stop() async {
-        let (group, channels, micro) = parts.withLock { p -> (MultiThreadedEventLoopGroup?, [Channel], MicroBenchServer?) in
+        typealias Taken = (MultiThreadedEventLoopGroup?, [Channel], MicroBenchServer?)
+        let (group, channels, micro) = parts.withLock { p -> Taken in
             defer {
                 p.group = nil
                 p.channels = []

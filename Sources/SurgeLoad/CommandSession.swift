@@ -53,7 +53,8 @@ public struct CommandRun: Sendable {
     public var failure: String?
     /// Probe figures over the whole run of the command's process tree, named `cmd-…` (one run, not
     /// one of the command's own operations): `cmd-syscalls`, `cmd-allocs`, `cmd-alloc-bytes`,
-    /// `cmd-cpu-ns`, `cmd-peak-RSS-B`, `cmd-ctxsw`. Empty without probes.
+    /// `cmd-frees`, `cmd-cpu-ns`, `cmd-peak-RSS-B`, `cmd-page-faults-minor`, `cmd-ctxsw`. Empty
+    /// without probes.
     public var probeMetrics: [String: Double]
 
     public init(

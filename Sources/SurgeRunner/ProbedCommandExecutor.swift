@@ -8,10 +8,11 @@ import Synchronization
 /// is forked held before its exec (`GatedChild`), the probes attach to it and follow what it forks
 /// (`go test` runs the compiler, then the test binary), and the window is the command's whole run:
 /// its figures are per run of the command, named `cmd-…` (`cmd-syscalls`, `cmd-allocs`,
-/// `cmd-alloc-bytes`, `cmd-cpu-ns`, `cmd-peak-RSS-B`, `cmd-ctxsw`), never mixed into the per-op
-/// figures the command's own benchmarks report. CPU, memory and context switches come from the
-/// command's wait4 rusage (it and the descendants it waited for); allocations from the preload
-/// library, and only when the program that runs is not a Go program (Go's heap is not malloc's).
+/// `cmd-alloc-bytes`, `cmd-frees`, `cmd-cpu-ns`, `cmd-peak-RSS-B`, `cmd-page-faults-minor`,
+/// `cmd-ctxsw`), never mixed into the per-op figures the command's own benchmarks report. CPU,
+/// memory and context switches come from the command's wait4 rusage (it and the descendants it
+/// waited for); allocations from the preload library, and only when the program that runs is not
+/// a Go program (Go's heap is not malloc's).
 final class ProbedCommandExecutor: CommandExecutor {
     let probes: Set<ProbeKind>
     private let preload: AllocationPreload?

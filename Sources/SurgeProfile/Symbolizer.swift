@@ -65,6 +65,12 @@ final class Symbolizer {
             let demangled = sym.demangle_name.map { String(cString: $0) } ?? raw
             name = Self.demangle(raw) ?? (demangled.isEmpty ? Self.unknown : SwiftNameSimplifier.simplifyCPlusPlus(demangled))
             bcc_symbol_free_demangle_name(&sym)
+        } else if let module = sym.module {
+            // An address inside a mapped file that no symbol covers: say which file.
+            name = "\(Self.unknown) (\((String(cString: module) as NSString).lastPathComponent))"
+            if ProcessInfo.processInfo.environment["SURGE_PROFILE_DEBUG"] != nil {
+                FileHandle.standardError.write(Data("unknown: \(String(cString: module)) +0x\(String(sym.offset, radix: 16)) addr 0x\(String(lookup, radix: 16))\n".utf8))
+            }
         }
         names[key] = name
         return name

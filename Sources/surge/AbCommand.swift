@@ -78,6 +78,8 @@ struct AbCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Probes instead of the scenario's (comma-separated; 'none').", valueName: "list"))
     var probes: String?
 
+    @OptionGroup var profiling: ProfileFlags
+
     @Option(name: .customLong("build-cache"), help: "Where rev: worktrees are built and kept, one per commit.")
     var buildCache = ".build/surge-ab"
 
@@ -131,6 +133,7 @@ struct AbCommand: AsyncParsableCommand {
         options.probes = probes.map {
             $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
+        profiling.apply(to: &options)
         let runner = ABRunner(
             scenario: scenario, options: options, a: planA, b: planB, order: abOrder, seed: seed, rounds: rounds,
             progress: ProgressDisplay(quiet: quiet))
@@ -151,6 +154,7 @@ struct AbCommand: AsyncParsableCommand {
         if untilDecided {
             stopReason = await addRounds(runner, request: request, since: started, clock: clock)
         }
+        await runner.profile(names: options.profile ?? scenario.profile)
         let results: (a: RunResult, b: RunResult)
         do {
             results = try await runner.finish()
@@ -185,8 +189,9 @@ struct AbCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        let report = ABReport(
+        var report = ABReport(
             comparison: comparison, a: a, b: b, aPath: paths.a, bPath: paths.b, stopReason: stopReason)
+        for note in report.attachProfileDiffs() { print("note: \(note)") }
         print(report.text(), terminator: "")
         if let reportDirectory {
             do {

@@ -20,6 +20,8 @@ public struct FlameGraphSVG: Sendable {
     public var minimumWidth = 0.3
     /// For a differential graph: draw A's shape (stacks = A, baseline = B) instead of B's.
     public var shapeIsA = false
+    /// A line under the title and legend (a differential's biggest changes), when set.
+    public var note: String?
 
     public init(title: String, subtitle: String, unit: String) {
         self.title = title
@@ -34,7 +36,7 @@ public struct FlameGraphSVG: Sendable {
     public func render(_ stacks: FoldedStacks, baseline: FoldedStacks? = nil) -> String {
         let root = FlameNode.build(stacks, baseline: baseline)
         let depth = max(root.depth, 1)
-        let top = baseline == nil ? 58.0 : 78.0, bottom = 30.0, side = 10.0
+        let top = (baseline == nil ? 58.0 : 78.0) + (note == nil ? 0 : 18), bottom = 30.0, side = 10.0
         let height = top + Double(depth) * frameHeight + bottom
         let graphWidth = width - 2 * side
         var out = """
@@ -51,6 +53,10 @@ public struct FlameGraphSVG: Sendable {
             <text id="details" x="\(Int(side))" y="\(Int(height - 10))"> </text>
 
             """
+        if let note {
+            out += "<text class=\"s\" x=\"\(Int(width / 2))\" y=\"\(Int(top - 8))\" text-anchor=\"middle\">"
+                + "\(Self.escape(note))</text>\n"
+        }
         var frames = ""
         func draw(_ node: FlameNode, x: Double, level: Int) {
             let w = root.value > 0 ? node.value / root.value * graphWidth : 0

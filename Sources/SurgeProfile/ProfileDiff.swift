@@ -32,6 +32,37 @@ public struct ProfileDiff: Sendable {
         a.total > 0 ? String(format: "%+.1f%%", (b.total - a.total) / a.total * 100) : nil
     }
 
+    /// The largest change by inclusive cost (callers of nearly everything left out) and by self
+    /// cost, as one line: what to look at first.
+    public var biggestChangeText: String? {
+        func describe(_ row: BiggestChanges.Row?, bySelf: Bool) -> String? {
+            guard let row else { return nil }
+            let (a, b) = bySelf ? (row.selfA, row.selfB) : (row.inclusiveA, row.inclusiveB)
+            let name = row.function.count > 70 ? String(row.function.prefix(69)) + "…" : row.function
+            return "\(name) \(BiggestChanges.signed(b - a)) \(unit) (\(BiggestChanges.number(a)) → "
+                + "\(BiggestChanges.number(b)))"
+        }
+        let top = changes.top(1, bySelf: false).first
+        var inclusive = describe(top, bySelf: false).map { "largest change, inclusive: \($0)" }
+        if let top, let specific = concentration(of: top), specific.function != top.function {
+            inclusive? += ", \(Int((specific.inclusiveDelta / top.inclusiveDelta * 100).rounded()))% of it in "
+                + (describe(specific, bySelf: false) ?? "")
+        }
+        let parts = [
+            inclusive,
+            describe(changes.top(1, bySelf: true).first, bySelf: true).map { "self: \($0)" },
+        ].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// The most specific function carrying most (80%) of `top`'s inclusive change: the frames from
+    /// the event loop's tick down to the function that changed all move together, and the one with
+    /// the least cost of its own stacks (the deepest of the chain, as a rule) says where.
+    func concentration(of top: BiggestChanges.Row) -> BiggestChanges.Row? {
+        changes.rows.filter { $0.inclusiveDelta * top.inclusiveDelta > 0 && abs($0.inclusiveDelta) >= 0.8 * abs(top.inclusiveDelta) }
+            .min { ($0.inclusiveA + $0.inclusiveB, $0.function) < ($1.inclusiveA + $1.inclusiveB, $1.function) }
+    }
+
     /// The SVG: B's shape (A's with `shapeIsA`), titled `title` (default: the files' subjects).
     public func svg(title: String? = nil, shapeIsA: Bool = false) -> String {
         let subjectA = a.headerValue("subject") ?? "A", subjectB = b.headerValue("subject") ?? "B"
@@ -44,6 +75,7 @@ public struct ProfileDiff: Sendable {
                 + "red grew, blue shrank\(total)",
             unit: unit)
         graph.shapeIsA = shapeIsA
+        graph.note = biggestChangeText
         return shapeIsA ? graph.render(a, baseline: b) : graph.render(b, baseline: a)
     }
 }

@@ -65,15 +65,24 @@ final class Symbolizer {
             let demangled = sym.demangle_name.map { String(cString: $0) } ?? raw
             name = Self.demangle(raw) ?? (demangled.isEmpty ? Self.unknown : SwiftNameSimplifier.simplifyCPlusPlus(demangled))
             bcc_symbol_free_demangle_name(&sym)
-        } else if let module = sym.module {
-            // An address inside a mapped file that no symbol covers: say which file.
-            name = "\(Self.unknown) (\((String(cString: module) as NSString).lastPathComponent))"
-            if ProcessInfo.processInfo.environment["SURGE_PROFILE_DEBUG"] != nil {
-                FileHandle.standardError.write(Data("unknown: \(String(cString: module)) +0x\(String(sym.offset, radix: 16)) addr 0x\(String(lookup, radix: 16))\n".utf8))
-            }
+        } else if let module = sym.module.map({ String(cString: $0) }) {
+            // An address inside a mapped file that no symbol covers: a PLT stub (`write@plt`), or
+            // a function whose symbol was stripped; then say which file.
+            name = plt(module).name(at: sym.offset)
+                ?? "\(Self.unknown) (\((module as NSString).lastPathComponent))"
         }
         names[key] = name
         return name
+    }
+
+    private var pltStubs: [String: PLTNames] = [:]
+
+    /// The PLT stubs of a mapped file (read once per file), their targets demangled.
+    private func plt(_ path: String) -> PLTNames {
+        if let known = pltStubs[path] { return known }
+        let stubs = PLTNames(path: path) { Self.demangle($0) ?? $0 }
+        pltStubs[path] = stubs
+        return stubs
     }
 
     /// The name of kernel address `address`, with FlameGraph's `_[k]` suffix.

@@ -68,7 +68,8 @@ final class Symbolizer {
         } else if let module = sym.module.map({ String(cString: $0) }) {
             // An address inside a mapped file that no symbol covers: a PLT stub (`write@plt`), or
             // a function whose symbol was stripped; then say which file.
-            name = plt(module).name(at: sym.offset)
+            let vdso = module == "[vdso]" ? vdsoName(lookup, tgid: tgid) : nil
+            name = vdso ?? plt(module).name(at: sym.offset)
                 ?? "\(Self.unknown) (\((module as NSString).lastPathComponent))"
         }
         names[key] = name
@@ -76,6 +77,14 @@ final class Symbolizer {
     }
 
     private var pltStubs: [String: PLTNames] = [:]
+    private var vdsoStarts: [UInt32: UInt64] = [:]
+
+    /// The vDSO function at `address` of process `tgid` (see `VDSOSymbols`).
+    private func vdsoName(_ address: UInt64, tgid: UInt32) -> String? {
+        if vdsoStarts[tgid] == nil { vdsoStarts[tgid] = VDSOSymbols.start(pid: tgid) }
+        guard let start = vdsoStarts[tgid], address >= start else { return nil }
+        return VDSOSymbols.shared.name(at: address - start)
+    }
 
     /// The PLT stubs of a mapped file (read once per file), their targets demangled.
     private func plt(_ path: String) -> PLTNames {

@@ -20,3 +20,14 @@ final class PLTNamesTests: XCTestCase {
         XCTAssertTrue(PLTNames(path: "/nonexistent").stubs.isEmpty)
     }
 }
+
+/// vDSO frames are named from this process's own vDSO image (the same in every process).
+final class VDSOSymbolsTests: XCTestCase {
+    func testTheClockFunctionsOfTheVDSOHaveNames() throws {
+        let functions = VDSOSymbols.shared.functions
+        XCTAssertTrue(functions.contains { $0.name.contains("clock_gettime") }, "\(functions.map(\.name))")
+        let clock = try XCTUnwrap(functions.first { $0.name.contains("clock_gettime") })
+        XCTAssertNotNil(VDSOSymbols.shared.name(at: clock.start + 1))
+        XCTAssertNotNil(VDSOSymbols.start(pid: UInt32(getpid())))
+    }
+}

@@ -13,7 +13,9 @@ struct PLTNames {
         guard let file = FileHandle(forReadingAtPath: path) else { return }
         defer { try? file.close() }
         func read(_ offset: UInt64, _ count: Int) -> [UInt8] {
-            guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.read(upToCount: count) else { return [] }
+            guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.read(upToCount: count) else {
+                return []
+            }
             return [UInt8](data)
         }
         func u(_ b: [UInt8], _ at: Int, _ size: Int) -> UInt64 {
@@ -61,7 +63,8 @@ struct PLTNames {
             let size = name(plt) == ".plt.got" ? 8 : 16
             for entry in stride(from: 0, to: code.count - size + 1, by: size) {
                 // `ff 25 rel32` (jmp *rel32(%rip)), possibly after endbr64 and a bnd prefix.
-                guard let p = (0...(size - 6)).first(where: { code[entry + $0] == 0xff && code[entry + $0 + 1] == 0x25 })
+                guard
+                    let p = (0...(size - 6)).first(where: { code[entry + $0] == 0xff && code[entry + $0 + 1] == 0x25 })
                 else { continue }
                 let rel = Int64(Int32(bitPattern: UInt32(u(code, entry + p + 2, 4))))
                 let slot = UInt64(Int64(plt.address) + Int64(entry + p + 6) + rel)
@@ -75,7 +78,8 @@ struct PLTNames {
 
     /// The stub at file offset `offset`, if any.
     func name(at offset: UInt64) -> String? {
-        var lo = 0, hi = stubs.count
+        var lo = 0
+        var hi = stubs.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if stubs[mid].end <= offset { lo = mid + 1 } else { hi = mid }

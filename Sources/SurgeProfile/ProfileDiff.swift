@@ -12,7 +12,8 @@ public struct ProfileDiff: Sendable {
 
     /// Fails when the two files are in different units (a per-op file against a raw one, or two kinds).
     public init(a: FoldedStacks, b: FoldedStacks, pathA: String, pathB: String) throws(ProfileError) {
-        let unitA = a.headerValue("unit") ?? "", unitB = b.headerValue("unit") ?? ""
+        let unitA = a.headerValue("unit") ?? ""
+        let unitB = b.headerValue("unit") ?? ""
         if unitA != unitB {
             throw .notComparable("\(pathA) is in '\(unitA)' and \(pathB) in '\(unitB)'")
         }
@@ -45,7 +46,8 @@ public struct ProfileDiff: Sendable {
         let top = changes.top(1, bySelf: false).first
         var inclusive = describe(top, bySelf: false).map { "largest change, inclusive: \($0)" }
         if let top, let specific = concentration(of: top), specific.function != top.function {
-            inclusive? += ", \(Int((specific.inclusiveDelta / top.inclusiveDelta * 100).rounded()))% of it in "
+            inclusive? +=
+                ", \(Int((specific.inclusiveDelta / top.inclusiveDelta * 100).rounded()))% of it in "
                 + (describe(specific, bySelf: false) ?? "")
         }
         let parts = [
@@ -59,13 +61,16 @@ public struct ProfileDiff: Sendable {
     /// the event loop's tick down to the function that changed all move together, and the one with
     /// the least cost of its own stacks (the deepest of the chain, as a rule) says where.
     func concentration(of top: BiggestChanges.Row) -> BiggestChanges.Row? {
-        changes.rows.filter { $0.inclusiveDelta * top.inclusiveDelta > 0 && abs($0.inclusiveDelta) >= 0.8 * abs(top.inclusiveDelta) }
-            .min { ($0.inclusiveA + $0.inclusiveB, $0.function) < ($1.inclusiveA + $1.inclusiveB, $1.function) }
+        changes.rows.filter {
+            $0.inclusiveDelta * top.inclusiveDelta > 0 && abs($0.inclusiveDelta) >= 0.8 * abs(top.inclusiveDelta)
+        }
+        .min { ($0.inclusiveA + $0.inclusiveB, $0.function) < ($1.inclusiveA + $1.inclusiveB, $1.function) }
     }
 
     /// The SVG: B's shape (A's with `shapeIsA`), titled `title` (default: the files' subjects).
     public func svg(title: String? = nil, shapeIsA: Bool = false) -> String {
-        let subjectA = a.headerValue("subject") ?? "A", subjectB = b.headerValue("subject") ?? "B"
+        let subjectA = a.headerValue("subject") ?? "A"
+        let subjectB = b.headerValue("subject") ?? "B"
         let kind = b.headerValue("kind").map { "\($0) " } ?? ""
         let perOp = unit.hasSuffix("/op") ? "per op" : "raw (not normalised per op)"
         let total = totalChangeText.map { ", total \($0)" } ?? ""

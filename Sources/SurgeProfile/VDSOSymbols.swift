@@ -15,7 +15,9 @@ struct VDSOSymbols: Sendable {
         guard let base = Self.start(pid: UInt32(getpid())), let image = UnsafeRawPointer(bitPattern: UInt(base))
         else { return }
         func u(_ at: Int, _ size: Int) -> UInt64 {
-            (0..<size).reduce(UInt64(0)) { $0 | UInt64(image.load(fromByteOffset: at + $1, as: UInt8.self)) << (8 * UInt64($1)) }
+            (0..<size).reduce(UInt64(0)) {
+                $0 | UInt64(image.load(fromByteOffset: at + $1, as: UInt8.self)) << (8 * UInt64($1))
+            }
         }
         guard u(0, 4) == 0x464c_457f, u(4, 1) == 2 else { return }
         let (shoff, shnum) = (Int(u(0x28, 8)), Int(u(0x3c, 2)))
@@ -25,15 +27,19 @@ struct VDSOSymbols: Sendable {
             let (address, offset, size) = (u(at + 16, 8), Int(u(at + 24, 8)), Int(u(at + 32, 8)))
             let strtab = Int(u(shoff + Int(u(at + 40, 4)) * 64 + 24, 8))
             for s in stride(from: offset, to: offset + size, by: 24) where u(s + 4, 1) & 0xf == 2 {  // STT_FUNC
-                let value = u(s + 8, 8), length = u(s + 16, 8)
+                let value = u(s + 8, 8)
+                let length = u(s + 16, 8)
                 guard length > 0, value >= address - UInt64(offset) else { continue }
-                let name = String(cString: image.advanced(by: strtab + Int(u(s, 4))).assumingMemoryBound(to: CChar.self))
+                let name = String(
+                    cString: image.advanced(by: strtab + Int(u(s, 4))).assumingMemoryBound(to: CChar.self))
                 let start = value - (address - UInt64(offset))
                 functions.append((start, start + length, name))
             }
         }
         // Aliases share an address: `__vdso_clock_gettime` before its weak alias `clock_gettime`.
-        functions.sort { ($0.start, $0.name.hasPrefix("__vdso_") ? 0 : 1) < ($1.start, $1.name.hasPrefix("__vdso_") ? 0 : 1) }
+        functions.sort {
+            ($0.start, $0.name.hasPrefix("__vdso_") ? 0 : 1) < ($1.start, $1.name.hasPrefix("__vdso_") ? 0 : 1)
+        }
     }
 
     /// The function at `offset` from the start of the image.

@@ -22,6 +22,9 @@ public struct CellProfileDiff: Sendable {
     public var svgFileShapeA: String?
     /// The significant changes of the cell's metrics the graph explains (`msgs/s -31.2% REGRESSION`).
     public var changes: [String]
+    /// What profiling cost each side's throughput (`ProfileReference.costText`).
+    public var costA: String?
+    public var costB: String?
 }
 
 /// The differential profiles of two runs' cells (`surge ab --profile`, `compare` and `report` of two
@@ -50,7 +53,7 @@ public enum ProfileDiffs {
                     diffs.append(
                         CellProfileDiff(
                             cell: cellA.name, kind: profileA.kind, diff: diff, pathA: fileA, pathB: fileB,
-                            changes: changes(cellA.name)))
+                            changes: changes(cellA.name), costA: profileA.costText, costB: profileB.costText))
                 } catch {
                     notes.append("\(cellA.name): no \(profileA.kind) differential: \(error)")
                 }
@@ -99,6 +102,13 @@ public enum ProfileDiffs {
             + "\(d.diff.unit)\(total)\(why)"
     }
 
+    /// `throughput with the profiler attached: A -3.1% (...), B +0.4% (...)`, or nil.
+    static func costLine(_ d: CellProfileDiff) -> String? {
+        guard d.costA != nil || d.costB != nil else { return nil }
+        return "throughput with the \(d.kind) profiler attached: A \(d.costA ?? "not measured"), "
+            + "B \(d.costB ?? "not measured")"
+    }
+
     /// Plain text: per diff its heading and the biggest changes by self cost.
     public static func text(_ diffs: [CellProfileDiff], top: Int = 5) -> String {
         guard !diffs.isEmpty else { return "" }
@@ -106,13 +116,15 @@ public enum ProfileDiffs {
         for d in diffs {
             out += "  " + heading(d) + "\n"
             for row in d.diff.changes.top(top, bySelf: true) {
-                out += "    \(signed(row.selfDelta)) \(d.diff.unit)  \(row.function)  "
+                out +=
+                    "    \(signed(row.selfDelta)) \(d.diff.unit)  \(row.function)  "
                     + "(self \(number(row.selfA)) → \(number(row.selfB)), inclusive \(number(row.inclusiveA)) → "
                     + "\(number(row.inclusiveB)))\n"
             }
             if let svg = d.svgFile { out += "    differential flame graph: \(svg)" }
             if let svg = d.svgFileShapeA { out += " (A's shape: \(svg))" }
             if d.svgFile != nil { out += "\n" }
+            if let cost = costLine(d) { out += "    \(cost)\n" }
         }
         return out
     }
@@ -128,6 +140,7 @@ public enum ProfileDiffs {
                 if let a = d.svgFileShapeA { out += "; in A's shape, where what B no longer does shows: [\(a)](\(a))" }
                 out += "\n\n"
             }
+            if let cost = costLine(d) { out += "\(cost.prefix(1).uppercased() + cost.dropFirst()).\n\n" }
             out += d.diff.changes.markdown(top: tableRows)
         }
         return out
@@ -144,15 +157,20 @@ public enum ProfileDiffs {
                 (d.svgFile, "B's shape: what B spends, coloured by the change from A (red grew, blue shrank)"),
                 (d.svgFileShapeA, "A's shape: what A spent, where what B no longer does shows"),
             ]
-            for case let (svg?, caption) in graphs {
-                out += "<figure><a href=\"\(esc(svg))\"><img src=\"\(esc(svg))\" style=\"max-width:100%\" "
+            for case (let svg?, let caption) in graphs {
+                out +=
+                    "<figure><a href=\"\(esc(svg))\"><img src=\"\(esc(svg))\" style=\"max-width:100%\" "
                     + "alt=\"\(esc(d.kind)) differential flame graph\"></a><figcaption>\(esc(caption)); "
-                    + "<a href=\"\(esc(svg))\">open \(esc(svg))</a> for tooltips and click-to-zoom</figcaption></figure>\n"
+                    + "<a href=\"\(esc(svg))\">open \(esc(svg))</a> for tooltips and click-to-zoom"
+                    + "</figcaption></figure>\n"
             }
+            if let cost = costLine(d) { out += "<p>\(esc(cost))</p>\n" }
             for bySelf in [true, false] {
-                out += "<table><caption>biggest changes by \(bySelf ? "self" : "inclusive") cost "
+                out +=
+                    "<table><caption>biggest changes by \(bySelf ? "self" : "inclusive") cost "
                     + "(\(esc(d.diff.unit)))</caption>\n"
-                out += "<tr><th>function</th><th>self A</th><th>self B</th><th>Δ self</th>"
+                out +=
+                    "<tr><th>function</th><th>self A</th><th>self B</th><th>Δ self</th>"
                     + "<th>inclusive A</th><th>inclusive B</th><th>Δ inclusive</th></tr>\n"
                 for r in d.diff.changes.top(tableRows, bySelf: bySelf) {
                     let cls = (bySelf ? r.selfDelta : r.inclusiveDelta) > 0 ? "regression" : "improvement"

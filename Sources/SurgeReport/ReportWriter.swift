@@ -27,8 +27,8 @@ public struct ReportWriter: Sendable {
         }
         let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
         let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
-        let html = ProfileDiffs.inserting(
-            ProfileDiffs.html(report.profileDiffs), into: HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason))
+        let page = HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason)
+        let html = ProfileDiffs.inserting(ProfileDiffs.html(report.profileDiffs), into: page)
         let markdown = MarkdownReportRenderer.render(report, chartLinks: links, chartsNote: charts.reason)
             + ProfileDiffs.markdown(report.profileDiffs)
         return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)

@@ -78,7 +78,8 @@ struct ProfileCapture {
             let written = try writer.write([merged], operations: windows.operations, operationName: "op")
             for file in written {
                 var reference = ProfileReference(
-                    kind: kind.rawValue, folded: "\(folder)/\(file.folded)", perOp: file.perOp.map { "\(folder)/\($0)" },
+                    kind: kind.rawValue, folded: "\(folder)/\(file.folded)",
+                    perOp: file.perOp.map { "\(folder)/\($0)" },
                     svg: "\(folder)/\(file.svg)", unit: file.unit, totalPerOp: file.total,
                     resolvedShare: file.resolvedShare, unknownFrameShare: file.unknownFrameShare, method: file.method,
                     operations: windows.operations)

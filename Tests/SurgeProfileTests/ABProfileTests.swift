@@ -41,7 +41,8 @@ final class ABProfileTests: XCTestCase {
                 JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/runs/\(result)")))
                     as? [String: Any])
             let cell = try XCTUnwrap((json["cells"] as? [[String: Any]])?.first)
-            let cpu = try XCTUnwrap((cell["profiles"] as? [[String: Any]])?.first, "side \(side): \(json["notes"] ?? "")")
+            let cpu = try XCTUnwrap(
+                (cell["profiles"] as? [[String: Any]])?.first, "side \(side): \(json["notes"] ?? "")")
             XCTAssertEqual(cpu["kind"] as? String, "cpu")
             let perOp = try XCTUnwrap(cpu["perOp"] as? String)
             XCTAssertTrue(perOp.hasPrefix(result.replacingOccurrences(of: ".json", with: ".profiles/")), perOp)
@@ -78,25 +79,34 @@ final class ABProfileTests: XCTestCase {
         let dir = SurgeBinary.tempDir("surge-compare-profile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try """
-            name: cmp-profile
-            target: { component: broker, options: { flush: batched } }
-            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 3000 }
-            warmup: 0s
-            repetitions: 5
-            profile: [cpu]
-            """.write(toFile: "\(dir)/s.yaml", atomically: true, encoding: .utf8)
+        name: cmp-profile
+        target: { component: broker, options: { flush: batched } }
+        workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 3000 }
+        warmup: 0s
+        repetitions: 5
+        profile: [cpu]
+        """.write(toFile: "\(dir)/s.yaml", atomically: true, encoding: .utf8)
         let common = ["--quiet", "--profile-frequency", "499", "--profile-windows", "1", "--no-benchfmt"]
         let a = try SurgeBinary.run(["run", "s.yaml", "--out", "a"] + common, in: dir)
         XCTAssertEqual(a.status, 0, a.stderr)
-        let b = try SurgeBinary.run(["run", "s.yaml", "--out", "b", "--target-option", "handicap-ns=20000"] + common, in: dir)
+        let b = try SurgeBinary.run(
+            ["run", "s.yaml", "--out", "b", "--target-option", "handicap-ns=20000"] + common, in: dir)
         XCTAssertEqual(b.status, 0, b.stderr)
-        let fileA = "a/" + (try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/a").first { $0.hasSuffix(".json") }))
-        let fileB = "b/" + (try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/b").first { $0.hasSuffix(".json") }))
+        let fileA =
+            "a/"
+            + (try XCTUnwrap(
+                try FileManager.default.contentsOfDirectory(atPath: "\(dir)/a").first { $0.hasSuffix(".json") }))
+        let fileB =
+            "b/"
+            + (try XCTUnwrap(
+                try FileManager.default.contentsOfDirectory(atPath: "\(dir)/b").first { $0.hasSuffix(".json") }))
 
         let compare = try SurgeBinary.run(["compare", fileA, fileB, "--profile-diffs", "diffs"], in: dir)
         XCTAssertEqual(compare.status, 2, compare.stdout + compare.stderr)
         XCTAssertTrue(compare.stdout.contains("profiles, B against A"), compare.stdout)
-        XCTAssertTrue(compare.stdout.contains("Handicap"), "the handicap's frames are among the biggest changes:\n\(compare.stdout)")
+        XCTAssertTrue(
+            compare.stdout.contains("Handicap"),
+            "the handicap's frames are among the biggest changes:\n\(compare.stdout)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/diffs/profile-diff-cmpprofile.cpu.svg"))
 
         let report = try SurgeBinary.run(["report", "run", fileB, "--against", fileA, "--out", "rep"], in: dir)
@@ -104,7 +114,8 @@ final class ABProfileTests: XCTestCase {
         let markdown = try String(contentsOfFile: "\(dir)/rep/report.md", encoding: .utf8)
         XCTAssertTrue(markdown.contains("## Profiles: where B differs from A"), markdown)
         XCTAssertTrue(markdown.contains("msgs/s") && markdown.contains("REGRESSION"), markdown)
-        XCTAssertTrue(markdown.split(separator: "\n").contains { $0.hasPrefix("| `") && $0.contains("Handicap") }, markdown)
+        XCTAssertTrue(
+            markdown.split(separator: "\n").contains { $0.hasPrefix("| `") && $0.contains("Handicap") }, markdown)
         let html = try String(contentsOfFile: "\(dir)/rep/index.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<img src=\"profile-diff-cmpprofile.cpu.svg\""), html)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/rep/profile-diff-cmpprofile.cpu.shape-a.svg"))

@@ -12,7 +12,8 @@ final class PLTNamesTests: XCTestCase {
         XCTAssertGreaterThan(plt.stubs.count, 10, "\(executable) has PLT stubs")
         XCTAssertTrue(plt.stubs.allSatisfy { $0.name.hasSuffix("@plt") && $0.end > $0.start })
         let names = Set(plt.stubs.map(\.name))
-        XCTAssertTrue(names.contains("swift_retain@plt") || names.contains("malloc@plt"), "\(names.sorted().prefix(20))")
+        XCTAssertTrue(
+            names.contains("swift_retain@plt") || names.contains("malloc@plt"), "\(names.sorted().prefix(20))")
         let first = try XCTUnwrap(plt.stubs.first)
         XCTAssertEqual(plt.name(at: first.start), first.name)
         XCTAssertEqual(plt.name(at: first.end - 1), first.name)

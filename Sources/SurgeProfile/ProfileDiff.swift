@@ -34,8 +34,8 @@ public struct ProfileDiff: Sendable {
     }
 
     /// The largest change by inclusive cost (callers of nearly everything left out) and by self
-    /// cost, as one line: what to look at first.
-    public var biggestChangeText: String? {
+    /// cost, one line each: what to look at first.
+    public var biggestChangeLines: [String]? {
         func describe(_ row: BiggestChanges.Row?, bySelf: Bool) -> String? {
             guard let row else { return nil }
             let (a, b) = bySelf ? (row.selfA, row.selfB) : (row.inclusiveA, row.inclusiveB)
@@ -52,9 +52,9 @@ public struct ProfileDiff: Sendable {
         }
         let parts = [
             inclusive,
-            describe(changes.top(1, bySelf: true).first, bySelf: true).map { "self: \($0)" },
+            describe(changes.top(1, bySelf: true).first, bySelf: true).map { "largest change, self: \($0)" },
         ].compactMap { $0 }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        return parts.isEmpty ? nil : parts
     }
 
     /// The most specific function carrying most (80%) of `top`'s inclusive change: the frames from
@@ -80,7 +80,7 @@ public struct ProfileDiff: Sendable {
                 + "red grew, blue shrank\(total)",
             unit: unit)
         graph.shapeIsA = shapeIsA
-        graph.note = biggestChangeText
+        graph.note = biggestChangeLines
         return shapeIsA ? graph.render(a, baseline: b) : graph.render(b, baseline: a)
     }
 }

@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "SurgeCompare", dependencies: ["SurgeResults", "SurgeStats", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "SurgeReport",
-            dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats", "SurgeProfile", .product(name: "Mustache", package: "swift-mustache")]
         ),
 
         // MARK: probes

@@ -20,6 +20,9 @@ public struct FlameGraphSVG: Sendable {
     public var minimumWidth = 0.3
     /// For a differential graph: draw A's shape (stacks = A, baseline = B) instead of B's.
     public var shapeIsA = false
+    /// Lines under the title and legend (a differential's biggest changes), when set; each is cut
+    /// to the graph's width.
+    public var note: [String]?
 
     public init(title: String, subtitle: String, unit: String) {
         self.title = title
@@ -33,8 +36,9 @@ public struct FlameGraphSVG: Sendable {
     /// The SVG of `stacks`, or of B = `stacks` against A = `baseline`.
     public func render(_ stacks: FoldedStacks, baseline: FoldedStacks? = nil) -> String {
         let root = FlameNode.build(stacks, baseline: baseline)
-        let depth = max(root.depth, 1)
-        let top = baseline == nil ? 58.0 : 78.0, bottom = 30.0, side = 10.0
+        let depth = max(root.depth(minimum: root.value * minimumWidth / (width - 20)), 1)
+        let noteLines = note ?? []
+        let top = (baseline == nil ? 58.0 : 78.0) + 16 * Double(noteLines.count), bottom = 30.0, side = 10.0
         let height = top + Double(depth) * frameHeight + bottom
         let graphWidth = width - 2 * side
         var out = """
@@ -51,6 +55,12 @@ public struct FlameGraphSVG: Sendable {
             <text id="details" x="\(Int(side))" y="\(Int(height - 10))"> </text>
 
             """
+        for (i, line) in noteLines.enumerated() {
+            let fits = Int((width - 2 * side) / 7.2)
+            let text = line.count > fits ? String(line.prefix(fits - 1)) + "…" : line
+            out += "<text class=\"s\" x=\"\(Int(side))\" y=\"\(Int(top - 8 - 16 * Double(noteLines.count - 1 - i)))\">"
+                + "\(Self.escape(text))</text>\n"
+        }
         var frames = ""
         func draw(_ node: FlameNode, x: Double, level: Int) {
             let w = root.value > 0 ? node.value / root.value * graphWidth : 0

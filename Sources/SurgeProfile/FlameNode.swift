@@ -48,4 +48,10 @@ final class FlameNode {
     var selfValue: Double { value - children.values.reduce(0) { $0 + $1.value } }
 
     var depth: Int { 1 + (children.values.map(\.depth).max() ?? 0) }
+
+    /// The depth counting only frames of at least `minimum` value (the ones a graph draws), so a
+    /// deep stack too narrow to see does not leave an empty band above the graph.
+    func depth(minimum: Double) -> Int {
+        1 + (children.values.filter { $0.value >= minimum }.map { $0.depth(minimum: minimum) }.max() ?? 0)
+    }
 }

@@ -9,6 +9,8 @@ public enum ProfileError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A file could not be read or written.
     case file(path: String, detail: String)
     case invalidArgument(String)
+    /// Two profiles that cannot be compared (different units or kinds).
+    case notComparable(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ProfileError: Error, CustomStringConvertible, Sendable, Equatable {
         case .badFolded(let path, let line, let detail): "\(path):\(line): \(detail)"
         case .file(let path, let detail): "\(path): \(detail)"
         case .invalidArgument(let text): text
+        case .notComparable(let text): "not comparable: \(text)"
         }
     }
 }

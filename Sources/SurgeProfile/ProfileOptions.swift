@@ -41,3 +41,23 @@ public struct Profile: Sendable {
         return result
     }
 }
+
+extension Profile {
+    /// This profile and `other` (the same kind: another process, or another window of the same
+    /// process) as one: stacks summed, shares weighted by each one's total.
+    public func merging(_ other: Profile) -> Profile {
+        var merged = self
+        for (stack, value) in other.stacks.values { merged.stacks.values[stack, default: 0] += value }
+        if let calls = other.calls {
+            var sum = merged.calls ?? FoldedStacks(header: calls.header)
+            for (stack, value) in calls.values { sum.values[stack, default: 0] += value }
+            merged.calls = sum
+        }
+        let wa = stacks.total, wb = other.stacks.total
+        func weighted(_ x: Double, _ y: Double) -> Double { wa + wb > 0 ? (x * wa + y * wb) / (wa + wb) : x }
+        merged.resolvedShare = weighted(resolvedShare, other.resolvedShare)
+        merged.unknownFrameShare = weighted(unknownFrameShare, other.unknownFrameShare)
+        merged.lostStackShare = weighted(lostStackShare, other.lostStackShare)
+        return merged
+    }
+}

@@ -65,9 +65,33 @@ final class Symbolizer {
             let demangled = sym.demangle_name.map { String(cString: $0) } ?? raw
             name = Self.demangle(raw) ?? (demangled.isEmpty ? Self.unknown : SwiftNameSimplifier.simplifyCPlusPlus(demangled))
             bcc_symbol_free_demangle_name(&sym)
+        } else if let module = sym.module.map({ String(cString: $0) }) {
+            // An address inside a mapped file that no symbol covers: a PLT stub (`write@plt`), or
+            // a function whose symbol was stripped; then say which file.
+            let vdso = module == "[vdso]" ? vdsoName(lookup, tgid: tgid) : nil
+            name = vdso ?? plt(module).name(at: sym.offset)
+                ?? "\(Self.unknown) (\((module as NSString).lastPathComponent))"
         }
         names[key] = name
         return name
+    }
+
+    private var pltStubs: [String: PLTNames] = [:]
+    private var vdsoStarts: [UInt32: UInt64] = [:]
+
+    /// The vDSO function at `address` of process `tgid` (see `VDSOSymbols`).
+    private func vdsoName(_ address: UInt64, tgid: UInt32) -> String? {
+        if vdsoStarts[tgid] == nil { vdsoStarts[tgid] = VDSOSymbols.start(pid: tgid) }
+        guard let start = vdsoStarts[tgid], address >= start else { return nil }
+        return VDSOSymbols.shared.name(at: address - start)
+    }
+
+    /// The PLT stubs of a mapped file (read once per file), their targets demangled.
+    private func plt(_ path: String) -> PLTNames {
+        if let known = pltStubs[path] { return known }
+        let stubs = PLTNames(path: path) { Self.demangle($0) ?? $0 }
+        pltStubs[path] = stubs
+        return stubs
     }
 
     /// The name of kernel address `address`, with FlameGraph's `_[k]` suffix.

@@ -14,6 +14,8 @@ public struct ABReport: Sendable {
     public var bPath: String
     /// Set by `--until-decided`: why the rounds stopped.
     public var stopReason: String?
+    /// Differential profiles of the cells both sides profiled (`attachProfileDiffs`).
+    public var profileDiffs: [CellProfileDiff] = []
 
     public init(
         comparison: ABComparison, a: RunResult, b: RunResult, aPath: String, bPath: String, stopReason: String? = nil
@@ -117,6 +119,7 @@ public struct ABReport: Sendable {
     public func text() -> String {
         var out = header.joined(separator: "\n") + "\n\n"
         out += Self.layout(rows(), rightAligned: [2, 3, 5, 6]) + "\n"
+        out += ProfileDiffs.text(profileDiffs)
         out += "\nrounds (order, target pids):\n" + roundLines().map { "  " + $0 + "\n" }.joined()
         for w in comparison.warnings { out += "warning: \(w)\n" }
         if let stopReason { out += "rounds: \(stopReason)\n" }
@@ -132,6 +135,7 @@ public struct ABReport: Sendable {
         out += "|" + rows[0].indices.map { [2, 3, 5, 6].contains($0) ? " ---: |" : " --- |" }.joined() + "\n"
         for row in rows.dropFirst() { out += "| " + row.map(Self.escape).joined(separator: " | ") + " |\n" }
         for (title, file) in charts.sorted(by: { $0.key < $1.key }) { out += "\n![\(Self.escape(title))](\(file))\n" }
+        out += ProfileDiffs.markdown(profileDiffs)
         out += "\n## Rounds\n\n" + roundLines().map { "- \(Self.escape($0))\n" }.joined()
         if !comparison.warnings.isEmpty {
             out += "\n" + comparison.warnings.map { "> warning: \(Self.escape($0))\n" }.joined()

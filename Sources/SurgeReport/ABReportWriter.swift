@@ -82,6 +82,8 @@ extension ReportWriter {
 
     public func write(_ report: ABReport, to directory: String) throws -> Written {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var report = report
+        try ProfileDiffs.writeSVGs(&report.profileDiffs, to: directory)
         let charts = Self.forestPlots(report)
         let drawn = gnuplot.render(charts, formats: [.svg])
         var files: [String: String] = [:]
@@ -134,6 +136,7 @@ extension ReportWriter {
             out += "<figure>\(s)<figcaption>\(esc(chart.caption))</figcaption></figure>\n"
         }
         if let note { out += "<p>\(esc(note))</p>\n" }
+        out += ProfileDiffs.html(report.profileDiffs)
         out += "<h2>Rounds</h2><ul>" + report.roundLines().map { "<li>\(esc($0))</li>" }.joined() + "</ul>\n"
         for w in report.comparison.warnings { out += "<p>warning: \(esc(w))</p>\n" }
         if let stop = report.stopReason { out += "<p>rounds: \(esc(stop))</p>\n" }

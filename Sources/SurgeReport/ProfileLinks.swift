@@ -14,8 +14,10 @@ enum ProfileLinks {
         var rows: [[String: Any]] = []
         for cell in report.run.cells {
             for profile in cell.profiles ?? [] {
-                let cost = profile.cost.map { String(format: "%.0f op/s profiled vs %.0f unprofiled (%+.1f%%)", profile.throughput ?? 0,
-                                                     profile.unprofiledThroughput ?? 0, -$0 * 100) } ?? "not measured"
+                let cost = profile.costText.map {
+                    String(format: "%.0f op/s profiled vs %.0f unprofiled: ", profile.throughput ?? 0,
+                           profile.unprofiledThroughput ?? 0) + $0
+                } ?? "not measured"
                 rows.append([
                     "cell": cell.name, "kind": profile.kind, "href": url(profile.svg), "folded": url(profile.perOp ?? profile.folded),
                     "total": profile.totalPerOp.map { String(format: "%.4g ", $0) + profile.unit } ?? "",
@@ -31,7 +33,7 @@ enum ProfileLinks {
         var out = ""
         for cell in report.run.cells {
             for profile in cell.profiles ?? [] {
-                let cost = profile.cost.map { String(format: "%+.1f%%", -$0 * 100) } ?? "?"
+                let cost = profile.costText ?? "?"
                 let name = (profile.svg as NSString).lastPathComponent
                 out += "| \(cell.name) | \(profile.kind) | [\(name)](\(url(profile.svg, report))) | "
                 out += (profile.totalPerOp.map { String(format: "%.4g ", $0) } ?? "") + profile.unit

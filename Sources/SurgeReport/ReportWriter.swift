@@ -20,10 +20,17 @@ public struct ReportWriter: Sendable {
     }
 
     public func write(_ report: RunReport, to directory: String) throws -> Written {
+        var report = report
+        if !report.profileDiffs.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try ProfileDiffs.writeSVGs(&report.profileDiffs, to: directory)
+        }
         let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
         let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
-        let html = HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason)
+        let page = HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason)
+        let html = ProfileDiffs.inserting(ProfileDiffs.html(report.profileDiffs), into: page)
         let markdown = MarkdownReportRenderer.render(report, chartLinks: links, chartsNote: charts.reason)
+            + ProfileDiffs.markdown(report.profileDiffs)
         return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)
     }
 

@@ -14,6 +14,8 @@ public struct RunReport: Sendable {
     public var baselinePath: String?
     public var comparison: RunComparison?
     public var charts: [ChartSpec]
+    /// Differential profiles of the cells that changed significantly (`attachProfileDiffs`).
+    public var profileDiffs: [CellProfileDiff] = []
 
     public var run: RunResult { digest.run }
 

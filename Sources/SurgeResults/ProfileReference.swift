@@ -20,10 +20,15 @@ public struct ProfileReference: Codable, Sendable, Equatable {
     public var method: String
     /// Operations of the profiled repetition.
     public var operations: Int
-    /// Throughput (operations per second) of the profiled repetition, and of the unprofiled one
-    /// run just before it in the same pass: the cost of profiling.
+    /// Throughput (operations per second) with this kind attached and without any, in the same
+    /// pass on the same target: the medians over `costWindows` pairs of windows (profiled and
+    /// unprofiled alternating, in ABBA order so a drift cancels). The cost of profiling.
     public var throughput: Double?
     public var unprofiledThroughput: Double?
+    /// How many profiled/unprofiled pairs the cost was measured over (nil: one of each, old files).
+    public var costWindows: Int?
+    /// Each pair's profiled / unprofiled throughput, in the order measured (the spread of the cost).
+    public var costRatios: [Double]?
 
     public init(kind: String, folded: String, perOp: String?, svg: String, unit: String, totalPerOp: Double?,
                 resolvedShare: Double, unknownFrameShare: Double, method: String, operations: Int) {
@@ -43,5 +48,19 @@ public struct ProfileReference: Codable, Sendable, Equatable {
     public var cost: Double? {
         guard let throughput, let unprofiledThroughput, unprofiledThroughput > 0 else { return nil }
         return 1 - throughput / unprofiledThroughput
+    }
+
+    /// The cost as a sentence: `-7.9% (medians of 3 windows each; pairs -10.2% to -5.1%)`, throughput
+    /// lost to profiling (negative) or gained (noise).
+    public var costText: String? {
+        guard let cost else { return nil }
+        var text = String(format: "%+.1f%%", -cost * 100)
+        if let ratios = costRatios, ratios.count > 1, let lo = ratios.min(), let hi = ratios.max() {
+            text += String(format: " (medians of %d windows each; pairs %+.1f%% to %+.1f%%)", ratios.count,
+                           (lo - 1) * 100, (hi - 1) * 100)
+        } else {
+            text += " (one profiled and one unprofiled window)"
+        }
+        return text
     }
 }

@@ -179,7 +179,11 @@ final class OpenCell {
     /// Stack profiles (`profile:` / `--profile`), after the profile pass's probes: see `ProfileCapture`.
     /// Nil when none were asked for.
     func stackProfiles(names: [String], resultPath: String, runID: String) async throws -> [ProfileReference]? {
-        guard let capture = try? ProfileCapture(names: names, resultPath: resultPath, runID: runID),
+        let options = pipeline.options
+        guard
+            let capture = try? ProfileCapture(
+                names: names, resultPath: resultPath, runID: runID, frequency: options.profileFrequency,
+                costWindows: options.profileWindows),
             !capture.isEmpty, !pipeline.isInterrupted
         else { return nil }
         probes.close()

@@ -246,6 +246,25 @@ public final class RunPipeline: Sendable {
 
     public var currentTargetPID: pid_t? { state.withLock { $0.currentTarget?.pid } }
 
+    /// The load generator's event loops (nil before `start` and after `finish`).
+    var eventLoopGroup: MultiThreadedEventLoopGroup? { state.withLock { $0.group } }
+
+    /// A side's cell, its status so far, the side's label and its `surge` executable.
+    func sideCell(_ key: Key) -> (cell: Cell, status: CellStatus, label: String, surge: String?) {
+        state.withLock { s in
+            (
+                s.sides[key.side].cells[key.cell], s.sides[key.side].result.cells[key.cell].status,
+                s.sides[key.side].label, s.sides[key.side].surgeExecutable
+            )
+        }
+    }
+
+    /// Records a cell's stack profiles and rewrites its side's file.
+    func setProfiles(_ key: Key, _ profiles: [ProfileReference]) {
+        state.withLock { $0.sides[key.side].result.cells[key.cell].profiles = profiles }
+        save(key.side)
+    }
+
     var isInterrupted: Bool { state.withLock { $0.interrupted } }
 
     /// What interrupted the run ("Ctrl-C" or "SIGTERM"), for the cells' reasons.
@@ -327,8 +346,7 @@ public final class RunPipeline: Sendable {
                 if let profiles = try await visitor.stackProfiles(
                     names: options.profile ?? scenario.profile, resultPath: path, runID: snapshot(key.side).runID)
                 {
-                    state.withLock { $0.sides[key.side].result.cells[key.cell].profiles = profiles }
-                    save(key.side)
+                    setProfiles(key, profiles)
                 }
             }
         } catch {

@@ -21,6 +21,10 @@ public struct RunOptions: Sendable {
     public var probes: [String]?
     /// Stack profiles to take instead of the scenario's `profile` (empty: none).
     public var profile: [String]?
+    /// CPU stack samples per second of the profiles (`--profile-frequency`; default 99 Hz).
+    public var profileFrequency: Int?
+    /// Profiled/unprofiled pairs of windows per profile kind (`--profile-windows`; default 3).
+    public var profileWindows: Int?
     /// Options set on every built-in component target over the scenario's (`--target-option`), e.g.
     /// `handicap-ns=5000` for a canary run. Cell names stay as they are, so the run compares with one
     /// made without them; the run's notes record the override.

@@ -108,6 +108,8 @@ struct AbCommand: AsyncParsableCommand {
                 + "--b-option flush=immediate` measures one switch.", valueName: "key=value"))
     var bOptions: [String] = []
 
+    @OptionGroup var profiling: ProfileFlags
+
     @Option(name: .customLong("build-cache"), help: "Where rev: worktrees are built and kept, one per commit.")
     var buildCache = ".build/surge-ab"
 
@@ -165,6 +167,7 @@ struct AbCommand: AsyncParsableCommand {
         options.outputDirectory = outputDirectory
         options.warmup = warmup.flatMap(Durations.parse)
         options.probes = try probes.map { try RunCommand.probeList($0, option: "--probes") }
+        profiling.apply(to: &options)
         let runner = ABRunner(
             scenario: scenario, options: options, a: planA, b: planB, order: abOrder, seed: seed, rounds: rounds,
             progress: ProgressDisplay(quiet: quiet))
@@ -186,6 +189,7 @@ struct AbCommand: AsyncParsableCommand {
         if untilDecided {
             stopReason = await addRounds(runner, request: request, since: started, clock: clock)
         }
+        await runner.profile(names: options.profile ?? scenario.profile)
         let results: (a: RunResult, b: RunResult)
         do {
             results = try await runner.finish()
@@ -225,8 +229,9 @@ struct AbCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        let report = ABReport(
+        var report = ABReport(
             comparison: comparison, a: a, b: b, aPath: paths.a, bPath: paths.b, stopReason: stopReason)
+        for note in report.attachProfileDiffs() { print("note: \(note)") }
         print(report.text(), terminator: "")
         if let reportDirectory {
             do {

@@ -56,6 +56,11 @@ struct CompareCommand: AsyncParsableCommand {
     @Flag(name: .customLong("strict"), help: "A host fingerprint differing from the baseline's fails (exit 3) instead of warning.")
     var strict = false
 
+    @Option(name: .customLong("profile-diffs"), help: ArgumentHelp(
+        "Write the differential flame graphs of the cells that changed significantly (both files profiled) here.",
+        valueName: "dir"))
+    var profileDiffs: String?
+
     @Argument(help: "Result files: Surge JSON or Go benchmark text, or label=path.")
     var inputs: [String] = []
 
@@ -134,6 +139,8 @@ struct CompareCommand: AsyncParsableCommand {
         case "markdown":
             var text = MarkdownRenderer.render(outcome.tables, findings: outcome.findings, verdict: outcome.verdict)
             if !noteLines.isEmpty { text += "\n" + noteLines.map { "> \($0)\n" }.joined() }
+            text += CompareProfiles.section(
+                inputs: paths, findings: outcome.findings, markdown: true, directory: profileDiffs, stderr: &stderr)
             FileHandle.standardOutput.write(Data(text.utf8))
         case "json":
             do {
@@ -154,6 +161,8 @@ struct CompareCommand: AsyncParsableCommand {
                 var out = text.isEmpty ? "" : text + "\n"
                 out += noteLines.map { $0 + "\n" }.joined()
                 out += Self.findingLines(outcome).map { $0 + "\n" }.joined()
+                out += CompareProfiles.section(
+                    inputs: paths, findings: outcome.findings, markdown: false, directory: profileDiffs, stderr: &stderr)
                 out += outcome.verdict + "\n"
                 FileHandle.standardOutput.write(Data(out.utf8))
             }

@@ -184,32 +184,17 @@ struct ProfileDiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        let stacksA: FoldedStacks, stacksB: FoldedStacks
+        let diff: ProfileDiff
         do {
-            stacksA = try FoldedStacks.read(a)
-            stacksB = try FoldedStacks.read(b)
+            diff = try ProfileDiff.read(a, b)
         } catch {
             FileHandle.standardError.write(Data("surge profile diff: \(error)\n".utf8))
+            if case .notComparable = error { throw ExitCode(SurgeExitCode.notComparable.rawValue) }
             throw ExitCode(SurgeExitCode.badInput.rawValue)
         }
-        let unitA = stacksA.headerValue("unit") ?? "", unitB = stacksB.headerValue("unit") ?? ""
-        if unitA != unitB {
-            FileHandle.standardError.write(Data("surge profile diff: \(a) is in '\(unitA)' and \(b) in '\(unitB)': not comparable\n".utf8))
-            throw ExitCode(SurgeExitCode.notComparable.rawValue)
-        }
-        let unit = unitB.isEmpty ? "count" : unitB
-        let subjectA = stacksA.headerValue("subject") ?? (a as NSString).lastPathComponent
-        let subjectB = stacksB.headerValue("subject") ?? (b as NSString).lastPathComponent
-        let kind = stacksB.headerValue("kind").map { "\($0) " } ?? ""
-        let perOp = unit.hasSuffix("/op") ? "per op" : "raw (not normalised per op)"
-        let changes = BiggestChanges(a: stacksA, b: stacksB, unit: unit)
-        let total = stacksA.total > 0 ? String(format: ", total %+.1f%%", (stacksB.total - stacksA.total) / stacksA.total * 100) : ""
-        var graph = FlameGraphSVG(title: title ?? "\(kind)differential: B \(subjectB) vs A \(subjectA)",
-                                  subtitle: "width: \(shape.uppercased()), \(unit) \(perOp); colour: change from A to B, red grew, blue shrank\(total)",
-                                  unit: unit)
-        graph.shapeIsA = shape == "a"
+        let changes = diff.changes
         do {
-            try ProfileWriter.writeText(shape == "a" ? graph.render(stacksA, baseline: stacksB) : graph.render(stacksB, baseline: stacksA), to: out)
+            try ProfileWriter.writeText(diff.svg(title: title, shapeIsA: shape == "a"), to: out)
             if let markdown { try ProfileWriter.writeText(changes.markdown(top: top), to: markdown) }
         } catch {
             FileHandle.standardError.write(Data("surge profile diff: \(error)\n".utf8))

@@ -58,7 +58,7 @@ struct ReportCommand: AsyncParsableCommand {
                 if status != 0 { throw ExitCode(status) }
                 return
             }
-            let report: RunReport
+            var report: RunReport
             do {
                 let result = try RunResultCodec.read(path: run)
                 var basePath = against
@@ -67,6 +67,7 @@ struct ReportCommand: AsyncParsableCommand {
                 var request = ComparisonRequest()
                 try gate.apply(to: &request, baselinesDirectory: baselinesDirectory, baseline: baseline)
                 report = try RunReport(run: result, runPath: run, baseline: base, baselinePath: basePath, request: request)
+                for note in report.attachProfileDiffs() { print("note: \(note)", to: &stderr) }
             } catch {
                 print("surge report: \(error)", to: &stderr)
                 throw ExitCode(1)

@@ -51,10 +51,7 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "list"))
     var probes: String?
 
-    @Option(help: ArgumentHelp(
-        "Stack profiles per cell in the profile pass, instead of the scenario's 'profile' (comma-separated: cpu, off-cpu, allocations; 'none').",
-        valueName: "list"))
-    var profile: String?
+    @OptionGroup var profiling: ProfileFlags
 
     @Option(name: .customLong("target-option"), help: ArgumentHelp(
         "Set an option of every built-in component target over the scenario's, e.g. 'handicap-ns=5000' (repeatable).",
@@ -91,9 +88,6 @@ struct RunCommand: AsyncParsableCommand {
         if let t = loadThreads, t < 1 { throw ValidationError("--load-threads must be at least 1") }
         if let p = probes {
             _ = try Self.probeList(p, option: "--probes")
-        }
-        if let p = profile, p != "none" {
-            do { _ = try ProfileKind.parseList(p) } catch { throw ValidationError("--profile: \(error)") }
         }
         _ = try Self.parseTargetOptions(targetOptions)
         if let shard {
@@ -154,7 +148,7 @@ struct RunCommand: AsyncParsableCommand {
         options.order = order.flatMap(RunOrder.init(rawValue:))
         options.seed = seed
         options.probes = try probes.map { try Self.probeList($0, option: "--probes") }
-        options.profile = profile.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        profiling.apply(to: &options)
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)
         if runner.cells.isEmpty, let shard = options.shard, !runner.unshardedCells.isEmpty {

@@ -3,17 +3,23 @@ import NATSWire
 import NIOCore
 
 /// The connected form of `MeshChurnWorkload`: publishers at a fixed rate, and one task per
-/// subscriber cycling SUB (all subjects) → hold → UNSUB → gap until publishing ends.
+/// subscriber cycling SUB (all subjects) → hold → UNSUB → gap until publishing ends. With responders
+/// among the subscribers every message is a request, and each publisher counts the replies.
 final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
     private let workload: MeshChurnWorkload
     private let publishers: [NATSPublisherDriver]
     private let subscribers: [MeshChurnSubscriber]
+    private let requesters: [MeshChurnRequester]
     private var phaseNumber: UInt16 = 0
+    /// How long the replies to the last requests may take to arrive once publishing has ended.
+    private let replyAllowance: UInt64 = 5_000_000_000
 
-    private init(_ w: MeshChurnWorkload, publishers: [NATSPublisherDriver], subscribers: [MeshChurnSubscriber]) {
+    private init(_ w: MeshChurnWorkload, publishers: [NATSPublisherDriver], subscribers: [MeshChurnSubscriber],
+                 requesters: [MeshChurnRequester]) {
         workload = w
         self.publishers = publishers
         self.subscribers = subscribers
+        self.requesters = requesters
     }
 
     static func connect(_ w: MeshChurnWorkload, endpoints: [Endpoint], group: any EventLoopGroup) async throws -> MeshChurnSession {
@@ -24,18 +30,33 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                 let endpoint = try w.subscribeOn.endpoint(for: i, in: endpoints, key: "subscribe-on")
                 let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "churn subscriber \(i + 1)")
                 opened.append(c)
-                let s = MeshChurnSubscriber(connection: c, index: i + 1, publishers: w.publishers, subjects: w.subjects.count)
+                let s = MeshChurnSubscriber(connection: c, index: i + 1, publishers: w.publishers, subjects: w.subjects.count,
+                                            responder: w.kinds[i % w.kinds.count] == .reply)
                 try await c.onLoop { _ in s.attach() }
                 subs.append(s)
             }
             var pubs: [NATSPublisherDriver] = []
+            var requesters: [MeshChurnRequester] = []
+            let requests = w.kinds.contains(.reply)
             for i in 0..<w.publishers {
                 let endpoint = try w.publishOn.endpoint(for: i, in: endpoints, key: "publish-on")
                 let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "publisher \(i + 1)")
                 opened.append(c)
-                pubs.append(NATSPublisherDriver(connection: c, index: i, subjects: w.subjects, payloadSize: w.payload, stampEveryMessage: true))
+                var replies: [String]?
+                if requests {
+                    let r = MeshChurnRequester(connection: c, publisher: i)
+                    try await c.onLoop { _ in r.attach() }
+                    var sub = ByteBuffer()
+                    sub.writeNATSSub(subject: MeshChurnRequester.inbox(publisher: i) + ".*", sid: 1)
+                    try await c.send(sub)
+                    try await c.flushBarrier() // the inbox is known mesh-wide before the first request
+                    requesters.append(r)
+                    replies = MeshChurnRequester.replySubjects(publisher: i, subjects: w.subjects.count)
+                }
+                pubs.append(NATSPublisherDriver(connection: c, index: i, subjects: w.subjects, payloadSize: w.payload,
+                                                stampEveryMessage: true, replySubjects: replies))
             }
-            return MeshChurnSession(w, publishers: pubs, subscribers: subs)
+            return MeshChurnSession(w, publishers: pubs, subscribers: subs, requesters: requesters)
         } catch {
             for c in opened { await c.close() }
             throw error
@@ -52,6 +73,7 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
         case .measure: seconds = w.duration
         }
         for s in subscribers { try await s.connection.onLoop { _ in s.reset(phase: number) } }
+        for r in requesters { try await r.connection.onLoop { _ in r.reset(phase: number) } }
         let start = NATSClock.now()
         let deadline = start &+ UInt64(seconds * 1e9)
         var sentFutures: [EventLoopFuture<Int>] = []
@@ -70,7 +92,7 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                         var sub = ByteBuffer()
                         let kind = w.kinds[i % w.kinds.count]
                         switch kind {
-                        case .plain:
+                        case .plain, .reply:
                             for (k, subject) in subjects.enumerated() { sub.writeNATSSub(subject: subject, sid: UInt64(k + 1)) }
                         case .wildcard:
                             sub.writeNATSSub(subject: w.subjectPrefix + ".*", sid: 1)
@@ -109,6 +131,10 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
         progress(1)
 
         var failures: [String] = []
+        var replyMetrics: [String: Double] = [:]
+        if !requesters.isEmpty {
+            replyMetrics = try await checkReplies(&failures)
+        }
         var delivered = 0, lost = 0, tenures = 0, undiscovered = 0
         var discoveries: [UInt64] = []
         var latency = WorkloadOutcome.makeLatencyHistogram()
@@ -130,6 +156,7 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
         outcome.metrics["lost-msgs"] = Double(lost)
         outcome.metrics["tenures"] = Double(tenures)
         outcome.metrics["undiscovered-tenures"] = Double(undiscovered)
+        outcome.metrics.merge(replyMetrics) { _, new in new }
         discoveries.sort()
         if !discoveries.isEmpty {
             func at(_ q: Double) -> Double { Double(discoveries[min(discoveries.count - 1, Int(q * Double(discoveries.count - 1) + 0.5))]) }
@@ -139,6 +166,55 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
         }
         outcome.addLatencyPercentiles()
         return outcome
+    }
+
+    /// Waits (at most `replyAllowance`) until every reply the responders sent has reached its
+    /// requester, then counts the replies lost and duplicated.
+    private func checkReplies(_ failures: inout [String]) async throws -> [String: Double] {
+        let deadline = NATSClock.now() &+ replyAllowance
+        var answered: [[Int]] = [] // [responder][publisher]
+        var received: [MeshChurnRequester.Report] = []
+        var responders: [Int] = []
+        while true {
+            answered = []
+            responders = []
+            for s in subscribers where s.responder {
+                answered.append(try await s.connection.onLoop { _ in s.finalReport().answered })
+                responders.append(s.index)
+            }
+            received = []
+            for r in requesters { received.append(try await r.connection.onLoop { _ in r.report() }) }
+            let sent = answered.reduce(0) { $0 + $1.reduce(0, +) }
+            let got = received.reduce(0) { $0 + $1.received.values.reduce(0, +) }
+            if got >= sent || NATSClock.now() >= deadline { break }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        var lost = 0, duplicates = 0, answers = 0
+        var roundTrip: [UInt64] = []
+        for (p, report) in received.enumerated() {
+            duplicates += report.duplicates
+            roundTrip += report.roundTrip
+            if report.duplicates > 0 { failures.append("publisher \(p + 1): \(report.duplicates) duplicate replies") }
+            for (k, responder) in responders.enumerated() {
+                let sent = answered[k][p], got = report.received[responder] ?? 0
+                answers += sent
+                if got < sent {
+                    lost += sent - got
+                    failures.append("publisher \(p + 1): \(sent - got) of responder \(responder)'s \(sent) replies lost")
+                } else if got > sent {
+                    failures.append("publisher \(p + 1): \(got) replies from responder \(responder), which sent \(sent)")
+                }
+            }
+        }
+        var metrics: [String: Double] = ["replies": Double(answers), "lost-replies": Double(lost),
+                                         "duplicate-replies": Double(duplicates)]
+        roundTrip.sort()
+        if !roundTrip.isEmpty {
+            func at(_ q: Double) -> Double { Double(roundTrip[min(roundTrip.count - 1, Int(q * Double(roundTrip.count - 1) + 0.5))]) }
+            metrics["reply-p50-ns"] = at(0.5)
+            metrics["reply-p99-ns"] = at(0.99)
+        }
+        return metrics
     }
 
     func close() async {

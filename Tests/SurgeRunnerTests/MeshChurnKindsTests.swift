@@ -20,4 +20,26 @@ final class MeshChurnKindsTests: XCTestCase {
         // A tenure begun just before `deadline - hold` may see its PONG only after the publisher stopped.
         XCTAssertLessThanOrEqual(m["undiscovered-tenures"] ?? 99, 1)
     }
+
+    /// Churning responders on nodes 1 and 2 (one beside a plain subscriber), requests from node 0 with
+    /// a wildcard inbox: every request after a responder's SUB ack reaches it, and every reply it sent
+    /// reaches the requester exactly once.
+    func testRespondersAnswerEveryRequestExactlyOnceAcrossNodes() async throws {
+        let (_, result) = try await RunnerTestSupport.run("""
+            name: churn-reply
+            target: { component: mesh-node, nodes: 3, options: { discovery-cache-ttl: 1s } }
+            workload: { kind: mesh.churn, publishers: 1, subscribers: 3, subjects: 3, rate: 300, duration: 3s, hold: 500ms, settle: 0s, gap: 100ms, subscriptions: "reply,plain", publish-on: [0], subscribe-on: [1, 2] }
+            warmup: 0s
+            repetitions: 1
+            """)
+        let cell = try XCTUnwrap(result.cells.first)
+        XCTAssertEqual(cell.status, .ok, cell.reason ?? "")
+        let m = try XCTUnwrap(cell.samples.first?.metrics)
+        XCTAssertEqual(m["lost-msgs"], 0)
+        XCTAssertEqual(m["lost-replies"], 0)
+        XCTAssertEqual(m["duplicate-replies"], 0)
+        // Two responders, each in for at least one 500 ms tenure at 300 requests/s.
+        XCTAssertGreaterThan(m["replies"] ?? 0, 200, "the responders answered")
+        XCTAssertGreaterThan(m["reply-p50-ns"] ?? 0, 0)
+    }
 }

@@ -32,7 +32,11 @@ final class MeshTopologyTests: XCTestCase {
                 XCTAssertEqual(c["node0.known_peers"], 2, "a gauge keeps its value at the window's end")
                 if cell.name.hasSuffix("ttl=0") {
                     XCTAssertEqual(c["node0.cache_hits"], 0)
-                    XCTAssertGreaterThanOrEqual(c["node0.dht_queries_sent"] ?? 0, 2000, "a DHT query per publish")
+                    XCTAssertEqual(c["node0.cache_misses"], 2000, "every publish waits for a lookup")
+                    let lookups = c["node0.discovery_lookups"] ?? 0
+                    XCTAssertGreaterThanOrEqual(lookups + (c["node0.lookups_coalesced"] ?? 0), 2000,
+                                                "each publish began a lookup or joined its subject's next one")
+                    XCTAssertGreaterThanOrEqual(c["node0.dht_queries_sent"] ?? 0, lookups, "a DHT query per lookup")
                 } else {
                     XCTAssertEqual((c["node0.cache_hits"] ?? 0) + (c["node0.cache_misses"] ?? 0), 2000)
                     XCTAssertGreaterThan(c["node0.cache_hits"] ?? 0, 1000, "misses only while a refresh lookup is in flight")

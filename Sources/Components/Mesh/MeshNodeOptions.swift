@@ -52,7 +52,8 @@ public struct MeshNodeOptions: Sendable {
                 "discovery-cache-ttl", default: 1, in: 0...86_400,
                 help:
                     "how long a publish reuses a topic's discovered subscriber nodes "
-                    + "(0 = query the DHT on every publish)"
+                    + "(0 = no cache: every publish waits for a DHT lookup begun after it; "
+                    + "those published while a topic's lookup runs share its next one)"
             ),
             .flag(
                 "serve-stale", default: true,

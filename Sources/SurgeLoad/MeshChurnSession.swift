@@ -76,9 +76,12 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
         for r in requesters { try await r.connection.onLoop { _ in r.reset(phase: number) } }
         let start = NATSClock.now()
         let deadline = start &+ UInt64(seconds * 1e9)
+        // With `tenures`, publishing goes on until every subscriber has had that many (ended below),
+        // within a hard limit of 4 × duration.
+        let publishUntil = w.tenures > 0 ? start &+ UInt64(4 * seconds * 1e9) : deadline
         var sentFutures: [EventLoopFuture<Int>] = []
         for p in publishers {
-            let spec = NATSPublisherDriver.Phase(number: number, messages: Int(UInt32.max), deadline: deadline, rate: w.rate)
+            let spec = NATSPublisherDriver.Phase(number: number, messages: Int(UInt32.max), deadline: publishUntil, rate: w.rate)
             sentFutures.append(try await p.connection.eventLoop.submit { p.begin(spec) }.get())
         }
         let subjects = w.subjects
@@ -88,7 +91,13 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                     // Stagger the subscribers so joins and leaves spread over the run.
                     let offset = (w.hold + w.gap) * Double(i) / Double(max(1, self.subscribers.count))
                     try await Task.sleep(nanoseconds: UInt64(offset * 1e9))
-                    while NATSClock.now() &+ UInt64(w.hold * 1e9) < deadline {
+                    var had = 0
+                    func more() -> Bool {
+                        let end = NATSClock.now() &+ UInt64(w.hold * 1e9)
+                        return end < deadline || (had < w.tenures && end < publishUntil)
+                    }
+                    while more() {
+                        had += 1
                         var sub = ByteBuffer()
                         let kind = w.kinds[i % w.kinds.count]
                         switch kind {
@@ -123,6 +132,12 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                 }
             }
             try await tasks.waitForAll()
+        }
+        if w.tenures > 0 {
+            // Every tenure ended while publishing went on; now publishing ends (it has run for `duration` at least).
+            let left = deadline > NATSClock.now() ? deadline &- NATSClock.now() : 0
+            try await Task.sleep(nanoseconds: left)
+            for p in publishers { try await p.connection.eventLoop.submit { p.end() }.get() }
         }
         var sent = 0
         for f in sentFutures { sent += try await f.get() }
@@ -196,13 +211,15 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
             roundTrip += report.roundTrip
             if report.duplicates > 0 { failures.append("publisher \(p + 1): \(report.duplicates) duplicate replies") }
             for (k, responder) in responders.enumerated() {
-                let sent = answered[k][p], got = report.received[responder] ?? 0
-                answers += sent
-                if got < sent {
-                    lost += sent - got
-                    failures.append("publisher \(p + 1): \(sent - got) of responder \(responder)'s \(sent) replies lost")
-                } else if got > sent {
-                    failures.append("publisher \(p + 1): \(got) replies from responder \(responder), which sent \(sent)")
+                let sentByResponder: Int = answered[k][p]
+                let got: Int = report.received[responder] ?? 0
+                answers += sentByResponder
+                if got < sentByResponder {
+                    let missing: Int = sentByResponder - got
+                    lost += missing
+                    failures.append("publisher \(p + 1): \(missing) of responder \(responder)'s \(sentByResponder) replies lost")
+                } else if got > sentByResponder {
+                    failures.append("publisher \(p + 1): \(got) replies from responder \(responder), which sent \(sentByResponder)")
                 }
             }
         }

@@ -29,6 +29,7 @@ public struct MeshChurnWorkload: Workload {
         ParameterSpec("duration", .duration, "publishing time per repetition", default: "5s"),
         ParameterSpec("hold", .duration, "how long a subscriber stays subscribed each time", default: "500ms"),
         ParameterSpec("settle", .duration, "how long after the SUB is acknowledged messages start to count for loss; set it above the discovery cache TTL plus a lookup", default: "300ms"),
+        ParameterSpec("tenures", .integer, "least tenures (SUB to UNSUB) per subscriber: publishing goes on past duration until every subscriber has had this many, at most 4 × duration (0 = publish for duration only)", default: "0"),
         ParameterSpec("gap", .duration, "how long a subscriber stays away between subscriptions", default: "200ms"),
         ParameterSpec("subscriptions", .string, "what each subscriber subscribes with, cycled over the subscribers: comma-separated plain (every subject), wildcard (<subject>.*), queue (every subject in a queue group of its own), reply (every subject, answering each message: publishers then send requests and count the replies)", default: "plain"),
         ParameterSpec("publish-on", .integerList, "where publishers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
@@ -47,6 +48,8 @@ public struct MeshChurnWorkload: Workload {
     public let hold: Double
     public let gap: Double
     public let settle: Double
+    /// Least tenures per subscriber (0: none); publishing outlasts `duration` for them, up to 4 × duration.
+    public let tenures: Int
     public let publishOn: EndpointPlacement
     public let subscribeOn: EndpointPlacement
 
@@ -83,6 +86,7 @@ public struct MeshChurnWorkload: Workload {
         guard hold >= 0.01 else { throw WorkloadParameterError(key: "hold", "must be at least 10ms") }
         gap = try p.duration("gap") ?? 0.2
         settle = try p.duration("settle") ?? 0.3
+        tenures = try p.int("tenures", default: 0, range: 0...1000)
         guard settle < hold else { throw WorkloadParameterError(key: "settle", "must be shorter than hold (\(hold) s), or nothing is checked") }
         publishOn = try EndpointPlacement.parse(p, "publish-on")
         subscribeOn = try EndpointPlacement.parse(p, "subscribe-on")

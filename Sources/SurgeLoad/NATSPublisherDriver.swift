@@ -71,6 +71,12 @@ final class NATSPublisherDriver: @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// Ends the current phase now (call on the event loop); its future gives the messages sent so far.
+    func end() {
+        connection.eventLoop.preconditionInEventLoop()
+        if phase != nil { finish() }
+    }
+
     private func finish() {
         guard let done else { return }
         self.done = nil

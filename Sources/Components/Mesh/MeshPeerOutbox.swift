@@ -4,7 +4,9 @@ import NIOCore
 /// The forwards bound for one peer, coalesced into `forward` frames: with `batch-window` 0 every
 /// message is its own frame and write; otherwise messages gather until `batch-max` of them are in or
 /// the window ends, then go out as one frame in one write. Pooled mode writes frames on the peer's
-/// persistent link; per-publish mode opens a connection per frame and closes it at the peer's ack.
+/// persistent link; per-publish mode opens a connection per frame and closes it at the peer's ack,
+/// one frame at a time per peer (frames on separate connections could be read out of order, and
+/// messages of one publisher must arrive in publish order).
 final class MeshPeerOutbox: @unchecked Sendable {
     let contact: MeshContact
     private unowned let core: MeshNodeCore
@@ -15,6 +17,9 @@ final class MeshPeerOutbox: @unchecked Sendable {
     private let window: TimeAmount
     private let max: Int
     private let pooled: Bool
+    /// Per-publish mode: frames waiting for the previous one's ack, with their ack rpc and message count.
+    private var waitingFrames: [(frame: ByteBuffer, ack: UInt32, messages: Int)] = []
+    private var frameInFlight = false
 
     init(contact: MeshContact, core: MeshNodeCore) {
         self.contact = contact
@@ -62,14 +67,33 @@ final class MeshPeerOutbox: @unchecked Sendable {
         if pooled {
             core.link(for: contact).send(frame)
         } else {
+            waitingFrames.append((frame, ackRPC, n))
+            sendNextFrame()
+        }
+    }
+
+    /// Per-publish mode: opens a connection for the next frame once the previous one was acknowledged
+    /// (or failed, or timed out).
+    private func sendNextFrame() {
+        while !frameInFlight, !waitingFrames.isEmpty {
+            let next = waitingFrames.removeFirst()
+            if !core.backoff.isEmpty && core.backoff.isHeld(contact.id, now: MeshNodeCore.now()) {
+                core.counters.forwardsHeldOff += next.messages
+                continue
+            }
+            frameInFlight = true
             let link = core.openOneShot(contact)
-            link.send(frame)
-            link.expect(rpc: ackRPC, timeout: .seconds(5), loop: core.loop) { _ in }
+            link.send(next.frame)
+            link.expect(rpc: next.ack, timeout: .seconds(5), loop: core.loop) { [self] _ in
+                frameInFlight = false
+                sendNextFrame()
+            }
         }
     }
 
     func cancel() {
         timer?.cancel()
         timer = nil
+        waitingFrames.removeAll()
     }
 }

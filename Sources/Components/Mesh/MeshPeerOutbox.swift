@@ -5,8 +5,10 @@ import NIOCore
 /// message is its own frame and write; otherwise messages gather until `batch-max` of them are in or
 /// the window ends, then go out as one frame in one write. Pooled mode writes frames on the peer's
 /// persistent link; per-publish mode opens a connection per frame and closes it at the peer's ack,
-/// one frame at a time per peer (frames on separate connections could be read out of order, and
-/// messages of one publisher must arrive in publish order).
+/// with one frame in flight per peer: the messages that arrive meanwhile gather (up to `batch-max`)
+/// into the next frame. Frames on separate connections could be read out of order, and a burst of
+/// hundreds of connects at once outlasts the connect timeout on a busy machine (each failure holds
+/// the peer off and drops its frames).
 final class MeshPeerOutbox: @unchecked Sendable {
     let contact: MeshContact
     private unowned let core: MeshNodeCore
@@ -17,7 +19,7 @@ final class MeshPeerOutbox: @unchecked Sendable {
     private let window: TimeAmount
     private let max: Int
     private let pooled: Bool
-    /// Per-publish mode: frames waiting for the previous one's ack, with their ack rpc and message count.
+    /// Per-publish mode: full frames waiting for the one in flight, with their ack rpc and message count.
     private var waitingFrames: [(frame: ByteBuffer, ack: UInt32, messages: Int)] = []
     private var frameInFlight = false
 
@@ -52,6 +54,8 @@ final class MeshPeerOutbox: @unchecked Sendable {
     func send() {
         timer?.cancel()
         timer = nil
+        // Per-publish: while a frame awaits its ack, the open batch goes on filling up to `batch-max`.
+        if !pooled && frameInFlight && batch.count < max { return }
         let n = batch.finish(in: &buffer)
         guard n > 0 else { return }
         if !core.backoff.isEmpty && core.backoff.isHeld(contact.id, now: MeshNodeCore.now()) {
@@ -72,22 +76,23 @@ final class MeshPeerOutbox: @unchecked Sendable {
         }
     }
 
-    /// Per-publish mode: opens a connection for the next frame once the previous one was acknowledged
-    /// (or failed, or timed out).
+    /// Per-publish mode: a connection for the oldest waiting frame, unless one is in flight.
     private func sendNextFrame() {
-        while !frameInFlight, !waitingFrames.isEmpty {
-            let next = waitingFrames.removeFirst()
-            if !core.backoff.isEmpty && core.backoff.isHeld(contact.id, now: MeshNodeCore.now()) {
-                core.counters.forwardsHeldOff += next.messages
-                continue
-            }
-            frameInFlight = true
-            let link = core.openOneShot(contact)
-            link.send(next.frame)
-            link.expect(rpc: next.ack, timeout: .seconds(5), loop: core.loop) { [self] _ in
-                frameInFlight = false
-                sendNextFrame()
-            }
+        guard !frameInFlight, !waitingFrames.isEmpty else { return }
+        let next = waitingFrames.removeFirst()
+        frameInFlight = true
+        let link = core.openOneShot(contact)
+        link.send(next.frame)
+        link.expect(rpc: next.ack, timeout: .seconds(5), loop: core.loop) { [self] _ in frameSettled() }
+    }
+
+    /// The frame in flight was acknowledged (or failed, or timed out): the next one goes.
+    private func frameSettled() {
+        frameInFlight = false
+        if !waitingFrames.isEmpty {
+            sendNextFrame()
+        } else if batch.isOpen {
+            send()
         }
     }
 

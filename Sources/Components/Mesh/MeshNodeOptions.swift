@@ -70,13 +70,14 @@ public struct MeshNodeOptions: Sendable {
                 "peer-connections", default: "pooled", among: MeshPeerConnectionMode.allCases.map(\.rawValue),
                 help:
                     "pooled: one persistent connection per peer; "
-                    + "per-publish: a new connection for every query and forwarded frame"
+                    + "per-publish: a new connection for every query and forwarded frame, one frame in flight "
+                    + "per peer (messages forwarded meanwhile share the next frame)"
             ),
             .duration(
                 "batch-window", default: 0, in: 0...86_400,
                 help:
                     "how long forwards to one peer are held to coalesce them into one frame "
-                    + "(0 = one frame and write per message)"
+                    + "(0 = one frame and write per message, unless a per-publish frame is in flight)"
             ),
             .integer(
                 "batch-max", default: 256, in: 1...1_000_000,

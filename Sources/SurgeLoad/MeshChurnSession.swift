@@ -30,8 +30,8 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                 let endpoint = try w.subscribeOn.endpoint(for: i, in: endpoints, key: "subscribe-on")
                 let c = try await NATSLoadConnection.connect(to: endpoint, group: group, name: "churn subscriber \(i + 1)")
                 opened.append(c)
-                let s = MeshChurnSubscriber(connection: c, index: i + 1, publishers: w.publishers, subjects: w.subjects.count,
-                                            responder: w.kinds[i % w.kinds.count] == .reply)
+                let s = MeshChurnSubscriber(connection: c, index: i + 1, publishers: w.publishers,
+                                            subjects: w.subjects.count, responder: w.kinds[i % w.kinds.count] == .reply)
                 try await c.onLoop { _ in s.attach() }
                 subs.append(s)
             }
@@ -81,7 +81,8 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
         let publishUntil = w.tenures > 0 ? start &+ UInt64(4 * seconds * 1e9) : deadline
         var sentFutures: [EventLoopFuture<Int>] = []
         for p in publishers {
-            let spec = NATSPublisherDriver.Phase(number: number, messages: Int(UInt32.max), deadline: publishUntil, rate: w.rate)
+            let spec = NATSPublisherDriver.Phase(number: number, messages: Int(UInt32.max), deadline: publishUntil,
+                                                 rate: w.rate)
             sentFutures.append(try await p.connection.eventLoop.submit { p.begin(spec) }.get())
         }
         let subjects = w.subjects
@@ -217,9 +218,11 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                 if got < sentByResponder {
                     let missing: Int = sentByResponder - got
                     lost += missing
-                    failures.append("publisher \(p + 1): \(missing) of responder \(responder)'s \(sentByResponder) replies lost")
+                    failures.append(
+                        "publisher \(p + 1): \(missing) of responder \(responder)'s \(sentByResponder) replies lost")
                 } else if got > sentByResponder {
-                    failures.append("publisher \(p + 1): \(got) replies from responder \(responder), which sent \(sentByResponder)")
+                    failures.append(
+                        "publisher \(p + 1): \(got) replies from responder \(responder), which sent \(sentByResponder)")
                 }
             }
         }
@@ -227,7 +230,9 @@ final class MeshChurnSession: WorkloadSession, @unchecked Sendable {
                                          "duplicate-replies": Double(duplicates)]
         roundTrip.sort()
         if !roundTrip.isEmpty {
-            func at(_ q: Double) -> Double { Double(roundTrip[min(roundTrip.count - 1, Int(q * Double(roundTrip.count - 1) + 0.5))]) }
+            func at(_ q: Double) -> Double {
+                Double(roundTrip[min(roundTrip.count - 1, Int(q * Double(roundTrip.count - 1) + 0.5))])
+            }
             metrics["reply-p50-ns"] = at(0.5)
             metrics["reply-p99-ns"] = at(0.99)
         }

@@ -70,7 +70,8 @@ final class MeshChurnSubscriber: @unchecked Sendable {
         self.phase = phase
         subscribed = false
         report = Report(delivered: 0, lost: 0, duplicates: 0, tenures: 0, discoveries: [], undiscovered: 0, lossDetail: [],
-                        latency: WorkloadOutcome.makeLatencyHistogram(), answered: Array(repeating: 0, count: publishers))
+                        latency: WorkloadOutcome.makeLatencyHistogram(),
+                        answered: Array(repeating: 0, count: publishers))
     }
 
     /// Marks the start of a tenure; call right before the SUBs are written.

@@ -67,7 +67,8 @@ public struct MeshChurnWorkload: Workload {
         kinds = try kindText.split(separator: ",").map { item in
             let name = item.trimmingCharacters(in: .whitespaces)
             guard let k = SubscriptionKind(rawValue: name) else {
-                throw WorkloadParameterError(key: "subscriptions", "'\(name)' is not one of plain, wildcard, queue, reply")
+                throw WorkloadParameterError(key: "subscriptions",
+                                             "'\(name)' is not one of plain, wildcard, queue, reply")
             }
             return k
         }

@@ -100,7 +100,8 @@ final class MeshLoopbackTests: XCTestCase {
                     let lookups = s0["discovery_lookups"] ?? 0
                     XCTAssertGreaterThanOrEqual(lookups, 2)
                     XCTAssertLessThanOrEqual(lookups, count)
-                    XCTAssertGreaterThanOrEqual(lookups + (s0["lookups_coalesced"] ?? 0), count, "each publish began or joined one")
+                    XCTAssertGreaterThanOrEqual(lookups + (s0["lookups_coalesced"] ?? 0), count,
+                                                "each publish began a lookup or joined one")
                     XCTAssertGreaterThanOrEqual(s0["dht_queries_sent"] ?? 0, lookups)
                 } else {
                     XCTAssertEqual((s0["cache_hits"] ?? 0) + (s0["cache_misses"] ?? 0), count)
@@ -110,7 +111,8 @@ final class MeshLoopbackTests: XCTestCase {
                     // One frame in flight per peer; the messages published meanwhile share the next frame.
                     let frames = s0["batches"] ?? 0
                     XCTAssertGreaterThanOrEqual(frames, 2, "at least one frame to each of nodes 1 and 2")
-                    XCTAssertGreaterThanOrEqual(s0["peer_connections_opened"] ?? 0, frames, "a connection per forwarded frame")
+                    XCTAssertGreaterThanOrEqual(s0["peer_connections_opened"] ?? 0, frames,
+                                                "a connection per forwarded frame")
                     XCTAssertEqual(s0["peer_connections_failed"], 0, "no burst of connects past the connect timeout")
                 }
                 XCTAssertGreaterThan(s0["discovery_latency_count"] ?? 0, 0)

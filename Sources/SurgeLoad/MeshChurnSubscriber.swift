@@ -3,6 +3,8 @@ import NIOCore
 
 /// One churning subscriber of `mesh.churn`: counts, per subscription period ("tenure"), publisher
 /// and subject, which sequence numbers arrived, and when the first delivery of each tenure came.
+/// A responder also answers every message that has a reply subject, with the request's 16-byte header
+/// and its own index (2 bytes, big-endian), and counts its answers of this phase per publisher.
 /// State is confined to the connection's event loop.
 final class MeshChurnSubscriber: @unchecked Sendable {
     struct Tally {
@@ -20,10 +22,13 @@ final class MeshChurnSubscriber: @unchecked Sendable {
         var undiscovered: Int
         var lossDetail: [String]
         var latency: Histogram<UInt64>
+        /// Replies sent to requests of this phase, per publisher (responders only).
+        var answered: [Int] = []
     }
 
     let connection: NATSLoadConnection
     let index: Int
+    let responder: Bool
     private let publishers: Int
     private let subjects: Int
     private var phase: UInt16 = 0
@@ -36,22 +41,37 @@ final class MeshChurnSubscriber: @unchecked Sendable {
     private var report = Report(delivered: 0, lost: 0, duplicates: 0, tenures: 0, discoveries: [], undiscovered: 0, lossDetail: [],
                                 latency: WorkloadOutcome.makeLatencyHistogram())
 
-    init(connection: NATSLoadConnection, index: Int, publishers: Int, subjects: Int) {
+    private var replies: ByteBuffer?
+
+    init(connection: NATSLoadConnection, index: Int, publishers: Int, subjects: Int, responder: Bool = false) {
         self.connection = connection
         self.index = index
         self.publishers = publishers
         self.subjects = subjects
+        self.responder = responder
     }
 
     func attach() {
-        connection.handler.onMessage = { [self] _, _, _, payload in receive(payload) }
+        connection.handler.onMessage = { [self] _, _, reply, payload in
+            receive(payload)
+            if responder, let reply { answer(reply: reply, payload) }
+        }
+        if responder {
+            // The replies of one read batch go out in one write.
+            connection.handler.onReadComplete = { [self] in
+                guard let out = replies else { return }
+                replies = nil
+                connection.channel.writeAndFlush(out, promise: nil)
+            }
+        }
     }
 
     func reset(phase: UInt16) {
         self.phase = phase
         subscribed = false
         report = Report(delivered: 0, lost: 0, duplicates: 0, tenures: 0, discoveries: [], undiscovered: 0, lossDetail: [],
-                        latency: WorkloadOutcome.makeLatencyHistogram())
+                        latency: WorkloadOutcome.makeLatencyHistogram(),
+                        answered: Array(repeating: 0, count: publishers))
     }
 
     /// Marks the start of a tenure; call right before the SUBs are written.
@@ -95,6 +115,20 @@ final class MeshChurnSubscriber: @unchecked Sendable {
     }
 
     func finalReport() -> Report { report }
+
+    /// Replies to a request as a NATS responder does, whether or not this tenure counts it: the
+    /// requester must get exactly the replies sent.
+    private func answer(reply: ByteBuffer, _ payload: ByteBuffer) {
+        guard payload.readableBytes >= NATSPayloadHeader.size else { return }
+        var out = replies ?? connection.channel.allocator.buffer(capacity: 4096)
+        var body = payload.getSlice(at: payload.readerIndex, length: NATSPayloadHeader.size) ?? ByteBuffer()
+        body.writeInteger(UInt16(truncatingIfNeeded: index))
+        out.writeNATSPub(subject: reply.readableBytesView, payload: body)
+        replies = out
+        if let h = NATSPayloadHeader(payload), h.phase == phase, Int(h.publisher) < publishers {
+            report.answered[Int(h.publisher)] += 1
+        }
+    }
 
     private func receive(_ payload: ByteBuffer) {
         let now = NATSClock.now()

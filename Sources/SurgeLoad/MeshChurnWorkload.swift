@@ -10,7 +10,10 @@ import NIOCore
 /// the node acknowledged the SUBs (PONG): a mesh that only learns of new subscribers when a cache
 /// entry is refreshed needs `settle` above the cache TTL plus a lookup; the built-in mesh pushes
 /// subscription changes before the PONG, so `settle: 0s` holds. `subscriptions` cycles the
-/// subscribers over literal, wildcard and queue-group subscriptions. Any loss or duplicate fails the cell.
+/// subscribers over literal, wildcard, queue-group and responder subscriptions. With responders every
+/// message is a request (reply subject `_INBOX.churn.<publisher>.<subject index>`, the publisher
+/// subscribed to `_INBOX.churn.<publisher>.*`); every reply a responder sent must reach its requester
+/// exactly once (`lost-replies`, `duplicate-replies`). Any loss or duplicate fails the cell.
 public struct MeshChurnWorkload: Workload {
     public static let kind = "mesh.churn"
     /// Throughput, tail latency and the per-op costs, at thresholds that suit a quiet machine.
@@ -26,8 +29,9 @@ public struct MeshChurnWorkload: Workload {
         ParameterSpec("duration", .duration, "publishing time per repetition", default: "5s"),
         ParameterSpec("hold", .duration, "how long a subscriber stays subscribed each time", default: "500ms"),
         ParameterSpec("settle", .duration, "how long after the SUB is acknowledged messages start to count for loss; set it above the discovery cache TTL plus a lookup", default: "300ms"),
+        ParameterSpec("tenures", .integer, "least tenures (SUB to UNSUB) per subscriber: publishing goes on past duration until every subscriber has had this many, at most 4 × duration (0 = publish for duration only)", default: "0"),
         ParameterSpec("gap", .duration, "how long a subscriber stays away between subscriptions", default: "200ms"),
-        ParameterSpec("subscriptions", .string, "what each subscriber subscribes with, cycled over the subscribers: comma-separated plain (every subject), wildcard (<subject>.*), queue (every subject in a queue group of its own)", default: "plain"),
+        ParameterSpec("subscriptions", .string, "what each subscriber subscribes with, cycled over the subscribers: comma-separated plain (every subject), wildcard (<subject>.*), queue (every subject in a queue group of its own), reply (every subject, answering each message: publishers then send requests and count the replies)", default: "plain"),
         ParameterSpec("publish-on", .integerList, "where publishers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
         ParameterSpec("subscribe-on", .integerList, "where subscribers connect: " + EndpointPlacement.parameterHelp, default: "[0]"),
     ]
@@ -44,6 +48,8 @@ public struct MeshChurnWorkload: Workload {
     public let hold: Double
     public let gap: Double
     public let settle: Double
+    /// Least tenures per subscriber (0: none); publishing outlasts `duration` for them, up to 4 × duration.
+    public let tenures: Int
     public let publishOn: EndpointPlacement
     public let subscribeOn: EndpointPlacement
 
@@ -61,11 +67,14 @@ public struct MeshChurnWorkload: Workload {
         kinds = try kindText.split(separator: ",").map { item in
             let name = item.trimmingCharacters(in: .whitespaces)
             guard let k = SubscriptionKind(rawValue: name) else {
-                throw WorkloadParameterError(key: "subscriptions", "'\(name)' is not one of plain, wildcard, queue")
+                throw WorkloadParameterError(key: "subscriptions",
+                                             "'\(name)' is not one of plain, wildcard, queue, reply")
             }
             return k
         }
-        guard !kinds.isEmpty else { throw WorkloadParameterError(key: "subscriptions", "names no kind (plain, wildcard, queue)") }
+        guard !kinds.isEmpty else {
+            throw WorkloadParameterError(key: "subscriptions", "names no kind (plain, wildcard, queue, reply)")
+        }
         payload = try p.size("payload") ?? 64
         guard payload >= NATSPayloadHeader.size && payload <= 1 << 20 else {
             throw WorkloadParameterError(key: "payload", "\(payload) bytes is out of range 16...1MiB (the header takes 16)")
@@ -78,14 +87,16 @@ public struct MeshChurnWorkload: Workload {
         guard hold >= 0.01 else { throw WorkloadParameterError(key: "hold", "must be at least 10ms") }
         gap = try p.duration("gap") ?? 0.2
         settle = try p.duration("settle") ?? 0.3
+        tenures = try p.int("tenures", default: 0, range: 0...1000)
         guard settle < hold else { throw WorkloadParameterError(key: "settle", "must be shorter than hold (\(hold) s), or nothing is checked") }
         publishOn = try EndpointPlacement.parse(p, "publish-on")
         subscribeOn = try EndpointPlacement.parse(p, "subscribe-on")
     }
 
     /// How a churning subscriber subscribes; each must still get every message of every subject.
+    /// `reply` subscribes like `plain` and answers every message, as a NATS responder does.
     public enum SubscriptionKind: String, Sendable {
-        case plain, wildcard, queue
+        case plain, wildcard, queue, reply
     }
 
     public func makeSession(endpoints: [Endpoint], group: any EventLoopGroup) async throws -> any WorkloadSession {

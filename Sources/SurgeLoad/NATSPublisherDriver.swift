@@ -34,14 +34,17 @@ final class NATSPublisherDriver: @unchecked Sendable {
     private var done: EventLoopPromise<Int>?
     private var retryScheduled = false
 
-    init(connection: NATSLoadConnection, index: Int, subjects: [String], payloadSize: Int, stampEveryMessage: Bool) {
+    /// `replySubjects` (one per subject) makes every message a request: `PUB subject reply size`.
+    init(connection: NATSLoadConnection, index: Int, subjects: [String], payloadSize: Int, stampEveryMessage: Bool,
+         replySubjects: [String]? = nil) {
         self.connection = connection
         self.index = UInt16(truncatingIfNeeded: index)
         self.stampEveryMessage = stampEveryMessage
         var templates: [[UInt8]] = []
         var offsets: [Int] = []
-        for subject in subjects {
-            let line = Array("PUB \(subject) \(payloadSize)\r\n".utf8)
+        for (k, subject) in subjects.enumerated() {
+            let reply = replySubjects.map { " " + $0[k] } ?? ""
+            let line = Array("PUB \(subject)\(reply) \(payloadSize)\r\n".utf8)
             offsets.append(line.count)
             templates.append(line + [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize) + [13, 10])
         }
@@ -66,6 +69,12 @@ final class NATSPublisherDriver: @unchecked Sendable {
         connection.handler.onFailure = { [self] in pump() }
         pump()
         return promise.futureResult
+    }
+
+    /// Ends the current phase now (call on the event loop); its future gives the messages sent so far.
+    func end() {
+        connection.eventLoop.preconditionInEventLoop()
+        if phase != nil { finish() }
     }
 
     private func finish() {

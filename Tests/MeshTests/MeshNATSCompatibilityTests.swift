@@ -112,6 +112,20 @@ extension MeshLoopbackTests {
             XCTAssertEqual(r["received_after_ack"] as? Int, 0, target)
         }
     }
+
+    /// Cache off: publishes sent while their subject's lookup runs share the next lookup, which begins
+    /// after they were published, so an acknowledged SUB or UNSUB holds for every later publish.
+    func testCacheOffSharedLookupsStillHonourSubAndUnsubAcks() async throws {
+        try await check("late_joiner", options: ["discovery-cache-ttl": "0"]) { target, r in
+            XCTAssertGreaterThan(r["published_after_ack"] as? Int ?? 0, 100, target)
+            XCTAssertEqual(r["lost_after_ack"] as? Int, 0, target)
+            XCTAssertEqual(r["duplicates"] as? Int, 0, target)
+        }
+        try await check("unsub", options: ["discovery-cache-ttl": "0"]) { target, r in
+            XCTAssertGreaterThan(r["received_before"] as? Int ?? 0, 0, target)
+            XCTAssertEqual(r["received_after_ack"] as? Int, 0, target)
+        }
+    }
 }
 
 struct CheckFailed: Error, CustomStringConvertible {

@@ -7,7 +7,7 @@ final class MeshChurnKindsParameterTests: XCTestCase {
         func make(_ text: String) throws -> MeshChurnWorkload {
             try MeshChurnWorkload(parameters: WorkloadParameters(["subscriptions": .scalar(text)]))
         }
-        XCTAssertEqual(try make("plain, wildcard,queue").kinds, [.plain, .wildcard, .queue])
+        XCTAssertEqual(try make("plain, wildcard,queue,reply").kinds, [.plain, .wildcard, .queue, .reply])
         XCTAssertEqual(try MeshChurnWorkload(parameters: WorkloadParameters([:])).kinds, [.plain])
         XCTAssertThrowsError(try make("plain,fanin")) { error in
             XCTAssertTrue("\(error)".contains("fanin") && "\(error)".contains("subscriptions"), "\(error)")

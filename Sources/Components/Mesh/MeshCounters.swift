@@ -14,6 +14,8 @@ struct MeshCounters {
     var cacheStaleHits = 0
     var rateLimitedReuses = 0
     var discoveryLookups = 0
+    /// Publishes (cache off) that joined the next lookup of their subject instead of starting their own.
+    var lookupsCoalesced = 0
     var msgsIn = 0
     var forwards = 0
     var batches = 0
@@ -43,7 +45,8 @@ struct MeshCounters {
             "dht_queries_failed": dhtQueriesFailed, "dht_requests_served": dhtRequestsServed,
             "dht_rpcs_sent": dhtRPCsSent, "stores_sent": storesSent,
             "cache_hits": cacheHits, "cache_misses": cacheMisses, "cache_stale_hits": cacheStaleHits,
-            "rate_limited_reuses": rateLimitedReuses, "discovery_lookups": discoveryLookups, "msgs_in": msgsIn,
+            "rate_limited_reuses": rateLimitedReuses, "discovery_lookups": discoveryLookups,
+            "lookups_coalesced": lookupsCoalesced, "msgs_in": msgsIn,
             "forwards": forwards, "batches": batches, "forwards_received": forwardsReceived,
             "forwards_unrouted": forwardsUnrouted, "peer_connections_opened": peerConnectionsOpened,
             "peer_connections_failed": peerConnectionsFailed, "msgs_delivered": msgsDelivered,

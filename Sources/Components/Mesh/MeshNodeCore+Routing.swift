@@ -49,11 +49,23 @@ extension MeshNodeCore {
         let subject = m.subject
         if NATSSubject.hasWildcard(subject.readableBytesView) { return forward(to: [], m) }
         if ttlNanos == 0 && intervalNanos == 0 {
+            // No cache: every message waits for a lookup that began after it was published. One lookup
+            // per subject runs at a time; the messages published meanwhile share the next one, so a
+            // publisher faster than the DHT cannot pile up one lookup per message (and lookups of one
+            // subject end in the order they began, which keeps its messages in order).
             counters.cacheMisses += 1
-            let pending = PendingDiscovery(subject: ByteBuffer(bytes: subject.readableBytesView))
             sendExtraNow(&m)
-            pending.messages.append(m)
             pendingMessages += 1
+            if let running = waiting[subject] {
+                let next = running.next ?? PendingDiscovery(subject: running.subject)
+                running.next = next
+                next.messages.append(m)
+                counters.lookupsCoalesced += 1
+                return
+            }
+            let pending = PendingDiscovery(subject: ByteBuffer(bytes: subject.readableBytesView))
+            pending.messages.append(m)
+            waiting[pending.subject] = pending
             discover(pending, register: false)
             return
         }
@@ -129,6 +141,10 @@ extension MeshNodeCore {
             }
             pendingMessages -= pending.messages.count
             for m in pending.messages { forward(to: nodes, m) }
+            if !register && waiting[pending.subject] === pending {
+                waiting[pending.subject] = pending.next
+                if let next = pending.next { discover(next, register: false) }
+            }
             relievePressure()
         }
     }

@@ -31,6 +31,9 @@ final class MeshNodeCore: @unchecked Sendable {
         var messages: [MeshOutgoing] = []
         /// Changes pushed while the lookup ran, applied to its answer.
         var changes: [(contact: MeshContact, added: Bool)] = []
+        /// With `discovery-cache-ttl` 0: the messages published while this lookup ran, for the lookup
+        /// that starts when this one ends (an answer is only used for messages published before it began).
+        var next: PendingDiscovery?
         init(subject: ByteBuffer) { self.subject = subject }
     }
 

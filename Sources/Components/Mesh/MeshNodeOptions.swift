@@ -52,7 +52,8 @@ public struct MeshNodeOptions: Sendable {
                 "discovery-cache-ttl", default: 1, in: 0...86_400,
                 help:
                     "how long a publish reuses a topic's discovered subscriber nodes "
-                    + "(0 = query the DHT on every publish)"
+                    + "(0 = no cache: every publish waits for a DHT lookup begun after it; "
+                    + "those published while a topic's lookup runs share its next one)"
             ),
             .flag(
                 "serve-stale", default: true,
@@ -69,13 +70,14 @@ public struct MeshNodeOptions: Sendable {
                 "peer-connections", default: "pooled", among: MeshPeerConnectionMode.allCases.map(\.rawValue),
                 help:
                     "pooled: one persistent connection per peer; "
-                    + "per-publish: a new connection for every query and forwarded frame"
+                    + "per-publish: a new connection for every query and forwarded frame, one frame in flight "
+                    + "per peer (messages forwarded meanwhile share the next frame)"
             ),
             .duration(
                 "batch-window", default: 0, in: 0...86_400,
                 help:
                     "how long forwards to one peer are held to coalesce them into one frame "
-                    + "(0 = one frame and write per message)"
+                    + "(0 = one frame and write per message, unless a per-publish frame is in flight)"
             ),
             .integer(
                 "batch-max", default: 256, in: 1...1_000_000,

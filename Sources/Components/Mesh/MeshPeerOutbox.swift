@@ -4,7 +4,11 @@ import NIOCore
 /// The forwards bound for one peer, coalesced into `forward` frames: with `batch-window` 0 every
 /// message is its own frame and write; otherwise messages gather until `batch-max` of them are in or
 /// the window ends, then go out as one frame in one write. Pooled mode writes frames on the peer's
-/// persistent link; per-publish mode opens a connection per frame and closes it at the peer's ack.
+/// persistent link; per-publish mode opens a connection per frame and closes it at the peer's ack,
+/// with one frame in flight per peer: the messages that arrive meanwhile gather (up to `batch-max`)
+/// into the next frame. Frames on separate connections could be read out of order, and a burst of
+/// hundreds of connects at once outlasts the connect timeout on a busy machine (each failure holds
+/// the peer off and drops its frames).
 final class MeshPeerOutbox: @unchecked Sendable {
     let contact: MeshContact
     private unowned let core: MeshNodeCore
@@ -15,6 +19,9 @@ final class MeshPeerOutbox: @unchecked Sendable {
     private let window: TimeAmount
     private let max: Int
     private let pooled: Bool
+    /// Per-publish mode: full frames waiting for the one in flight, with their ack rpc and message count.
+    private var waitingFrames: [(frame: ByteBuffer, ack: UInt32, messages: Int)] = []
+    private var frameInFlight = false
 
     init(contact: MeshContact, core: MeshNodeCore) {
         self.contact = contact
@@ -47,6 +54,8 @@ final class MeshPeerOutbox: @unchecked Sendable {
     func send() {
         timer?.cancel()
         timer = nil
+        // Per-publish: while a frame awaits its ack, the open batch goes on filling up to `batch-max`.
+        if !pooled && frameInFlight && batch.count < max { return }
         let n = batch.finish(in: &buffer)
         guard n > 0 else { return }
         if !core.backoff.isEmpty && core.backoff.isHeld(contact.id, now: MeshNodeCore.now()) {
@@ -62,14 +71,34 @@ final class MeshPeerOutbox: @unchecked Sendable {
         if pooled {
             core.link(for: contact).send(frame)
         } else {
-            let link = core.openOneShot(contact)
-            link.send(frame)
-            link.expect(rpc: ackRPC, timeout: .seconds(5), loop: core.loop) { _ in }
+            waitingFrames.append((frame, ackRPC, n))
+            sendNextFrame()
+        }
+    }
+
+    /// Per-publish mode: a connection for the oldest waiting frame, unless one is in flight.
+    private func sendNextFrame() {
+        guard !frameInFlight, !waitingFrames.isEmpty else { return }
+        let next = waitingFrames.removeFirst()
+        frameInFlight = true
+        let link = core.openOneShot(contact)
+        link.send(next.frame)
+        link.expect(rpc: next.ack, timeout: .seconds(5), loop: core.loop) { [self] _ in frameSettled() }
+    }
+
+    /// The frame in flight was acknowledged (or failed, or timed out): the next one goes.
+    private func frameSettled() {
+        frameInFlight = false
+        if !waitingFrames.isEmpty {
+            sendNextFrame()
+        } else if batch.isOpen {
+            send()
         }
     }
 
     func cancel() {
         timer?.cancel()
         timer = nil
+        waitingFrames.removeAll()
     }
 }

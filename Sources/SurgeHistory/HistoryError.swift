@@ -28,7 +28,8 @@ public enum HistoryError: Error, CustomStringConvertible, Sendable, Equatable {
         case .cannotRead(let path, let reason): return "\(path): cannot read the run history: \(reason)"
         case .badURL(let url, let reason):
             return "\(url): not a usable PostgreSQL URL: \(reason) "
-                + "(expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require|verify-full])"
+                + "(expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                + "[?sslmode=disable|prefer|require|verify-full])"
         case .unreachable(let path, let server, let reason):
             return "\(path): cannot reach the PostgreSQL server at \(server): \(reason)"
         case .authentication(let path, let user, let reason):

@@ -19,7 +19,8 @@ extension PostgresHistoryURL {
                 tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             }
         } catch {
-            throw HistoryError.cannotOpen(path: redacted, reason: "cannot set up TLS (sslmode=\(tlsMode.rawValue)): \(error)")
+            throw HistoryError.cannotOpen(
+                path: redacted, reason: "cannot set up TLS (sslmode=\(tlsMode.rawValue)): \(error)")
         }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
@@ -50,11 +51,13 @@ extension HistoryError {
             return .cannotOpen(
                 path: location, reason: "the server does not offer TLS and sslmode=\(url.tlsMode.rawValue) needs it")
         case .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest:
-            return .cannotOpen(path: location, reason: "TLS failed: \(psql.underlying.map { "\($0)" } ?? "\(psql.code)")")
+            let why = psql.underlying.map { "\($0)" } ?? "\(psql.code)"
+            return .cannotOpen(path: location, reason: "TLS failed: \(why)")
         case .authMechanismRequiresPassword:
             return .authentication(
                 path: location, user: url.user,
-                reason: "the server asks for a password; put it in the URL (postgres://USER:PASSWORD@...) or PGPASSWORD")
+                reason: "the server asks for a password; put it in the URL (postgres://USER:PASSWORD@...) "
+                    + "or PGPASSWORD")
         case .unsupportedAuthMechanism, .saslError:
             return .authentication(
                 path: location, user: url.user, reason: "authentication failed (\(String(reflecting: psql)))")

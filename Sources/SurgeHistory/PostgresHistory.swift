@@ -71,7 +71,8 @@ public final class PostgresHistory: HistoryBackend {
         var stored = HistorySchema.name(version: 0)
         if hasHistory {
             stored = "none"
-            let rows = try await connection.query("SELECT value FROM surge_history WHERE key = 'schema'", logger: logger)
+            let rows = try await connection.query(
+                "SELECT value FROM surge_history WHERE key = 'schema'", logger: logger)
             for try await value in rows.decode(String.self) { stored = value }
         } else if hasRuns {
             throw HistoryError.foreignDatabase(
@@ -87,7 +88,9 @@ public final class PostgresHistory: HistoryBackend {
         }
         guard let last = pending.last else { return }
         for step in pending {
-            for statement in step.postgres { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+            for statement in step.postgres {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
         }
         let version = HistorySchema.name(version: last.version)
         try await connection.query(

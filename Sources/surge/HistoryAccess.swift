@@ -42,8 +42,9 @@ struct HistorySink {
             }
             return true
         } catch {
-            FileHandle.standardError.write(
-                Data("surge: the run is saved, but its history entry (\(location)) could not be written: \(error)\n".utf8))
+            let message = "surge: the run is saved, but its history entry (\(location)) could not be written: "
+                + "\(error)\n"
+            FileHandle.standardError.write(Data(message.utf8))
             return false
         }
     }

@@ -76,7 +76,9 @@ struct HistoryCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
                 let start = since.flatMap { LookbackPeriod.start($0) }
-                let entries = try await HistoryAccess.using(location) { try await $0.list(scenario: scenario, since: start) }
+                let entries = try await HistoryAccess.using(location) {
+                    try await $0.list(scenario: scenario, since: start)
+                }
                 print(HistoryTable.render(entries))
             } catch let exit as ExitCode {
                 throw exit

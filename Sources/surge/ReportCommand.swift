@@ -148,6 +148,8 @@ struct ReportCommand: AsyncParsableCommand {
                     }
                     print("json: \(jsonPath)")
                 }
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 print("surge report weekly: \(error)", to: &stderr)
                 throw ExitCode(1)

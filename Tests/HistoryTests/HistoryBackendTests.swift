@@ -73,13 +73,15 @@ final class HistoryBackendTests: XCTestCase {
             // Interleave: each process adds the shared runs at a different point of its batch.
             files = Array(files[(worker * 7)...] + files[..<(worker * 7)])
             let out = dir + "/w\(worker).out", err = dir + "/w\(worker).err"
-            processes.append((try launch(surge, ["history", "add", "--db", db] + files, stdout: out, stderr: err), out, err))
+            let p = try launch(surge, ["history", "add", "--db", db] + files, stdout: out, stderr: err)
+            processes.append((p, out, err))
         }
         var added = 0, already = 0
         for (p, out, err) in processes {
             p.waitUntilExit()
             let stdout = try String(contentsOfFile: out, encoding: .utf8)
-            XCTAssertEqual(p.terminationStatus, 0, try String(contentsOfFile: err, encoding: .utf8))
+            let stderr = try String(contentsOfFile: err, encoding: .utf8)
+            XCTAssertEqual(p.terminationStatus, 0, stderr)
             added += stdout.split(separator: "\n").filter { $0.hasPrefix("added ") }.count
             already += stdout.split(separator: "\n").filter { $0.contains(" is already in ") }.count
         }
@@ -137,8 +139,8 @@ final class HistoryBackendTests: XCTestCase {
     }
 
     private func launch(_ program: String, _ args: [String], stdout: String, stderr: String) throws -> Process {
-        FileManager.default.createFile(atPath: stdout, contents: nil)
-        FileManager.default.createFile(atPath: stderr, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
         p.arguments = args
@@ -173,8 +175,9 @@ enum HistoryRuns {
                 let m = level * (1 + 0.002 * Double((day * 7 + rep * 3) % 5))
                 return Sample(repetition: rep, operations: 1000, elapsedSeconds: 1000 / m, metrics: ["msgs/s": m])
             }
-            return CellResult(name: "BenchmarkWeekly/flush=\(flush)", parameters: [CellParameter(name: "flush", value: flush)],
-                              samples: samples)
+            return CellResult(
+                name: "BenchmarkWeekly/flush=\(flush)", parameters: [CellParameter(name: "flush", value: flush)],
+                samples: samples)
         }
         if failed {
             run.cells[1] = CellResult(name: run.cells[1].name, parameters: run.cells[1].parameters, status: .failed,

@@ -64,9 +64,41 @@ final class PostgresHistoryTests: XCTestCase {
         XCTAssertEqual(try server.psql("SELECT run_id FROM runs").output, "env-run\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/Reports/history.sqlite"))
         // --db wins over the environment: this goes to an SQLite file.
-        let local = try surge(["history", "add", "--db", "h.sqlite", file], environment: ["SURGE_HISTORY_URL": server.url],
-                              in: dir)
+        let local = try surge(
+            ["history", "add", "--db", "h.sqlite", file], environment: ["SURGE_HISTORY_URL": server.url], in: dir)
         XCTAssertEqual(local.stdout, "added env-run (scenario weekly) → h.sqlite\n", local.stderr)
+    }
+
+    /// `surge run --history` with SURGE_HISTORY_URL: the finished run lands in PostgreSQL; a bad URL is
+    /// refused before anything runs.
+    func testSurgeRunHistoryAppendsTheRunToPostgres() throws {
+        let server = try startServer()
+        let dir = SurgeBinary.tempDir("surge-pg-run")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            name: pg-run
+            target: { component: broker }
+            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 2000 }
+            warmup: 0s
+            repetitions: 1
+            """.write(toFile: "\(dir)/s.yaml", atomically: true, encoding: .utf8)
+        let run = try surge(["run", "s.yaml", "--out", "runs", "--quiet", "--probes", "none", "--history"],
+                            environment: ["SURGE_HISTORY_URL": server.url], in: dir)
+        XCTAssertEqual(run.status, 0, run.stderr + run.stdout)
+        XCTAssertTrue(run.stdout.contains("history: postgres://postgres@127.0.0.1:\(server.port)/surge"), run.stdout)
+        XCTAssertEqual(try server.psql("SELECT scenario, cells_ok FROM runs").output, "pg-run|1\n")
+        let stored = try server.psql("SELECT run_id FROM runs").output.trimmingCharacters(in: .newlines)
+        let written = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs").sorted()
+        let files = written.filter { $0.hasSuffix(".json") }
+        XCTAssertEqual(try files.map { try RunResultCodec.read(path: "\(dir)/runs/\($0)").runID }, [stored])
+
+        let bad = try surge(["run", "s.yaml", "--out", "runs", "--history", "--history-db", "postgres://h/db?x=1"],
+                            environment: [:], in: dir)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("postgres://h/db?x=1: not a usable PostgreSQL URL: unknown parameter 'x'"),
+                      bad.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/runs").sorted(), written,
+                       "nothing ran")
     }
 
     func testAUserSeesWhatIsWrongWithTheURLTheServerOrTheLogin() throws {
@@ -79,7 +111,8 @@ final class PostgresHistoryTests: XCTestCase {
                 + "not one of disable, prefer, require, verify-full"),
             ("postgres:///surge", "postgres:///surge: not a usable PostgreSQL URL: it names no host"),
             ("postgres://postgres@127.0.0.1:\(closed)/surge",
-             "postgres://postgres@127.0.0.1:\(closed)/surge: cannot reach the PostgreSQL server at 127.0.0.1:\(closed): "
+             "postgres://postgres@127.0.0.1:\(closed)/surge: cannot reach the PostgreSQL server at "
+                + "127.0.0.1:\(closed): "
                 + "connection refused (is PostgreSQL running and listening there?)"),
             ("postgres://postgres:wrong@\(base)",
              "postgres://postgres@\(base): the PostgreSQL server refused user 'postgres': PostgreSQL says: password "
@@ -106,7 +139,8 @@ final class PostgresHistoryTests: XCTestCase {
 
     func testLocationsFromDbValuesAndTheEnvironment() throws {
         XCTAssertEqual(try HistoryLocation.parse("Reports/h.sqlite"), .sqlite(path: "Reports/h.sqlite"))
-        guard case .postgres(let url) = try HistoryLocation.parse("postgresql://ci:s%40cret@db.example:6543/bench?sslmode=require")
+        let full = "postgresql://ci:s%40cret@db.example:6543/bench?sslmode=require"
+        guard case .postgres(let url) = try HistoryLocation.parse(full)
         else { return XCTFail("a postgresql:// URL is PostgreSQL") }
         XCTAssertEqual([url.user, url.password, url.host, url.database], ["ci", "s@cret", "db.example", "bench"])
         XCTAssertEqual(url.port, 6543)
@@ -115,7 +149,8 @@ final class PostgresHistoryTests: XCTestCase {
         let defaults = try PostgresHistoryURL("postgres://db.example", environment: ["PGUSER": "runner"])
         XCTAssertEqual([defaults.user, defaults.database, defaults.server], ["runner", "runner", "db.example:5432"])
         XCTAssertEqual(defaults.tlsMode, .prefer)
-        XCTAssertEqual(try HistoryLocation.resolve(option: nil, environment: [:]), .sqlite(path: "Reports/history.sqlite"))
+        XCTAssertEqual(
+            try HistoryLocation.resolve(option: nil, environment: [:]), .sqlite(path: "Reports/history.sqlite"))
         XCTAssertEqual(try HistoryLocation.resolve(option: nil, environment: ["SURGE_HISTORY_URL": "x.sqlite"]),
                        .sqlite(path: "x.sqlite"))
         XCTAssertEqual(try HistoryLocation.resolve(option: "y.sqlite", environment: ["SURGE_HISTORY_URL": "x.sqlite"]),
@@ -146,8 +181,8 @@ final class PostgresHistoryTests: XCTestCase {
         if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
         let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("surge-pg-\(UUID().uuidString)")
         let errFile = outFile.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
         defer { for f in [outFile, errFile] { try? FileManager.default.removeItem(at: f) } }
         p.standardOutput = try FileHandle(forWritingTo: outFile)
         p.standardError = try FileHandle(forWritingTo: errFile)

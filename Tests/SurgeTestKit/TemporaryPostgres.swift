@@ -55,7 +55,8 @@ public final class TemporaryPostgres {
             try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
             if geteuid() == 0, let pw = getpwnam("postgres") {
                 for path in [directory, passwordFile] where chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) != 0 {
-                    throw PostgresSetupFailure(step: "chown \(path) to postgres", output: String(cString: strerror(errno)))
+                    let why = String(cString: strerror(errno))
+                    throw PostgresSetupFailure(step: "chown \(path) to postgres", output: why)
                 }
             }
             try runStep(
@@ -63,7 +64,8 @@ public final class TemporaryPostgres {
                 ["-D", directory + "/data", "-U", user, "--pwfile=\(passwordFile)", "--auth-local=trust",
                  "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
             port = try Self.freePort()
-            let options = "-k \(directory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c synchronous_commit=off"
+            let options =
+                "-k \(directory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c synchronous_commit=off"
             try runStep("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
                                    "-o", options, "start"])
             try runStep("createdb", ["-h", directory, "-p", "\(port)", "-U", user, database])
@@ -125,7 +127,9 @@ public final class TemporaryPostgres {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard ok else { throw PostgresSetupFailure(step: "find a free port", output: String(cString: strerror(errno))) }
         return Int(UInt16(bigEndian: addr.sin_port))

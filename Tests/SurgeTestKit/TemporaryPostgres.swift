@@ -3,8 +3,10 @@ import Foundation
 /// A real PostgreSQL server of the test's own: Debian's `postgresql` binaries, a new data directory
 /// under /tmp, listening on 127.0.0.1 at a free port and on a Unix socket in that directory, one
 /// database created. TCP logins need the password (scram-sha-256); the socket trusts the `postgres`
-/// user (for `psql`). As root (CI), every PostgreSQL program runs as the `postgres` system user,
-/// since the server refuses to run as root. `stop()` shuts it down and removes the directory.
+/// user (for `psql`). As root (CI), every PostgreSQL program runs as the `postgres` system user
+/// (`setpriv`, which execs in place), since the server refuses to run as root. The server is this
+/// process's own child, not a daemon (a daemon would inherit the descriptor by which Foundation's
+/// `Process` sees a child end). `stop()` shuts it down and removes the directory.
 public final class TemporaryPostgres {
     public let directory: String
     public private(set) var port = 0
@@ -12,7 +14,8 @@ public final class TemporaryPostgres {
     public let password: String
     public let database: String
     private let bin: String
-    private var running = true
+    private var server: Process?
+    private var stopped = false
 
     /// `postgres://postgres:PASSWORD@127.0.0.1:PORT/DATABASE?sslmode=disable`.
     public var url: String { "postgres://\(user):\(password)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
@@ -64,10 +67,22 @@ public final class TemporaryPostgres {
                 ["-D", directory + "/data", "-U", user, "--pwfile=\(passwordFile)", "--auth-local=trust",
                  "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
             port = try Self.freePort()
-            let options =
-                "-k \(directory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c synchronous_commit=off"
-            try runStep("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
-                                   "-o", options, "start"])
+            let log = directory + "/server.log"
+            guard FileManager.default.createFile(atPath: log, contents: nil) else {
+                throw PostgresSetupFailure(step: "create \(log)", output: "")
+            }
+            let server = Process()
+            configure(server, bin + "/postgres", [
+                "-D", directory + "/data", "-k", directory, "-c", "listen_addresses=127.0.0.1", "-p", "\(port)",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            ])
+            let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            server.standardOutput = logHandle
+            server.standardError = logHandle
+            try server.run()
+            try? logHandle.close()
+            self.server = server
+            try waitUntilReady(server)
             try runStep("createdb", ["-h", directory, "-p", "\(port)", "-U", user, database])
         } catch {
             let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
@@ -76,13 +91,29 @@ public final class TemporaryPostgres {
         }
     }
 
+    /// Polls `pg_isready` on the socket until the server accepts connections (60 s at most).
+    private func waitUntilReady(_ server: Process) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            guard server.isRunning else {
+                throw PostgresSetupFailure(step: "postgres (exited with \(server.terminationStatus))", output: "")
+            }
+            if try run(bin + "/pg_isready", ["-q", "-h", directory, "-p", "\(port)", "-U", user]).status == 0 { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw PostgresSetupFailure(step: "postgres (not ready within 60 s)", output: "")
+    }
+
     deinit { stop() }
 
     /// Shuts the server down (at once: its data is thrown away) and removes the directory. Idempotent.
     public func stop() {
-        guard running else { return }
-        running = false
-        _ = try? run(bin + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"])
+        guard !stopped else { return }
+        stopped = true
+        if let server, server.isRunning {
+            kill(server.processIdentifier, SIGQUIT)  // immediate shutdown
+            server.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -97,24 +128,36 @@ public final class TemporaryPostgres {
         guard status == 0 else { throw PostgresSetupFailure(step: "\(program) (status \(status))", output: output) }
     }
 
-    /// Runs a PostgreSQL program, as the postgres user when we are root; standard output and error together.
-    private func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
+    /// `p` runs `program`, as the postgres user when we are root, in the server's directory.
+    private func configure(_ p: Process, _ program: String, _ arguments: [String]) {
         if geteuid() == 0 {
-            p.executableURL = URL(fileURLWithPath: SurgeBinary.which("runuser") ?? "/usr/sbin/runuser")
-            p.arguments = ["-u", "postgres", "--", program] + arguments
+            p.executableURL = URL(fileURLWithPath: SurgeBinary.which("setpriv") ?? "/usr/bin/setpriv")
+            p.arguments = ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", program] + arguments
         } else {
             p.executableURL = URL(fileURLWithPath: program)
             p.arguments = arguments
         }
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
         p.standardInput = FileHandle.nullDevice
+    }
+
+    /// Runs a PostgreSQL program to its end; standard output and error together.
+    private func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        configure(p, program, arguments)
+        // A file, not a pipe: nothing waits for a pipe's end.
+        let outputPath = directory + "/output-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil) else {
+            throw PostgresSetupFailure(step: "create \(outputPath)", output: "")
+        }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        p.standardOutput = output
+        p.standardError = output
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 

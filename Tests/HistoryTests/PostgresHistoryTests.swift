@@ -51,6 +51,33 @@ final class PostgresHistoryTests: XCTestCase {
         XCTAssertEqual(try server.psql("SELECT source_commit FROM runs ORDER BY seq").output, "c0001\nc0002\n")
     }
 
+    /// The schema version table on both backends: a history a newer surge migrated is refused, not misread.
+    func testAHistoryOfANewerSchemaIsRefusedOnBothBackends() async throws {
+        let server = try startServer()
+        let dir = SurgeBinary.tempDir("surge-pg-schema")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sqlite = dir + "/h.sqlite"
+        _ = try SQLiteHistory(path: sqlite)
+        let store = try await PostgresHistory.connect(PostgresHistoryURL(server.url))
+        await store.close()
+        XCTAssertEqual(try server.psql("UPDATE surge_history SET value = 'surge.history/v9'").status, 0)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
+            try requireOrSkip("sqlite3 command-line tool not installed (Debian package sqlite3)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [sqlite, "UPDATE surge_history SET value = 'surge.history/v9'"]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        for db in [sqlite, server.url] {
+            let listed = try surge(["history", "list", "--db", db], environment: [:], in: nil)
+            XCTAssertEqual(listed.status, 1)
+            XCTAssertTrue(listed.stderr.contains(": not a Surge run history: its schema is 'surge.history/v9', newer "
+                + "than this surge's \(HistorySchema.current); use a newer surge"), listed.stderr)
+        }
+    }
+
     func testSurgeHistoryURLChoosesPostgresWhenDbIsAbsent() throws {
         let server = try startServer()
         let dir = SurgeBinary.tempDir("surge-pg-env")

@@ -66,23 +66,18 @@ public final class TemporaryPostgres {
                 "initdb",
                 ["-D", directory + "/data", "-U", user, "--pwfile=\(passwordFile)", "--auth-local=trust",
                  "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
-            port = try Self.freePort()
-            let log = directory + "/server.log"
-            guard FileManager.default.createFile(atPath: log, contents: nil) else {
-                throw PostgresSetupFailure(step: "create \(log)", output: "")
+            // A port free a moment ago can be taken before the server binds it: then try another.
+            for attempt in 1...3 {
+                port = try Self.freePort()
+                let server = try startServer()
+                self.server = server
+                do {
+                    try waitUntilReady(server)
+                    break
+                } catch let failure as PostgresSetupFailure where failure.exited && attempt < 3 {
+                    continue
+                }
             }
-            let server = Process()
-            configure(server, bin + "/postgres", [
-                "-D", directory + "/data", "-k", directory, "-c", "listen_addresses=127.0.0.1", "-p", "\(port)",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            ])
-            let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            server.standardOutput = logHandle
-            server.standardError = logHandle
-            try server.run()
-            try? logHandle.close()
-            self.server = server
-            try waitUntilReady(server)
             try runStep("createdb", ["-h", directory, "-p", "\(port)", "-U", user, database])
         } catch {
             let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
@@ -91,12 +86,32 @@ public final class TemporaryPostgres {
         }
     }
 
+    /// Starts `postgres` in the foreground (this process's child), its output in `server.log`.
+    private func startServer() throws -> Process {
+        let log = directory + "/server.log"
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw PostgresSetupFailure(step: "create \(log)", output: "")
+        }
+        let server = Process()
+        configure(server, bin + "/postgres", [
+            "-D", directory + "/data", "-k", directory, "-c", "listen_addresses=127.0.0.1", "-p", "\(port)",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        ])
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        defer { try? logHandle.close() }
+        server.standardOutput = logHandle
+        server.standardError = logHandle
+        try server.run()
+        return server
+    }
+
     /// Polls `pg_isready` on the socket until the server accepts connections (60 s at most).
     private func waitUntilReady(_ server: Process) throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             guard server.isRunning else {
-                throw PostgresSetupFailure(step: "postgres (exited with \(server.terminationStatus))", output: "")
+                throw PostgresSetupFailure(
+                    step: "postgres (exited with \(server.terminationStatus))", output: "", exited: true)
             }
             if try run(bin + "/pg_isready", ["-q", "-h", directory, "-p", "\(port)", "-U", user]).status == 0 { return }
             Thread.sleep(forTimeInterval: 0.1)
@@ -183,5 +198,7 @@ public final class TemporaryPostgres {
 public struct PostgresSetupFailure: Error, CustomStringConvertible {
     public var step: String
     public var output: String
+    /// The server exited while starting (a port taken meanwhile, among others).
+    public var exited = false
     public var description: String { "the test PostgreSQL server could not be set up: \(step) failed:\n\(output)" }
 }

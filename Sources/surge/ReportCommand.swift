@@ -98,7 +98,9 @@ struct ReportCommand: AsyncParsableCommand {
         var trend = "56d"
         @Option(name: .customLong("db"), help: HistoryAccess.help)
         var database: String?
-        @Option(help: "The end of the week, ISO 8601 (2026-12-01T00:00:00Z), to write a past week's report again; default: now.")
+        @Option(help: """
+            The end of the week, ISO 8601 (2026-12-01T00:00:00Z), to write a past week's report again; default: now.
+            """)
         var now: String?
         @Option(name: .customLong("out"), help: "Directory for index.html, report.md and charts/.")
         var outputDirectory: String

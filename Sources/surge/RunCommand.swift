@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import SurgeProbes
 import SurgeHistory
+import SurgeProbes
 import SurgeProfile
 import SurgeResults
 import SurgeRunner

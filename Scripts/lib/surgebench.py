@@ -46,20 +46,9 @@ def run(surge, scenario, extra=(), out=None, quiet=False):
         return json.load(f), files[-1]
 
 
-def pool(runs):
-    """One run whose cells hold the samples of every run given, cell by cell (by name)."""
-    pooled = json.loads(json.dumps(runs[0]))
-    by_name = {c["name"]: c for c in pooled["cells"]}
-    for other in runs[1:]:
-        for c in other["cells"]:
-            if c["name"] in by_name:
-                by_name[c["name"]]["samples"] += c["samples"]
-                if c["status"] != "ok":
-                    by_name[c["name"]]["status"] = c["status"]
-                    by_name[c["name"]]["reason"] = c.get("reason")
-            else:
-                pooled["cells"].append(c)
-    return pooled
+def load(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 def params(cell):

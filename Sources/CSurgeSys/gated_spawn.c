@@ -41,6 +41,16 @@ static void reset_signals_in_child(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+// In a forked child before exec: puts `stdio[i]` (when >= 0) on descriptor i and enters
+// `directory` (when non-NULL). Returns -1 when either fails.
+static int redirect_in_child(const int stdio[3], const char *directory) {
+    for (int i = 0; stdio && i < 3; i++) {
+        if (stdio[i] >= 0 && stdio[i] != i && dup2(stdio[i], i) < 0) return -1;
+    }
+    if (directory && chdir(directory) != 0) return -1;
+    return 0;
+}
+
 static int read_all(int fd, void *data, size_t size) {
     char *p = data;
     while (size > 0) {
@@ -54,6 +64,7 @@ static int read_all(int fd, void *data, size_t size) {
 }
 
 pid_t surge_spawn_via_helper(const char *helper, const char *path, char *const argv[], char *const envp[],
+                             const int stdio[3], const char *directory,
                              int *gate_fd, int *report_fd, pid_t *helper_pid) {
     int gate[2], ready[2], report[2];
     if (pipe2(gate, O_CLOEXEC) != 0) return -1;
@@ -82,6 +93,7 @@ pid_t surge_spawn_via_helper(const char *helper, const char *path, char *const a
         fcntl(ready[1], F_SETFD, 0);
         fcntl(gate[0], F_SETFD, 0);
         fcntl(report[1], F_SETFD, 0);
+        if (redirect_in_child(stdio, directory) != 0) _exit(127);
         execve(helper, helper_argv, envp);
         _exit(127);
     }
@@ -126,7 +138,8 @@ int surge_helper_reap(int report_fd, pid_t helper_pid, int *status, struct rusag
     return 0;
 }
 
-pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], int *gate_fd) {
+pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], const int stdio[3],
+                        const char *directory, int *gate_fd) {
     int fds[2], ready[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
     if (pipe2(ready, O_CLOEXEC) != 0) {
@@ -159,6 +172,7 @@ pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[]
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        if (redirect_in_child(stdio, directory) != 0) _exit(127);
         // Tell the parent the pre-exec work is done, then block on the gate. Counting starts at
         // the exec: the parent attaches only once this read is blocked, and the read end is
         // close-on-exec, so nothing but execve follows it.

@@ -11,9 +11,11 @@ final class CommandSession: WorkloadSession {
 
     func run(_ phase: WorkloadPhase, progress: @escaping ProgressHandler) async throws -> WorkloadOutcome {
         let w = workload
-        let run = try await Task.detached { try CommandRun.execute(w) }.value
+        let invocation = try CommandInvocation(w)
+        let run = try await Task.detached { try w.executor.execute(invocation) }.value
         progress(1)
         var metrics = ["cmd-wall-ns": run.wallSeconds * 1e9, "cmd-cpu-ns": run.cpuSeconds * 1e9]
+        metrics.merge(run.probeMetrics) { _, probed in probed }
         let shown = w.argv.joined(separator: " ")
         if let why = run.failure {
             let tail = run.stderrTail.isEmpty ? "" : "; its last stderr lines: " + run.stderrTail.joined(separator: " | ")
@@ -34,81 +36,42 @@ final class CommandSession: WorkloadSession {
 /// The command could not be started at all.
 public struct CommandStartError: Error, CustomStringConvertible, Sendable {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// One run of a benchmark command: its standard output, how it ended and what it cost.
-struct CommandRun {
-    var stdout: Data
-    var stderrTail: [String]
-    var wallSeconds: Double
+public struct CommandRun: Sendable {
+    public var stdout: Data
+    public var stderrTail: [String]
+    public var wallSeconds: Double
     /// User plus system CPU of the command and every descendant it waited for.
-    var cpuSeconds: Double
+    public var cpuSeconds: Double
     /// Why the run does not count (non-zero exit, a signal, the timeout); nil when it exited 0.
-    var failure: String?
+    public var failure: String?
+    /// Probe figures over the whole run of the command's process tree, named `cmd-…` (one run, not
+    /// one of the command's own operations): `cmd-syscalls`, `cmd-allocs`, `cmd-alloc-bytes`,
+    /// `cmd-frees`, `cmd-cpu-ns`, `cmd-peak-RSS-B`, `cmd-page-faults-minor`, `cmd-ctxsw`. Empty
+    /// without probes.
+    public var probeMetrics: [String: Double]
 
-    static func execute(_ w: CommandWorkload) throws -> CommandRun {
-        let process = Process()
-        guard let path = executablePath(w.argv[0], directory: w.directory) else {
-            throw CommandStartError(description: "command: '\(w.argv[0])' is not an executable file nor found in PATH")
-        }
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = Array(w.argv.dropFirst())
-        if let dir = w.directory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        process.environment = ProcessInfo.processInfo.environment.merging(w.environment) { _, mine in mine }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let before = childrenCPUSeconds()
-        let start = DispatchTime.now().uptimeNanoseconds
-        do {
-            try process.run()
-        } catch {
-            throw CommandStartError(description: "command: cannot start \(path): \(error)")
-        }
-        let state = CommandRunState()
-        let readers = DispatchGroup()
-        for (pipe, isStdout) in [(out, true), (err, false)] {
-            readers.enter()
-            let handle = pipe.fileHandleForReading
-            DispatchQueue.global().async {
-                let data = handle.readDataToEndOfFile()
-                state.output.withLock {
-                    if isStdout { $0.stdout = data } else { $0.stderr = data }
-                }
-                readers.leave()
-            }
-        }
-        let pid = process.processIdentifier
-        let timer = DispatchWorkItem {
-            guard !state.exited.load(ordering: .relaxed) else { return }
-            state.timedOut.store(true, ordering: .relaxed)
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                if !state.exited.load(ordering: .relaxed) { kill(pid, SIGKILL) }
-            }
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + w.timeout, execute: timer)
-        process.waitUntilExit()
-        state.exited.store(true, ordering: .relaxed)
-        timer.cancel()
-        readers.wait()
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let cpu = childrenCPUSeconds() - before
-        let (stdout, stderr) = state.output.withLock { ($0.stdout, $0.stderr) }
-        let errText = String(decoding: stderr, as: UTF8.self)
-        let tail = errText.split(separator: "\n").suffix(5).map(String.init)
-        var failure: String?
-        if state.timedOut.load(ordering: .relaxed) {
-            failure = "did not finish within its timeout of \(w.timeout) s and was stopped"
-        } else if process.terminationReason == .uncaughtSignal {
-            failure = "was killed by signal \(process.terminationStatus)"
-        } else if process.terminationStatus != 0 {
-            failure = "exited with status \(process.terminationStatus)"
-        }
-        return CommandRun(
-            stdout: stdout, stderrTail: tail, wallSeconds: wall, cpuSeconds: cpu, failure: failure)
+    public init(
+        stdout: Data, stderrTail: [String], wallSeconds: Double, cpuSeconds: Double, failure: String?,
+        probeMetrics: [String: Double] = [:]
+    ) {
+        self.stdout = stdout
+        self.stderrTail = stderrTail
+        self.wallSeconds = wallSeconds
+        self.cpuSeconds = cpuSeconds
+        self.failure = failure
+        self.probeMetrics = probeMetrics
+    }
+
+    /// The last five lines of a command's standard error.
+    public static func tail(of stderr: Data) -> [String] {
+        String(decoding: stderr, as: UTF8.self).split(separator: "\n").suffix(5).map(String.init)
     }
 
     /// `name` itself when it holds a slash (relative to `directory`), else the first match in PATH.
@@ -125,18 +88,4 @@ struct CommandRun {
         }
         return nil
     }
-
-    private static func childrenCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_CHILDREN.rawValue), &usage)
-        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return s(usage.ru_utime) + s(usage.ru_stime)
-    }
-}
-
-/// What the reader threads and the timeout timer of one run share.
-final class CommandRunState: Sendable {
-    let output = Mutex((stdout: Data(), stderr: Data()))
-    let timedOut = Atomic<Bool>(false)
-    let exited = Atomic<Bool>(false)
 }

@@ -5,7 +5,8 @@ import NIOCore
 /// takes its output as the cell's sample: Go benchmark format (`go test -bench . -benchmem`) or
 /// Surge's JSON lines (`{"name":"parse","metric":"ns/op","value":812.5}`; see `CommandOutputIngest`).
 /// A scenario with only `command` workloads needs no `target:`; the sample also carries the CPU
-/// time of the command's process tree (`cmd-cpu-ns`) and its wall time (`cmd-wall-ns`).
+/// time of the command's process tree (`cmd-cpu-ns`) and its wall time (`cmd-wall-ns`), and, with
+/// probes (the runner's executor), their figures over the whole run of that tree (`cmd-syscalls`…).
 public struct CommandWorkload: Workload {
     public static let kind = "command"
     public static let summary =
@@ -31,6 +32,8 @@ public struct CommandWorkload: Workload {
     public let format: CommandOutputIngest.Format
     public let benchmark: String?
     public let timeout: Double
+    /// Runs the command; the runner replaces it with one that attaches the scenario's probes.
+    public var executor: any CommandExecutor = ChildProcessCommandExecutor()
 
     public init(parameters p: WorkloadParameters) throws {
         switch p.values["command"] {

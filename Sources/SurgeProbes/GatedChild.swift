@@ -18,9 +18,14 @@ public final class GatedChild {
     /// Set when the command had to be forked from Surge itself.
     public private(set) var notice: String?
 
-    /// Forks the child; `command[0]` is searched in PATH when it has no slash.
-    public init(command: [String], environment: [String: String]) throws(ProbeError) {
+    /// Forks the child; `command[0]` is searched in PATH when it has no slash. `stdio`: three
+    /// descriptors (-1 to inherit Surge's) for its standard input, output and error; `directory`:
+    /// its working directory (Surge's when nil).
+    public init(
+        command: [String], environment: [String: String], stdio: [Int32] = [-1, -1, -1], directory: String? = nil
+    ) throws(ProbeError) {
         guard let name = command.first else { throw .invalidArgument("no command to run") }
+        guard stdio.count == 3 else { throw .invalidArgument("stdio needs three descriptors") }
         let first = Self.resolve(name, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         var cArgs = command.map { strdup($0) } + [nil]
         var cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -34,11 +39,11 @@ public final class GatedChild {
             let helperPath = try SpawnGateHelper.artifact.path()
             var report: Int32 = -1
             var helperPid: pid_t = -1
-            pid = surge_spawn_via_helper(helperPath, first, &cArgs, &cEnv, &gate, &report, &helperPid)
+            pid = surge_spawn_via_helper(helperPath, first, &cArgs, &cEnv, stdio, directory, &gate, &report, &helperPid)
             if pid > 0 { helper = (report, helperPid) } else { throw ProbeError.errno("start \(helperPath)") }
         } catch {
             notice = "peak RSS and CPU include Surge's pre-exec copy of itself (\(error))"
-            pid = surge_spawn_gated(first, &cArgs, &cEnv, &gate)
+            pid = surge_spawn_gated(first, &cArgs, &cEnv, stdio, directory, &gate)
         }
         guard pid > 0 else { throw .errno("fork for '\(first)'") }
         self.pid = pid

@@ -5,7 +5,8 @@ import SurgeStats
 
 /// Writes a `surge ab` comparison to a directory: `ab.txt`, `ab.md`, `index.html`, and per gated
 /// metric a forest plot (`forest-<metric>.svg`, gnuplot): each cell's ratio B/A with its interval,
-/// each round's ratio as a dot, the threshold band shaded.
+/// the raw values of A and B in each round as dots (divided by A's median, so they share the ratio
+/// axis), the threshold band shaded.
 extension ReportWriter {
     /// The forest plots, one per gated metric shown.
     public static func forestPlots(_ report: ABReport) -> [ChartSpec] {
@@ -14,7 +15,7 @@ extension ReportWriter {
             let entries = byMetric[metric]!.filter { $0.paired != nil }
             guard !entries.isEmpty else { return nil }
             var intervals = ""
-            var dots = ""
+            var dots = ["", ""]
             var lo = 1.0
             var hi = 1.0
             for (i, e) in entries.enumerated() {
@@ -23,12 +24,22 @@ extension ReportWriter {
                 let l = p.isBounded ? p.lower : p.roundRatios.min() ?? p.ratio
                 let h = p.isBounded ? p.upper : p.roundRatios.max() ?? p.ratio
                 intervals += "\(ChartSpec.num(y)) \(ChartSpec.num(p.ratio)) \(ChartSpec.num(l)) \(ChartSpec.num(h))\n"
-                for (r, ratio) in p.roundRatios.enumerated() {
-                    let jitter = (Double(r) / Double(max(1, p.roundRatios.count - 1)) - 0.5) * 0.3
-                    dots += "\(ChartSpec.num(y + jitter)) \(ChartSpec.num(ratio))\n"
+                lo = min(lo, l)
+                hi = max(hi, h)
+                // The raw rounds of A (above the row) and B (below it), on the ratio axis: each divided
+                // by A's median, so A scatters around 1 and B around the ratio.
+                let scale = Self.median(e.a)
+                guard scale > 0 else { continue }
+                for (side, values) in [e.a, e.b].enumerated() {
+                    let offset = side == 0 ? 0.18 : -0.18
+                    for (r, value) in values.enumerated() {
+                        let jitter = (Double(r) / Double(max(1, values.count - 1)) - 0.5) * 0.1
+                        let x = value / scale
+                        dots[side] += "\(ChartSpec.num(y + offset + jitter)) \(ChartSpec.num(x))\n"
+                        lo = min(lo, x)
+                        hi = max(hi, x)
+                    }
                 }
-                lo = min(lo, l, p.roundRatios.min() ?? 1)
-                hi = max(hi, h, p.roundRatios.max() ?? 1)
             }
             let t = entries[0].finding.threshold ?? 0
             lo = min(lo, 1 - t)
@@ -37,8 +48,10 @@ extension ReportWriter {
             let tics = entries.enumerated().map { i, e in
                 "\(ChartSpec.ticLabel(e.row)) \(entries.count - 1 - i)"
             }.joined(separator: ", ")
+            let title =
+                "B/A \(metric): ratio, \(report.confidenceText) interval per cell; dots: rounds of A and B ÷ median A"
             let commands = [
-                "set title \(ChartSpec.quote("B/A \(metric): ratio and \(report.confidenceText) interval per cell; dots: rounds"))",
+                "set title \(ChartSpec.quote(title))",
                 "set xlabel \(ChartSpec.quote("B/A (1 = unchanged)"))",
                 "set ytics (\(tics))",
                 "set yrange [-0.7:\(Double(entries.count) - 0.3)]",
@@ -46,15 +59,25 @@ extension ReportWriter {
                 "set grid xtics",
                 "set object 1 rect from first \(ChartSpec.num(1 - t)), graph 0 to first \(ChartSpec.num(1 + t)), graph 1 behind fc rgb '#eeeeee' fs solid 1.0 noborder",
                 "set arrow 1 from 1,graph 0 to 1,graph 1 nohead lc rgb '#888888' dt 2",
-                "plot $DATA index 0 using 2:1:3:4 with xerrorbars lt 1 pt 7 ps 1.2 title 'ratio, interval', "
-                    + "$DATA index 1 using 2:1 with points lt 2 pt 6 ps 0.6 title 'rounds'",
+                "plot $DATA index 0 using 2:1:3:4 with xerrorbars lt 1 pt 7 ps 1.2 title 'ratio, interval'"
+                    + (dots[0].isEmpty
+                        ? ""
+                        : ", $DATA index 1 using 2:1 with points lc rgb '#1f77b4' pt 6 ps 0.6 title 'A rounds', "
+                            + "$DATA index 2 using 2:1 with points lc rgb '#d62728' pt 4 ps 0.6 title 'B rounds'"),
             ]
             let height = max(220, 90 + 40 * entries.count)
             return ChartSpec(
                 id: "forest-" + ChartSpec.slug(metric), title: "B/A \(metric)",
                 caption: "Shaded: the threshold band ±\(GoFloatFormat.shortest(t * 100))%.", width: 860, height: height,
-                commands: commands, data: intervals + "\n\n" + dots)
+                commands: commands, data: intervals + "\n\n" + dots[0] + "\n\n" + dots[1])
         }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     public func write(_ report: ABReport, to directory: String) throws -> Written {

@@ -12,6 +12,8 @@ public struct ABSidePlan: Sendable {
     public var surgeExecutable: String?
     /// The commit a `rev:` side was built from.
     public var commit: String?
+    /// Speed-pass probes of this side instead of the scenario's (`--a-probes`/`--b-probes`).
+    public var probes: [String]?
 
     public init(
         given: String, cells: [Cell], targets: [TargetSpec], surgeExecutable: String? = nil, commit: String? = nil
@@ -58,7 +60,9 @@ public final class ABRunner: Sendable {
             result.schedule = ScheduleRecord(
                 order: order == .abba ? "abba" : "ab-random", seed: order == .random ? seed : nil,
                 targetLifetime: "visit")
-            return RunSide(label: label, cells: plan.cells, result: result, surgeExecutable: plan.surgeExecutable)
+            return RunSide(
+                label: label, cells: plan.cells, result: result, surgeExecutable: plan.surgeExecutable,
+                probes: plan.probes)
         }
         pipeline = RunPipeline(
             scenario: scenario, options: options, settings: settings, sides: sides, progress: progress)
@@ -71,6 +75,9 @@ public final class ABRunner: Sendable {
 
     public var cellCount: Int { plans[0].cells.count }
 
+    /// What the command line gave for A and B, with their own options and probes, as the `ab` records hold it.
+    public var sideTexts: (a: String, b: String) { (plans[0].given, plans[1].given) }
+
     public func start() throws { try pipeline.start() }
 
     /// Rounds `rounds` of the cells at `cells` (all when nil).
@@ -81,7 +88,7 @@ public final class ABRunner: Sendable {
 
     public var snapshots: (a: RunResult, b: RunResult) { (pipeline.snapshot(0), pipeline.snapshot(1)) }
 
-    public func interrupt() { pipeline.interrupt() }
+    public func interrupt(by cause: String = "Ctrl-C") { pipeline.interrupt(by: cause) }
 
     /// Links the two files with `ab` records and writes them; throws when a write fails.
     public func finish() async throws -> (a: RunResult, b: RunResult) {

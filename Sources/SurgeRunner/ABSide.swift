@@ -127,3 +127,21 @@ public enum ABSide: Sendable, Equatable {
         return s.cells()
     }
 }
+
+extension ABSidePlan {
+    /// Sets `options` on the built-in component target of every cell of the side (`--target-option`,
+    /// `--a-option`/`--b-option`, the later winning) and records them in `given`, so the `ab` records
+    /// and the report say what each side ran with (cell names are unchanged).
+    public mutating func override(options: [String: String], probes: [String]?) {
+        if !options.isEmpty {
+            for i in cells.indices where !cells[i].target.isCommand {
+                cells[i].target.options.merge(options) { _, override in override }
+            }
+            given += " [" + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
+        }
+        if let probes {
+            self.probes = probes
+            given += " [probes: \(probes.isEmpty ? "none" : probes.joined(separator: ","))]"
+        }
+    }
+}

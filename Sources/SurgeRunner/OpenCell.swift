@@ -49,9 +49,9 @@ final class OpenCell {
     /// Starts the cell's target, connects the workload and warms up. Never throws: a failure is the
     /// cell's outcome.
     static func open(
-        _ cell: Cell, surgeExecutable: String, pipeline: RunPipeline, warmup: Double, group: any EventLoopGroup
+        _ cell: Cell, surgeExecutable: String, probes probeNames: [String], pipeline: RunPipeline, warmup: Double,
+        group: any EventLoopGroup
     ) async -> Result<OpenCell, CellOutcome> {
-        let options = pipeline.options
         let scenario = pipeline.scenario
         guard let type = WorkloadRegistry.type(forKind: cell.workloadKind) else {
             return .failure(CellOutcome(status: .failed, reason: "unknown workload kind '\(cell.workloadKind)'"))
@@ -62,7 +62,7 @@ final class OpenCell {
         } catch {
             return .failure(CellOutcome(status: .failed, reason: "\(error)"))
         }
-        let plan = (try? ProbePlan(names: options.probes ?? scenario.probes)) ?? ProbePlan.none
+        let plan = (try? ProbePlan(names: probeNames)) ?? ProbePlan.none
         var preload: AllocationPreload?
         if plan.wantsPreload {
             do {
@@ -90,7 +90,7 @@ final class OpenCell {
             _ = pipeline.setCurrentTarget(nil)
             started.stopAll(timeout: cell.target.stopTimeout)
             preload?.remove()
-            return .failure(CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) before the first repetition"))
+            return .failure(CellOutcome(status: .failed, reason: "interrupted (\(pipeline.interruptCause)) before the first repetition"))
         }
         let watchdog = CellWatchdog(target: started, timeout: scenario.cellTimeout)
         let watchTask = Task { await watchdog.watch() }
@@ -114,7 +114,8 @@ final class OpenCell {
         } catch {
             await session?.close()
             let outcome = await Self.failure(
-                error, watchdog: watchdog, started: started, done: 0, planned: 0, interrupted: pipeline.isInterrupted)
+                error, watchdog: watchdog, started: started, done: 0, planned: 0,
+                interrupted: pipeline.isInterrupted ? pipeline.interruptCause : nil)
             watchTask.cancel()
             probes.close()
             _ = pipeline.setCurrentTarget(nil)
@@ -132,6 +133,7 @@ final class OpenCell {
         probes.begin()
         var outcome = try await session.run(.measure) { f in progress.fraction(f) }
         let probed = probes.end(operations: outcome.operations)
+        probes.takeFailures().forEach(pipeline.note)
         let after = started.fetchCounters()
         if let reason = watchdog.failure(), !pipeline.isInterrupted { throw CellFailure(reason) }
         if !outcome.failures.isEmpty {
@@ -159,6 +161,7 @@ final class OpenCell {
             probes.begin()
             let outcome = try await session.run(.measure) { f in progress.fraction(f) }
             let probed = probes.end(operations: outcome.operations)
+        probes.takeFailures().forEach(pipeline.note)
             if let reason = watchdog.failure(), !pipeline.isInterrupted { throw CellFailure(reason) }
             if !outcome.failures.isEmpty {
                 throw CellFailure("profile repetition \(rep): " + outcome.failures.joined(separator: "; "))
@@ -190,14 +193,16 @@ final class OpenCell {
         await closeSession()
         return await Self.failure(
             error, watchdog: watchdog, started: started, done: done, planned: planned,
-            interrupted: pipeline.isInterrupted)
+            interrupted: pipeline.isInterrupted ? pipeline.interruptCause : nil)
     }
 
     private static func failure(
-        _ error: any Error, watchdog: CellWatchdog, started: StartedTarget, done: Int, planned: Int, interrupted: Bool
+        _ error: any Error, watchdog: CellWatchdog, started: StartedTarget, done: Int, planned: Int,
+        interrupted: String?
     ) async -> CellOutcome {
-        if interrupted {
-            return CellOutcome(status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(planned) repetitions")
+        if let interrupted {
+            return CellOutcome(
+                status: .failed, reason: "interrupted (\(interrupted)) after \(done) of \(planned) repetitions")
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
         let exited = started.exitDescription().map { "the target \($0)" }

@@ -1,5 +1,6 @@
 import Foundation
 import SurgeProbes
+import Synchronization
 import SurgeResults
 
 /// Which probes a scenario asked for and how they are split into passes.
@@ -102,17 +103,27 @@ final class AttachedProbes: @unchecked Sendable {
 
     var isAttached: Bool { !sessions.isEmpty }
 
+    /// Why a window lost its figures since the last `takeFailures()`, for the run's notes.
+    private let failures = Mutex<[String]>([])
+
     func begin() {
-        for s in sessions { try? s.beginWindow() }
+        for s in sessions {
+            do { try s.beginWindow() } catch { lost("the probes' window on pid \(s.pid) did not start: \(error)") }
+        }
     }
 
-    /// The window's figures per operation and the method that measured each, or nil.
+    /// The window's figures per operation and the method that measured each, or nil (with a
+    /// failure to take when a window could not be read).
     func end(operations: Int) -> (metrics: [String: Double], methods: [String: String])? {
         guard !sessions.isEmpty else { return nil }
         var windows: [ProbeWindow] = []
         for s in sessions {
-            guard let w = try? s.endWindow() else { return nil }
-            windows.append(w)
+            do {
+                windows.append(try s.endWindow())
+            } catch {
+                lost("the probes' window on pid \(s.pid) could not be read: \(error)")
+                return nil
+            }
         }
         guard windows.count > 1 else { return windows.first?.perOperation(operations) }
         // The preload library's counters live in one shared file that every node of the target
@@ -138,5 +149,17 @@ final class AttachedProbes: @unchecked Sendable {
 
     func close() {
         sessions.forEach { $0.close() }
+    }
+
+    /// The failures since the last call, each once.
+    func takeFailures() -> [String] {
+        failures.withLock { list in
+            defer { list = [] }
+            return list
+        }
+    }
+
+    private func lost(_ text: String) {
+        failures.withLock { $0.append(text + "; that repetition has no probe figures") }
     }
 }

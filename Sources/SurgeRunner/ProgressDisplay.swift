@@ -1,5 +1,6 @@
 import Foundation
 import SurgeResults
+import SurgeStats
 
 /// What a long run shows while it works, on standard error: on a terminal one line redrawn in
 /// place (`[cell 3/12] BenchmarkSmoke/payload=16 · repetition 2/6 · 45%`), elsewhere (CI logs)
@@ -51,11 +52,16 @@ public final class ProgressDisplay: @unchecked Sendable {
     }
 
     func cellFinished(_ index: Int, name: String, status: CellStatus, reason: String?, samples: [Sample]) {
-        let rates = samples.compactMap { $0.metrics["msgs/s"] ?? $0.metrics["req/s"] }.sorted()
-        let median = rates.isEmpty ? "" : " · median \(RunSummaryTable.number(rates[rates.count / 2]))/s"
+        // The speed pass's repetitions and their median as the final table computes it (benchstat's
+        // median), so the two agree; the profile pass's repetitions are counted apart.
+        let speed = samples.filter { $0.pass == "speed" }
+        let profile = samples.count - speed.count
+        let rates = speed.compactMap { $0.metrics["msgs/s"] ?? $0.metrics["req/s"] }
+        let median = rates.isEmpty ? "" : " · median \(RunSummaryTable.number(Summary(rates).center))/s"
+        let reps = "\(speed.count) rep\(speed.count == 1 ? "" : "s")" + (profile > 0 ? " + \(profile) profile" : "")
         let text: String
         switch status {
-        case .ok: text = "ok     [\(index)/\(cells)] \(name) · \(samples.count) reps\(median)"
+        case .ok: text = "ok     [\(index)/\(cells)] \(name) · \(reps)\(median)"
         case .failed: text = "FAILED [\(index)/\(cells)] \(name) · \(reason ?? "")"
         case .skipped: text = "skip   [\(index)/\(cells)] \(name)"
         }

@@ -1,22 +1,18 @@
 import NIOCore
 import SurgeLoad
+import SurgeProbes
 import SurgeResults
 import SurgeScenario
 
 extension RunPipeline {
     /// A visit of a cell without a target (`command`): the workload runs its own process for the
-    /// repetition and reports what it measured, its process tree's CPU time included. Probes are not
-    /// attached: there is no process to attach to before the command starts, and the command's own
-    /// output is the measurement. The first visit of the cell runs the warm-up (one run of the command).
+    /// repetition and reports what it measured, its process tree's CPU time included. The
+    /// scenario's probes are attached to that process tree for each run of the command (see
+    /// `ProbedCommandExecutor`): their figures are per run, `cmd-…`. The first visit of the cell
+    /// runs the warm-up (one run of the command).
     func runWorkloadOwned(
         _ cell: Cell, visit: Visit, number: Int, key: Key, planned: Int, group: any EventLoopGroup
     ) async {
-        if !(options.probes ?? scenario.probes).isEmpty {
-            note(
-                "probes are not attached to a `command` workload's process; "
-                    + "it reports cmd-cpu-ns and cmd-wall-ns itself"
-            )
-        }
         guard let type = WorkloadRegistry.type(forKind: cell.workloadKind) else {
             settle(
                 key, CellOutcome(status: .failed, reason: "unknown workload kind '\(cell.workloadKind)'"))
@@ -26,12 +22,15 @@ extension RunPipeline {
         let isFirst = snapshot(key.side).cells[key.cell].samples.isEmpty
         let isLast = visit.repetition == planned
         var failure: String?
+        var preload: AllocationPreload?
         do {
-            let workload = try type.init(parameters: cell.workloadParameters)
+            var workload = try type.init(parameters: cell.workloadParameters)
+            let executor = probedExecutor(for: &workload, preload: &preload)
             let session = try await workload.makeSession(endpoints: [], group: group)
             do {
                 failure = try await measure(
-                    session, visit: visit, number: number, key: key, planned: planned, warmUp: isFirst)
+                    session, executor: executor, visit: visit, number: number, key: key, planned: planned,
+                    warmUp: isFirst)
             } catch {
                 failure = "\(error)"
             }
@@ -39,6 +38,7 @@ extension RunPipeline {
         } catch {
             failure = "\(error)"
         }
+        preload?.remove()
         if let failure {
             settle(key, CellOutcome(status: .failed, reason: failure))
             report(key)
@@ -47,9 +47,39 @@ extension RunPipeline {
         }
     }
 
+    /// Gives a `command` workload the executor that attaches the scenario's probes; nil when no
+    /// probes are asked for (or the workload runs no command).
+    private func probedExecutor(
+        for workload: inout any Workload, preload: inout AllocationPreload?
+    ) -> ProbedCommandExecutor? {
+        let plan = (try? ProbePlan(names: options.probes ?? scenario.probes)) ?? ProbePlan.none
+        guard !plan.isEmpty else { return nil }
+        guard var command = workload as? CommandWorkload else {
+            note("probes are not attached to a `\(type(of: workload).kind)` workload's own process")
+            return nil
+        }
+        let costly = plan.requested.filter(\.isCostly)
+        if !costly.isEmpty {
+            let names = costly.map(\.rawValue).sorted().joined(separator: ", ")
+            note("\(names) not measured for a `command` workload: it has no separate profile pass")
+        }
+        if plan.wantsPreload {
+            do {
+                preload = try AllocationPreload.prepare()
+            } catch {
+                note("allocations of the command are not counted: the preload library is not available (\(error))")
+            }
+        }
+        let executor = ProbedCommandExecutor(probes: plan.requested, preload: preload)
+        command.executor = executor
+        workload = command
+        return executor
+    }
+
     /// Warm-up (when asked) and one measured run; returns why it failed, if it did.
     private func measure(
-        _ session: any WorkloadSession, visit: Visit, number: Int, key: Key, planned: Int, warmUp: Bool
+        _ session: any WorkloadSession, executor: ProbedCommandExecutor?, visit: Visit, number: Int, key: Key,
+        planned: Int, warmUp: Bool
     ) async throws -> String? {
         var failure: String?
         if warmUp && settings.warmup > 0 {
@@ -67,13 +97,15 @@ extension RunPipeline {
             if outcome.failures.isEmpty {
                 var sample = ScenarioRunner.sample(visit.repetition, outcome, before: nil, after: nil)
                 sample.visit = number
-                record(
-                    key, sample,
-                    Dictionary(uniqueKeysWithValues: sample.metrics.keys.map { ($0, "command output") }))
+                var methods = Dictionary(uniqueKeysWithValues: sample.metrics.keys.map { ($0, "command output") })
+                methods["cmd-wall-ns"] = "driver"
+                methods.merge(executor?.methods ?? [:]) { $1 }
+                record(key, sample, methods)
             } else {
                 failure = "repetition \(visit.repetition): " + outcome.failures.joined(separator: "; ")
             }
         }
+        executor?.takeNotices().forEach(note)
         return failure
     }
 }

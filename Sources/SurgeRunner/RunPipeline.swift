@@ -14,12 +14,17 @@ public struct RunSide: Sendable {
     public var result: RunResult
     /// Serves this side's built-in components (`rev:`/`build:` sides bring their own `surge`).
     public var surgeExecutable: String?
+    /// Speed-pass probes of this side instead of the run's (`surge ab --a-probes`/`--b-probes`).
+    public var probes: [String]?
 
-    public init(label: String, cells: [Cell], result: RunResult, surgeExecutable: String? = nil) {
+    public init(
+        label: String, cells: [Cell], result: RunResult, surgeExecutable: String? = nil, probes: [String]? = nil
+    ) {
         self.label = label
         self.cells = cells
         self.result = result
         self.surgeExecutable = surgeExecutable
+        self.probes = probes
     }
 }
 
@@ -60,11 +65,15 @@ public final class RunPipeline: Sendable {
         var sides: [RunSide]
         var paths: [String]
         var interrupted = false
+        /// What interrupted the run: "Ctrl-C" (SIGINT) or "SIGTERM".
+        var interruptedBy = "Ctrl-C"
         var currentTarget: TargetProcess?
         var visits = 0
         var planned: [Key: Int] = [:]
         var group: MultiThreadedEventLoopGroup?
         var reportedWrites: Set<String> = []
+        /// Final writes that failed, each with where the run was saved instead.
+        var unsaved: [String] = []
     }
 
     public let scenario: Scenario
@@ -172,12 +181,14 @@ public final class RunPipeline: Sendable {
                 let done = run.samples.filter { $0.pass == "speed" }.count
                 let want = planned[key] ?? 0
                 if done == 0 && (wasInterrupted || want == 0) {
-                    settle(key, CellOutcome(status: .skipped, reason: "not run: the run was interrupted (Ctrl-C)"))
+                    let reason = "not run: the run was interrupted (\(interruptCause))"
+                    settle(key, CellOutcome(status: .skipped, reason: reason))
                 } else if done < want && wasInterrupted {
                     settle(
                         key,
                         CellOutcome(
-                            status: .failed, reason: "interrupted (Ctrl-C) after \(done) of \(want) repetitions"))
+                            status: .failed,
+                            reason: "interrupted (\(interruptCause)) after \(done) of \(want) repetitions"))
                 }
                 if !settings.reportEachCell { report(key) }
             }
@@ -191,14 +202,42 @@ public final class RunPipeline: Sendable {
         if let load = scenario.cpus?.load, !load.isEmpty {
             _ = CPUAffinity.pinProcess(to: Array(0..<ProcessInfo.processInfo.activeProcessorCount))
         }
-        for side in 0..<count { try write(side) }
+        for side in 0..<count { writeFinal(side) }
         progress.end()
         return (0..<count).map(snapshot)
     }
 
+    /// The final writes that failed: what could not be written and where the run went instead
+    /// (`resultPaths` then names that file). Empty when every result file was written.
+    public var unsavedResults: [String] { state.withLock { $0.unsaved } }
+
+    /// The final write of a side. When its path cannot be written (a directory gone, a full disk),
+    /// the run is written to the temporary directory instead and `resultPaths` points there, so
+    /// nothing measured is lost; the failure is kept for the command to report and exit 1.
+    private func writeFinal(_ side: Int) {
+        do {
+            try write(side)
+        } catch {
+            let (run, path) = state.withLock { ($0.sides[side].result, $0.paths[side]) }
+            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let fallback = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+                "surge-unsaved-\(stem)-\(getpid()).json")
+            var text = "the result file could not be written: \(error)"
+            do {
+                try RunResultCodec.write(run, path: fallback)
+                state.withLock { $0.paths[side] = fallback }
+                text += "; the run is saved in \(fallback) instead"
+            } catch {
+                text += "; nor could it be saved in \(fallback): \(error)"
+            }
+            state.withLock { $0.unsaved.append(text) }
+        }
+    }
+
     /// Asks the run to stop: the current target is stopped, the remaining visits are not made.
-    public func interrupt() {
+    public func interrupt(by cause: String = "Ctrl-C") {
         let target = state.withLock { s -> TargetProcess? in
+            if !s.interrupted { s.interruptedBy = cause }
             s.interrupted = true
             return s.currentTarget
         }
@@ -208,6 +247,9 @@ public final class RunPipeline: Sendable {
     public var currentTargetPID: pid_t? { state.withLock { $0.currentTarget?.pid } }
 
     var isInterrupted: Bool { state.withLock { $0.interrupted } }
+
+    /// What interrupted the run ("Ctrl-C" or "SIGTERM"), for the cells' reasons.
+    var interruptCause: String { state.withLock { $0.interruptedBy } }
 
     /// Whether `interrupt` was called (Ctrl-C).
     public var wasInterrupted: Bool { isInterrupted }
@@ -237,10 +279,10 @@ public final class RunPipeline: Sendable {
     private func run(_ visit: Visit, key: Key, isLast: Bool, open: inout [Key: OpenCell], group: any EventLoopGroup)
         async
     {
-        let (cell, status, label, surge) = state.withLock { s in
+        let (cell, status, label, surge, sideProbes) = state.withLock { s in
             (
                 s.sides[key.side].cells[key.cell], s.sides[key.side].result.cells[key.cell].status,
-                s.sides[key.side].label, s.sides[key.side].surgeExecutable
+                s.sides[key.side].label, s.sides[key.side].surgeExecutable, s.sides[key.side].probes
             )
         }
         guard status == .ok, !isInterrupted else {
@@ -264,7 +306,8 @@ public final class RunPipeline: Sendable {
         } else {
             let surge = surge ?? options.surgeExecutable
             switch await OpenCell.open(
-                cell, surgeExecutable: surge, pipeline: self, warmup: settings.warmup, group: group)
+                cell, surgeExecutable: surge, probes: sideProbes ?? options.probes ?? scenario.probes, pipeline: self,
+                warmup: settings.warmup, group: group)
             {
             case .success(let oc): visitor = oc
             case .failure(let failed):

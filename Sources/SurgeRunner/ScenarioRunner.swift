@@ -52,7 +52,8 @@ public final class ScenarioRunner: Sendable {
     private let progress: ProgressDisplay
     private let initial: RunResult
     private let pipeline = Mutex<RunPipeline?>(nil)
-    private let interruptedEarly = Mutex(false)
+    /// What interrupted the run before its pipeline existed, if anything.
+    private let interruptedEarly = Mutex<String?>(nil)
 
     public init(scenario: Scenario, options: RunOptions, progress: ProgressDisplay) {
         self.scenario = scenario
@@ -91,6 +92,9 @@ public final class ScenarioRunner: Sendable {
     }
 
     /// Where the result is written: `<out>/<stamp>-<scenario>[-N].json`, claimed when the run starts.
+    /// The final writes that failed and where the run went instead (see `RunPipeline.unsavedResults`).
+    public var unsavedResults: [String] { pipeline.withLock { $0 }?.unsavedResults ?? [] }
+
     public var resultPath: String {
         pipeline.withLock { $0?.resultPaths[0] }
             ?? (options.outputDirectory as NSString).appendingPathComponent("\(initial.runID).json")
@@ -129,9 +133,9 @@ public final class ScenarioRunner: Sendable {
     public var lifetime: TargetLifetime { scenario.targetLifetime ?? (order == .sequential ? .run : .visit) }
 
     /// Asks the run to stop: the current cell's target is stopped, the remaining cells are skipped.
-    public func interrupt() {
-        interruptedEarly.withLock { $0 = true }
-        pipeline.withLock { $0 }?.interrupt()
+    public func interrupt(by cause: String = "Ctrl-C") {
+        interruptedEarly.withLock { $0 = $0 ?? cause }
+        pipeline.withLock { $0 }?.interrupt(by: cause)
     }
 
     /// The PID of the target being measured now, if any.
@@ -154,7 +158,7 @@ public final class ScenarioRunner: Sendable {
             scenario: scenario, options: options, settings: settings,
             sides: [RunSide(label: "", cells: cells, result: first)], progress: progress)
         self.pipeline.withLock { $0 = pipeline }
-        if interruptedEarly.withLock({ $0 }) { pipeline.interrupt() }
+        if let cause = interruptedEarly.withLock({ $0 }) { pipeline.interrupt(by: cause) }
         try pipeline.start()
         if order == .random { pipeline.note("random order, seed \(seed) (repeat it with --seed \(seed))") }
         await pipeline.execute(

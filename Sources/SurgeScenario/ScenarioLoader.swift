@@ -5,7 +5,7 @@ import Yams
 ///
 /// What it checks: YAML syntax; unknown keys; value types; durations, counts and CPU lists;
 /// that the matrix is not empty and `exclude` names real axes and values; that every
-/// `{placeholder}` names a matrix axis (or `port`/`stats_port` in a command target). It does not
+/// `{placeholder}` names a matrix axis (or `port`/`stats_port`/`broker_port` in a command target). It does not
 /// know the workload kinds: `SurgeRunner.ScenarioValidator` checks `workload.*` against them.
 public enum ScenarioLoader {
     static let topLevelKeys: Set<String> = [
@@ -14,7 +14,7 @@ public enum ScenarioLoader {
     ]
     static let targetKeys: Set<String> = ["component", "command", "options", "env", "ready-timeout", "stop-timeout", "nodes"]
     /// Placeholders that the runner assigns, and where they may be used.
-    public static let runtimePlaceholders: Set<String> = ["port", "stats_port", "build"]
+    public static let runtimePlaceholders: Set<String> = ["port", "stats_port", "build", "broker_port"]
     /// The workload kind that runs and measures its own command, so a scenario of only it needs no `target:`.
     public static let selfMeasuredKind = "command"
 

@@ -41,7 +41,7 @@ struct AbCommand: AsyncParsableCommand {
     @Option(name: .customLong("b"), help: "Side B: TARGET, cmd:\"argv\", build:DIR or rev:GITREV.")
     var b: String
 
-    @Option(help: "Rounds per cell (at least 6 for a 95% interval).")
+    @Option(parsing: .unconditional, help: "Rounds per cell (at least 6 for a 95% interval).")
     var rounds = 6
 
     @Option(help: "abba (AB, BA, AB, ...) or random (each round's order from --seed).")
@@ -58,7 +58,7 @@ struct AbCommand: AsyncParsableCommand {
     @Option(help: "Time limit of --until-decided, e.g. 10m.")
     var budget = "10m"
 
-    @Option(name: .customLong("max-rounds"), help: "Most rounds --until-decided makes.")
+    @Option(name: .customLong("max-rounds"), parsing: .unconditional, help: "Most rounds --until-decided makes.")
     var maxRounds = 60
 
     @Option(name: .customLong("out"), help: "Directory for the two result files.")
@@ -78,6 +78,36 @@ struct AbCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Probes instead of the scenario's (comma-separated; 'none').", valueName: "list"))
     var probes: String?
 
+    @Option(
+        name: [.customLong("a-probes")],
+        help: ArgumentHelp("Probes of side A only, instead of --probes (e.g. 'none' against B's).", valueName: "list"))
+    var aProbes: String?
+
+    @Option(
+        name: [.customLong("b-probes")],
+        help: ArgumentHelp("Probes of side B only: `--a-probes none --b-probes cpu` measures what cpu costs.",
+                           valueName: "list"))
+    var bProbes: String?
+
+    @Option(
+        name: .customLong("target-option"),
+        help: ArgumentHelp(
+            "Set an option of both sides' built-in component targets (repeatable).", valueName: "key=value"))
+    var targetOptions: [String] = []
+
+    @Option(
+        name: .customLong("a-option"),
+        help: ArgumentHelp(
+            "Set an option of side A's built-in component targets (repeatable).", valueName: "key=value"))
+    var aOptions: [String] = []
+
+    @Option(
+        name: .customLong("b-option"),
+        help: ArgumentHelp(
+            "Set an option of side B's built-in component targets (repeatable): `--a default --b default "
+                + "--b-option flush=immediate` measures one switch.", valueName: "key=value"))
+    var bOptions: [String] = []
+
     @Option(name: .customLong("build-cache"), help: "Where rev: worktrees are built and kept, one per commit.")
     var buildCache = ".build/surge-ab"
 
@@ -96,7 +126,7 @@ struct AbCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1, found \(rounds)") }
         if ABOrder(rawValue: order) == nil {
             throw ValidationError("--order: expected abba or random, found '\(order)'")
         }
@@ -107,6 +137,12 @@ struct AbCommand: AsyncParsableCommand {
             throw ValidationError("--warmup: expected a duration like 500ms, found '\(w)'")
         }
         if maxRounds < rounds { throw ValidationError("--max-rounds must be at least --rounds") }
+        for (text, option) in [(probes, "--probes"), (aProbes, "--a-probes"), (bProbes, "--b-probes")] {
+            if let text { _ = try RunCommand.probeList(text, option: option) }
+        }
+        _ = try RunCommand.parseTargetOptions(targetOptions)
+        _ = try RunCommand.parseTargetOptions(aOptions, option: "--a-option")
+        _ = try RunCommand.parseTargetOptions(bOptions, option: "--b-option")
         if !(alpha > 0 && alpha < 1) || !(confidence > 0 && confidence < 1) {
             throw ValidationError("--alpha and --confidence must be between 0 and 1")
         }
@@ -128,21 +164,20 @@ struct AbCommand: AsyncParsableCommand {
         var options = RunOptions(surgeExecutable: SurgeExecutable.path, surgeVersion: SurgeVersion.string)
         options.outputDirectory = outputDirectory
         options.warmup = warmup.flatMap(Durations.parse)
-        options.probes = probes.map {
-            $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        }
+        options.probes = try probes.map { try RunCommand.probeList($0, option: "--probes") }
         let runner = ABRunner(
             scenario: scenario, options: options, a: planA, b: planB, order: abOrder, seed: seed, rounds: rounds,
             progress: ProgressDisplay(quiet: quiet))
-        let interrupts = InterruptHandler { runner.interrupt() }
+        let interrupts = InterruptHandler { runner.interrupt(by: $0) }
         defer { interrupts.cancel() }
         do {
             try runner.start()
         } catch {
             throw Self.fail("\(error)")
         }
+        let sides = runner.sideTexts
         print(
-            "surge ab: A = \(a), B = \(b); \(runner.cellCount) cells × \(rounds) rounds, order "
+            "surge ab: A = \(sides.a), B = \(sides.b); \(runner.cellCount) cells × \(rounds) rounds, order "
                 + (abOrder == .random ? "random, seed \(seed) (repeat with --order random --seed \(seed))" : "ABBA"))
         let clock = ContinuousClock()
         let started = clock.now
@@ -161,6 +196,11 @@ struct AbCommand: AsyncParsableCommand {
         let status = try Self.judge(
             results.a, results.b, paths: paths, request: request, stopReason: stopReason,
             reportDirectory: reportDirectory ?? Self.defaultReportDirectory(paths.a))
+        let unsaved = runner.pipeline.unsavedResults
+        if !unsaved.isEmpty {
+            for text in unsaved { FileHandle.standardError.write(Data("surge ab: \(text)\n".utf8)) }
+            throw SurgeExitCode.badInput.exitCode
+        }
         if results.a.status == .interrupted { throw SurgeExitCode.interrupted.exitCode }
         if status != .ok { throw status.exitCode }
         let failed = (results.a.cells + results.b.cells).contains { $0.status == .failed }
@@ -253,6 +293,13 @@ struct AbCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail("\(error)")
         }
+        let shared = try RunCommand.parseTargetOptions(targetOptions)
+        planA.override(
+            options: shared.merging(try RunCommand.parseTargetOptions(aOptions, option: "--a-option")) { $1 },
+            probes: try aProbes.map { try RunCommand.probeList($0, option: "--a-probes") })
+        planB.override(
+            options: shared.merging(try RunCommand.parseTargetOptions(bOptions, option: "--b-option")) { $1 },
+            probes: try bProbes.map { try RunCommand.probeList($0, option: "--b-probes") })
         if let f = cellFilter, !f.isEmpty {
             planA.cells = planA.cells.filter { $0.name.contains(f) }
             planB.cells = planB.cells.filter { $0.name.contains(f) }

@@ -12,6 +12,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "Measure a scenario's run-to-run noise and write calibrated gate thresholds.",
+        usage: "surge calibrate <scenario> [--runs 5] [<options>]",
         discussion: """
             Runs the scenario N times with the same build: each run visits every cell with a freshly started \
             target, so rounds interleave over the cells. Per cell and metric it measures the noise floor (the \
@@ -25,7 +26,8 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Argument(help: "The scenario file (YAML).", completion: .file(extensions: ["yaml", "yml"]))
     var scenario: String
 
-    @Option(help: "Identical runs to make (at least 2; 5 or more give a steadier noise floor).")
+    @Option(
+        parsing: .unconditional, help: "Identical runs to make (at least 2; 5 or more give a steadier noise floor).")
     var runs = 5
 
     @Option(name: .customLong("name"), help: "The thresholds file's name (default: the scenario file's name).")
@@ -37,7 +39,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("out"), help: "Directory for the runs' result files.")
     var outputDirectory = "Reports/runs"
 
-    @Option(help: "Repetitions per cell (overrides the scenario's `repetitions`).")
+    @Option(parsing: .unconditional, help: "Repetitions per cell (overrides the scenario's `repetitions`).")
     var repetitions: Int?
 
     @Option(help: "Significance level of the U test whose detectable change is measured.")
@@ -47,8 +49,10 @@ struct CalibrateCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if runs < 2 { throw ValidationError("--runs must be at least 2 (noise is the change between runs)") }
-        if let r = repetitions, r < 2 { throw ValidationError("--repetitions must be at least 2") }
+        if runs < 2 {
+            throw ValidationError("--runs must be at least 2, found \(runs) (noise is the change between runs)")
+        }
+        if let r = repetitions, r < 2 { throw ValidationError("--repetitions must be at least 2, found \(r)") }
         if !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be between 0 and 1") }
     }
 
@@ -62,7 +66,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         for round in 1...runs {
             print("calibrate: run \(round) of \(runs)")
             let runner = ScenarioRunner(scenario: scenario, options: options, progress: ProgressDisplay(quiet: quiet))
-            let interrupts = InterruptHandler { runner.interrupt() }
+            let interrupts = InterruptHandler { runner.interrupt(by: $0) }
             let result: RunResult
             do {
                 result = try await runner.run()

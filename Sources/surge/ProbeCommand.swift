@@ -10,6 +10,7 @@ struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Count a process's syscalls, allocations, CPU time, peak RSS and context switches.",
+        usage: "surge probe --pid PID [--duration 5s] [<options>]\n       surge probe [<options>] -- COMMAND [ARGS ...]",
         discussion: """
             surge probe --pid PID --duration 5s     measure a running process for 5 seconds (Ctrl-C ends early)
             surge probe -- command args             run the command to its end and measure all of it

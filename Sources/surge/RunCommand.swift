@@ -30,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("out"), help: "Directory for the result files.")
     var outputDirectory = "Reports/runs"
 
-    @Option(help: "Repetitions per cell (overrides the scenario's `repetitions`).")
+    @Option(parsing: .unconditional, help: "Repetitions per cell (overrides the scenario's `repetitions`).")
     var repetitions: Int?
 
     @Option(help: "Warm-up per cell, e.g. 500ms or 2s (overrides the scenario's `warmup`).")
@@ -87,15 +87,15 @@ struct RunCommand: AsyncParsableCommand {
     var historyDatabase: String?
 
     func validate() throws {
-        if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1") }
+        if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1, found \(r)") }
         // A bad history URL is found before the run, not after it.
         if history {
             do { _ = try HistoryLocation.resolve(option: historyDatabase) } catch { throw ValidationError("\(error)") }
         }
         if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms or 2s, found '\(w)'") }
         if let t = loadThreads, t < 1 { throw ValidationError("--load-threads must be at least 1") }
-        if let p = probes, p != "none" {
-            do { _ = try ProbeKind.parseList(p) } catch { throw ValidationError("--probes: \(error)") }
+        if let p = probes {
+            _ = try Self.probeList(p, option: "--probes")
         }
         if let p = profile, p != "none" {
             do { _ = try ProfileKind.parseList(p) } catch { throw ValidationError("--profile: \(error)") }
@@ -110,15 +110,22 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `key=value` pairs of `--target-option`.
-    static func parseTargetOptions(_ texts: [String]) throws -> [String: String] {
+    static func parseTargetOptions(_ texts: [String], option: String = "--target-option") throws -> [String: String] {
         var out: [String: String] = [:]
         for text in texts {
             guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-                throw ValidationError("--target-option '\(text)': expected key=value, e.g. handicap-ns=5000")
+                throw ValidationError("\(option) '\(text)': expected key=value, e.g. handicap-ns=5000")
             }
             out[String(text[..<eq])] = String(text[text.index(after: eq)...])
         }
         return out
+    }
+
+    /// The probe names of `--probes LIST` (comma-separated; `none` for none), checked.
+    static func probeList(_ text: String, option: String) throws -> [String] {
+        if text == "none" { return [] }
+        do { _ = try ProbeKind.parseList(text) } catch { throw ValidationError("\(option): \(error)") }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// Loads and validates a scenario, printing every problem (file:line:column) and exiting 1 on any.
@@ -151,7 +158,7 @@ struct RunCommand: AsyncParsableCommand {
         options.targetOptions = try Self.parseTargetOptions(targetOptions)
         options.order = order.flatMap(RunOrder.init(rawValue:))
         options.seed = seed
-        options.probes = probes.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        options.probes = try probes.map { try Self.probeList($0, option: "--probes") }
         options.profile = profile.map { $0 == "none" ? [] : $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let progress = ProgressDisplay(quiet: quiet)
         let runner = ScenarioRunner(scenario: scenario, options: options, progress: progress)
@@ -163,7 +170,7 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("surge: no cell of \(scenario.file) matches --filter '\(cellFilter ?? "")'\n".utf8))
             throw SurgeExitCode.badInput.exitCode
         }
-        let interrupts = InterruptHandler { runner.interrupt() }
+        let interrupts = InterruptHandler { runner.interrupt(by: $0) }
         defer { interrupts.cancel() }
 
         let result: RunResult
@@ -180,6 +187,11 @@ struct RunCommand: AsyncParsableCommand {
         if let reportDirectory { sinks.append(ReportSink(directory: reportDirectory)) }
         _ = RunSinks.deliver(sinks, run: result, resultPath: runner.resultPath)
         for note in result.notes { print("note: \(note)") }
+        let unsaved = runner.unsavedResults
+        if !unsaved.isEmpty {
+            for text in unsaved { FileHandle.standardError.write(Data("surge: \(text)\n".utf8)) }
+            throw SurgeExitCode.badInput.exitCode
+        }
         if history, let location = try? HistoryLocation.resolve(option: historyDatabase) {
             _ = await HistorySink(location: location).deliver(result, resultPath: runner.resultPath)
         }
@@ -188,13 +200,15 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Turns SIGINT/SIGTERM into a call (the first one); a second Ctrl-C exits at once.
+/// Turns SIGINT/SIGTERM into a call (the first one) naming it ("Ctrl-C" or "SIGTERM"); a second
+/// signal exits at once.
 final class InterruptHandler: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
-    init(_ action: @escaping @Sendable () -> Void) {
+    init(_ action: @escaping @Sendable (_ cause: String) -> Void) {
         let count = Counter()
         for sig in [SIGINT, SIGTERM] {
+            let cause = sig == SIGINT ? "Ctrl-C" : "SIGTERM"
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
@@ -203,8 +217,10 @@ final class InterruptHandler: @unchecked Sendable {
                     ProbeRegistry.closeAll()
                     exit(130)
                 }
-                FileHandle.standardError.write(Data("\nsurge: interrupted; stopping the current cell and writing the result (Ctrl-C again to quit at once)\n".utf8))
-                action()
+                let text = "\nsurge: interrupted (\(cause)); stopping the current cell and writing the result "
+                    + "(Ctrl-C again to quit at once)\n"
+                FileHandle.standardError.write(Data(text.utf8))
+                action(cause)
             }
             source.resume()
             sources.append(source)

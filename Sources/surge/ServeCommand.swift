@@ -7,6 +7,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a built-in component (\(ComponentCatalog.names.joined(separator: ", "))).",
+        usage: "surge serve <component> [--port N] [-o key=value ...] [<options>]",
         discussion: """
             Prints one ready line on standard output, {"ready":true,"port":N,"stats_port":M}, then \
             serves until SIGINT or SIGTERM. The component's counters and gauges are JSON at \

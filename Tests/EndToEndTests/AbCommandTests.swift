@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import SurgeResults
 import SurgeTestKit
 import XCTest
@@ -81,6 +82,8 @@ final class AbCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/report/ab.md"))
         if SurgeBinary.which("gnuplot") != nil {
             XCTAssertTrue(html.contains("<svg"), "the forest plot is inlined")
+            // The raw rounds of both sides are drawn, not only their ratios.
+            XCTAssertTrue(html.contains("A rounds") && html.contains("B rounds"), "raw A and B dots in the forest plot")
         }
     }
 
@@ -97,6 +100,34 @@ final class AbCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("rounds: decided after 6 rounds"), r.stdout)
         XCTAssertEqual(try results(in: dir).a.cells[0].samples.count, 6)
+    }
+
+    /// One target, one switch flipped on B alone, probes on B alone: the switch is found and recorded,
+    /// and only B's samples carry the probe's figures.
+    func testPerSideOptionsAndProbes() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario.replacingOccurrences(of: "messages: [5000]", with: "messages: [400]"), in: dir)
+        let bad = try SurgeBinary.run(["ab", "s.yaml", "--a", "batched", "--b", "batched", "--a-option", "flush"], in: dir)
+        XCTAssertEqual(bad.status, 1, bad.stdout + bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--a-option 'flush': expected key=value"), bad.stderr)
+        let badProbe = try SurgeBinary.run(
+            ["ab", "s.yaml", "--a", "batched", "--b", "batched", "--b-probes", "syscals"], in: dir)
+        XCTAssertEqual(badProbe.status, 1, badProbe.stdout + badProbe.stderr)
+        XCTAssertTrue(badProbe.stderr.contains("--b-probes"), badProbe.stderr)
+
+        let r = try SurgeBinary.run(
+            [
+                "ab", "s.yaml", "--a", "batched", "--b", "batched", "--b-option", "handicap-ns=500000",
+                "--a-probes", "none", "--b-probes", "syscalls", "--out", "runs", "-q",
+            ], in: dir)
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("B = batched [handicap-ns=500000] [probes: syscalls]"), r.stdout)
+        let (a, b) = try results(in: dir)
+        XCTAssertEqual(b.ab?.b, "batched [handicap-ns=500000] [probes: syscalls]")
+        XCTAssertEqual(a.ab?.a, "batched [probes: none]")
+        XCTAssertTrue(a.cells[0].samples.allSatisfy { $0.metrics["syscalls/op"] == nil }, "A ran without probes")
+        guard geteuid() == 0 else { try requireOrSkip("the syscalls probe needs root") }
+        XCTAssertTrue(b.cells[0].samples.allSatisfy { $0.metrics["syscalls/op"] != nil }, "B ran with the syscalls probe")
     }
 
     func testOrderRandomRecordsItsSeed() throws {

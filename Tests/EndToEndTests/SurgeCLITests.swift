@@ -127,6 +127,22 @@ final class SurgeCLITests: XCTestCase {
         XCTAssertTrue(handicapLines.allSatisfy { $0.contains("(default: 0)") }, "\(handicapLines)")
     }
 
+    /// Every line of `surge list` and of every command's help fits an 80-column terminal.
+    func testListAndHelpFitEightyColumns() throws {
+        let surge = try SurgeBinary.require()
+        let commands = [
+            ["list"], ["--help"], ["run", "--help"], ["ab", "--help"], ["compare", "--help"], ["report", "--help"],
+            ["probe", "--help"], ["profile", "--help"], ["merge", "--help"], ["calibrate", "--help"],
+            ["serve", "--help"], ["validate", "--help"], ["history", "--help"], ["baseline", "--help"],
+        ]
+        for args in commands {
+            let r = try SurgeBinary.run(["COLUMNS=80", surge] + args, executable: "/usr/bin/env")
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            let long = r.stdout.split(separator: "\n").filter { $0.count > 80 }
+            XCTAssertEqual(long, [], "surge \(args.joined(separator: " ")): lines over 80 columns")
+        }
+    }
+
     func testUnknownScenarioFileIsAClearError() throws {
         let r = try surge(["run", "/nonexistent/x.yaml"])
         XCTAssertEqual(r.status, 1)

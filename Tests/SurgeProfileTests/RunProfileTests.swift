@@ -15,7 +15,7 @@ final class RunProfileTests: XCTestCase {
         let scenario = """
             name: profile-smoke
             target: { component: broker, options: { flush: "{flush}" } }
-            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 5000 }
+            workload: { kind: nats.pubsub, publishers: 1, subscribers: 1, payload: 16, messages: 60000 }
             matrix: { flush: [immediate, batched] }
             warmup: 0s
             repetitions: 1
@@ -49,7 +49,7 @@ final class RunProfileTests: XCTestCase {
             }
             let perOp = try FoldedStacks.read("\(directory)/runs/\(cpu["perOp"] as? String ?? "")")
             XCTAssertTrue(perOp.values.keys.contains { $0.contains("Broker.") }, "broker frames by name")
-            XCTAssertEqual(perOp.headerValue("operations"), "5000")
+            XCTAssertEqual(perOp.headerValue("operations"), "60000")
             // Profile-pass figures never land in the speed pass's samples.
             let samples = try XCTUnwrap(cell["samples"] as? [[String: Any]])
             XCTAssertEqual(samples.filter { ($0["pass"] as? String ?? "speed") == "speed" }.count, 1)

@@ -33,3 +33,21 @@ enum RunnerTestSupport {
         return (runner, result)
     }
 }
+
+extension RunnerTestSupport {
+    /// Runs `yaml` (with the seed components known) and returns its result; `probes` as `--probes`.
+    static func runSeed(_ yaml: String, probes: [String]? = nil) async throws -> RunResult {
+        ScenarioValidator.knownComponents = ["broker", "stream", "router"]
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = "\(dir)/scenario.yaml"
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let scenario = try ScenarioLoader.load(path: file)
+        XCTAssertEqual(ScenarioValidator.diagnostics(for: scenario).map(\.description), [])
+        var options = RunOptions(surgeExecutable: try requireSurge(), surgeVersion: "test")
+        options.outputDirectory = "\(dir)/runs"
+        options.probes = probes
+        let runner = ScenarioRunner(scenario: scenario, options: options, progress: ProgressDisplay(quiet: true))
+        return try await runner.run()
+    }
+}

@@ -9,17 +9,7 @@ import XCTest
 /// children, real probes.
 final class SeedSystemsRunnerTests: XCTestCase {
     private func run(_ yaml: String, probes: [String]? = nil) async throws -> RunResult {
-        ScenarioValidator.knownComponents = ["broker", "stream", "router"]
-        let dir = RunnerTestSupport.tempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let file = "\(dir)/scenario.yaml"
-        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-        let scenario = try ScenarioLoader.load(path: file)
-        XCTAssertEqual(ScenarioValidator.diagnostics(for: scenario).map(\.description), [])
-        var options = RunOptions(surgeExecutable: try RunnerTestSupport.requireSurge(), surgeVersion: "test")
-        options.outputDirectory = "\(dir)/runs"
-        options.probes = probes
-        return try await ScenarioRunner(scenario: scenario, options: options, progress: ProgressDisplay(quiet: true)).run()
+        try await RunnerTestSupport.runSeed(yaml, probes: probes)
     }
 
     /// The calibration op makes exactly one heap allocation per operation; the window holds exactly

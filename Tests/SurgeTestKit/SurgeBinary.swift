@@ -48,9 +48,7 @@ public enum SurgeBinary {
         p.standardError = err
         try p.run()
         // Read both pipes at once: a child filling one while we block on the other would deadlock.
-        let errData = ErrData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
+        let errData = PipeDrain.start(err)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let e = errData.wait()
@@ -76,18 +74,30 @@ public enum SurgeBinary {
     }
 }
 
-/// The standard error bytes, handed from the reader thread.
-private final class ErrData: Sendable {
+/// A pipe read to its end on a thread of its own, so a child filling it never blocks while the
+/// test waits on another pipe or on the child.
+public final class PipeDrain: Sendable {
     private let data = Mutex<Data?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
-    func set(_ d: Data) {
+    /// Starts reading `pipe`.
+    public static func start(_ pipe: Pipe) -> PipeDrain {
+        let drain = PipeDrain()
+        Thread { drain.set(pipe.fileHandleForReading.readDataToEndOfFile()) }.start()
+        return drain
+    }
+
+    private func set(_ d: Data) {
         data.withLock { $0 = d }
         done.signal()
     }
 
-    func wait() -> Data {
+    /// Everything the pipe held, once its writers closed it.
+    public func wait() -> Data {
         done.wait()
         return data.withLock { $0 ?? Data() }
     }
+
+    /// The same, as UTF-8 text.
+    public func text() -> String { String(decoding: wait(), as: UTF8.self) }
 }

@@ -22,14 +22,19 @@ int surge_perf_read(int fd, uint64_t *value);
 /// PATH when it has no slash) with `argv` and `envp`. Returns the child pid (or -1 with errno);
 /// `*gate_fd` receives the write end of the gate pipe. If exec fails, the child exits with 127.
 /// Returns once the child has done its pre-exec work (signal dispositions reset) and is blocked on
-/// the gate, so counters attached afterwards count from its execve on.
-pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], int *gate_fd);
+/// the gate, so counters attached afterwards count from its execve on. `stdio` (NULL, or three
+/// descriptors, -1 to inherit) become the child's standard input, output and error; `directory`
+/// (NULL to inherit) its working directory. If either cannot be set, the child exits with 127.
+pid_t surge_spawn_gated(const char *path, char *const argv[], char *const envp[], const int stdio[3],
+                        const char *directory, int *gate_fd);
 
 /// Like surge_spawn_gated, but the command is forked from `helper` (surge-spawn-gate, a tiny
 /// static program started as this process's child; see helpers/spawn_gate.c) so nothing of Surge
 /// is in its peak RSS or CPU. Returns the command's pid; `*report_fd` is the socket on which the
-/// helper reports its exit, `*helper_pid` the helper (this process's child).
+/// helper reports its exit, `*helper_pid` the helper (this process's child). `stdio` and
+/// `directory` as for surge_spawn_gated (set in the helper, which the command inherits them from).
 pid_t surge_spawn_via_helper(const char *helper, const char *path, char *const argv[], char *const envp[],
+                             const int stdio[3], const char *directory,
                              int *gate_fd, int *report_fd, pid_t *helper_pid);
 
 /// 1 once the helper reported the command's exit (it is then a zombie, /proc still readable),

@@ -7,14 +7,8 @@ import Synchronization
 /// port speaks the `MicroBenchServer` protocol for one operation; otherwise it routes addresses sent
 /// as lines (`api://users/7\n` → `ROUTE api://users/:id id=7\n` or `MISS\n`). Counters on the stats port.
 package final class Router: Sendable {
-    private struct Running: ~Copyable {
-        var group: MultiThreadedEventLoopGroup?
-        var channels: [Channel] = []
-        var micro: MicroBenchServer?
-    }
-
     package let options: RouterOptions
-    private let running = Mutex(Running())
+    private let running = RunningServer()
     let counters = RouterCounters()
 
     package init(options: RouterOptions) {
@@ -58,11 +52,7 @@ package final class Router: Sendable {
                 channels.append(stats)
                 statsPort = stats.localAddress?.port ?? 0
             }
-            running.withLock {
-                $0.group = group
-                $0.channels = channels
-                $0.micro = micro
-            }
+            running.hold(group: group, channels: channels, micro: micro)
             return (port, statsPort)
         } catch {
             try? await group.shutdownGracefully()
@@ -71,13 +61,7 @@ package final class Router: Sendable {
     }
 
     package func stop() async {
-        let (group, channels, micro) = running.withLock { r -> (MultiThreadedEventLoopGroup?, [Channel], MicroBenchServer?) in
-            defer { r.group = nil; r.channels = []; r.micro = nil }
-            return (r.group, r.channels, r.micro)
-        }
-        micro?.stop()
-        for channel in channels { try? await channel.close() }
-        try? await group?.shutdownGracefully()
+        await running.stop()
     }
 }
 

@@ -20,9 +20,9 @@ package enum StreamJSON {
     /// Appends `value` as compact JSON.
     package static func write(_ value: StreamValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out += Array("null".utf8)
-        case .bool(let b): out += Array((b ? "true" : "false").utf8)
-        case .number(let d): out += Array((d.isFinite ? StreamValue.format(d) : "null").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let d): out.append(contentsOf: (d.isFinite ? StreamValue.format(d) : "null").utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -78,6 +78,7 @@ package enum StreamJSON {
             case UInt8(ascii: "{"):
                 i += 1
                 var members: [(key: String, value: StreamValue)] = []
+                members.reserveCapacity(depth == 0 ? 16 : 4)
                 skipSpace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
                     i += 1
@@ -146,7 +147,15 @@ package enum StreamJSON {
 
         mutating func string() throws(SyntaxError) -> String {
             i += 1
-            var out: [UInt8] = []
+            // Most strings hold no escape: taken straight from the bytes (no heap at all for short
+            // ones); the first backslash falls back to copying byte by byte.
+            let start = i
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != 92, bytes[i] >= 32 { i += 1 }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+                i += 1
+                return String(decoding: bytes[start..<i - 1], as: UTF8.self)
+            }
+            var out = Array(bytes[start..<i])
             while i < bytes.count {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") {

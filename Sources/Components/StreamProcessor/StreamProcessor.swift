@@ -2,22 +2,15 @@ import ComponentKit
 import NATSWire
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// The built-in stream processor: `workers` connections to a NATS broker, each subscribed to every
 /// mapping's input (one queue group, so each message is processed once), publishing the mapped
 /// messages back to the broker; counters on its stats port. Knows nothing of the harness.
 package final class StreamProcessor: Sendable {
-    private struct Running: ~Copyable {
-        var group: MultiThreadedEventLoopGroup?
-        var channels: [Channel] = []
-        var micro: MicroBenchServer?
-    }
-
     package let options: StreamProcessorOptions
     private let mappings: [StreamMapping]
     private let counters = StreamCounters()
-    private let running = Mutex(Running())
+    private let running = RunningServer()
 
     package convenience init(options: StreamProcessorOptions) throws(StreamMappingError) {
         self.init(options: options, mappings: try StreamMapping.parseAll(options.mappingText, settings: options.settings))
@@ -36,10 +29,7 @@ package final class StreamProcessor: Sendable {
         if let op = o.micro {
             let server = try MicroBenchServer(host: o.host, port: o.port, operation: try op.operation(o))
             // Nothing but the operation runs in the child: no stats port (see Router), no broker.
-            running.withLock {
-                $0.micro = server
-                $0.group = group
-            }
+            running.hold(group: group, micro: server)
             return (server.port, 0)
         }
         do {
@@ -73,10 +63,7 @@ package final class StreamProcessor: Sendable {
             }
             channels.append(stats)
             let statsPort = stats.localAddress?.port ?? 0
-            running.withLock {
-                $0.group = group
-                $0.channels = channels
-            }
+            running.hold(group: group, channels: channels)
             return (o.brokerPort, statsPort)
         } catch {
             for c in channels { try? await c.close() }
@@ -86,13 +73,7 @@ package final class StreamProcessor: Sendable {
     }
 
     package func stop() async {
-        let (group, channels, micro) = running.withLock { r -> (MultiThreadedEventLoopGroup?, [Channel], MicroBenchServer?) in
-            defer { r.group = nil; r.channels = []; r.micro = nil }
-            return (r.group, r.channels, r.micro)
-        }
-        micro?.stop()
-        for channel in channels { try? await channel.close() }
-        try? await group?.shutdownGracefully()
+        await running.stop()
     }
 
     package func stats() -> ComponentStats { counters.stats() }

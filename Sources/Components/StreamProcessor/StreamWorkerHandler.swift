@@ -74,8 +74,10 @@ final class StreamWorkerHandler: ChannelInboundHandler {
         case .publish(let out):
             counters.msgsOut.add(1, ordering: .relaxed)
             if pooling {
+                // The batch of the last read is written by then (its write let go of the storage):
+                // cleared, it is refilled in place, and the payload goes in without a buffer of its own.
                 if batch == nil { batch = context.channel.allocator.buffer(capacity: 16384) }
-                batch!.writeNATSPub(subject: out.utf8, payload: ByteBuffer(bytes: scratch))
+                batch!.writeStreamPub(subject: out, payload: scratch)
             } else {
                 var buffer = context.channel.allocator.buffer(capacity: scratch.count + out.utf8.count + 32)
                 buffer.writeNATSPub(subject: out.utf8, payload: ByteBuffer(bytes: scratch))
@@ -85,10 +87,13 @@ final class StreamWorkerHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let b = batch, b.readableBytes > 0 {
-            batch = nil
-            context.writeAndFlush(wrapOutboundOut(b), promise: nil)
-        }
+        guard var b = batch, b.readableBytes > 0 else { return }
+        batch = nil
+        context.writeAndFlush(wrapOutboundOut(b), promise: nil)
+        // Kept for the next read: a write that went out let go of the storage, which `clear()` then
+        // reuses; one still queued keeps it, and `clear()` takes fresh storage (copy on write).
+        b.clear()
+        batch = b
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -107,6 +112,19 @@ final class StreamWorkerHandler: ChannelInboundHandler {
         guard !readyDone else { return }
         readyDone = true
         if let error { ready.fail(error) } else { ready.succeed(()) }
+    }
+}
+
+extension ByteBuffer {
+    /// `PUB subject N` and the payload, from the bytes in hand (no intermediate buffer).
+    mutating func writeStreamPub(subject: String, payload: [UInt8]) {
+        writeStaticString("PUB ")
+        writeString(subject)
+        writeInteger(UInt8(ascii: " "))
+        writeNATSDecimal(UInt64(payload.count))
+        writeNATSCRLF()
+        writeBytes(payload)
+        writeNATSCRLF()
     }
 }
 

@@ -4,6 +4,7 @@ import PackageDescription
 // Surge — a benchmarking and profiling harness. Module map: see README.md ("Layout").
 // Dependencies point one way: surge → SurgeRunner → (SurgeLoad, SurgeProbes, SurgeResults,
 // SurgeScenario) → SurgeStats; SurgeReport → (SurgeResults, SurgeStats); Load → (Wire, SurgeResults);
+// SurgeHistory (SQLite through GRDB, PostgreSQL through postgres-nio) → SurgeResults, used by surge only;
 // Components → (ComponentKit, Wire). Components know nothing of the harness; only `surge` links them, for `serve`.
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
@@ -26,13 +27,14 @@ let package = Package(
         // MARK: reports and history
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: command-line tool
         .executableTarget(
             name: "surge",
             dependencies: [
-                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
+                "SurgeRunner", "SurgeScenario", "SurgeResults", "SurgeHistory", "SurgeLoad", "SurgeProbes", "SurgeCompare", "SurgeReport", "SurgeStats",
                 "SurgeProfile",
                 "Broker", "HTTPServer", "Mesh", "StreamProcessor", "Router",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -43,7 +45,15 @@ let package = Package(
 
         // MARK: harness
         .target(name: "SurgeScenario", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "SurgeResults", dependencies: [histogram, .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SurgeResults", dependencies: [histogram]),
+        // The run history: SQLite (embedded default) or PostgreSQL, one schema, append-only.
+        .target(
+            name: "SurgeHistory",
+            dependencies: [
+                "SurgeResults", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .target(name: "SurgeStats"),
         .target(name: "SurgeLoad", dependencies: ["NATSWire", "HTTPWire", "SurgeResults", nioCore, nioPosix, histogram]),
         .target(
@@ -114,7 +124,8 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv", "GoVectors"]),
         .testTarget(
-            name: "SurgeReportTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram],
+            name: "SurgeReportTests",
+            dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeHistory", "SurgeStats", histogram],
             exclude: ["Golden", "GoVectors"]
         ),
         .testTarget(name: "SurgeCompareTests", dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats"]),
@@ -132,7 +143,7 @@ let package = Package(
         .testTarget(name: "MeshWireTests", dependencies: ["MeshWire", nioCore]),
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "MeshWire", "NATSWire", "SurgeTestKit", nioCore, nioPosix]),
         // MARK: reports and history (report, history)
-        .testTarget(name: "HistoryTests", dependencies: ["SurgeResults"]),
+        .testTarget(name: "HistoryTests", dependencies: ["SurgeHistory", "SurgeResults", "SurgeTestKit"]),
         .testTarget(name: "ReportHTMLTests", dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeStats", histogram]),
     ]
 )

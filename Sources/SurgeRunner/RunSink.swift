@@ -2,7 +2,7 @@ import Foundation
 import SurgeResults
 
 /// Where a finished run goes besides its result file (the pipeline writes that one itself, after
-/// every sample): Go benchmark format, the history database, a report.
+/// every sample): Go benchmark format, a report. (The history is appended by `surge run --history`.)
 public protocol RunSink: Sendable {
     /// What the sink makes, for its failure message (`Go benchmark format`, `history`).
     var what: String { get }
@@ -41,17 +41,5 @@ public struct BenchFmtSink: RunSink {
         let txt = Self.path(for: resultPath)
         try AtomicFile.write(Data(BenchFmtWriter.write(run).utf8), to: txt)
         return ["go benchmark format: \(txt)"]
-    }
-}
-
-/// Appends the run to the history database (`surge history`).
-public struct HistorySink: RunSink {
-    public var database: String
-    public init(database: String) { self.database = database }
-    public var what: String { "history entry (\(database))" }
-
-    public func deliver(_ run: RunResult, resultPath: String) throws -> [String] {
-        try HistoryStore(path: database).add(run, sourcePath: resultPath)
-        return ["history: \(database)"]
     }
 }

@@ -1,15 +1,19 @@
 import ArgumentParser
 import Foundation
+import SurgeHistory
 import SurgeResults
 
-/// `surge history add|list`: the append-only run history (SQLite, `Reports/history.sqlite`).
+/// `surge history add|list`: the append-only run history (SQLite, `Reports/history.sqlite` by default,
+/// or PostgreSQL: `--db postgres://...` or `SURGE_HISTORY_URL`).
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Keep every run in a history database for trends and weekly reports.",
         discussion: """
-            The history is an SQLite database in WAL mode (two CI jobs may append at once). Runs are \
-            stored whole, with their host fingerprint, source commit and time; nothing is rewritten.
+            The history is an SQLite database in WAL mode, or a PostgreSQL database (--db \
+            postgres://USER@HOST:PORT/DB, or SURGE_HISTORY_URL); the same tables on both. Many CI jobs \
+            may append at once; a run id already stored is left as it was. Runs are stored whole, with \
+            their host fingerprint, source commit and time; nothing is rewritten.
             """,
         subcommands: [Add.self, List.self]
     )
@@ -17,8 +21,8 @@ struct HistoryCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Append result files to the history.")
 
-        @Option(name: .customLong("db"), help: "The history database.")
-        var database = HistoryStore.defaultPath
+        @Option(name: .customLong("db"), help: HistoryAccess.help)
+        var database: String?
         @Argument(help: "Surge result files (surge.run/v1 JSON).")
         var runs: [String]
 
@@ -29,12 +33,14 @@ struct HistoryCommand: AsyncParsableCommand {
         func run() async throws {
             var stderr = StandardError()
             do {
-                let store = try HistoryStore(path: database)
-                for path in runs {
-                    let run = try RunResultCodec.read(path: path)
-                    switch try store.add(run, sourcePath: path) {
-                    case .added: print("added \(run.runID) (scenario \(run.scenario.name)) → \(database)")
-                    case .alreadyPresent: print("\(run.runID) is already in \(database); left as stored")
+                let location = try HistoryLocation.resolve(option: database)
+                try await HistoryAccess.using(location) { store in
+                    for path in runs {
+                        let run = try RunResultCodec.read(path: path)
+                        switch try await store.add(run, sourcePath: path) {
+                        case .added: print("added \(run.runID) (scenario \(run.scenario.name)) → \(location)")
+                        case .alreadyPresent: print("\(run.runID) is already in \(location); left as stored")
+                        }
                     }
                 }
             } catch {
@@ -47,8 +53,8 @@ struct HistoryCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the runs in the history, oldest first.")
 
-        @Option(name: .customLong("db"), help: "The history database.")
-        var database = HistoryStore.defaultPath
+        @Option(name: .customLong("db"), help: HistoryAccess.help)
+        var database: String?
         @Option(help: "Only runs of this scenario (its name).")
         var scenario: String?
         @Option(help: "Only runs started in this period before now: 12h, 30d, 2w.")
@@ -62,14 +68,20 @@ struct HistoryCommand: AsyncParsableCommand {
 
         func run() async throws {
             var stderr = StandardError()
-            guard FileManager.default.fileExists(atPath: database) else {
-                print("surge history list: \(database): no history yet (add runs with `surge history add` or `surge run --history`)", to: &stderr)
-                throw ExitCode(1)
-            }
             do {
-                let store = try HistoryStore(path: database)
-                let entries = try store.list(scenario: scenario, since: since.flatMap { LookbackPeriod.start($0) })
+                let location = try HistoryLocation.resolve(option: database)
+                guard location.mayHoldHistory else {
+                    print("surge history list: \(location): no history yet (add runs with `surge history add` or "
+                        + "`surge run --history`)", to: &stderr)
+                    throw ExitCode(1)
+                }
+                let start = since.flatMap { LookbackPeriod.start($0) }
+                let entries = try await HistoryAccess.using(location) {
+                    try await $0.list(scenario: scenario, since: start)
+                }
                 print(HistoryTable.render(entries))
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 print("surge history list: \(error)", to: &stderr)
                 throw ExitCode(1)

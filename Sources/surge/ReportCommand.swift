@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import SurgeCompare
+import SurgeHistory
 import SurgeReport
 import SurgeResults
 
 /// `surge report RUN.json [--baseline NAME | --against OTHER.json] --out DIR` and
-/// `surge report weekly [--since 7d] [--db FILE] [--json FILE] --out DIR`.
+/// `surge report weekly [--since 7d] [--db FILE|URL] [--json FILE] --out DIR`.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -96,8 +97,12 @@ struct ReportCommand: AsyncParsableCommand {
         var since = "7d"
         @Option(help: "How far back the trend charts and change-point search reach.")
         var trend = "56d"
-        @Option(name: .customLong("db"), help: "The history database.")
-        var database = HistoryStore.defaultPath
+        @Option(name: .customLong("db"), help: HistoryAccess.help)
+        var database: String?
+        @Option(help: """
+            The end of the week, ISO 8601 (2026-12-01T00:00:00Z), to write a past week's report again; default: now.
+            """)
+        var now: String?
         @Option(name: .customLong("out"), help: "Directory for index.html, report.md and charts/.")
         var outputDirectory: String
         @Option(help: "The gnuplot program (default: SURGE_GNUPLOT, else gnuplot from PATH).")
@@ -111,20 +116,26 @@ struct ReportCommand: AsyncParsableCommand {
             for (flag, v) in [("--since", since), ("--trend", trend)] where LookbackPeriod.seconds(v) == nil {
                 throw ValidationError("\(flag): expected a period like 7d, 12h or 8w, found '\(v)'")
             }
+            if let now, ISO8601DateFormatter().date(from: now) == nil {
+                throw ValidationError("--now: expected an ISO 8601 time like 2026-12-01T00:00:00Z, found '\(now)'")
+            }
         }
 
         func run() async throws {
             var stderr = StandardError()
-            guard FileManager.default.fileExists(atPath: database) else {
-                print("surge report weekly: \(database): no history (add runs with `surge history add` or `surge run --history`)", to: &stderr)
-                throw ExitCode(1)
-            }
             do {
-                let now = Date()
+                let location = try HistoryLocation.resolve(option: database)
+                guard location.mayHoldHistory else {
+                    print("surge report weekly: \(location): no history (add runs with `surge history add` or "
+                        + "`surge run --history`)", to: &stderr)
+                    throw ExitCode(1)
+                }
+                let now = self.now.flatMap { ISO8601DateFormatter().date(from: $0) } ?? Date()
                 let week = LookbackPeriod.seconds(since) ?? 7 * 86400
                 let span = max(LookbackPeriod.seconds(trend) ?? 56 * 86400, 2 * week)
-                let store = try HistoryStore(path: database)
-                let runs = try store.runs(since: now.addingTimeInterval(-span))
+                let runs = try await HistoryAccess.using(location) {
+                    try await $0.runs(scenario: nil, since: now.addingTimeInterval(-span))
+                }
                 let report = WeeklyReport(runs: runs, now: now, week: week)
                 let writer = ReportWriter(gnuplot: gnuplot.map { GnuplotRenderer(executable: $0) } ?? GnuplotRenderer())
                 let written = try writer.write(report, to: outputDirectory)
@@ -140,6 +151,8 @@ struct ReportCommand: AsyncParsableCommand {
                     }
                     print("json: \(jsonPath)")
                 }
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 print("surge report weekly: \(error)", to: &stderr)
                 throw ExitCode(1)

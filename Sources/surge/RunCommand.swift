@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SurgeHistory
 import SurgeProbes
 import SurgeProfile
 import SurgeResults
@@ -79,11 +80,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "Also append the run to the history database (see `surge history`).")
     var history = false
-    @Option(name: .customLong("history-db"), help: "The history database for --history.")
-    var historyDatabase = HistoryStore.defaultPath
+    @Option(name: .customLong("history-db"), help: HistoryAccess.help)
+    var historyDatabase: String?
 
     func validate() throws {
         if let r = repetitions, r < 1 { throw ValidationError("--repetitions must be at least 1, found \(r)") }
+        // A bad history URL is found before the run, not after it.
+        if history {
+            do { _ = try HistoryLocation.resolve(option: historyDatabase) } catch { throw ValidationError("\(error)") }
+        }
         if let w = warmup, Durations.parse(w) == nil { throw ValidationError("--warmup: expected a duration like 500ms or 2s, found '\(w)'") }
         if let t = loadThreads, t < 1 { throw ValidationError("--load-threads must be at least 1") }
         if let p = probes {
@@ -181,7 +186,9 @@ struct RunCommand: AsyncParsableCommand {
             for text in unsaved { FileHandle.standardError.write(Data("surge: \(text)\n".utf8)) }
             throw SurgeExitCode.badInput.exitCode
         }
-        if history { _ = RunSinks.deliver([HistorySink(database: historyDatabase)], run: result, resultPath: runner.resultPath) }
+        if history, let location = try? HistoryLocation.resolve(option: historyDatabase) {
+            _ = await HistorySink(location: location).deliver(result, resultPath: runner.resultPath)
+        }
         if result.status == .interrupted { throw SurgeExitCode.interrupted.exitCode }
         if result.cells.contains(where: { $0.status == .failed }) { throw SurgeExitCode.cellFailed.exitCode }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SurgeHistory
 import SurgeResults
 import XCTest
 
@@ -34,13 +35,13 @@ final class HistoryStoreTests: XCTestCase {
 
     func testRoundTripKeepsTheWholeRunAndItsColumns() throws {
         let path = dir.appendingPathComponent("h.sqlite").path
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         let a = Self.run(id: "r1", at: 1_790_000_000, commit: "aaaa", msgs: 100)
         let b = Self.run(id: "r2", scenario: "fanout", at: 1_790_000_100, commit: "bbbb", msgs: 200)
         XCTAssertEqual(try store.add(b, sourcePath: "runs/r2.json"), .added)
         XCTAssertEqual(try store.add(a, sourcePath: "runs/r1.json"), .added)
 
-        let reopened = try HistoryStore(path: path)
+        let reopened = try SQLiteHistory(path: path)
         XCTAssertEqual(try reopened.runs(), [a, b], "runs come back whole, oldest first")
         let entries = try reopened.list()
         XCTAssertEqual(entries.map(\.runID), ["r1", "r2"])
@@ -56,7 +57,7 @@ final class HistoryStoreTests: XCTestCase {
 
     func testAddingARunAgainLeavesTheStoredOneUntouched() throws {
         let path = dir.appendingPathComponent("h.sqlite").path
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         let original = Self.run(id: "r1", at: 1_790_000_000, commit: "aaaa", msgs: 100)
         XCTAssertEqual(try store.add(original), .added)
         var changed = original
@@ -67,7 +68,7 @@ final class HistoryStoreTests: XCTestCase {
 
     func testRowsCannotBeRewrittenInPlace() throws {
         let path = dir.appendingPathComponent("h.sqlite").path
-        try HistoryStore(path: path).add(Self.run(id: "r1", at: 1_790_000_000, commit: "aaaa", msgs: 100))
+        try SQLiteHistory(path: path).add(Self.run(id: "r1", at: 1_790_000_000, commit: "aaaa", msgs: 100))
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { throw XCTSkip("sqlite3 command-line tool not installed (Debian package sqlite3)") }
@@ -79,13 +80,13 @@ final class HistoryStoreTests: XCTestCase {
         sqlite.waitUntilExit()
         XCTAssertNotEqual(sqlite.terminationStatus, 0)
         XCTAssertTrue(message.contains("append-only"), message)
-        XCTAssertEqual(try HistoryStore(path: path).list().first?.commit, "aaaa")
+        XCTAssertEqual(try SQLiteHistory(path: path).list().first?.commit, "aaaa")
     }
 
     func testCorruptDatabaseIsAClearError() throws {
         let path = dir.appendingPathComponent("bad.sqlite").path
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try HistoryStore(path: path)) { error in
+        XCTAssertThrowsError(try SQLiteHistory(path: path)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("\(path): the run history is damaged or not an SQLite database"), text)
             XCTAssertTrue(text.contains("file is not a database"), text)
@@ -94,7 +95,7 @@ final class HistoryStoreTests: XCTestCase {
 
     func testTruncatedDatabaseIsAClearError() throws {
         let path = dir.appendingPathComponent("cut.sqlite").path
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         for i in 0..<20 { try store.add(Self.run(id: "r\(i)", at: 1_790_000_000 + Double(i), commit: "c\(i)", msgs: 100)) }
         let full = try Data(contentsOf: URL(fileURLWithPath: path))
         let walPath = path + "-wal"
@@ -104,7 +105,7 @@ final class HistoryStoreTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: walPath)
         try? FileManager.default.removeItem(atPath: path + "-shm")
         try damaged.write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try HistoryStore(path: path).runs()) { error in
+        XCTAssertThrowsError(try SQLiteHistory(path: path).runs()) { error in
             XCTAssertTrue("\(error)".hasPrefix(path + ":"), "\(error)")
         }
     }
@@ -117,7 +118,7 @@ final class HistoryStoreTests: XCTestCase {
         p.arguments = [path, "CREATE TABLE invoices (id INTEGER)"]
         try p.run()
         p.waitUntilExit()
-        XCTAssertThrowsError(try HistoryStore(path: path)) { error in
+        XCTAssertThrowsError(try SQLiteHistory(path: path)) { error in
             XCTAssertEqual("\(error)", "\(path): not a Surge run history: it is an SQLite database with other tables (invoices) and no surge_history table")
         }
     }
@@ -157,7 +158,7 @@ final class HistoryStoreTests: XCTestCase {
             p.waitUntilExit()
             XCTAssertEqual(p.terminationStatus, 0, message)
         }
-        let entries = try HistoryStore(path: db).list()
+        let entries = try SQLiteHistory(path: db).list()
         XCTAssertEqual(entries.count, 50)
         XCTAssertEqual(Set(entries.map(\.runID)).count, 50)
         // SQLite's file header, bytes 18 and 19: 2 and 2 mean WAL.

@@ -1,4 +1,5 @@
 import Foundation
+import SurgeHistory
 import SurgeResults
 import SurgeStats
 
@@ -46,7 +47,7 @@ enum WeeklyHistoryFixture {
     /// Writes the history into a new database at `path`.
     static func store(_ runs: [RunResult], at path: String) throws {
         try? FileManager.default.removeItem(atPath: path)
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         for r in runs { _ = try store.add(r) }
     }
 }

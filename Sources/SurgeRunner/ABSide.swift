@@ -137,7 +137,8 @@ extension ABSidePlan {
             for i in cells.indices where !cells[i].target.isCommand {
                 cells[i].target.options.merge(options) { _, override in override }
             }
-            given += " [" + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
+            let pairs = options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            given += " [" + pairs.joined(separator: " ") + "]"
         }
         if let probes {
             self.probes = probes

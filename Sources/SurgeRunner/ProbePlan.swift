@@ -1,7 +1,7 @@
 import Foundation
 import SurgeProbes
-import Synchronization
 import SurgeResults
+import Synchronization
 
 /// Which probes a scenario asked for and how they are split into passes.
 ///

@@ -69,21 +69,7 @@ final class ReferenceNATSServer {
 }
 
 /// A TCP port nobody listens on right now.
-func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-        }
-    }
-    guard ok else { throw RawTCPConnection.Failure(description: "no free port: errno \(errno)") }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+func freeTCPPort() throws -> Int { try LoopbackPort.free() }
 
 /// Runs `body` against the built-in broker with `options`, then against nats-server with `config`
 /// (the same settings in nats-server's terms), so one set of assertions proves the two agree.

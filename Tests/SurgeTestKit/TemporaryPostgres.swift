@@ -176,21 +176,11 @@ public final class TemporaryPostgres {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// A TCP port on 127.0.0.1 that was free a moment ago (bound and released).
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
     public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-            }
+        do { return try LoopbackPort.free() } catch {
+            throw PostgresSetupFailure(step: "find a free port", output: "\(error)")
         }
-        guard ok else { throw PostgresSetupFailure(step: "find a free port", output: String(cString: strerror(errno))) }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
 

@@ -70,7 +70,7 @@ public struct ABReport: Sendable {
                 } ?? "n/a"
             let p = e.paired.map { GoFloatFormat.fixed($0.p, 3) } ?? "-"
             rows.append([
-                e.row, e.metric, Self.number(Self.median(e.a)), change, interval, p, "\(e.a.count)",
+                e.row, e.metric, Self.number(RobustStatistics.median(e.a)), change, interval, p, "\(e.a.count)",
                 Self.verdictText(f, band: e.band),
             ])
         }
@@ -159,12 +159,6 @@ public struct ABReport: Sendable {
     static func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
 
     static func percent(_ change: Double) -> String { GoFloatFormat.signedFixed(change * 100, 2) + "%" }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        guard !s.isEmpty else { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
 
     static func number(_ v: Double) -> String {
         guard v.isFinite else { return "-" }

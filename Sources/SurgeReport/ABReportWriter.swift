@@ -28,7 +28,7 @@ extension ReportWriter {
                 hi = max(hi, h)
                 // The raw rounds of A (above the row) and B (below it), on the ratio axis: each divided
                 // by A's median, so A scatters around 1 and B around the ratio.
-                let scale = Self.median(e.a)
+                let scale = RobustStatistics.median(e.a)
                 guard scale > 0 else { continue }
                 for (side, values) in [e.a, e.b].enumerated() {
                     let offset = side == 0 ? 0.18 : -0.18
@@ -71,13 +71,6 @@ extension ReportWriter {
                 caption: "Shaded: the threshold band ±\(GoFloatFormat.shortest(t * 100))%.", width: 860, height: height,
                 commands: commands, data: intervals + "\n\n" + dots[0] + "\n\n" + dots[1])
         }
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     public func write(_ report: ABReport, to directory: String) throws -> Written {

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Measures what each SurgeProbes method costs the target on this machine: the calibration target
-# times N getppid() calls (syscall methods) and N malloc(64)+free pairs (allocation methods), with
-# and without the probe attached, R times each; prints the median ns per call and the difference.
+# Measures what each SurgeProbes method costs per event on this machine: the calibration target
+# times N getppid() calls (syscall methods), N malloc(64)+free pairs (allocation methods) and N
+# round trips between two of its threads (2N context switches: the perf context-switch counter),
+# with and without the probe attached, R times each; prints the median ns per event and the
+# difference. The BPF syscall program runs for every process on the machine, so it is also timed on
+# a process outside the measured tree. Multiply by a cell's events per op (syscalls/op, allocs/op,
+# ctxsw/op in its result file) for what the probes add to that cell's cpu-ns/op.
 # Times are the calling thread's CPU time (user + system: the probes run in the target's context),
 # so other processes preempting the target do not inflate them.
 #
 #   Scripts/probe-overhead.sh [N] [R]      (root; builds what it needs)
 #
-# The target (surge-calibrate, libSurgeAllocCounter.so) is built in release mode; the attaching
-# `surge` may be a debug build (its speed does not enter the figures). Set SURGE to override.
+# The target (surge-calibrate) is built in release mode; the preload library is the one `surge`
+# builds for itself; the attaching `surge` may be a debug build (its speed does not enter the
+# figures). Set SURGE to override.
 set -euo pipefail
 N=${1:-1000000}
 R=${2:-7}
 cd "$(dirname "$0")/.."
 swift build -c release --product surge-calibrate >/dev/null
-swift build -c release --product SurgeAllocCounter >/dev/null
 CAL=$(swift build -c release --show-bin-path)/surge-calibrate
-export SURGE_ALLOC_COUNTER_LIB=$(swift build -c release --show-bin-path)/libSurgeAllocCounter.so
 SURGE=${SURGE:-$(swift build --show-bin-path)/surge}
 [ -x "$SURGE" ] || swift build --product surge >/dev/null
 LOG=$(mktemp -d)
@@ -76,11 +79,33 @@ for m in bpf perf: perf; do   # perf: = total only; perf = total + 4 syscalls by
     detach
     row "syscalls=$m (getppid)" "$base" "$with"
 done
+# The BPF program on a process outside the measured tree: attach to a sleeping stranger.
+sleep 600 & STRANGER=$!
+"$SURGE" probe --pid "$STRANGER" --duration 10m --probes syscalls --method syscalls=bpf \
+    >"$LOG/attach.out" 2>"$LOG/attach.err" &
+PROBE=$!
+for _ in $(seq 200); do grep -q attached "$LOG/attach.err" 2>/dev/null && break; sleep 0.05; done
+grep -q attached "$LOG/attach.err" || { echo "surge probe did not attach:" >&2; cat "$LOG/attach.err" >&2; exit 1; }
+with=$(times bench-getppid)
+detach
+kill "$STRANGER"
+row "syscalls=bpf, other process" "$base" "$with"
 attach --probes syscall-latency
 with=$(times bench-getppid)
 detach
 row "syscall-latency (getppid)" "$base" "$with"
 
+# Context switches: per switch, half a round trip.
+N_TRIPS=$N; N=$((N / 10))
+half() { awk -v t="$1" 'BEGIN {printf "%.1f", t / 2}'; }
+times bench-switch >"$LOG/trip"
+sbase=$(half "$(cat "$LOG/trip")")
+attach --probes context-switches
+times bench-switch >"$LOG/trip"
+with=$(half "$(cat "$LOG/trip")")
+detach
+row "context-switches=perf (per switch)" "$sbase" "$with"
+N=$N_TRIPS
 mbase=$(times bench-malloc)
 attach --probes allocations --method allocations=uprobe
 with=$(times bench-malloc)

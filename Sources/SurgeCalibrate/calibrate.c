@@ -18,6 +18,8 @@
 //   fork-write K N     K forked children, each N x write(2), then _exit(0) (reaped before the answer)
 //   bench-getppid N    N x getppid(); answers the thread's CPU time for them in nanoseconds
 //   bench-malloc N     N x (malloc(64) + free); answers the thread's CPU time in nanoseconds
+//   bench-switch N     N round trips of a byte between this thread and a new one over two pipes (each
+//                      thread blocks once per trip: 2N context switches); answers both threads' CPU time
 // (CPU time, user + system, includes the probes' kernel work done in this thread and excludes time
 // spent preempted by other processes, so the figures hold on a loaded machine.)
 //   quit               exits 0
@@ -46,7 +48,7 @@ static void sleep_ms(uint64_t ms) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
-static uint64_t now_ns(clock_t clock) {
+static uint64_t now_ns(clockid_t clock) {
     struct timespec ts;
     clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -93,6 +95,43 @@ void edge_cases(void) {
 static void *thread_main(void *arg) {
     run(arg);
     return NULL;
+}
+
+struct ping_pong { int to_peer[2], from_peer[2]; uint64_t n, peer_ns; };
+
+// The peer times itself: its CPU clock cannot be read from outside once it has exited.
+static void *ping_pong_peer(void *arg) {
+    struct ping_pong *pp = arg;
+    uint64_t t0 = now_ns(CLOCK_THREAD_CPUTIME_ID), i = 0;
+    char c;
+    for (; i < pp->n; i++) {
+        if (read(pp->to_peer[0], &c, 1) != 1 || write(pp->from_peer[1], &c, 1) != 1) break;
+    }
+    pp->peer_ns = i == pp->n ? now_ns(CLOCK_THREAD_CPUTIME_ID) - t0 : 0;
+    return NULL;
+}
+
+/// N round trips with a peer thread; the CPU time of both threads (each thread's own CPU clock,
+/// summed, so the process's other threads and the pipes' creation are not in it), or 0 on failure.
+static uint64_t ping_pong(uint64_t n) {
+    struct ping_pong pp = { .n = n };
+    if (pipe(pp.to_peer) != 0) return 0;
+    if (pipe(pp.from_peer) != 0) { close(pp.to_peer[0]); close(pp.to_peer[1]); return 0; }
+    pthread_t peer;
+    uint64_t total = 0;
+    if (pthread_create(&peer, NULL, ping_pong_peer, &pp) == 0) {
+        uint64_t t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+        char c = 1;
+        uint64_t i = 0;
+        for (; i < n; i++) {
+            if (write(pp.to_peer[1], &c, 1) != 1 || read(pp.from_peer[0], &c, 1) != 1) break;
+        }
+        uint64_t mine = now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+        pthread_join(peer, NULL);
+        if (i == n && pp.peer_ns > 0) total = mine + pp.peer_ns;
+    }
+    close(pp.to_peer[0]); close(pp.to_peer[1]); close(pp.from_peer[0]); close(pp.from_peer[1]);
+    return total;
 }
 
 static void answer(const char *text, uint64_t value, int with_value) {
@@ -182,6 +221,11 @@ static int command(const char *line) {
         uint64_t n = number(&p), t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
         for (uint64_t i = 0; i < n; i++) { pointers[0] = malloc(64); free(pointers[0]); }
         answer("done", now_ns(CLOCK_THREAD_CPUTIME_ID) - t0, 1);
+        return 1;
+    } else if (starts(line, "bench-switch", &p)) {
+        uint64_t ns = ping_pong(number(&p));
+        if (ns == 0) { answer("error ping-pong", 0, 0); return 1; }
+        answer("done", ns, 1);
         return 1;
     } else if (starts(line, "quit", &p)) {
         answer("done", 0, 0);

@@ -10,16 +10,23 @@ struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Count a process's syscalls, allocations, CPU time, peak RSS and context switches.",
-        usage: "surge probe --pid PID [--duration 5s] [<options>]\n       surge probe [<options>] -- COMMAND [ARGS ...]",
+        usage: "surge probe --pid PID [--duration 5s] [<options>]\nsurge probe [<options>] -- COMMAND [ARGS ...]",
         discussion: """
-            surge probe --pid PID --duration 5s     measure a running process for 5 seconds (Ctrl-C ends early)
-            surge probe -- command args             run the command to its end and measure all of it
-            Needs root (or CAP_BPF and CAP_PERFMON) for syscalls by name and for allocations of a running
+            Examples:
+              surge probe --pid PID --duration 5s
+                  measure a running process for 5 seconds (Ctrl-C ends early)
+              surge probe -- command args
+                  run the command to its end and measure all of it
+
+            Needs root (or CAP_BPF and CAP_PERFMON) for syscalls by name and for allocations of a running \
             process; without them Surge says what it cannot measure and falls back to /proc.
-            Every figure covers the target's whole process tree (its children and theirs, followed as they
-            fork; JSON "processes" breaks it down by pid) unless --main-only. With -- command, counting starts
-            at the command's execve; CPU time, context switches and page faults come from wait4 (the command
-            and the children it waited for), allocations from a preload library its children inherit.
+
+            Every figure covers the target's whole process tree (its children and theirs, followed as they \
+            fork; JSON "processes" breaks it down by pid) unless --main-only.
+
+            With a command, counting starts at the command's execve; CPU time, context switches and page \
+            faults come from wait4 (the command and the children it waited for), allocations from a preload \
+            library its children inherit.
             """
     )
 

@@ -132,7 +132,7 @@ public final class ProbeSession: @unchecked Sendable {
             }
             if probes.contains(.contextSwitches) {
                 do throws(ProbeError) {
-                    // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: costs nothing per syscall.
+                    // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: ~380 ns of CPU per switch.
                     session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches",
                                                                        mainOnly: mainOnly)
                     session.methods[.contextSwitches] = .perf

@@ -12,13 +12,19 @@ struct ProfileCommand: AsyncParsableCommand {
         commandName: "profile",
         abstract: "Flame graphs of a process: CPU samples, off-CPU time, allocations per stack.",
         discussion: """
-            surge profile --pid PID --duration 10s --out DIR     profile a running process (Ctrl-C ends early)
-            surge profile --out DIR -- command args                 run the command and profile it to its end
-            surge profile diff A.folded B.folded --out diff.svg     differential flame graph of B against A
-            Writes DIR/<name>.<kind>.folded (Brendan Gregg's folded stacks), .svg (a self-contained flame
-            graph: hover for figures, click to zoom) and, with --operations, .per-op.folded. Needs root (or
-            CAP_BPF and CAP_PERFMON); cpu falls back to perf record without BPF. Stacks are walked by
-            frame pointers: build C and C++ with -fno-omit-frame-pointer (Swift keeps them).
+            Examples:
+              surge profile --pid PID --duration 10s --out DIR
+                  profile a running process (Ctrl-C ends early)
+              surge profile --out DIR -- command args
+                  run the command and profile it to its end
+              surge profile diff A.folded B.folded --out diff.svg
+                  differential flame graph of B against A
+
+            Writes DIR/<name>.<kind>.folded (Brendan Gregg's folded stacks), .svg (a self-contained flame \
+            graph: hover for figures, click to zoom) and, with --operations, .per-op.folded.
+
+            Needs root (or CAP_BPF and CAP_PERFMON); cpu falls back to perf record without BPF. Stacks are \
+            walked by frame pointers: build C and C++ with -fno-omit-frame-pointer (Swift keeps them).
             """,
         subcommands: [ProfileRecordCommand.self, ProfileDiffCommand.self],
         defaultSubcommand: ProfileRecordCommand.self
@@ -29,7 +35,9 @@ struct ProfileCommand: AsyncParsableCommand {
 struct ProfileRecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "Profile a running process (--pid) or a command (-- command args); the default."
+        abstract: "Profile a running process (--pid) or a command (-- command args); the default.",
+        usage: "surge profile [record] --pid PID [--duration 10s] --out DIR [<options>]\n"
+            + "surge profile [record] --out DIR [<options>] -- COMMAND [ARGS ...]"
     )
 
     @Option(help: "Process id of a running process to profile (with its children).")
@@ -154,6 +162,7 @@ struct ProfileDiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Differential flame graph of B against A, and the functions that changed most.",
+        usage: "surge profile diff <a> <b> --out <out> [<options>]",
         discussion: "Compare per-op files (.per-op.folded) so runs of different length line up."
     )
 

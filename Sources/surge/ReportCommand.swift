@@ -23,7 +23,9 @@ struct ReportCommand: AsyncParsableCommand {
     )
 
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Report one run, optionally compared with a baseline.")
+        static let configuration = CommandConfiguration(
+            commandName: "run", abstract: "Report one run, optionally compared with a baseline.",
+            usage: "surge report run <run> --out <out> [--baseline <baseline>] [<options>]")
 
         @Argument(help: "A Surge result file (surge.run/v1 JSON).")
         var run: String
@@ -91,7 +93,9 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     struct Weekly: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "weekly", abstract: "Trends, week-over-week changes, change points and failures from the history.")
+        static let configuration = CommandConfiguration(
+            commandName: "weekly", abstract: "Trends, week-over-week changes, change points and failures from the history.",
+            usage: "surge report weekly --out <out> [--db <db>] [--since <since>] [<options>]")
 
         @Option(help: "The week: runs started in this period before now (e.g. 7d); the previous period is compared with it.")
         var since = "7d"

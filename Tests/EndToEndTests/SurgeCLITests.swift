@@ -127,13 +127,16 @@ final class SurgeCLITests: XCTestCase {
         XCTAssertTrue(handicapLines.allSatisfy { $0.contains("(default: 0)") }, "\(handicapLines)")
     }
 
-    /// Every line of `surge list` and of every command's help fits an 80-column terminal.
+    /// Every line of `surge list` and of every command's and subcommand's help fits an 80-column terminal.
     func testListAndHelpFitEightyColumns() throws {
         let surge = try SurgeBinary.require()
         let commands = [
             ["list"], ["--help"], ["run", "--help"], ["ab", "--help"], ["compare", "--help"], ["report", "--help"],
             ["probe", "--help"], ["profile", "--help"], ["merge", "--help"], ["calibrate", "--help"],
             ["serve", "--help"], ["validate", "--help"], ["history", "--help"], ["baseline", "--help"],
+            ["profile", "record", "--help"], ["profile", "diff", "--help"], ["report", "run", "--help"],
+            ["report", "weekly", "--help"], ["history", "add", "--help"], ["history", "list", "--help"],
+            ["baseline", "save", "--help"], ["serve", "broker", "--help"],
         ]
         for args in commands {
             let r = try SurgeBinary.run(["COLUMNS=80", surge] + args, executable: "/usr/bin/env")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures what each SurgeProbes method costs per event on this machine: the calibration target
 # times N getppid() calls (syscall methods), N malloc(64)+free pairs (allocation methods) and N
-# round trips between two of its threads (2N context switches: the perf context-switch counter),
+# round trips between two of its threads (2N context switches: the BPF and perf counters),
 # with and without the probe attached, R times each; prints the median ns per event and the
 # difference. The BPF syscall program runs for every process on the machine, so it is also timed on
 # a process outside the measured tree. Multiply by a cell's events per op (syscalls/op, allocs/op,
@@ -100,11 +100,13 @@ N_TRIPS=$N; N=$((N / 10))
 half() { awk -v t="$1" 'BEGIN {printf "%.1f", t / 2}'; }
 times bench-switch >"$LOG/trip"
 sbase=$(half "$(cat "$LOG/trip")")
-attach --probes context-switches
-times bench-switch >"$LOG/trip"
-with=$(half "$(cat "$LOG/trip")")
-detach
-row "context-switches=perf (per switch)" "$sbase" "$with"
+for m in bpf perf; do
+    attach --probes context-switches --method context-switches=$m
+    times bench-switch >"$LOG/trip"
+    with=$(half "$(cat "$LOG/trip")")
+    detach
+    row "context-switches=$m (per switch)" "$sbase" "$with"
+done
 N=$N_TRIPS
 mbase=$(times bench-malloc)
 attach --probes allocations --method allocations=uprobe

@@ -5,8 +5,8 @@ import Glibc
 /// tracepoint, filtered inside the program by the tree's TGIDs (`BPFProcessTree`: threads created
 /// later count too, processes forked later join), which also keeps each process's total for the
 /// per-process breakdown. The program runs for every task on the machine (measured by
-/// Scripts/probe-overhead.sh on 2 cores: ~40 ns of CPU per syscall for the target, ~25 ns for every
-/// other process); counts go into a per-CPU array of 512 u64.
+/// Scripts/probe-overhead.sh on 2 loaded cores: 30–70 ns of CPU per syscall for the target, 25–55 ns
+/// for every other process); counts go into a per-CPU array of 512 u64.
 final class BPFSyscallCounter: SyscallCounter {
     let method = ProbeMethod.bpf
     static let maxSyscall = 512

@@ -7,9 +7,10 @@ import Glibc
 /// counters is the tree's count since attach. Threads alive at attach are found in
 /// /proc/PID/task, rescanning until a pass finds no new one.
 /// Not internally synchronised: used under `ProbeSession`'s lock (Sendable only so closes can run in parallel).
-final class PerThreadPerfCounter: @unchecked Sendable {
+final class PerThreadPerfCounter: ContextSwitchCounter, @unchecked Sendable {
     private var fds: [Int32] = []
     let label: String
+    let method = ProbeMethod.perf
 
     /// - Parameters:
     ///   - type, config: as in perf_event_attr (2/tracepoint id, 1/3 for context switches, ...).

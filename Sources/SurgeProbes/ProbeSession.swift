@@ -24,8 +24,8 @@ public final class ProbeSession: @unchecked Sendable {
     private var beforeExec = false
     private var mainOnly = false
     private var peakResetSaid = false
-    /// perf software counter of context switches (all threads, exited ones included), when allowed.
-    private var contextSwitches: PerThreadPerfCounter?
+    /// Context switches of the tree (all threads, exited ones included): BPF, else perf, when allowed.
+    private var contextSwitches: (any ContextSwitchCounter)?
     private var collectedNotices: [String] = []
     private var closed = false
 
@@ -132,11 +132,14 @@ public final class ProbeSession: @unchecked Sendable {
             }
             if probes.contains(.contextSwitches) {
                 do throws(ProbeError) {
-                    // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES: ~380 ns of CPU per switch.
-                    session.contextSwitches = try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches",
-                                                                       mainOnly: mainOnly)
-                    session.methods[.contextSwitches] = .perf
+                    let counter = try contextSwitchCounter(pid: pid, forced: forced[.contextSwitches],
+                                                           mainOnly: mainOnly, privileges: privileges,
+                                                           notices: &notices)
+                    session.contextSwitches = counter
+                    session.methods[.contextSwitches] = counter.method
                 } catch {
+                    if case .noSuchProcess = error { throw error }
+                    if forced[.contextSwitches] != nil { throw error }
                     notices.append("context switches: summed over live threads from /proc (threads that exit inside a window are missed): \(error)")
                 }
             }
@@ -147,6 +150,35 @@ public final class ProbeSession: @unchecked Sendable {
         session.collectedNotices = notices
         ProbeRegistry.shared.register(session)
         return session
+    }
+
+    /// The context-switch counter: BPF on `sched_switch` (under ~100 ns per switch), else the
+    /// inherited perf software counter (200–380 ns per switch of the target), or the forced one.
+    private static func contextSwitchCounter(pid: Int32, forced: ProbeMethod?, mainOnly: Bool,
+                                             privileges: ProbePrivileges,
+                                             notices: inout [String]) throws(ProbeError) -> any ContextSwitchCounter {
+        switch forced {
+        case .bpf?, nil:
+            if let refusal = privileges.bpfRefusal {
+                if forced != nil { throw .unavailable(method: "bpf", reason: refusal) }
+            } else {
+                do throws(ProbeError) {
+                    let counter = try BPFContextSwitchCounter(pid: pid, mainOnly: mainOnly, privileges: privileges)
+                    if let notice = counter.notice { notices.append(notice) }
+                    return counter
+                } catch {
+                    if case .noSuchProcess = error { throw error }
+                    if forced != nil { throw error }
+                    notices.append("context switches: BPF could not attach (\(error)); counted by perf instead")
+                }
+            }
+        case .perf?:
+            break
+        case let other?:
+            throw .invalidArgument("method '\(other.rawValue)' cannot count context switches; methods are bpf, perf")
+        }
+        // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES.
+        return try PerThreadPerfCounter(pid: pid, type: 1, config: 3, label: "context-switches", mainOnly: mainOnly)
     }
 
     /// Things the user must be told once: each fallback taken and why, targets whose allocations
@@ -289,7 +321,7 @@ public final class ProbeSession: @unchecked Sendable {
             ProcessStatProbe.record(from: before, to: after, into: &window,
                                     cpu: probes.contains(.cpu), contextSwitches: probes.contains(.contextSwitches))
             if let counter = contextSwitches, let before = start.contextSwitches {
-                window.record("ctxsw", Double(try counter.read() &- before), .perf)
+                window.record("ctxsw", Double(try counter.read() &- before), counter.method)
             }
             if probes.contains(.memory) {
                 let memory = try stat.memory()

@@ -42,7 +42,8 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(help: "Also time syscalls (adds the syscall-latency probe; ~630 ns per syscall).")
     var latency = false
 
-    @Option(name: .customLong("method"), help: "Force a method: syscalls=bpf|perf|proc, allocations=preload|uprobe (repeatable).")
+    @Option(name: .customLong("method"),
+            help: "Force a method: syscalls=bpf|perf|proc, allocations=preload|uprobe, context-switches=bpf|perf (repeatable).")
     var methods: [String] = []
 
     @Option(help: "Rows of the syscall table.")

@@ -32,20 +32,49 @@ final class ProcessStatProbeTests: XCTestCase {
     }
 
     /// A thread that starts, switches and exits inside the window: /proc no longer has it at the
-    /// window's end, the perf context-switch counter (inherited by new threads) still has its count.
+    /// window's end; the BPF counter (the default) and the perf counter (inherited by new threads)
+    /// still have its count.
     func testContextSwitchesOfAThreadThatExitedAreCounted() throws {
-        try Requirements.root("perf context-switch counters on another process")
+        try Requirements.root("BPF and perf context-switch counters on another process")
+        for method in ["bpf", "perf"] {
+            let target = try CalibrationTarget()
+            defer { target.stop() }
+            let forced: [ProbeKind: String] = method == "bpf" ? [:] : [.contextSwitches: method]
+            let session = try ProbeSession.attach(pid: target.pid, probes: [.contextSwitches], preload: nil,
+                                                  forceMethod: forced)
+            defer { session.close() }
+            XCTAssertEqual(session.methods[.contextSwitches]?.rawValue, method)
+            try session.beginWindow()
+            try target.send("thread-sleep 20 1")
+            let w = try session.endWindow()
+            XCTAssertGreaterThanOrEqual(w.totals["ctxsw"] ?? 0, 20, "\(method): \(w.totals)")
+            XCTAssertEqual(w.methods["ctxsw"], method)
+            XCTAssertLessThan(w.totals["ctxsw-voluntary"] ?? 0, 20,
+                              "/proc misses the exited thread's switches: \(w.totals)")
+        }
+    }
+
+    /// BPF on sched_switch and perf's software counter count the same switches: a two-thread
+    /// ping-pong of 5,000 round trips (10,000 switches at least), both attached at once.
+    func testBPFAndPerfContextSwitchCountsAgree() throws {
+        try Requirements.root("BPF and perf context-switch counters on another process")
         let target = try CalibrationTarget()
         defer { target.stop() }
-        let session = try ProbeSession.attach(pid: target.pid, probes: [.contextSwitches], preload: nil)
-        defer { session.close() }
-        XCTAssertEqual(session.methods[.contextSwitches], .perf)
-        try session.beginWindow()
-        try target.send("thread-sleep 20 1")
-        let w = try session.endWindow()
-        XCTAssertGreaterThanOrEqual(w.totals["ctxsw"] ?? 0, 20, "\(w.totals)")
-        XCTAssertEqual(w.methods["ctxsw"], "perf")
-        XCTAssertLessThan(w.totals["ctxsw-voluntary"] ?? 0, 20, "/proc misses the exited thread's switches: \(w.totals)")
+        let bpf = try ProbeSession.attach(pid: target.pid, probes: [.contextSwitches], preload: nil)
+        defer { bpf.close() }
+        let perf = try ProbeSession.attach(pid: target.pid, probes: [.contextSwitches], preload: nil,
+                                           forceMethod: [.contextSwitches: "perf"])
+        defer { perf.close() }
+        XCTAssertEqual(bpf.methods[.contextSwitches], .bpf)
+        XCTAssertEqual(perf.methods[.contextSwitches], .perf)
+        try bpf.beginWindow()
+        try perf.beginWindow()
+        try target.send("bench-switch 5000")
+        let p = try perf.endWindow().totals["ctxsw"] ?? 0
+        let b = try bpf.endWindow().totals["ctxsw"] ?? 0
+        XCTAssertGreaterThanOrEqual(p, 10_000)
+        // The windows close one after the other: the target's control path may switch in between.
+        XCTAssertLessThanOrEqual(abs(b - p), max(20, p * 0.01), "bpf \(b) against perf \(p)")
     }
 
     func testPerOperationTopSyscalls() {

@@ -11,7 +11,8 @@ import Glibc
 /// - Peak RSS: VmHWM after writing 5 to /proc/PID/clear_refs at window start.
 /// - Context switches: voluntary and involuntary summed over /proc/PID/task/*/status — live threads
 ///   only, so a thread that starts and exits inside a window is missed. `ProbeSession` replaces the
-///   total (`ctxsw`) with a perf software counter over all threads when it may open one.
+///   total (`ctxsw`) with a count over all threads, exited ones included, when it may open one
+///   (`BPFContextSwitchCounter`, else a perf software counter).
 /// - Page faults and threads: /proc/PID/stat (whole process).
 final class ProcessStatProbe {
     struct Sample {

@@ -81,6 +81,19 @@ public struct BPFProgram: Sendable {
     /// Marks the position of the next instruction as `label`.
     public mutating func label(_ name: String) { labels[name] = instructions.count }
 
+    /// `map[key] += 1` (not atomic: for per-CPU maps) with the 4-byte key already stored at
+    /// `stack`; jumps to `missing` when the lookup finds nothing. Uses r0–r2.
+    public mutating func incrementMapValue(_ map: Int32, keyAt stack: Int16, missing: String) {
+        mov(.r2, .r10)
+        add(.r2, Int32(stack))
+        loadMapFD(.r1, map)
+        call(.mapLookupElem)
+        jumpIfEqual(.r0, 0, to: missing)
+        loadDW(.r1, .r0, 0)
+        add(.r1, 1)
+        storeDW(.r0, 0, .r1)
+    }
+
     /// The instructions with jump offsets resolved.
     public func resolved() throws(ProbeError) -> [BPFInstruction] {
         var result = instructions

@@ -62,7 +62,12 @@ final class OpenCell {
         } catch {
             return .failure(CellOutcome(status: .failed, reason: "\(error)"))
         }
-        let plan = (try? ProbePlan(names: probeNames)) ?? ProbePlan.none
+        let plan: ProbePlan
+        do {
+            plan = try ProbePlan(names: probeNames)
+        } catch {
+            return .failure(CellOutcome(status: .failed, reason: "probes: \(error)"))
+        }
         var preload: AllocationPreload?
         if plan.wantsPreload {
             do {
@@ -180,12 +185,10 @@ final class OpenCell {
     /// Nil when none were asked for.
     func stackProfiles(names: [String], resultPath: String, runID: String) async throws -> [ProfileReference]? {
         let options = pipeline.options
-        guard
-            let capture = try? ProfileCapture(
-                names: names, resultPath: resultPath, runID: runID, frequency: options.profileFrequency,
-                costWindows: options.profileWindows),
-            !capture.isEmpty, !pipeline.isInterrupted
-        else { return nil }
+        let capture = try ProfileCapture(
+            names: names, resultPath: resultPath, runID: runID, frequency: options.profileFrequency,
+            costWindows: options.profileWindows)
+        guard !capture.isEmpty, !pipeline.isInterrupted else { return nil }
         probes.close()
         let taken = try await capture.run(cell: cell.name, session: session, pids: pids, progress: pipeline.progress)
         taken.notes.forEach(pipeline.note)

@@ -15,6 +15,12 @@ public struct CellDigest: Sendable {
     public var summaries: [String: Summary]
     public var values: [String: [Double]]
     public var spectrum: LatencySpectrum?
+    /// The workload kind that measured the cell, as the result file records it (nil in older files).
+    public var workloadKind: String?
+    /// The workload's `rate:` (see `CellResult.offeredRate`); nil for a closed loop and in older files.
+    public var offeredRate: Double?
+    /// The metrics the cell's workload kind is judged by (the result's `keyMetrics`).
+    public var keyMetrics: [String]
     /// Parameters left out of labels because every cell of the run has the same value.
     public var commonParameters: Set<String> = []
 
@@ -25,6 +31,9 @@ public struct CellDigest: Sendable {
         status = cell.status
         reason = cell.reason
         targetStderr = cell.targetStderr ?? []
+        workloadKind = cell.workloadKind
+        offeredRate = cell.offeredRate
+        keyMetrics = MetricFormat.ordered((cell.keyMetrics ?? [:]).keys)
         var values: [String: [Double]] = [:]
         for sample in cell.samples {
             for (unit, v) in sample.metrics where v.isFinite { values[unit, default: []].append(v) }

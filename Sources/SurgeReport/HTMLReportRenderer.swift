@@ -13,7 +13,8 @@ public enum HTMLReportRenderer {
         let templates: [(String, String)] = [
             ("page", HTMLTemplates.page), ("findings", HTMLTemplates.findings), ("metadata", HTMLTemplates.metadata),
             ("cellTable", HTMLTemplates.cellTable), ("comparison", HTMLTemplates.comparison), ("comparisonTable", HTMLTemplates.comparisonTable), ("charts", HTMLTemplates.charts),
-            ("failed", HTMLTemplates.failed), ("body", HTMLTemplates.runBody), ("weeklyBody", WeeklyTemplates.body),
+            ("failed", HTMLTemplates.failed), ("runHeader", HTMLTemplates.runHeader), ("body", HTMLTemplates.runBody),
+            ("weeklyBody", WeeklyTemplates.body),
         ]
         for (name, text) in templates {
             do {
@@ -51,7 +52,7 @@ public enum HTMLReportRenderer {
             context["verdict"] = c.verdict
             context["verdictClass"] = !c.regressions.isEmpty ? "bad" : (c.lacksPower ? "none" : "ok")
             if c.regressions.isEmpty && c.lacksPower { context["verdict"] = c.verdict + " — inconclusive: too few repetitions to detect a change" }
-            context["comparison"] = comparison(c, label: report.cellLabel(row:))
+            context["comparison"] = comparison(c, report: report)
             context["regressionsSection"] = findings(c.regressions, c.improvements, report: report)
         } else {
             context["verdict"] = false
@@ -61,36 +62,72 @@ public enum HTMLReportRenderer {
         return page(context, body: "body")
     }
 
+    /// The header (facts and warnings) and one key-metrics table per workload kind, the other
+    /// metrics folded under each.
     static func cellTable(_ report: RunReport) -> [String: Any] {
-        let cells = report.digest.okCells
-        let units = report.tableUnits
+        let header = report.header
         let fastest = report.fastestCell?.cell.name
-        var infinite = false
-        var rows: [[String: Any]] = []
-        let maxima = Dictionary(uniqueKeysWithValues: units.map { u in (u, cells.compactMap { $0.summaries[u]?.center }.max() ?? 0) })
-        for c in cells {
-            var values: [[String: Any]] = []
-            for u in units {
-                guard let s = c.summaries[u] else {
-                    values.append(["value": "", "range": "", "cls": "", "bar": "0", "present": false])
-                    continue
+        var without: Set<Int> = []
+        func figure(_ s: Summary?, _ scale: ColumnScale) -> [String: Any] {
+            guard let s else { return ["value": "", "ci": ""] }
+            let interval = scale.interval(s)
+            if interval == nil { without.insert(s.n) }
+            return ["value": scale.number(s.center), "ci": interval ?? ""]
+        }
+        var groups: [[String: Any]] = []
+        for group in report.cellTables.groups {
+            let maxima = Dictionary(uniqueKeysWithValues: group.keyUnits.map { u in
+                (u, group.cells.compactMap { $0.summaries[u]?.center }.max() ?? 0)
+            })
+            let rows: [[String: Any]] = zip(group.cells, group.labels).map { c, label in
+                let values: [[String: Any]] = group.keyUnits.map { u in
+                    let scale = report.scale(u)
+                    var v = figure(c.summaries[u], scale)
+                    let isThroughput = report.digest.primaryThroughputUnits.contains(u)
+                    let top = maxima[u] ?? 0
+                    v["cls"] = isThroughput ? "bar" : ""
+                    let share = 100 * (c.summaries[u]?.center ?? 0) / top
+                    v["bar"] = isThroughput && top > 0 ? GoFloatFormat.fixed(share, 1) : "0"
+                    return v
                 }
-                if s.lo.isInfinite || s.hi.isInfinite { infinite = true }
-                let isThroughput = report.digest.primaryThroughputUnits.contains(u)
-                let bar = isThroughput && (maxima[u] ?? 0) > 0 ? GoFloatFormat.fixed(100 * s.center / (maxima[u] ?? 1), 1) : "0"
-                values.append(["value": MetricFormat.format(s.center, unit: u), "range": s.rangeText, "cls": isThroughput ? "bar" : "", "bar": bar, "present": true])
+                return ["label": label, "fastest": c.name == fastest, "rowClass": c.name == fastest ? "fastest" : "",
+                        "values": values]
             }
-            rows.append(["label": c.label, "fastest": c.name == fastest, "rowClass": c.name == fastest ? "fastest" : "", "values": values])
+            let heads: [[String: Any]] = group.keyUnits.map { u in
+                ["name": u, "unit": Self.falseIfEmpty(report.scale(u).headUnit),
+                 "direction": MetricDirection(unit: u) == .higherIsBetter ? "higher is better" : "lower is better"]
+            }
+            let otherRows: [[String: Any]] = group.otherUnits.map { u in
+                let scale = report.scale(u)
+                return ["name": u, "unit": Self.falseIfEmpty(scale.headUnit),
+                        "values": group.cells.map { figure($0.summaries[u], scale) }]
+            }
+            groups.append([
+                "kind": group.title, "count": "\(group.cells.count) cell\(group.cells.count == 1 ? "" : "s")",
+                "caption": Self.falseIfEmpty(group.caption?.replacingOccurrences(of: "`", with: "\"") ?? ""),
+                "heads": heads, "rows": rows,
+                "hasOthers": !otherRows.isEmpty, "othersText": CellTables.moreText(otherRows.count), "cellLabels": group.labels,
+                "otherRows": otherRows,
+            ])
         }
-        let unitHeads: [[String: Any]] = units.map { u in
-            ["name": u, "direction": MetricDirection(unit: u) == .higherIsBetter ? "higher is better" : "lower is better"]
-        }
-        return ["units": unitHeads, "rows": rows, "infiniteCI": infinite]
+        let footnote: Any = without.isEmpty ? false : Self.intervalFootnote(without)
+        return ["hasHeader": true, "facts": header.facts.map { ["label": $0.label, "value": $0.value] },
+                "warnings": header.warnings, "hasWarnings": !header.warnings.isEmpty,
+                "groups": groups, "noCells": groups.isEmpty, "intervalFootnote": footnote]
     }
+
+    /// The one footnote for figures without an interval (`n`: their repetition counts).
+    static func intervalFootnote(_ n: Set<Int>) -> String {
+        "Figures without an interval: n=\(n.sorted().map(String.init).joined(separator: ", ")) repetition"
+            + "\(n == [1] ? "" : "s"), too few for a 95% confidence interval of the median (6 are needed)."
+    }
+
+    /// Mustache treats only `false` and empty lists as absent: an empty text becomes `false`.
+    static func falseIfEmpty(_ text: String) -> Any { text.isEmpty ? false : text }
 
     static func findings(_ regressions: [GateFinding], _ improvements: [GateFinding], report: RunReport) -> [String: Any] {
         func row(_ f: GateFinding) -> [String: Any] {
-            ["cell": report.cellLabel(row: f.row), "metric": f.unit,
+            ["cell": report.cellLabel(row: f.row), "metric": Metric.canonicalName(f.unit),
              "change": f.change.map { $0.isFinite ? GoFloatFormat.signedFixed($0 * 100, 2) + "%" : "from 0" } ?? "?",
              "threshold": GoFloatFormat.shortest((f.threshold ?? 0) * 100) + "% (\(f.thresholdSource?.rawValue ?? "none"))",
              "p": f.metric.metricClass == .exact ? "exact" : GoFloatFormat.fixed(f.p, 3),
@@ -100,46 +137,23 @@ public enum HTMLReportRenderer {
                 "improvements": improvements.map(row), "hasImprovements": !improvements.isEmpty, "hasRange": false]
     }
 
-    static func comparison(_ c: RunComparison, label cellLabel: (String) -> String) -> [String: Any] {
-        var keyTables: [[String: Any]] = []
-        var otherTables: [[String: Any]] = []
-        for (ti, table) in c.tables.tables.enumerated() {
-            let cls = BenchUnit.classOf(table.unit)
-            var rows: [[String: Any]] = []
-            for (r, label) in table.rows.enumerated() {
-                let cells = table.cells[r]
-                let scaler = ValueScaler.common(cells.compactMap { $0?.summary.center }, cls)
-                let old = cells.first.flatMap { $0 }
-                let new = cells.count > 1 ? cells[1] : nil
-                let finding = c.finding(table: ti, row: label)
-                let verdict = finding.map(Self.verdictText) ?? "not compared"
-                rows.append([
-                    "label": cellLabel(label),
-                    "old": old.map { "\(scaler.format($0.summary.center)) ± \($0.summary.rangeText)" } ?? "—",
-                    "new": new.map { "\(scaler.format($0.summary.center)) ± \($0.summary.rangeText)" } ?? "—",
-                    "delta": new?.comparison?.deltaText ?? "", "stat": new?.comparison?.statText ?? "",
-                    "raw": new?.comparison?.relativeChange.map { "(" + GoFloatFormat.signedFixed($0 * 100, 1) + "% median)" } ?? "",
-                    "verdict": verdict,
-                    "verdictClass": finding?.isRegression == true ? "regression" : (finding?.isImprovement == true ? "improvement" : ""),
-                ])
+    static func comparison(_ c: RunComparison, report: RunReport) -> [String: Any] {
+        let view = ComparisonView(c, report: report)
+        func entry(_ t: ComparisonView.Table) -> [String: Any] {
+            let rows: [[String: Any]] = t.rows.map { r in
+                ["label": r.label, "old": r.old, "new": r.new, "delta": r.delta, "stat": r.stat, "raw": r.raw,
+                 "verdict": r.verdict, "verdictClass": r.verdictClass]
             }
-            var geomean: Any = false
-            if table.rows.count > 1, table.geomean.count > 1 {
-                geomean = ["old": table.geomean[0].geomean.map { ValueScaler.scale($0, cls) } ?? "",
-                           "new": table.geomean[1].geomean.map { ValueScaler.scale($0, cls) } ?? "",
-                           "delta": table.geomean[1].ratio.map { GoFloatFormat.signedFixed(($0 - 1) * 100, 2) + "%" } ?? "?"]
-            }
-            let gated = c.findings.filter { $0.table == ti && $0.isGated }
-            let key = !gated.isEmpty
-            let limits = Set(gated.compactMap(\.threshold)).sorted()
-            let threshold = limits.isEmpty ? "none (informational)"
-                : limits.map { GoFloatFormat.shortest(($0 * 1000).rounded() / 10) + "%" }.joined(separator: " / ")
-            let entry: [String: Any] = ["unit": table.unit, "direction": MetricDirection(unit: table.unit) == .higherIsBetter ? "higher is better" : "lower is better",
-                                        "threshold": threshold, "rows": rows, "geomean": geomean]
-            if key { keyTables.append(entry) } else { otherTables.append(entry) }
+            let geomean: Any = t.geomean.map { g -> Any in ["old": g.old, "new": g.new, "delta": g.delta] } ?? false
+            return ["unit": t.metric, "headUnit": Self.falseIfEmpty(t.headUnit), "direction": t.direction,
+                    "threshold": t.threshold, "rows": rows, "geomean": geomean]
         }
-        return ["tables": keyTables, "otherTables": otherTables, "hasOtherTables": !otherTables.isEmpty, "otherCount": otherTables.count,
-                "warnings": c.warnings, "baselineLabel": c.baselineLabel, "runLabel": c.runLabel]
+        let key = view.tables.filter(\.isKey).map(entry)
+        let other = view.tables.filter { !$0.isKey }.map(entry)
+        return ["tables": key, "otherTables": other, "hasOtherTables": !other.isEmpty, "otherCount": other.count,
+                "warnings": c.warnings, "baselineLabel": c.baselineLabel, "runLabel": c.runLabel,
+                "comparisonFootnote": Self.falseIfEmpty(view.someWithoutInterval
+                    ? "Figures without ± have too few repetitions for a 95% confidence interval of the median." : "")]
     }
 
     static func failed(_ cells: [CellDigest]) -> [String: Any] {

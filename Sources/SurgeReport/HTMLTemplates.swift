@@ -32,6 +32,14 @@ enum HTMLTemplates {
         figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; background: #fff; }
         figure svg { width: 100%; height: auto; display: block; }
         figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
+        .header { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 2px 14px; margin: 8px 0 12px;
+          padding: 10px 14px; border: 1px solid var(--line); border-radius: 6px; background: #fafbfc; font-size: 13px; }
+        .header dt { color: var(--muted); font-weight: 600; } .header dd { margin: 0; overflow-wrap: anywhere; }
+        .warning { background: var(--badbg); border: 1px solid #f5c2c0; color: #7f1d1d; padding: 8px 12px; border-radius: 6px; margin: 6px 0; }
+        th .u { display: block; font-weight: 400; color: var(--muted); font-size: 12px; }
+        .caption { color: var(--muted); font-size: 13px; max-width: 1100px; margin: 0 0 10px; }
+        .scroll { overflow-x: auto; max-width: 100%; }
+        details > summary { cursor: pointer; color: var(--accent); margin: 4px 0 8px; }
         .note { background: #fff8e1; border: 1px solid #ffe08a; padding: 8px 12px; border-radius: 6px; margin: 8px 0; }
         pre { background: #f6f7f9; padding: 8px; overflow-x: auto; font-size: 12px; }
         footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
@@ -49,6 +57,7 @@ enum HTMLTemplates {
         <body>
         <h1>{{title}}</h1>
         <div class="sub">{{subtitle}}</div>
+        {{#hasHeader}}{{> runHeader}}{{/hasHeader}}
         {{#verdict}}<div class="verdict {{verdictClass}}" id="verdict">{{verdict}}</div>{{/verdict}}
         {{#hasHeadline}}<ul class="headline">{{#headline}}<li>{{.}}</li>{{/headline}}</ul>{{/hasHeadline}}
         {{#regressionsSection}}{{> findings}}{{/regressionsSection}}
@@ -71,24 +80,39 @@ enum HTMLTemplates {
 
     static let metadata = """
         <table class="meta">{{#metadata}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/metadata}}</table>
-        {{#hasNotes}}<div class="note"><strong>Notes from the run</strong><ul>{{#notes}}<li>{{.}}</li>{{/notes}}</ul></div>{{/hasNotes}}
         """
 
+    /// What was measured where, and how noisy it was: the top of a run report.
+    static let runHeader = """
+        <dl class="header" id="header">{{#facts}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/facts}}</dl>
+        {{#hasWarnings}}<div id="warnings">{{#warnings}}<div class="warning">⚠ {{.}}</div>{{/warnings}}</div>{{/hasWarnings}}
+        {{#hasNotes}}<div class="note" id="notes"><strong>Notes from the run</strong><ul>{{#notes}}<li>{{.}}</li>{{/notes}}</ul></div>{{/hasNotes}}
+        """
+
+    /// One table per workload kind: key metrics as columns, every other metric folded below.
     static let cellTable = """
-        <table class="cells"><tr><th class="name">cell</th>{{#units}}<th title="{{direction}}">{{name}}</th>{{/units}}</tr>
-        {{#rows}}<tr class="{{rowClass}}"><td class="name">{{label}}{{#fastest}}<span class="tag fast">fastest</span>{{/fastest}}</td>{{#values}}<td class="{{cls}}" style="--w:{{bar}}%">{{#present}}{{value}} <span class="ci">± {{range}}</span>{{/present}}</td>{{/values}}</tr>
+        {{#noCells}}<p>No cell finished with measurements.</p>{{/noCells}}
+        {{#groups}}<h3 class="kind">{{kind}} <span class="ci">({{count}})</span></h3>
+        <table class="cells"><tr><th class="name">cell</th>{{#heads}}<th title="{{direction}}">{{name}}{{#unit}}<span class="u">{{unit}}</span>{{/unit}}</th>{{/heads}}</tr>
+        {{#rows}}<tr class="{{rowClass}}"><td class="name">{{label}}{{#fastest}}<span class="tag fast">fastest</span>{{/fastest}}</td>{{#values}}<td class="{{cls}}" style="--w:{{bar}}%">{{value}} <span class="ci">{{ci}}</span></td>{{/values}}</tr>
         {{/rows}}</table>
-        {{#infiniteCI}}<div class="ci">± ∞: fewer than 6 repetitions, too few for a 95% confidence interval of the median.</div>{{/infiniteCI}}
+        {{#caption}}<p class="caption">{{caption}}</p>{{/caption}}
+        {{#hasOthers}}<details class="others"><summary>{{othersText}}</summary><div class="scroll">
+        <table class="others"><tr><th class="name">metric</th>{{#cellLabels}}<th>{{.}}</th>{{/cellLabels}}</tr>
+        {{#otherRows}}<tr><td class="name">{{name}}{{#unit}} <span class="ci">({{unit}})</span>{{/unit}}</td>{{#values}}<td>{{value}} <span class="ci">{{ci}}</span></td>{{/values}}</tr>
+        {{/otherRows}}</table></div></details>{{/hasOthers}}{{/groups}}
+        {{#intervalFootnote}}<p class="ci" id="interval-footnote">{{intervalFootnote}}</p>{{/intervalFootnote}}
         """
 
     static let comparison = """
         {{#warnings}}<div class="note">⚠ {{.}}</div>{{/warnings}}
         {{#tables}}{{> comparisonTable}}{{/tables}}
         {{#hasOtherTables}}<details><summary>{{otherCount}} more metrics (no threshold set)</summary>{{#otherTables}}{{> comparisonTable}}{{/otherTables}}</details>{{/hasOtherTables}}
+        {{#comparisonFootnote}}<p class="ci">{{comparisonFootnote}}</p>{{/comparisonFootnote}}
         """
 
     static let comparisonTable = """
-        <h3>{{unit}} <span class="ci">({{direction}}; threshold {{threshold}})</span></h3>
+        <h3>{{unit}}{{#headUnit}}, in {{headUnit}}{{/headUnit}} <span class="ci">({{direction}}; threshold {{threshold}})</span></h3>
         <table class="comparison"><tr><th class="name">cell</th><th>{{baselineLabel}}</th><th>{{runLabel}}</th><th>vs base</th><th>p</th><th class="name">verdict</th></tr>
         {{#rows}}<tr class="{{verdictClass}}"><td class="name">{{label}}</td><td>{{old}}</td><td>{{new}}</td><td class="delta">{{delta}} <span class="ci">{{raw}}</span></td><td>{{stat}}</td><td class="verdict-cell">{{verdict}}</td></tr>
         {{/rows}}{{#geomean}}<tr><td class="name"><em>geomean</em></td><td>{{old}}</td><td>{{new}}</td><td class="delta">{{delta}}</td><td></td><td></td></tr>{{/geomean}}</table>
@@ -107,7 +131,7 @@ enum HTMLTemplates {
         """
 
     static let runBody = """
-        <h2 id="cells">Cells — median ± 95% CI</h2>
+        <h2 id="cells">Cells by workload kind — median ± 95% CI</h2>
         {{> cellTable}}
         {{#comparison}}<h2 id="comparison">Compared with the baseline</h2>{{> comparison}}{{/comparison}}
         {{> failed}}
@@ -117,7 +141,7 @@ enum HTMLTemplates {
         <table><tr><th>cell</th><th>profile</th><th>per op</th><th>named</th><th>cost of profiling</th></tr>
         {{#profiles}}<tr><td>{{cell}}</td><td><a href="{{href}}">{{kind}} flame graph</a> · <a href="{{folded}}">folded</a></td>
         <td>{{total}}</td><td>{{named}}</td><td>{{cost}}</td></tr>{{/profiles}}</table>{{/hasProfiles}}
-        <h2 id="run">Run</h2>
+        <h2 id="run">Run details</h2>
         {{> metadata}}
         """
 }

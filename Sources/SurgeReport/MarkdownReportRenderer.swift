@@ -5,25 +5,21 @@ import SurgeStats
 
 /// GitHub-flavoured markdown of a run report: the full page (`report.md`, charts as PNG links) and a
 /// short form for a CI job summary (`$GITHUB_STEP_SUMMARY`): headline, verdict, regressions, key
-/// metrics per cell, failed cells. The comparison tables are `surge compare`'s own markdown.
+/// metrics per workload kind, failed cells. Header first: host, load, commit, probes, noise warnings.
 public enum MarkdownReportRenderer {
     /// `chartLinks`: chart id → path relative to the markdown file; `chartsNote`: why charts are missing.
     public static func render(_ report: RunReport, chartLinks: [String: String], chartsNote: String?) -> String {
         var out = "# Surge report: \(inline(report.run.scenario.name))\n\n"
+        out += header(report)
         for line in report.headline { out += "- \(inline(line))\n" }
         if let c = report.comparison { out += "- **\(inline(c.verdict))**\n" }
-        out += "\n## Run\n\n| | |\n|---|---|\n"
-        for (k, v) in report.metadata { out += "| \(k) | \(cell(v)) |\n" }
-        if !report.run.notes.isEmpty {
-            out += "\n**Notes from the run**\n\n" + report.run.notes.map { "- \(inline($0))\n" }.joined()
-        }
-        out += "\n## Cells — median ± 95% CI\n\n"
-        out += cellTable(report, units: report.tableUnits)
+        out += "\n## Cells by workload kind — median ± 95% CI\n\n"
+        out += cellTables(report, folded: true)
         if let comparison = report.comparison {
             out += "\n## Compared with the baseline\n\n"
             out += regressionList(report, comparison)
             for w in comparison.warnings { out += "> ⚠️ \(inline(w))\n\n" }
-            out += comparisonTables(comparison)
+            out += comparisonTables(comparison, report: report)
         }
         out += failedCells(report)
         out += "\n## Charts\n\n"
@@ -35,6 +31,8 @@ public enum MarkdownReportRenderer {
         if chartLinks.isEmpty && chartsNote == nil { out += "No charts for this run.\n" }
         let profiles = ProfileLinks.markdown(report)
         if !profiles.isEmpty { out += "\n## Flame graphs (profile pass)\n\n" + profiles }
+        out += "\n## Run details\n\n| | |\n|---|---|\n"
+        for (k, v) in report.metadata { out += "| \(k) | \(cell(v)) |\n" }
         return out
     }
 
@@ -42,34 +40,75 @@ public enum MarkdownReportRenderer {
     public static func summary(_ report: RunReport) -> String {
         var out = "## Surge: \(inline(report.run.scenario.name))\n\n"
         for line in report.headline { out += "- \(inline(line))\n" }
+        for w in report.header.warnings { out += "\n> ⚠️ \(inline(w))\n" }
         if let c = report.comparison {
             out += "\n**\(inline(c.verdict))**\n\n"
             out += regressionList(report, c)
             for w in c.warnings { out += "> ⚠️ \(inline(w))\n\n" }
         }
-        let key = report.tableUnits.filter { MetricFormat.throughputUnits.contains($0) || $0 == "p99-ns" || $0 == "p50-ns" }
-        out += "\n" + cellTable(report, units: key.isEmpty ? Array(report.tableUnits.prefix(3)) : key)
+        out += "\n" + cellTables(report, folded: false)
         out += failedCells(report)
-        out += "\n<sub>run \(inline(report.run.runID)), commit \(inline(report.run.source?.commit ?? "unknown")), host \(inline(report.run.host.fingerprint))</sub>\n"
+        out += "\n<sub>run \(inline(report.run.runID)), commit \(inline(report.run.source?.commit ?? "unknown")), "
+            + "host \(inline(report.run.host.fingerprint))</sub>\n"
         return out
     }
 
-    static func cellTable(_ report: RunReport, units: [String]) -> String {
-        let cells = report.digest.okCells
-        guard !cells.isEmpty, !units.isEmpty else { return "No cell finished with measurements.\n" }
+    /// The header: what was measured where, the noise warnings, the run's notes.
+    static func header(_ report: RunReport) -> String {
+        let header = report.header
+        var out = "| | |\n|---|---|\n"
+        for f in header.facts { out += "| \(f.label) | \(cell(f.value)) |\n" }
+        out += "\n"
+        for w in header.warnings { out += "> ⚠️ **\(inline(w))**\n\n" }
+        if !report.run.notes.isEmpty {
+            out += "**Notes from the run**\n\n" + report.run.notes.map { "- \(inline($0))\n" }.joined() + "\n"
+        }
+        return out
+    }
+
+    /// One key-metrics table per workload kind; with `folded`, the other metrics under each in a
+    /// `<details>` block (metrics as rows, cells as columns).
+    static func cellTables(_ report: RunReport, folded: Bool) -> String {
+        let groups = report.cellTables.groups
+        guard !groups.isEmpty else { return "No cell finished with measurements.\n" }
         let fastest = report.fastestCell?.cell.name
-        var out = "| cell |" + units.map { " \(cell($0)) |" }.joined() + "\n|---|" + units.map { _ in "---:|" }.joined() + "\n"
-        for c in cells {
-            var line = "| " + (c.name == fastest ? "**\(cell(c.label))** (fastest)" : cell(c.label)) + " |"
-            for u in units {
-                guard let s = c.summaries[u] else { line += " |"; continue }
-                line += " \(MetricFormat.format(s.center, unit: u)) ± \(s.rangeText) |"
+        var without: Set<Int> = []
+        func figure(_ s: Summary?, _ scale: ColumnScale) -> String {
+            guard let s else { return "" }
+            guard let interval = scale.interval(s) else {
+                without.insert(s.n)
+                return scale.number(s.center)
             }
-            out += line + "\n"
+            return interval.isEmpty ? scale.number(s.center) : "\(scale.number(s.center)) \(interval)"
         }
-        if cells.contains(where: { $0.summaries.values.contains { $0.lo.isInfinite } }) {
-            out += "\n± ∞: fewer than 6 repetitions, too few for a 95% confidence interval of the median.\n"
+        func head(_ u: String) -> String {
+            let unit = report.scale(u).headUnit
+            return cell(u) + (unit.isEmpty ? "" : " (\(unit))")
         }
+        var out = ""
+        for group in groups {
+            out += "### \(inline(group.title)) (\(group.cells.count) cell\(group.cells.count == 1 ? "" : "s"))\n\n"
+            out += "| cell |" + group.keyUnits.map { " \(head($0)) |" }.joined() + "\n|---|"
+                + group.keyUnits.map { _ in "---:|" }.joined() + "\n"
+            for (c, label) in zip(group.cells, group.labels) {
+                var line = "| " + (c.name == fastest ? "**\(cell(label))** (fastest)" : cell(label)) + " |"
+                for u in group.keyUnits { line += " \(figure(c.summaries[u], report.scale(u))) |" }
+                out += line + "\n"
+            }
+            if let caption = group.caption { out += "\n*\(caption)*\n" }
+            if folded && !group.otherUnits.isEmpty {
+                out += "\n<details><summary>\(CellTables.moreText(group.otherUnits.count))</summary>\n\n"
+                out += "| metric |" + group.labels.map { " \(cell($0)) |" }.joined() + "\n|---|"
+                    + group.cells.map { _ in "---:|" }.joined() + "\n"
+                for u in group.otherUnits {
+                    let scale = report.scale(u)
+                    out += "| \(head(u)) |" + group.cells.map { " \(figure($0.summaries[u], scale)) |" }.joined() + "\n"
+                }
+                out += "\n</details>\n"
+            }
+            out += "\n"
+        }
+        if !without.isEmpty { out += HTMLReportRenderer.intervalFootnote(without) + "\n" }
         return out
     }
 
@@ -88,17 +127,35 @@ public enum MarkdownReportRenderer {
         return out
     }
 
-    /// `surge compare`'s markdown, headings moved two levels down and HTML-special characters escaped.
-    static func comparisonTables(_ c: RunComparison) -> String {
-        let text = MarkdownRenderer.render(c.tables, findings: c.findings, verdict: c.verdict)
-        var lines: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("## surge compare") { continue }
-            var l = String(line).replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            if l.hasPrefix("#") { l = "#" + l }
-            lines.append(l)
+    /// The comparison tables in Surge's metric names and the page's number formats (`ComparisonView`);
+    /// `surge compare --format markdown` and the benchfmt files keep benchstat's units (`sec/op`).
+    static func comparisonTables(_ c: RunComparison, report: RunReport) -> String {
+        let view = ComparisonView(c, report: report)
+        var out = ""
+        func table(_ t: ComparisonView.Table) {
+            out += "#### \(cell(t.metric))\(t.headUnit.isEmpty ? "" : ", in \(t.headUnit)") "
+                + "(\(t.direction); threshold \(t.threshold))\n\n"
+            out += "| cell | \(cell(c.baselineLabel)) | \(cell(c.runLabel)) | vs base | p | verdict |\n"
+                + "|---|---:|---:|---:|---|---|\n"
+            for r in t.rows {
+                let delta = r.verdictClass == "regression"
+                    ? "🔴 **\(r.delta)**" : (r.verdictClass == "improvement" ? "🟢 \(r.delta)" : r.delta)
+                out += "| \(cell(r.label)) | \(r.old) | \(r.new) | \(delta) | \(cell(r.stat)) | \(cell(r.verdict)) |\n"
+            }
+            if let g = t.geomean { out += "| *geomean* | \(g.old) | \(g.new) | \(g.delta) | | |\n" }
+            out += "\n"
         }
-        return lines.joined(separator: "\n").trimmingCharacters(in: .newlines) + "\n"
+        for t in view.tables where t.isKey { table(t) }
+        let others = view.tables.filter { !$0.isKey }
+        if !others.isEmpty {
+            out += "<details><summary>\(others.count) more metrics (no threshold set)</summary>\n\n"
+            for t in others { table(t) }
+            out += "</details>\n\n"
+        }
+        if view.someWithoutInterval {
+            out += "Figures without ± have too few repetitions for a 95% confidence interval of the median.\n"
+        }
+        return out
     }
 
     static func failedCells(_ report: RunReport) -> String {

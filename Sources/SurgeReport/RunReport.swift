@@ -16,6 +16,10 @@ public struct RunReport: Sendable {
     public var charts: [ChartSpec]
     /// Differential profiles of the cells that changed significantly (`attachProfileDiffs`).
     public var profileDiffs: [CellProfileDiff] = []
+    /// The cells grouped by workload kind, key metrics first.
+    public var cellTables: CellTables
+    /// Metric → how it prints on this page (one unit per duration or byte metric for the whole page).
+    public var scales: [String: ColumnScale]
 
     public var run: RunResult { digest.run }
 
@@ -23,6 +27,10 @@ public struct RunReport: Sendable {
     public init(run: RunResult, runPath: String?, baseline: RunResult? = nil, baselinePath: String? = nil,
                 request: ComparisonRequest = ComparisonRequest()) throws(CompareInputError) {
         digest = RunDigest(run)
+        cellTables = CellTables(digest)
+        var centers: [String: [Double]] = [:]
+        for c in digest.okCells { for (u, s) in c.summaries { centers[u, default: []].append(s.center) } }
+        scales = Dictionary(uniqueKeysWithValues: centers.map { ($0.key, ColumnScale(metric: $0.key, values: $0.value)) })
         self.runPath = runPath
         self.baselinePath = baselinePath
         if let baseline {
@@ -48,13 +56,23 @@ public struct RunReport: Sendable {
 
     public var failedCells: [CellDigest] { digest.cells.filter { $0.status != .ok } }
 
+    /// What was measured where, and how noisy it was: the top of both pages.
+    public var header: RunHeader { RunHeader(self) }
+
+    /// How `metric` prints on this page (a scale fitted to `values` for a metric no cell of the run has).
+    public func scale(_ metric: String, values: [Double] = []) -> ColumnScale {
+        scales[Metric.canonicalName(metric)] ?? ColumnScale(metric: Metric.canonicalName(metric), values: values)
+    }
+
     /// Sentences for the top of the report: fastest and slowest cell, regressions, failures.
     public var headline: [String] {
         var lines: [String] = []
         if let f = fastestCell {
-            var line = "Fastest cell: \(f.cell.label) at \(MetricFormat.format(f.median, unit: f.unit)) \(f.unit) (median)"
+            let format = self.scale(f.unit)
+            var line = "Fastest cell: \(f.cell.label) at \(format.text(f.median)) (median)"
             if let s = slowestCell, s.cell.name != f.cell.name, s.median > 0 {
-                line += "; slowest: \(s.cell.label) at \(MetricFormat.format(s.median, unit: s.unit)) \(s.unit), \(GoFloatFormat.fixed(f.median / s.median, 2))× slower"
+                line += "; slowest: \(s.cell.label) at \(format.text(s.median)), "
+                    + "\(GoFloatFormat.fixed(f.median / s.median, 2))× slower"
             }
             lines.append(line + ".")
         }
@@ -82,7 +100,7 @@ public struct RunReport: Sendable {
         let change = f.change.map { $0.isFinite ? GoFloatFormat.signedFixed($0 * 100, 2) + "%" : "from 0" } ?? "?"
         let p = f.p == 0 ? "exact count" : "p=\(GoFloatFormat.fixed(f.p, 3))"
         let limit = GoFloatFormat.shortest(((f.threshold ?? 0) * 1000).rounded() / 10)
-        return "\(cellLabel(row: f.row)) \(f.unit) \(change) (threshold \(limit)% \(f.thresholdSource?.rawValue ?? ""), \(p))"
+        return "\(cellLabel(row: f.row)) \(Metric.canonicalName(f.unit)) \(change) (threshold \(limit)% \(f.thresholdSource?.rawValue ?? ""), \(p))"
     }
 
     /// A comparison row label (benchmark name) as the cell's parameters.
@@ -90,25 +108,18 @@ public struct RunReport: Sendable {
         digest.cell(named: row)?.label ?? row
     }
 
-    /// Metadata rows (label, value) for both renderers.
+    /// The rest of the run's record (the header has host, load, commit and probes), for the bottom of
+    /// both pages: target, scenario file, cells, result file, baseline, gate.
     public var metadata: [(String, String)] {
         let r = run
-        let iso = ISO8601DateFormatter()
         var rows: [(String, String)] = []
-        rows.append(("Scenario", "\(r.scenario.name) — \(r.scenario.file) (sha256 \(r.scenario.sha256.prefix(12)))"))
-        if let d = r.scenario.description, !d.isEmpty { rows.append(("Description", d)) }
-        var when = iso.string(from: r.startedAt)
-        if let end = r.finishedAt { when += " (\(GoFloatFormat.fixed(end.timeIntervalSince(r.startedAt), 0))s)" }
-        rows.append(("Run", "\(r.runID), started \(when), \(r.status.rawValue)"))
         var target = r.target.kind
         if let c = r.target.component { target += " \(c)" }
         if let cmd = r.target.command { target += ": " + cmd.joined(separator: " ") }
         if let v = r.target.version { target += " (version \(v))" }
         rows.append(("Target", target))
-        rows.append(("Host", "\(r.host.hostname): \(r.host.fingerprint); load before run \(r.host.loadAverage.map { GoFloatFormat.fixed($0, 2) }.joined(separator: " "))"))
-        rows.append(("Source commit", r.source.map { $0.commit + ($0.dirty ? " (dirty working tree)" : "") } ?? "unknown"))
-        let methods = Dictionary(grouping: r.probeMethods, by: \.value).map { method, entries in "\(method): \(entries.map(\.key).sorted().joined(separator: ", "))" }.sorted()
-        rows.append(("Probe methods", methods.isEmpty ? "none recorded" : methods.joined(separator: "; ")))
+        rows.append(("Scenario file", "\(r.scenario.file) (sha256 \(r.scenario.sha256.prefix(12)))"))
+        rows.append(("Host fingerprint", r.host.fingerprint))
         if !digest.commonParameters.isEmpty {
             rows.append(("Same in every cell", digest.commonParameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")))
         }
@@ -122,7 +133,7 @@ public struct RunReport: Sendable {
             var seen: [String: Set<String>] = [:]
             for f in comparison.findings where f.isGated {
                 let t = GoFloatFormat.shortest(((f.threshold ?? 0) * 1000).rounded() / 10) + "%"
-                seen[f.unit, default: []].insert("\(t) (\(f.thresholdSource?.rawValue ?? "?"))")
+                seen[Metric.canonicalName(f.unit), default: []].insert("\(t) (\(f.thresholdSource?.rawValue ?? "?"))")
             }
             rows.append(("Gate", seen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sorted().joined(separator: ", "))" }
                 .joined(separator: "; ") + "; other metrics informational"))

@@ -96,16 +96,23 @@ public struct HostInfo: Codable, Sendable, Equatable {
     public var kernel: String
     /// 1, 5 and 15 minute load averages just before the run started.
     public var loadAverage: [Double]
+    /// 1, 5 and 15 minute load averages when the run finished (absent in files written before it
+    /// was recorded, and in a file still being written).
+    public var loadAverageAfter: [Double]?
     public var surgeVersion: String
     /// `debug` or `release`: the build configuration of the surge binary that ran.
     public var buildConfig: String
 
-    public init(hostname: String, cpuModel: String, cores: Int, kernel: String, loadAverage: [Double], surgeVersion: String, buildConfig: String) {
+    public init(
+        hostname: String, cpuModel: String, cores: Int, kernel: String, loadAverage: [Double],
+        loadAverageAfter: [Double]? = nil, surgeVersion: String, buildConfig: String
+    ) {
         self.hostname = hostname
         self.cpuModel = cpuModel
         self.cores = cores
         self.kernel = kernel
         self.loadAverage = loadAverage
+        self.loadAverageAfter = loadAverageAfter
         self.surgeVersion = surgeVersion
         self.buildConfig = buildConfig
     }
@@ -151,6 +158,13 @@ public struct CellResult: Codable, Sendable, Equatable {
     /// The metrics the cell's workload kind is judged by → the threshold it gates them at by default
     /// (`"msgs/s": "5%"`); the scenario's `thresholds:`, `--threshold` and a calibration take precedence.
     public var keyMetrics: [String: String]?
+    /// The workload kind that measured the cell (`nats.pubsub`, `http.closed`, `mesh.churn`, `command`, …).
+    /// Absent in files written before it was recorded.
+    public var workloadKind: String?
+    /// The workload's `rate:` as resolved for this cell (its default when the kind has one), in the
+    /// kind's own terms: msgs/s per publisher for `nats.pubsub` and `mesh.churn`, total req/s for
+    /// `http.open`. Absent for a closed-loop workload (as fast as it can) and in older files.
+    public var offeredRate: Double?
     public var samples: [Sample]
     /// The host this cell ran on, when it differs from the run's: a merged run whose shards ran on
     /// machines with different fingerprints.
@@ -166,6 +180,8 @@ public struct CellResult: Codable, Sendable, Equatable {
         self.targetStderr = nil
         self.probeMethods = nil
         self.keyMetrics = nil
+        self.workloadKind = nil
+        self.offeredRate = nil
         self.samples = samples
         self.profiles = nil
     }

@@ -8,8 +8,7 @@ public enum HostInspector {
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
-        let load = ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "")
-            .split(separator: " ").prefix(3).compactMap { Double($0) }
+        let load = loadAverage()
         var uts = utsname()
         uname(&uts)
         let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -22,6 +21,12 @@ public enum HostInspector {
             hostname: ProcessInfo.processInfo.hostName, cpuModel: model,
             cores: ProcessInfo.processInfo.activeProcessorCount, kernel: release, loadAverage: load,
             surgeVersion: surgeVersion, buildConfig: config)
+    }
+
+    /// The 1, 5 and 15 minute load averages now (`/proc/loadavg`); empty when unreadable.
+    public static func loadAverage() -> [Double] {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "")
+            .split(separator: " ").prefix(3).compactMap { Double($0) }
     }
 
     /// The git commit of the working directory and whether it has uncommitted changes; nil outside git.

@@ -102,8 +102,18 @@ public final class RunPipeline: Sendable {
     static func cellResult(_ cell: Cell) -> CellResult {
         var result = CellResult(
             name: cell.name, parameters: cell.parameters.map { CellParameter(name: $0.name, value: $0.value) })
-        if let kind = WorkloadRegistry.type(forKind: cell.workloadKind), !kind.keyMetrics.isEmpty {
+        result.workloadKind = cell.workloadKind
+        guard let kind = WorkloadRegistry.type(forKind: cell.workloadKind) else { return result }
+        if !kind.keyMetrics.isEmpty {
             result.keyMetrics = Dictionary(kind.keyMetrics.map { ($0.name, $0.thresholdText) }) { a, _ in a }
+        }
+        // The offered rate: the cell's `rate:`, else the kind's default (mesh.churn has one).
+        if let spec = kind.parameters.first(where: { $0.name == "rate" }) {
+            if case .scalar(let text)? = cell.workload["rate"] {
+                result.offeredRate = Double(text)
+            } else if let text = spec.defaultValue {
+                result.offeredRate = Double(text)
+            }
         }
         return result
     }
@@ -193,9 +203,11 @@ public final class RunPipeline: Sendable {
                 if !settings.reportEachCell { report(key) }
             }
         }
+        let loadAfter = HostInspector.loadAverage()
         mutateAll {
             $0.finishedAt = Date()
             $0.status = wasInterrupted ? .interrupted : .complete
+            $0.host.loadAverageAfter = loadAfter
         }
         try? await group?.shutdownGracefully()
         state.withLock { $0.group = nil }

@@ -68,6 +68,7 @@ final class ReportHTMLChromiumTests: XCTestCase {
         let late = """
             <script>addEventListener('load',()=>{const svgs=[...document.querySelectorAll('figure.chart svg')];
             const out={errors:__errors,title:document.title,text:document.body.innerText,
+            scrollWidth:document.documentElement.scrollWidth,
             resources:performance.getEntriesByType('resource').map(r=>r.name),
             imgs:document.querySelectorAll('img').length,
             charts:svgs.map(s=>{const b=s.getBoundingClientRect();return {w:b.width,h:b.height,marks:s.querySelectorAll('path,polyline,polygon,rect,circle').length}})};
@@ -113,7 +114,7 @@ final class ReportHTMLChromiumTests: XCTestCase {
         // publishers=1 flush=immediate: 6 values 1e6·(1 + (i−2.5)·0.004); the median is the mean of the middle two = 1.000M.
         let values = (0..<6).map { 1_000_000 * (1 + (Double($0) - 2.5) * 0.004) }.sorted()
         XCTAssertEqual((values[2] + values[3]) / 2, 1_000_000, accuracy: 1e-6)
-        XCTAssertTrue(text.contains("1.000M"), "known median not shown")
+        XCTAssertTrue(text.contains("1.00M"), "known median not shown")
         XCTAssertTrue(text.contains(Self.xss), "the markup is shown as text")
         XCTAssertTrue(text.contains("-15.00%"), "the regression's size is shown")
         let dom = try XCTUnwrap(result["dom"] as? String)
@@ -127,6 +128,55 @@ final class ReportHTMLChromiumTests: XCTestCase {
             XCTAssertGreaterThan(c["h"] as? Double ?? 0, 100, "chart \(report.charts[i].id) has no height")
             XCTAssertGreaterThan(c["marks"] as? Int ?? 0, 5, "chart \(report.charts[i].id) draws nothing")
         }
+    }
+
+    /// A smoke-like run: two workload kinds, every metric a probed smoke run records (21 of them),
+    /// compared with a baseline. The page must not scroll sideways in a 1,400 px window.
+    static func wideRun(id: String, factor: Double) -> RunResult {
+        var run = RunResult(
+            runID: id, startedAt: Date(timeIntervalSince1970: 1_795_000_000),
+            scenario: ScenarioInfo(name: "smoke-wide", file: "Scenarios/smoke.yaml", sha256: "abcdef0123456789", thresholds: ["msgs/s": "5%"]),
+            source: SourceInfo(commit: "c", dirty: false),
+            host: HostInfo(hostname: "a-rather-long-host-name.example.internal", cpuModel: "AMD EPYC 7B13 64-Core Processor", cores: 2,
+                           kernel: "6.12.48+deb13-cloud-amd64", loadAverage: [3.8, 2, 1], loadAverageAfter: [3.1, 2.2, 1.1],
+                           surgeVersion: "0.1.0", buildConfig: "debug"),
+            target: TargetInfo(kind: "component", component: "broker"))
+        run.status = .complete
+        let metrics = ["msgs/s", "req/s", "B/s", "ns/op", "p50-ns", "p90-ns", "p99-ns", "p99.9-ns", "max-ns", "cpu-ns/op",
+                       "cpu-user-ns/op", "cpu-sys-ns/op", "syscalls/op", "syscalls.write/op", "syscalls.read/op", "allocs/op",
+                       "B/op", "ctxsw/op", "threads", "peak-RSS-B", "page-faults/op"]
+        for kind in ["nats.pubsub", "nats.request"] {
+            for flush in ["immediate", "batched"] {
+                let samples = (0..<6).map { i -> Sample in
+                    var m: [String: Double] = [:]
+                    for (k, name) in metrics.enumerated() where !(kind == "nats.pubsub" && name == "req/s") && !(kind == "nats.request" && name == "msgs/s") {
+                        m[name] = Double(k + 1) * 12_345.678 * factor * (1 + Double(i) * 0.01)
+                    }
+                    return Sample(repetition: i + 1, operations: 1000, elapsedSeconds: 0.3, metrics: m)
+                }
+                var cell = CellResult(name: "BenchmarkSmokeWide/workload=\(kind)/flush=\(flush)",
+                                      parameters: [CellParameter(name: "workload", value: kind), CellParameter(name: "flush", value: flush)],
+                                      samples: samples)
+                cell.workloadKind = kind
+                cell.probeMethods = ["syscalls/op": "bpf", "allocs/op": "uprobe (profile pass)", "cpu-ns/op": "proc"]
+                run.cells.append(cell)
+            }
+        }
+        return run
+    }
+
+    func testRunReportFitsFourteenHundredPixels() throws {
+        let report = try RunReport(run: Self.wideRun(id: "new", factor: 1.3), runPath: "runs/new.json",
+                                   baseline: Self.wideRun(id: "old", factor: 1), baselinePath: "baselines/old.json")
+        let written = try ReportWriter().write(report, to: dir.appendingPathComponent("wide").path)
+        let result = try probe(written.htmlPath)
+        guard !result.isEmpty else { return }
+        XCTAssertEqual(result["errors"] as? [String], [])
+        let width = try XCTUnwrap(result["scrollWidth"] as? Int)
+        XCTAssertLessThanOrEqual(width, 1400, "the page scrolls sideways at 1,400 px")
+        let text = try XCTUnwrap(result["text"] as? String)
+        XCTAssertTrue(text.contains("Load average 3.80 before the run and 3.10 after it on 2 cores"), "the load warning is visible")
+        XCTAssertTrue(text.contains("syscalls/op"), "a key metric is a column")
     }
 
     func testWeeklyReportInChromium() throws {

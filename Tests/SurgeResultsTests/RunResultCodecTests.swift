@@ -24,6 +24,34 @@ final class RunResultCodecTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["run.json"], "temporary file left behind")
     }
 
+    /// A file written before `loadAverageAfter`, `workloadKind` and `offeredRate` existed still reads;
+    /// the new fields are absent, and a new file round-trips them.
+    func testAnOlderFileWithoutTheReportFieldsDecodes() throws {
+        let old = #"""
+            {"schema":"surge.run/v1","runID":"r","startedAt":"2026-11-26T10:46:00Z","status":"complete",
+             "scenario":{"name":"smoke","file":"s.yaml","sha256":"ab","thresholds":{}},
+             "host":{"hostname":"h","cpuModel":"cpu","cores":2,"kernel":"6.1","loadAverage":[0.1,0.2,0.3],
+                     "surgeVersion":"0.1.0","buildConfig":"release"},
+             "target":{"kind":"component","component":"broker"},"probeMethods":{},"notes":[],
+             "cells":[{"name":"BenchmarkSmoke/payload=16","parameters":[{"name":"payload","value":"16"}],"status":"ok",
+                       "samples":[{"repetition":1,"pass":"speed","operations":10,"elapsedSeconds":0.5,"metrics":{"msgs/s":20}}]}]}
+            """#
+        let run = try RunResultCodec.decode(Data(old.utf8), path: "old.json")
+        XCTAssertEqual(run.host.loadAverage, [0.1, 0.2, 0.3])
+        XCTAssertNil(run.host.loadAverageAfter)
+        XCTAssertNil(run.cells[0].workloadKind)
+        XCTAssertNil(run.cells[0].offeredRate)
+
+        var new = makeRun()
+        new.host.loadAverageAfter = [1.5, 0.7, 0.4]
+        new.cells[0].workloadKind = "nats.pubsub"
+        new.cells[0].offeredRate = 2000
+        let back = try RunResultCodec.decode(try RunResultCodec.encode(new), path: "new.json")
+        XCTAssertEqual(back.host.loadAverageAfter, [1.5, 0.7, 0.4])
+        XCTAssertEqual(back.cells[0].workloadKind, "nats.pubsub")
+        XCTAssertEqual(back.cells[0].offeredRate, 2000)
+    }
+
     func testUnknownSchemaIsAClearError() {
         let data = Data(#"{"schema":"surge.run/v9"}"#.utf8)
         XCTAssertThrowsError(try RunResultCodec.decode(data, path: "x.json")) { error in

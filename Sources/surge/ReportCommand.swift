@@ -149,7 +149,7 @@ struct ReportCommand: AsyncParsableCommand {
                 if summary { try SummaryOutput.write(WeeklyRenderer.summary(report)) }
                 if let jsonPath {
                     do {
-                        try AtomicFile.write(WeeklyFindingsJSON(report).encoded(), to: jsonPath)
+                        try WeeklyFindingsJSON(report).encoded().write(to: URL(fileURLWithPath: jsonPath))
                     } catch {
                         throw CompareInputError("\(jsonPath) (--json): cannot write: \(error.localizedDescription)")
                     }

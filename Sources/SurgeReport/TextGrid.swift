@@ -51,10 +51,11 @@ struct TextGrid {
         shrink[col] = true
     }
 
+    /// Unicode scalars in `s`: its UTF-8 bytes that do not continue a scalar (String is valid UTF-8).
     static func width(_ s: String) -> Int {
-        var ascii = true
-        for b in s.utf8 where b >= 0x80 { ascii = false; break }
-        return ascii ? s.utf8.count : s.unicodeScalars.count
+        var count = 0
+        for b in s.utf8 where b & 0xC0 != 0x80 { count += 1 }
+        return count
     }
 
     func format() -> String {
@@ -67,8 +68,7 @@ struct TextGrid {
         for c in cells where c.span == 1 {
             widths[c.col] = max(widths[c.col], c.valueWidth + marginWidth[c.col])
         }
-        var order = Array(cells.indices)
-        GoSort.sort(&order) { cells[$0].span < cells[$1].span }
+        let order = GoSort.indices(sortedBy: cells.map(\.span))
         for index in order where cells[index].span > 1 {
             let c = cells[index]
             var w = c.valueWidth + marginWidth[c.col]

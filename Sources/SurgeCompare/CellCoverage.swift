@@ -14,13 +14,14 @@ struct CellCoverage {
         var seenRow = Set<String>()
         for table in tables.tables where table.columns.count > 1 {
             if baselineLabel.isEmpty { baselineLabel = table.columns[0].joined(separator: " ") }
+            let columnLabels = table.columns.map { $0.joined(separator: " ") }
             for (r, label) in table.rows.enumerated() {
                 if seenRow.insert(label).inserted { rowsOrder.append(label) }
                 for (c, cell) in table.cells[r].enumerated() where cell != nil {
                     if c == 0 {
                         if seenBase.insert(label).inserted { inBase.append(label) }
                     } else {
-                        let column = table.columns[c].joined(separator: " ")
+                        let column = columnLabels[c]
                         if !columnOrder.contains(column) { columnOrder.append(column) }
                         inColumn[column, default: []].insert(label)
                     }

@@ -82,8 +82,10 @@ public final class ComparisonBuilder {
         }
     }
 
-    /// Indexed by table key id (ids are dense).
-    private var tables: [BuilderTable?] = []
+    /// The tables, in order of creation; `tableSlot[key id]` is a table's index here (-1: none yet).
+    /// Two arrays rather than `[BuilderTable?]`, so that adding a value never copies a table.
+    private var tables: [BuilderTable] = []
+    private var tableSlot: [Int] = []
     /// The previous record's projections: consecutive results of one benchmark project alike.
     private var lastName = ""
     private var lastFile = ""
@@ -148,17 +150,27 @@ public final class ComparisonBuilder {
             }
             return
         }
-        var tableRow = tableBy.row(record)
+        // The next benchmark of the same file and configuration: projections that do not read the
+        // name are the previous record's (its keys exist, so interning them again would change nothing).
+        let sameSource = lastValid && record.file == lastFile && Self.sameConfig(record.config, lastConfig)
+        let sameTables = sameSource && !tableBy.dependsOnName
+        var tableRow = sameTables ? lastTableRow : tableBy.row(record)
         var tableKeys: [Int] = []
         var unitKeys: [(unit: String, key: Int)] = []
         for i in keep {
-            if let u = tableBy.unitField { tableRow[u.index] = record.values[i].unit }
-            let key = tableBy.intern(tableRow)
+            let unit = record.values[i].unit
+            let key: Int
+            if sameTables, let known = lastUnitKeys.first(where: { $0.unit == unit }) {
+                key = known.key
+            } else {
+                if let u = tableBy.unitField { tableRow[u.index] = unit }
+                key = tableBy.intern(tableRow)
+            }
             tableKeys.append(key)
-            if !unitKeys.contains(where: { $0.unit == record.values[i].unit }) { unitKeys.append((record.values[i].unit, key)) }
+            if !unitKeys.contains(where: { $0.unit == unit }) { unitKeys.append((unit, key)) }
         }
         let rowKey = rowBy.intern(rowBy.row(record))
-        let colKey = colBy.intern(colBy.row(record))
+        let colKey = sameSource && !colBy.dependsOnName ? lastCol : colBy.intern(colBy.row(record))
         let residueKey = residueBy.intern(residueBy.row(record))
         for (n, i) in keep.enumerated() {
             addValue(record.values[i].value, table: tableKeys[n], row: rowKey, col: colKey, residue: residueKey,
@@ -201,18 +213,39 @@ public final class ComparisonBuilder {
     }
 
     private func addValue(_ value: Double, table: Int, row: Int, col: Int, residue: Int, method: String?) {
-        while tables.count <= table { tables.append(nil) }
-        if tables[table] == nil { tables[table] = BuilderTable() }
-        tables[table]!.add(value, row: row, col: col, residue: residue, method: method)
+        if table >= tableSlot.count {
+            tableSlot.append(contentsOf: repeatElement(-1, count: table - tableSlot.count + 1))
+        }
+        var slot = tableSlot[table]
+        if slot < 0 {
+            slot = tables.count
+            tableSlot[table] = slot
+            tables.append(BuilderTable())
+        }
+        tables[slot].add(value, row: row, col: col, residue: residue, method: method)
+    }
+
+    /// How long the last `build()` spent in `CellStatistics` (the rest of it is projection: sorting
+    /// rows and columns, laying out cells, geomeans).
+    public private(set) var statisticsDuration = Duration.zero
+
+    private struct Layout {
+        var key: Int
+        var unit: String
+        var exact: Bool
+        var rows: [Int]
+        var cols: [Int]
+        /// grid[row][col] = cell index, -1 where there is none.
+        var grid: [[Int]]
     }
 
     public func build() -> ComparisonTables {
-        let tableKeys = tableBy.sorted(tables.indices.filter { tables[$0] != nil })
+        let tableKeys = tableBy.sorted(tableSlot.indices.filter { tableSlot[$0] >= 0 })
         let flatTable = tableBy.flattened
         let configFields = flatTable.filter { if case .unit = $0.source { return false } else { return true } }
-        var out: [ComparisonTable] = []
+        var layouts: [Layout] = []
         for tk in tableKeys {
-            guard let t = tables[tk] else { continue }
+            let t = tables[tableSlot[tk]]
             let unit = tableBy.unitField.map { tableBy.value(tk, $0) } ?? ""
             // benchstat looks the assumption up by the tidied unit: `Unit ns/op assume=exact` also covers
             // the values (zeros) that stay in the raw `ns/op` table.
@@ -221,73 +254,77 @@ public final class ComparisonBuilder {
             let cols = colBy.sorted(Array(t.cols))
             let colPosition = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
             let rowPosition = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
-            // grid[row][col] = cell index
             var grid = [[Int]](repeating: [Int](repeating: -1, count: cols.count), count: rows.count)
             for (key, index) in t.cellIndex {
                 if let r = rowPosition[key.row], let c = colPosition[key.col] { grid[r][c] = index }
             }
-            var sortedValues = [[Double]](repeating: [], count: t.values.count)
-            var summaries = [Summary?](repeating: nil, count: t.values.count)
-            for (i, v) in t.values.enumerated() {
-                let sorted = v.sorted()
-                sortedValues[i] = sorted
-                summaries[i] = exact ? Summary.exact(sorted) : Summary(sorted: sorted, confidence: options.confidence)
+            layouts.append(Layout(key: tk, unit: unit, exact: exact, rows: rows, cols: cols, grid: grid))
+        }
+
+        // Every cell's summary and every comparison with the baseline column, row by row.
+        let jobs = layouts.map { layout in
+            var pairs: [(base: Int, cell: Int)] = []
+            for line in layout.grid where line[0] >= 0 {
+                for c in line.indices.dropFirst() where line[c] >= 0 { pairs.append((line[0], line[c])) }
             }
+            return CellStatistics.Job(values: tables[tableSlot[layout.key]].values, exact: layout.exact, pairs: pairs)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let statistics = CellStatistics.compute(jobs, alpha: options.alpha, confidence: options.confidence)
+        statisticsDuration = clock.now - started
+
+        // Row labels once per row key: every unit's table has the same rows.
+        var rowLabels = [String?](repeating: nil, count: rowBy.keyValues.count)
+        func rowLabel(_ key: Int) -> String {
+            if let known = rowLabels[key] { return known }
+            let label = rowBy.stringValues(key)
+            rowLabels[key] = label
+            return label
+        }
+        var out: [ComparisonTable] = []
+        for (l, layout) in layouts.enumerated() {
+            let t = tables[tableSlot[layout.key]]
+            let stats = statistics[l]
+            var nextPair = 0
             var cells: [[ComparisonCell?]] = []
-            cells.reserveCapacity(rows.count)
-            for r in rows.indices {
-                var line: [ComparisonCell?] = []
-                line.reserveCapacity(cols.count)
-                let baseIndex = grid[r][0]
-                for c in cols.indices {
-                    let index = grid[r][c]
-                    guard index >= 0, let summary = summaries[index] else {
-                        line.append(nil)
+            cells.reserveCapacity(layout.rows.count)
+            for line in layout.grid {
+                var row: [ComparisonCell?] = []
+                row.reserveCapacity(line.count)
+                for (c, index) in line.enumerated() {
+                    guard index >= 0 else {
+                        row.append(nil)
                         continue
                     }
-                    var cell = ComparisonCell(values: sortedValues[index], summary: summary, sampleWarnings: [], comparison: nil,
-                                              method: t.methods[index])
-                    if c != 0, baseIndex >= 0, let baseSummary = summaries[baseIndex] {
-                        cell.comparison = compare(sortedValues[baseIndex], sortedValues[index], exact: exact, baseCenter: baseSummary.center, center: summary.center)
-                        if let a = t.methods[baseIndex], let b = t.methods[index], a != b {
+                    var cell = ComparisonCell(
+                        values: stats.sorted[index], summary: stats.summaries[index], sampleWarnings: [],
+                        comparison: nil, method: t.methods[index])
+                    if c != 0, line[0] >= 0 {
+                        cell.comparison = stats.comparisons[nextPair]
+                        nextPair += 1
+                        if let a = t.methods[line[0]], let b = t.methods[index], a != b {
                             cell.comparison?.methodMismatch = "\(a) vs \(b)"
                         }
                     }
                     if t.residues[index].count > 1 {
                         let varying = nonSingularFields(Array(t.residues[index]).sorted())
-                        if !varying.isEmpty { cell.sampleWarnings.append("benchmarks vary in " + varying.joined(separator: ", ")) }
+                        if !varying.isEmpty {
+                            cell.sampleWarnings.append("benchmarks vary in " + varying.joined(separator: ", "))
+                        }
                     }
-                    line.append(cell)
+                    row.append(cell)
                 }
-                cells.append(line)
+                cells.append(row)
             }
-            let geomean = summarizeColumns(cells, columnCount: cols.count)
+            let geomean = summarizeColumns(cells, columnCount: layout.cols.count)
             out.append(ComparisonTable(
-                config: configFields.map { tableBy.value(tk, $0) }, unit: unit, exact: exact,
+                config: configFields.map { tableBy.value(layout.key, $0) }, unit: layout.unit, exact: layout.exact,
                 columnFields: colBy.flattened.map(\.name),
-                columns: cols.map { c in colBy.flattened.map { colBy.value(c, $0) } },
-                rows: rows.map { rowBy.stringValues($0) }, cells: cells, geomean: geomean))
+                columns: layout.cols.map { c in colBy.flattened.map { colBy.value(c, $0) } },
+                rows: layout.rows.map(rowLabel), cells: cells, geomean: geomean))
         }
         return ComparisonTables(tableFields: configFields.map(\.name), tables: out, alpha: options.alpha, confidence: options.confidence)
-    }
-
-    private func compare(_ base: [Double], _ values: [Double], exact: Bool, baseCenter: Double, center: Double) -> CellComparison {
-        if exact {
-            return CellComparison(p: 0, n1: base.count, n2: values.count, alpha: 0, baselineCenter: baseCenter, center: center, warnings: [])
-        }
-        do {
-            let test = try MannWhitneyU(sorted: base, values)
-            var comparison = CellComparison(p: test.p, n1: base.count, n2: values.count, alpha: options.alpha, baselineCenter: baseCenter, center: center, warnings: [])
-            if test.p > options.alpha {
-                let need = MannWhitneyU.samplesNeeded(alpha: options.alpha)
-                if base.count < need.n && values.count < need.n {
-                    comparison.warnings.append("need \(need.op) \(need.n) samples to detect a difference at alpha level \(GoFloatFormat.shortest(options.alpha))")
-                }
-            }
-            return comparison
-        } catch {
-            return CellComparison(p: 1, n1: base.count, n2: values.count, alpha: options.alpha, baselineCenter: baseCenter, center: center, warnings: [error.description])
-        }
     }
 
     private func nonSingularFields(_ keys: [Int]) -> [String] {

@@ -48,7 +48,7 @@ public struct ComparisonOutcome: Sendable {
     public var warnings: [String]
     /// Some comparisons had too few values for Mann-Whitney U to reach significance at all.
     public var lacksPower: Bool
-    /// How long reading and grouping, statistics and the gate took.
+    /// How long reading, grouping, projection, statistics and the gate took.
     public var timing = PhaseTiming()
 
     public var regressions: [GateFinding] { findings.filter(\.isRegression) }
@@ -66,14 +66,30 @@ public enum ComparisonPipeline {
         var timing = PhaseTiming()
         let builder = try makeBuilder(request.options)
         let read: CompareInputs
+        // Asked for a breakdown, the time spent grouping (in the sink) is booked apart from reading.
+        let split = PhaseTiming.isRequested
+        let clock = ContinuousClock()
+        var grouping = Duration.zero
         do {
-            read = try CompareInputs.read(paths, streamingTo: { builder.add($0) })
+            if split {
+                read = try CompareInputs.read(paths, streamingTo: { record in
+                    let start = clock.now
+                    builder.add(record)
+                    grouping += clock.now - start
+                })
+            } else {
+                read = try CompareInputs.read(paths, streamingTo: { builder.add($0) })
+            }
         } catch let error as CompareInputError {
             throw error
         } catch {
             throw CompareInputError("\(error)")
         }
-        timing.lap("read+group")
+        if split {
+            timing.lap("read", splitting: grouping, as: "group")
+        } else {
+            timing.lap("read+group")
+        }
         return try finish(builder, read, request, timing: timing)
     }
 
@@ -131,7 +147,7 @@ public enum ComparisonPipeline {
         for (original, tidied) in units where Metric.named(original).metricClass == .exact { exact.insert(tidied) }
         builder.exactUnits = exact
         let tables = builder.build()
-        timing.lap("statistics")
+        timing.lap("projection", splitting: builder.statisticsDuration, as: "statistics")
         if tables.isEmpty {
             throw CompareInputError(
                 "nothing to compare: no result matched -filter \(request.options.filter) "
@@ -184,21 +200,11 @@ public enum ComparisonPipeline {
         }
         // Only where it matters: a gated figure that could not have been called significant.
         // Rows and columns indexed once per table: a linear search per finding is quadratic.
+        // Each finding knows its cell's position, so no table is searched or copied.
         var power = Set<String>()
-        var positions: [Int: (rows: [String: Int], columns: [String: Int])] = [:]
         for f in findings where f.isGated {
-            let table = tables.tables[f.table]
-            if positions[f.table] == nil {
-                positions[f.table] = (
-                    Dictionary(table.rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }),
-                    Dictionary(
-                        table.columns.enumerated().map { ($1.joined(separator: " "), $0) },
-                        uniquingKeysWith: { first, _ in first })
-                )
-            }
-            guard let r = positions[f.table]?.rows[f.row], let c = positions[f.table]?.columns[f.column]
-            else { continue }
-            for w in table.cells[r][c]?.comparison?.warnings ?? [] where w.hasPrefix("need") { power.insert(w) }
+            let warnings = tables.tables[f.table].cells[f.rowIndex][f.columnIndex]?.comparison?.warnings ?? []
+            for w in warnings where w.hasPrefix("need") { power.insert(w) }
         }
         if !power.isEmpty {
             warnings.append(

@@ -35,6 +35,9 @@ public struct GateFinding: Sendable {
     }
 
     public var table: Int
+    /// Where the compared cell is: `tables[table].cells[rowIndex][columnIndex]`.
+    public var rowIndex = 0
+    public var columnIndex = 0
     public var row: String
     public var column: String
     /// The table's (tidied) unit, as benchstat prints it.

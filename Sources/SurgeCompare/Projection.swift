@@ -158,7 +158,7 @@ final class Projection {
 
     /// Whether any field reads the benchmark name (otherwise a record's row depends only on its
     /// file and configuration, and `row` memoizes it).
-    private lazy var dependsOnName: Bool = top.contains { t in
+    lazy var dependsOnName: Bool = top.contains { t in
         guard case .field(let f) = t else { return false }
         switch f.source {
         case .name, .fullname, .namePart: return true

@@ -74,15 +74,28 @@ public struct RegressionGate: Sendable {
         }
         var findings: [GateFinding] = []
         for (ti, table) in tables.tables.enumerated() {
+            // Once per table, not per row: column labels, and the metric for each set of siblings.
+            let columnLabels = table.columns.map { $0.joined(separator: " ") }
+            var metrics: [Set<String>: Metric] = [:]
             for (r, label) in table.rows.enumerated() {
-                var metric = Metric.named(table.unit, siblings: rowMetrics[label] ?? [])
-                if table.exact { metric.metricClass = .exact }
+                let siblings = rowMetrics[label] ?? []
+                let metric: Metric
+                if let known = metrics[siblings] {
+                    metric = known
+                } else {
+                    var named = Metric.named(table.unit, siblings: siblings)
+                    if table.exact { named.metricClass = .exact }
+                    metrics[siblings] = named
+                    metric = named
+                }
                 for (c, cell) in table.cells[r].enumerated() {
                     guard c > 0, let cell, let cmp = cell.comparison else { continue }
-                    findings.append(
-                        finding(
-                            table: ti, row: label, column: table.columns[c].joined(separator: " "),
-                            unit: table.unit, metric: metric, comparison: cmp))
+                    var found = finding(
+                        table: ti, row: label, column: columnLabels[c], unit: table.unit, metric: metric,
+                        comparison: cmp)
+                    found.rowIndex = r
+                    found.columnIndex = c
+                    findings.append(found)
                 }
             }
         }
@@ -126,29 +139,37 @@ public struct RegressionGate: Sendable {
 
     /// One line: `surge compare: REGRESSION: 1 of 8 gated comparisons regressed (… req/s -12.30% > 5%)`.
     public static func verdictLine(_ findings: [GateFinding]) -> String {
-        let gated = findings.filter(\.isGated)
-        let regressions = gated.filter(\.isRegression)
-        let improvements = gated.filter(\.isImprovement).count
-        let others = findings.count - gated.count
-        let notComparable = findings.filter { if case .notComparable = $0.role { return true } else { return false } }
-            .count
+        // Counted in one pass: the findings are many (one per compared cell), the regressions few.
+        var gatedCount = 0
+        var regressions: [GateFinding] = []
+        var improvements = 0
+        var notComparable = 0
+        for f in findings {
+            if f.isGated {
+                gatedCount += 1
+                if f.isRegression { regressions.append(f) }
+                if f.isImprovement { improvements += 1 }
+            }
+            if case .notComparable = f.role { notComparable += 1 }
+        }
+        let others = findings.count - gatedCount
         if findings.isEmpty { return "surge compare: no comparison (nothing in a baseline column to compare with)" }
         var tail = "\(others) informational"
         if notComparable > 0 { tail += ", of which \(notComparable) not comparable (different methods)" }
-        if gated.isEmpty {
+        if gatedCount == 0 {
             return "surge compare: OK: nothing gated (no metric with a threshold was compared; \(tail))"
         }
-        let plural = gated.count == 1 ? "" : "s"
+        let plural = gatedCount == 1 ? "" : "s"
         if regressions.isEmpty {
             return
-                "surge compare: OK: no regression in \(gated.count) gated comparison\(plural) (\(improvements) improved; \(tail))"
+                "surge compare: OK: no regression in \(gatedCount) gated comparison\(plural) (\(improvements) improved; \(tail))"
         }
         let shown = regressions.prefix(3).map { f in
             "\(f.row) \(f.unit) \(percent(f.change)) > \(GoFloatFormat.shortest((f.threshold ?? 0) * 100))%"
         }.joined(separator: "; ")
         let more = regressions.count > 3 ? "; …" : ""
         return
-            "surge compare: REGRESSION: \(regressions.count) of \(gated.count) gated comparison\(plural) regressed (\(shown)\(more))"
+            "surge compare: REGRESSION: \(regressions.count) of \(gatedCount) gated comparison\(plural) regressed (\(shown)\(more))"
     }
 
     static func percent(_ change: Double?) -> String {

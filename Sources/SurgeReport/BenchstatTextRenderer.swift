@@ -124,15 +124,17 @@ public enum BenchstatTextRenderer {
         return out
     }
 
+    /// Superscript digits, split into characters once (every footnote mark of every row uses them).
+    private static let superscriptDigits = Array("⁰¹²³⁴⁵⁶⁷⁸⁹").map(String.init)
+
     static func superscript(_ i: Int) -> String {
-        let digits = Array("⁰¹²³⁴⁵⁶⁷⁸⁹")
-        if i == 0 { return String(digits[0]) }
+        if i == 0 { return superscriptDigits[0] }
         var n = i
-        var out: [Character] = []
+        var out = ""
         while n > 0 {
-            out.insert(digits[n % 10], at: 0)
+            out = superscriptDigits[n % 10] + out
             n /= 10
         }
-        return String(out)
+        return out
     }
 }

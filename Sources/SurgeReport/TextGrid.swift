@@ -39,9 +39,10 @@ struct TextGrid {
 
     mutating func span(_ n: Int, _ value: String, _ alignment: Alignment = .left, margin: String? = nil) {
         let m = margin ?? ((currentCol == 0 || value.isEmpty) ? "" : " ")
-        let blank = value.utf8.allSatisfy { $0 == 0x20 } && m.utf8.allSatisfy { $0 == 0x20 }
+        let v = Self.measure(value)
+        let mm = Self.measure(m)
         cells.append(Cell(row: currentRow, col: currentCol, span: n, value: value, margin: m, alignment: alignment,
-                          valueWidth: Self.width(value), marginWidth: Self.width(m), isBlank: blank))
+                          valueWidth: v.width, marginWidth: mm.width, isBlank: v.blank && mm.blank))
         currentCol += n
         columnCount = max(columnCount, currentCol)
     }
@@ -51,10 +52,21 @@ struct TextGrid {
         shrink[col] = true
     }
 
-    static func width(_ s: String) -> Int {
-        var ascii = true
-        for b in s.utf8 where b >= 0x80 { ascii = false; break }
-        return ascii ? s.utf8.count : s.unicodeScalars.count
+    /// Unicode scalars in `s`: its UTF-8 bytes that do not continue a scalar (String is valid UTF-8).
+    static func width(_ s: String) -> Int { measure(s).width }
+
+    /// `width(s)`, and whether `s` is only spaces (or empty), in one pass over its bytes.
+    static func measure(_ s: String) -> (width: Int, blank: Bool) {
+        var copy = s
+        return copy.withUTF8 { bytes in
+            var count = 0
+            var blank = true
+            for b in bytes {
+                if b & 0xC0 != 0x80 { count += 1 }
+                if b != 0x20 { blank = false }
+            }
+            return (count, blank)
+        }
     }
 
     func format() -> String {
@@ -67,8 +79,7 @@ struct TextGrid {
         for c in cells where c.span == 1 {
             widths[c.col] = max(widths[c.col], c.valueWidth + marginWidth[c.col])
         }
-        var order = Array(cells.indices)
-        GoSort.sort(&order) { cells[$0].span < cells[$1].span }
+        let order = GoSort.indices(sortedBy: cells.map(\.span))
         for index in order where cells[index].span > 1 {
             let c = cells[index]
             var w = c.valueWidth + marginWidth[c.col]

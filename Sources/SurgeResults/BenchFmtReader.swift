@@ -83,19 +83,24 @@ public struct BenchFmtReader: Sendable {
 
     private mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, label: String, errors: inout [BenchSyntaxError], each: (BenchRecord) -> Void) {
         var config: [BenchConfigEntry] = []
+        var valueBuffer: [BenchValue] = []
         var lineNumber = 0
         var start = 0
         let count = bytes.count
+        let base = bytes.baseAddress
         while start < count {
-            var end = start
-            while end < count && bytes[end] != 0x0A { end += 1 }
+            // memchr scans for the line end many bytes at a time.
+            var end = count
+            if let base, let newline = memchr(base + start, 0x0A, count - start) {
+                end = UnsafePointer<UInt8>(newline.assumingMemoryBound(to: UInt8.self)) - base
+            }
             let next = end + 1
             lineNumber += 1
             if end > start && bytes[end - 1] == 0x0D { end -= 1 }
             let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
             start = next
             if line.count >= 9 && Self.hasBenchmarkPrefix(line) {
-                switch parseBenchmarkLine(line) {
+                switch parseBenchmarkLine(line, values: &valueBuffer) {
                 case .record(let name, let iterations, let values):
                     each(BenchRecord(name: name, iterations: iterations, values: values, config: config, file: label, line: lineNumber))
                 case .skip:
@@ -137,7 +142,11 @@ public struct BenchFmtReader: Sendable {
         return true
     }
 
-    private mutating func parseBenchmarkLine(_ full: UnsafeBufferPointer<UInt8>) -> LineResult {
+    /// `values` is one buffer for every line's values: the record handed out holds it only until the
+    /// sink returns, so the next line finds it unshared and reuses its storage.
+    private mutating func parseBenchmarkLine(
+        _ full: UnsafeBufferPointer<UInt8>, values: inout [BenchValue]
+    ) -> LineResult {
         let line = UnsafeBufferPointer(rebasing: full[9...])
         var cursor = 0
         let name = Self.field(line, &cursor)
@@ -149,8 +158,7 @@ public struct BenchFmtReader: Sendable {
         case .success(let v): iterations = v
         case .failure(let e): return .error("parsing iteration count: \(e.text)")
         }
-        var values: [BenchValue] = []
-        values.reserveCapacity(4)
+        values.removeAll(keepingCapacity: true)
         while true {
             let valueField = Self.field(line, &cursor)
             if valueField.isEmpty {
@@ -230,6 +238,11 @@ public struct BenchFmtReader: Sendable {
         var end = line.count
         var restStart = line.count
         while i < line.count {
+            // Printable ASCII is neither space nor the start of a longer character.
+            if line[i] > 0x20 && line[i] < 0x80 {
+                i += 1
+                continue
+            }
             let width = spaceWidth(line, i)
             if width > 0 {
                 end = i

@@ -93,15 +93,28 @@ public enum GoFloatFormat {
         let fraction = scaled - floor
         let margin = scaled * 4.0e-16 + 1e-300
         guard abs(fraction - 0.5) > margin else { return nil }
-        let integer = UInt64(fraction > 0.5 ? floor + 1 : floor)
-        var digits = String(integer)
-        if precision > 0 {
-            if digits.utf8.count <= precision {
-                digits = String(repeating: "0", count: precision - digits.utf8.count + 1) + digits
+        var integer = UInt64(fraction > 0.5 ? floor + 1 : floor)
+        // Digits from the right, at least precision + 1 of them, the point before the last `precision`.
+        let capacity = 40
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var i = capacity
+            var written = 0
+            repeat {
+                if precision > 0 && written == precision {
+                    i -= 1
+                    buffer[i] = UInt8(ascii: ".")
+                }
+                i -= 1
+                buffer[i] = UInt8(truncatingIfNeeded: 48 + integer % 10)
+                integer /= 10
+                written += 1
+            } while integer > 0 || written <= precision
+            if value.sign == .minus {
+                i -= 1
+                buffer[i] = UInt8(ascii: "-")
             }
-            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -precision))
+            return String(decoding: UnsafeMutableBufferPointer(rebasing: buffer[i..<capacity]), as: UTF8.self)
         }
-        return value.sign == .minus ? "-" + digits : digits
     }
 
     static func fixedFromShortest(_ value: Double, _ precision: Int) -> String? {

@@ -44,6 +44,7 @@ enum TiedUDistribution {
     static func memo(twoU: Int, n1: Int, t: [Int]) -> Double {
         let groups = t.count
         precondition(groups >= 2, "the tied U distribution needs at least two tie groups")
+        if groups == 2 { return secondLevel(n1: n1, twoU: twoU, t) }
         var a = [Int](repeating: 0, count: groups + 1)
         a[1] = t[0]
         for k in stride(from: 2, through: groups, by: 1) { a[k] = a[k - 1] + t[k - 2] + t[k - 1] }
@@ -71,19 +72,9 @@ enum TiedUDistribution {
         }
 
         // Bottom-up: level 2 directly, then each level from the one below.
-        let n2First = t[0] + t[1]
         var second: [State: Double] = [:]
         second.reserveCapacity(levels[2].count)
-        for state in levels[2].keys {
-            var sum = 0.0
-            var r2 = max(0, state.n1 - t[0])
-            let r2High = (state.twoU - state.n1 * (t[0] - state.n1)) / n2First  // truncates toward 0, as Go
-            while r2 <= r2High {
-                sum += GoMath.choose(t[0], state.n1 - r2) * GoMath.choose(t[1], r2)
-                r2 += 1
-            }
-            second[state] = sum
-        }
+        for state in levels[2].keys { second[state] = secondLevel(n1: state.n1, twoU: state.twoU, t) }
         levels[2] = second
         tsum = t[0]
         for k in stride(from: 3, through: groups, by: 1) {
@@ -111,6 +102,19 @@ enum TiedUDistribution {
             levels[k] = filled
         }
         return levels[groups][State(n1: n1, twoU: twoU)] ?? 0
+    }
+
+    /// The memo's level 2 at one state (also the whole answer for two tie groups, where there is no
+    /// other level): sample 1 has `n1` of the first two groups' values, statistic `twoU`.
+    private static func secondLevel(n1: Int, twoU: Int, _ t: [Int]) -> Double {
+        var sum = 0.0
+        var r2 = max(0, n1 - t[0])
+        let r2High = (twoU - n1 * (t[0] - n1)) / (t[0] + t[1])  // truncates toward 0, as Go
+        while r2 <= r2High {
+            sum += GoMath.choose(t[0], n1 - r2) * GoMath.choose(t[1], r2)
+            r2 += 1
+        }
+        return sum
     }
 
     /// moremath's `twoUmin(n1, t[:groups], a)`: sample 1 takes the lowest groups.

@@ -70,12 +70,15 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func execute() -> Int32 {
+        let startupCPU = PhaseTiming.processCPU()
         var stderr = StandardError()
         var timing: PhaseTiming?
         defer {
-            if var timing, ProcessInfo.processInfo.environment["SURGE_COMPARE_TIMING"] != nil {
-                timing.lap("render")
-                print("surge compare timing (ms): \(timing.summary)", to: &stderr)
+            if var timing, PhaseTiming.isRequested {
+                timing.lap("write")
+                print("surge compare timing (ms): start-up CPU \(PhaseTiming.milliseconds(startupCPU)), "
+                      + "\(timing.summary), process CPU \(PhaseTiming.milliseconds(PhaseTiming.processCPU()))",
+                      to: &stderr)
             }
         }
         var paths = inputs
@@ -132,6 +135,7 @@ struct CompareCommand: AsyncParsableCommand {
         switch format {
         case "csv":
             let (csv, warnings) = BenchstatCSVRenderer.render(outcome.tables)
+            timing?.lap("render")
             FileHandle.standardOutput.write(Data(csv.utf8))
             stderr.write(warnings)
             for line in noteLines { print("surge compare: \(line)", to: &stderr) }
@@ -153,6 +157,7 @@ struct CompareCommand: AsyncParsableCommand {
             }
         default:
             let text = BenchstatTextRenderer.render(outcome.tables)
+            timing?.lap("render")
             if benchstatMode {
                 FileHandle.standardOutput.write(Data(text.utf8))
                 for line in noteLines { print("surge compare: \(line)", to: &stderr) }

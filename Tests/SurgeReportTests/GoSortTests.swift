@@ -17,6 +17,7 @@ final class GoSortTests: XCTestCase {
             var order = Array(keys.indices)
             GoSort.sort(&order) { keys[$0] < keys[$1] }
             XCTAssertEqual(order, want, "n=\(keys.count)")
+            XCTAssertEqual(GoSort.indices(sortedBy: keys), want, "indices(sortedBy:), n=\(keys.count)")
             if order != order.sorted(by: { (keys[$0], $0) < (keys[$1], $1) }) { unstable += 1 }
             checked += 1
         }

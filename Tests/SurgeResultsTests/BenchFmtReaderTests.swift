@@ -124,6 +124,30 @@ final class BenchFmtReaderTests: XCTestCase {
         XCTAssertEqual(records[1].values, file.records[1].values)
     }
 
+    /// Fields end at any Unicode white space (Go's `unicode.IsSpace`), not only ASCII; other bytes,
+    /// control characters and multi-byte characters included, belong to the field. Lines end at
+    /// `\n` with an optional `\r`; the last line needs no newline. Values are reused line to line,
+    /// so records read earlier must keep their own.
+    func testFieldAndLineBoundaries() {
+        var reader = BenchFmtReader()
+        let text = "BenchmarkA\u{00A0}1\u{3000}5 ns/op\r\n"
+            + "BenchmarkB\u{01}é\t2\u{2009}\u{2009}7 B/op  \u{85}9 allocs/op\n"
+            + "BenchmarkA 3 6 ns/op"
+        let file = reader.parse(text, label: "f")
+        XCTAssertEqual(file.errors, [])
+        XCTAssertEqual(file.records.map(\.name), ["A", "B\u{01}é", "A"])
+        XCTAssertEqual(file.records.map(\.iterations), [1, 2, 3])
+        XCTAssertEqual(file.records.map(\.line), [1, 2, 3])
+        XCTAssertEqual(file.records[0].values, [BenchValue(value: 5 * 1e-9, unit: "sec/op", originalUnit: "ns/op")])
+        XCTAssertEqual(
+            file.records[1].values, [BenchValue(value: 7, unit: "B/op"), BenchValue(value: 9, unit: "allocs/op")])
+        XCTAssertEqual(file.records[2].values, [BenchValue(value: 6 * 1e-9, unit: "sec/op", originalUnit: "ns/op")])
+        // A unit glued to a non-space byte is part of the value field, which then does not parse.
+        let glued = reader.parse("BenchmarkC 1 5\u{00B7}ns/op\n", label: "g")
+        XCTAssertEqual(glued.records.count, 0)
+        XCTAssertEqual(glued.errors.map(\.description), ["g:1: parsing measurement: invalid syntax"])
+    }
+
     func testMatrixParametersBecomeNameParts() {
         let cell = CellResult(name: "BenchmarkFanout", parameters: [CellParameter(name: "flush", value: "batched")], samples: [])
         XCTAssertEqual(RunResultRecords.benchmarkName(cell), "Fanout/flush=batched")

@@ -28,15 +28,16 @@ final class ChangeDetectionTests: XCTestCase {
             XCTAssertLessThan(step.shift.lower, -0.04, "seed \(seed)")
             XCTAssertGreaterThan(step.shift.upper, -0.065, "seed \(seed)")
         }
-        XCTAssertGreaterThanOrEqual(found, 19)
-        XCTAssertGreaterThanOrEqual(dated, 17)
+        XCTAssertGreaterThanOrEqual(found, 19, "issue 21's bar: a 5% step at 3% noise found in ≥ 19 of 20 seeds")
+        XCTAssertGreaterThanOrEqual(dated, 17, "issue 21's bar: a 5% step dated within ±1 run in ≥ 17 of 20 seeds")
     }
 
     func testASevenPercentStepIsAlwaysDatedWithinOneRun() {
         for seed in 1000..<1020 as Range<UInt64> {
             let a = analyze(SyntheticSeries.medians(seed: seed, level: { $0 >= 40 ? 0.93 : 1 }))
             XCTAssertEqual(a.findings.map(\.kind), [.step], "seed \(seed): \(describe(a))")
-            XCTAssertLessThanOrEqual(abs((a.findings.first?.index ?? 0) - 40), 1, "seed \(seed)")
+            XCTAssertLessThanOrEqual(abs((a.findings.first?.index ?? 0) - 40), 1,
+                                     "issue 21's bar: a 7% step always dated within ±1 run; seed \(seed): \(describe(a))")
         }
     }
 
@@ -44,7 +45,7 @@ final class ChangeDetectionTests: XCTestCase {
         // 20 histories and 140 control series (seven other cells of each history).
         for seed in 2000..<2160 as Range<UInt64> {
             let a = analyze(SyntheticSeries.medians(seed: seed, level: { _ in 1 }))
-            XCTAssertEqual(a.findings.count, 0, "seed \(seed): \(describe(a))")
+            XCTAssertEqual(a.findings.count, 0, "issue 21's bar: no finding on an unchanged series; seed \(seed): \(describe(a))")
         }
     }
 
@@ -53,7 +54,7 @@ final class ChangeDetectionTests: XCTestCase {
             var xs = SyntheticSeries.medians(seed: seed, level: { _ in 1 })
             xs[30] *= 0.7
             let a = analyze(xs)
-            XCTAssertEqual(a.findings.count, 0, "seed \(seed): \(describe(a))")
+            XCTAssertEqual(a.findings.count, 0, "issue 21's bar: the single outlier is ignored; seed \(seed): \(describe(a))")
             XCTAssertEqual(a.outliers, [30], "seed \(seed)")
         }
     }
@@ -75,7 +76,7 @@ final class ChangeDetectionTests: XCTestCase {
         }
         // 2 of these 20 seeds look like one 5-6% step to every test here (no trend left inside the
         // segments): they are reported as a step.
-        XCTAssertGreaterThanOrEqual(drifts, 18)
+        XCTAssertGreaterThanOrEqual(drifts, 18, "issue 21's bar: a drift reported as a drift")
         XCTAssertGreaterThanOrEqual(covered, drifts - 2, "the 95% interval of the slope holds the true slope")
     }
 
@@ -90,7 +91,7 @@ final class ChangeDetectionTests: XCTestCase {
             }
             steps += a.findings.filter { $0.kind == .step }.count
         }
-        XCTAssertGreaterThanOrEqual(spreads, 19)
+        XCTAssertGreaterThanOrEqual(spreads, 19, "issue 21's bar: a spread change reported as such")
         XCTAssertGreaterThanOrEqual(near, 15)
         XCTAssertLessThanOrEqual(steps, 2)
     }
@@ -107,13 +108,18 @@ final class ChangeDetectionTests: XCTestCase {
     }
 
     func testAStepAtTheThresholdCountsWhenItsIntervalReachesIt() {
-        // Seed 4 of the 5% case: the point estimate is under 5%, its interval reaches past it.
-        let xs = SyntheticSeries.medians(seed: 4, level: { $0 >= 40 ? 0.95 : 1 })
-        let a = analyze(xs)
-        let step = try! XCTUnwrap(a.findings.first, describe(a))
-        XCTAssertGreaterThan(step.shift.estimate, -0.05)
-        XCTAssertTrue(step.reachesThreshold)
-        XCTAssertLessThanOrEqual(step.shift.lower, -0.05)
+        // Among the 5% steps, those whose point estimate is under 5% still count when the
+        // interval reaches past it.
+        var under = 0
+        for seed in 0..<20 as Range<UInt64> {
+            let a = analyze(SyntheticSeries.medians(seed: seed, level: { $0 >= 40 ? 0.95 : 1 }))
+            for step in a.changes where step.kind == .step && step.shift.estimate > -0.05 {
+                under += 1
+                XCTAssertEqual(step.reachesThreshold, step.shift.lower <= -0.05, "seed \(seed): \(describe(a))")
+                if step.reachesThreshold { XCTAssertTrue(a.findings.contains(step), "seed \(seed)") }
+            }
+        }
+        XCTAssertGreaterThan(under, 0, "some estimates of a 5% step at 3% noise are under 5%")
     }
 
     func testTheAnswerIsReproducible() {

@@ -106,7 +106,7 @@ public struct ChangeDetector: Sendable {
         // levels again with every spread segment scaled to the same noise, so a noisy stretch does
         // not pass for a step.
         var model = levels(y, x: x, segmentation: segmentation)
-        let floor = max(noise * 1e-6, 1e-300)
+        let floor = max(noise * 1e-6, StepSegmentation.resolution)
         var spreadSegmentation = segmentation
         spreadSegmentation.alpha = spreadAlpha
         spreadSegmentation.statistic = .variance

@@ -81,11 +81,17 @@ struct StepSegmentation: Sendable {
             let d = s / t1 - (total - s) / t2
             return d * d * t1 * t2 / Double(n)
         case .variance:
-            let tiny = max(total, 1e-300) * 1e-12 + 1e-300
-            return Double(n) * log(max(total, tiny) / Double(n)) - t1 * log(max(s, tiny) / t1)
-                - t2 * log(max(total - s, tiny) / t2)
+            // Mean squares floored at `resolution`²: residuals at rounding level (a series of
+            // identical runs) carry no spread to compare, so their ratio is 0, not a huge number.
+            let floor = resolution * resolution
+            return Double(n) * log(max(total / Double(n), floor)) - t1 * log(max(s / t1, floor))
+                - t2 * log(max((total - s) / t2, floor))
         }
     }
+
+    /// The smallest spread the variance statistic tells apart from none: 1e-9 (on logarithms, a
+    /// relative 1e-9, far under any benchmark's noise and far over rounding errors).
+    static let resolution = 1e-9
 
     /// (t, statistic): the size of the first part of the strongest split and its statistic.
     static func bestSplit(_ v: [Double], minimumSegment m: Int, _ statistic: Statistic = .mean) -> (Int, Double)? {
@@ -137,15 +143,19 @@ struct StepSegmentation: Sendable {
     }
 
     /// Where one change in `v` lies: the first value of the new part (the centre of the three
-    /// positions with the most posterior mass) and the 95% posterior range, all as offsets in `v`.
+    /// positions with the most posterior mass, which makes a date within ±1 run likeliest) and
+    /// the 95% posterior range, all as offsets in `v`.
     static func locate(_ v: [Double], minimumSegment m: Int, _ statistic: Statistic)
         -> (index: Int, range: ClosedRange<Int>)? {
         let p = posterior(v, minimumSegment: m, statistic)
         guard !p.isEmpty else { return nil }
+        // Ties (all the mass on one position puts it in three windows) go to the window whose
+        // centre holds the most.
         var best = 0, bestMass = -1.0
         for i in p.indices {
             let mass = p[i] + (i > 0 ? p[i - 1] : 0) + (i + 1 < p.count ? p[i + 1] : 0)
-            if mass > bestMass { (best, bestMass) = (i, mass) }
+            let tie = abs(mass - bestMass) <= 1e-9 * max(mass, bestMass)
+            if tie ? p[i] > p[best] : mass > bestMass { (best, bestMass) = (i, max(mass, bestMass)) }
         }
         var cumulative = 0.0, lo = 0, hi = p.count - 1
         var loSet = false

@@ -134,6 +134,21 @@ final class ChangeDetectionTests: XCTestCase {
         XCTAssertLessThanOrEqual(abs((found.first?.index ?? 0) - 25), 1)
     }
 
+    /// Issue 21's table, measured: SURGE_DETECTION_TABLE=SEEDS prints it for these tests' seeds
+    /// (20 each) and for SEEDS fresh seeds per case (Scripts/detection-table). Skipped otherwise.
+    func testPrintTheDetectionTable() throws {
+        let setting = ProcessInfo.processInfo.environment["SURGE_DETECTION_TABLE"] ?? ""
+        guard let count = UInt64(setting), count > 0 else {
+            throw XCTSkip("set SURGE_DETECTION_TABLE=SEEDS (e.g. 200) to print issue 21's table")
+        }
+        let rates = DetectionRates(detector: detector)
+        let tested = rates.table(starts: DetectionRates.testSeeds, count: 20)
+        let fresh = rates.table(starts: DetectionRates.freshSeeds, count: count)
+        print("Detection rates, the tests' seeds:\n" + DetectionRates.markdown(tested))
+        print("Detection rates, \(count) fresh seeds per case:\n" + DetectionRates.markdown(fresh))
+        XCTAssertEqual(tested.count, fresh.count)
+    }
+
     func testHodgesLehmannShiftAndItsInterval() {
         let s = ShiftEstimate(before: [1, 2, 3, 4, 5, 6, 7, 8], after: [11, 12, 13, 14, 15, 16, 17, 18])
         XCTAssertEqual(s.estimate, 10)

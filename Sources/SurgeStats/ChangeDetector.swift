@@ -7,15 +7,16 @@ import Foundation
 ///    lognormal). Outliers are set aside first: Hampel's filter, `outlierLimit` scales from the
 ///    median of the 11 runs around (scale: that window's MAD, at least the series' noise from
 ///    successive differences), so one wild run neither makes nor hides a change.
-/// 2. Steps: `StepSegmentation` (binary segmentation, likelihood-ratio split, permutation test at
-///    `alpha`, at least `minimumSegment` runs on each side, pruning). The size of each step is the
-///    Hodges-Lehmann shift between its neighbouring segments with a 95% interval; where the run
-///    of the change may lie comes from a residual bootstrap.
+/// 2. Steps: `StepSegmentation` (binary segmentation, Gaussian likelihood-ratio statistic,
+///    permutation test at `alpha`, at least `minimumSegment` runs on each side, pruning). The size
+///    of each step is the Hodges-Lehmann shift between its neighbouring segments with a 95%
+///    interval; its run and the runs it may lie between come from the posterior of its position.
 /// 3. Drift competes with the steps: a Mann-Kendall trend (p ≤ alpha) whose straight line fits
 ///    better than the steps by BIC (n·ln(RSS/n) + k·ln n; a step costs a level and a location) is
 ///    reported as one drift (Sen's slope and interval) instead of the pieces.
-/// 4. Spread: the same segmentation on the ranks of the absolute residuals of the chosen model;
-///    the size is the ratio of spreads (Hodges-Lehmann on log |residual|).
+/// 4. Spread: the same segmentation with the Gaussian variance likelihood ratio on the residuals of
+///    the chosen model (mean-and-variance segmentation in two passes); the size is the ratio of
+///    spreads (Hodges-Lehmann on log |residual|).
 /// 5. Adjacent steps in one direction that each stay under the threshold but together reach it
 ///    are merged into one change.
 ///
@@ -33,7 +34,7 @@ public struct ChangeDetector: Sendable {
     public var driftAlpha: Double
     public var seed: UInt64
 
-    public init(alpha: Double = 0.001, minimumSegment: Int = 5, permutations: Int = 1999, outlierLimit: Double = 5,
+    public init(alpha: Double = 0.001, minimumSegment: Int = 5, permutations: Int = 9999, outlierLimit: Double = 5,
                 spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.001, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
         self.driftAlpha = driftAlpha
         self.spreadAlpha = spreadAlpha
@@ -47,11 +48,12 @@ public struct ChangeDetector: Sendable {
 
     /// The method and its parameters, for a report's footer.
     public var methodDescription: String {
-        "steps: binary segmentation, likelihood-ratio split, permutation test (\(permutations) shuffles, p ≤ "
-            + "\(alpha)), ≥ \(minimumSegment) runs each side, Hodges-Lehmann size with 95% interval, run range by "
-            + "bootstrap; drift: Mann-Kendall (p ≤ \(driftAlpha)) and Sen's slope, chosen over steps by BIC; spread: the "
-            + "same segmentation on ranks of |residuals| (p ≤ \(spreadAlpha)); outliers: Hampel filter at \(GoFloatFormat.shortest(outlierLimit)) "
-            + "MAD on log values; a change counts when its 95% interval reaches the threshold"
+        "steps: binary segmentation on log values, Gaussian likelihood-ratio statistic, permutation test "
+            + "(up to \(permutations) shuffles, p ≤ \(alpha)), ≥ \(minimumSegment) runs each side, run and 95% run range "
+            + "from the posterior of the change's position, Hodges-Lehmann size with 95% interval; drift: Mann-Kendall "
+            + "(p ≤ \(driftAlpha)) and Sen's slope, chosen over steps by BIC; spread: the same segmentation with the "
+            + "Gaussian variance likelihood ratio on the residuals (p ≤ \(spreadAlpha)); outliers: Hampel filter at "
+            + "\(GoFloatFormat.shortest(outlierLimit)) MAD on log values; a change counts when its 95% interval reaches the threshold"
     }
 
     public enum Kind: String, Sendable, Codable { case step, drift, spread }
@@ -104,26 +106,25 @@ public struct ChangeDetector: Sendable {
         // levels again with every spread segment scaled to the same noise, so a noisy stretch does
         // not pass for a step.
         var model = levels(y, x: x, segmentation: segmentation)
-        let floor = max(noise * 1e-6, 1e-300)
+        let floor = max(noise * 1e-6, StepSegmentation.resolution)
         var spreadSegmentation = segmentation
         spreadSegmentation.alpha = spreadAlpha
+        spreadSegmentation.statistic = .variance
         // Residuals of the level model; when they show nothing, residuals from the running median
         // (a spurious step inside a noisy stretch can hide the spread change from the first).
-        var residuals = zip(y, model.fit).map { abs($0 - $1) }
-        var ranks = Self.ranks(residuals)
-        var spreadSplits = spreadSegmentation.splits(ranks)
+        var residuals = zip(y, model.fit).map { $0 - $1 }
+        var spreadSplits = spreadSegmentation.splits(residuals)
         if spreadSplits.isEmpty {
-            let local = zip(y, RobustStatistics.runningMedian(y)).map { abs($0 - $1) }
-            let localRanks = Self.ranks(local)
-            let localSplits = spreadSegmentation.splits(localRanks)
-            if !localSplits.isEmpty { (residuals, ranks, spreadSplits) = (local, localRanks, localSplits) }
+            let local = zip(y, RobustStatistics.runningMedian(y)).map { $0 - $1 }
+            let localSplits = spreadSegmentation.splits(local)
+            if !localSplits.isEmpty { (residuals, spreadSplits) = (local, localSplits) }
         }
         let spreadBounds = [0] + spreadSplits.map(\.index) + [y.count]
         for (k, s) in spreadSplits.enumerated() {
-            let before = residuals[spreadBounds[k]..<s.index].map { Foundation.log(max($0, floor)) }
-            let after = residuals[s.index..<spreadBounds[k + 2]].map { Foundation.log(max($0, floor)) }
+            let before = residuals[spreadBounds[k]..<s.index].map { Foundation.log(max(abs($0), floor)) }
+            let after = residuals[s.index..<spreadBounds[k + 2]].map { Foundation.log(max(abs($0), floor)) }
             let ratio = ShiftEstimate(before: before, after: after).map { Foundation.exp($0) - 1 }
-            let range = segmentation.locationInterval(ranks, spreadBounds[k], s.index, spreadBounds[k + 2])
+            let range = spreadSegmentation.locationInterval(residuals, spreadBounds[k], s.index, spreadBounds[k + 2])
             changes.append(Change(kind: .spread, index: kept[s.index], location: kept[range.lowerBound]...kept[range.upperBound],
                                   p: s.p, shift: ratio, perWeek: nil,
                                   before: RobustStatistics.median(Array(original[spreadBounds[k]..<s.index])),
@@ -133,7 +134,7 @@ public struct ChangeDetector: Sendable {
         if !spreadSplits.isEmpty {
             var z = y
             let scales = (0..<(spreadBounds.count - 1)).map { k in
-                max(RobustStatistics.median(Array(residuals[spreadBounds[k]..<spreadBounds[k + 1]])), floor)
+                max(RobustStatistics.median(residuals[spreadBounds[k]..<spreadBounds[k + 1]].map(abs)), floor)
             }
             let reference = scales.min() ?? 1, center = RobustStatistics.median(y)
             for k in scales.indices {
@@ -185,8 +186,14 @@ public struct ChangeDetector: Sendable {
 
     /// A significant trend is a drift when its line fits better than the steps found (BIC), or when
     /// the values keep trending inside the steps' segments (pooled Mann-Kendall, p ≤ alpha).
+    /// The steps are placed at their best fit (likelihood maximum) for this comparison.
     private func isDrift(_ z: [Double], x: [Double], splits: [StepSegmentation.Split], trend: TrendTest) -> Bool {
-        let bounds = [0] + splits.map(\.index) + [z.count]
+        let placed = [0] + splits.map(\.index) + [z.count]
+        let best = splits.indices.map { k in
+            StepSegmentation.bestSplit(Array(z[placed[k]..<placed[k + 2]]), minimumSegment: minimumSegment)
+                .map { placed[k] + $0.0 } ?? placed[k + 1]
+        }
+        let bounds = [0] + best.sorted() + [z.count]
         var fit = z
         var s = 0.0, variance = 0.0
         for k in 0..<(bounds.count - 1) {
@@ -241,19 +248,5 @@ public struct ChangeDetector: Sendable {
         let n = Double(y.count)
         let rss = max(zip(y, fit).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }, 1e-300)
         return n * Foundation.log(rss / n) + Double(parameters) * Foundation.log(n)
-    }
-
-    /// Mid-ranks (1-based).
-    static func ranks(_ xs: [Double]) -> [Double] {
-        let order = xs.indices.sorted { xs[$0] < xs[$1] }
-        var r = [Double](repeating: 0, count: xs.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && xs[order[j + 1]] == xs[order[i]] { j += 1 }
-            for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
-            i = j + 1
-        }
-        return r
     }
 }

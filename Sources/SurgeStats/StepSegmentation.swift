@@ -1,19 +1,28 @@
-/// Changes of level in a series, found by binary segmentation and kept by a permutation test.
+import Foundation
+
+/// Changes in a series, found by binary segmentation and kept by a permutation test; a change of
+/// level (`.mean`) or of spread (`.variance`, on residuals whose level is already removed).
 ///
-/// The split of a segment is the one that explains most of its variance: the `t` maximising the
-/// between-part sum of squares `t(n−t)/n · (mean₁ − mean₂)²` (the Gaussian likelihood ratio of a
-/// step, which unlike Pettitt's unstandardised rank sum does not pull the split toward the
-/// middle), with at least `minimumSegment` values on each side. Its p-value is the share of
-/// `permutations` seeded shuffles of the segment whose best split explains as much (the test
-/// stops as soon as the answer is above alpha). Each accepted split divides the segment and both
-/// parts are searched again; then every split is moved to the best point between its neighbours
-/// and tested again on that stretch, and the weakest is dropped until all pass (pieces of one
-/// change do not survive on their own).
+/// The test statistic of a segment is the largest Gaussian log-likelihood ratio of one change in
+/// it, with at least `minimumSegment` values on each side: for a level, the between-part sum of
+/// squares `t(n−t)/n · (mean₁ − mean₂)²`; for a spread, `n ln(S/n) − t ln(S₁/t) − (n−t) ln(S₂/(n−t))`
+/// on the sums of squares. Its p-value is the share of `permutations` seeded shuffles of the
+/// segment whose best split is as strong (the test stops as soon as the answer is above alpha).
+/// Where the change lies is read from the posterior of its position (one change, flat priors,
+/// Gaussian noise with the scale integrated out): the run is the centre of the three
+/// neighbouring positions that hold the most posterior mass, and its 95% range the 2.5% and
+/// 97.5% posterior quantiles. Each accepted split divides the segment and both parts are
+/// searched again; then every split is placed again between its neighbours and tested on that
+/// stretch, and the weakest is dropped until all pass (pieces of one change do not survive on
+/// their own).
 struct StepSegmentation: Sendable {
+    enum Statistic: Sendable { case mean, variance }
+
     var alpha: Double
     var minimumSegment: Int
     var permutations: Int
     var seed: UInt64
+    var statistic: Statistic = .mean
 
     /// A split: `index` is the first value of the new level.
     struct Split: Sendable, Equatable {
@@ -53,39 +62,122 @@ struct StepSegmentation: Sendable {
         return result.sorted { $0.index < $1.index }
     }
 
-    /// The best split of `y[a..<b]` and its permutation p-value.
+    /// The change in `y[a..<b]`: where the posterior puts it, and the permutation p-value of the
+    /// segment's best split.
     func test(_ y: [Double], _ a: Int, _ b: Int) -> Split? {
         let part = Array(y[a..<b])
-        guard let (t, stat) = Self.bestSplit(part, minimumSegment: minimumSegment), stat > 0 else { return nil }
-        return Split(index: a + t, p: permutationP(part, stat: stat, salt: UInt64(a &* 7919 &+ b)))
+        guard let (_, stat) = Self.bestSplit(part, minimumSegment: minimumSegment, statistic), stat > 0,
+              let place = Self.locate(part, minimumSegment: minimumSegment, statistic) else { return nil }
+        return Split(index: a + place.index, p: permutationP(part, stat: stat, salt: UInt64(a &* 7919 &+ b)))
     }
 
-    /// (t, statistic): the size of the first part and the between-part sum of squares it explains.
-    static func bestSplit(_ v: [Double], minimumSegment m: Int) -> (Int, Double)? {
+    /// The log-likelihood ratio of one change after the first `t` of `n` values, from the prefix
+    /// sum `s` (mean) or prefix sum of squares (variance) and the total.
+    @inline(__always)
+    static func ratio(_ s: Double, _ total: Double, _ t: Int, _ n: Int, _ statistic: Statistic) -> Double {
+        let t1 = Double(t), t2 = Double(n - t)
+        switch statistic {
+        case .mean:
+            let d = s / t1 - (total - s) / t2
+            return d * d * t1 * t2 / Double(n)
+        case .variance:
+            // Mean squares floored at `resolution`²: residuals at rounding level (a series of
+            // identical runs) carry no spread to compare, so their ratio is 0, not a huge number.
+            let floor = resolution * resolution
+            return Double(n) * log(max(total / Double(n), floor)) - t1 * log(max(s / t1, floor))
+                - t2 * log(max((total - s) / t2, floor))
+        }
+    }
+
+    /// The smallest spread the variance statistic tells apart from none: 1e-9 (on logarithms, a
+    /// relative 1e-9, far under any benchmark's noise and far over rounding errors).
+    static let resolution = 1e-9
+
+    /// (t, statistic): the size of the first part of the strongest split and its statistic.
+    static func bestSplit(_ v: [Double], minimumSegment m: Int, _ statistic: Statistic = .mean) -> (Int, Double)? {
         let n = v.count
         guard n >= 2 * m, m >= 1 else { return nil }
         var total = 0.0
-        for x in v { total += x }
+        for x in v { total += statistic == .mean ? x : x * x }
         var s = 0.0
-        for i in 0..<(m - 1) { s += v[i] }
-        var best = (0, -1.0)
+        for i in 0..<(m - 1) { s += statistic == .mean ? v[i] : v[i] * v[i] }
+        var best = (0, -Double.infinity)
         for t in m...(n - m) {
-            s += v[t - 1]
-            let d = s / Double(t) - (total - s) / Double(n - t)
-            let stat = d * d * Double(t) * Double(n - t) / Double(n)
+            s += statistic == .mean ? v[t - 1] : v[t - 1] * v[t - 1]
+            let stat = ratio(s, total, t, n, statistic)
             if stat > best.1 { best = (t, stat) }
         }
         return best
+    }
+
+    /// The posterior of the position of one change in `v` (index 0: t = m), normalised.
+    static func posterior(_ v: [Double], minimumSegment m: Int, _ statistic: Statistic) -> [Double] {
+        let n = v.count
+        guard n >= 2 * m, m >= 1 else { return [] }
+        var total = 0.0, squares = 0.0
+        for x in v {
+            total += x
+            squares += x * x
+        }
+        let mean = total / Double(n)
+        let tss = max(squares - Double(n) * mean * mean, 0)
+        var s = 0.0
+        for i in 0..<(m - 1) { s += statistic == .mean ? v[i] : v[i] * v[i] }
+        var logs: [Double] = []
+        logs.reserveCapacity(n - 2 * m + 1)
+        for t in m...(n - m) {
+            s += statistic == .mean ? v[t - 1] : v[t - 1] * v[t - 1]
+            switch statistic {
+            case .mean:
+                // Levels integrated out (flat), then σ (Jeffreys): RSS^−(n−2)/2 / √(t(n−t)).
+                let rss = max(tss - ratio(s, total, t, n, .mean), tss * 1e-12 + 1e-300)
+                logs.append(-0.5 * log(Double(t) * Double(n - t)) - 0.5 * Double(n - 2) * log(rss))
+            case .variance:
+                logs.append(0.5 * ratio(s, squares, t, n, .variance))
+            }
+        }
+        let top = logs.max() ?? 0
+        let weights = logs.map { exp($0 - top) }
+        let sum = weights.reduce(0, +)
+        return weights.map { $0 / sum }
+    }
+
+    /// Where one change in `v` lies: the first value of the new part (the centre of the three
+    /// positions with the most posterior mass, which makes a date within ±1 run likeliest) and
+    /// the 95% posterior range, all as offsets in `v`.
+    static func locate(_ v: [Double], minimumSegment m: Int, _ statistic: Statistic)
+        -> (index: Int, range: ClosedRange<Int>)? {
+        let p = posterior(v, minimumSegment: m, statistic)
+        guard !p.isEmpty else { return nil }
+        // Ties (all the mass on one position puts it in three windows) go to the window whose
+        // centre holds the most.
+        var best = 0, bestMass = -1.0
+        for i in p.indices {
+            let mass = p[i] + (i > 0 ? p[i - 1] : 0) + (i + 1 < p.count ? p[i + 1] : 0)
+            let tie = abs(mass - bestMass) <= 1e-9 * max(mass, bestMass)
+            if tie ? p[i] > p[best] : mass > bestMass { (best, bestMass) = (i, max(mass, bestMass)) }
+        }
+        var cumulative = 0.0, lo = 0, hi = p.count - 1
+        var loSet = false
+        for i in p.indices {
+            cumulative += p[i]
+            if !loSet && cumulative >= 0.025 { (lo, loSet) = (i, true) }
+            if cumulative >= 0.975 {
+                hi = i
+                break
+            }
+        }
+        return (m + best, (m + min(lo, best))...(m + max(hi, best)))
     }
 
     private func permutationP(_ values: [Double], stat: Double, salt: UInt64) -> Double {
         var rng = SplitMix64(seed: seed ^ (salt &* 0x9e37_79b9_7f4a_7c15))
         var v = values
         var atLeast = 0
-        let tolerance = stat * 1e-12
+        let tolerance = abs(stat) * 1e-12
         for _ in 0..<permutations {
             for i in stride(from: v.count - 1, to: 0, by: -1) { v.swapAt(i, rng.below(i + 1)) }
-            if let (_, s) = Self.bestSplit(v, minimumSegment: minimumSegment), s >= stat - tolerance {
+            if let (_, s) = Self.bestSplit(v, minimumSegment: minimumSegment, statistic), s >= stat - tolerance {
                 atLeast += 1
                 if Double(atLeast + 1) / Double(permutations + 1) > alpha { break }
             }
@@ -93,24 +185,10 @@ struct StepSegmentation: Sendable {
         return Double(atLeast + 1) / Double(permutations + 1)
     }
 
-    /// Where the split of `y[a..<b]` at `t` may lie: the 2.5% and 97.5% quantiles of the best split
-    /// of `replicates` series made of the two fitted levels plus resampled residuals.
-    func locationInterval(_ y: [Double], _ a: Int, _ t: Int, _ b: Int, replicates: Int = 200) -> ClosedRange<Int> {
-        let before = Array(y[a..<t]), after = Array(y[t..<b])
-        let m1 = before.reduce(0, +) / Double(before.count), m2 = after.reduce(0, +) / Double(after.count)
-        let residuals = before.map { $0 - m1 } + after.map { $0 - m2 }
-        var rng = SplitMix64(seed: seed ^ UInt64(t &* 104_729 &+ a))
-        var found: [Int] = []
-        var series = [Double](repeating: 0, count: b - a)
-        for _ in 0..<replicates {
-            for i in series.indices {
-                series[i] = (i < t - a ? m1 : m2) + residuals[rng.below(residuals.count)]
-            }
-            if let (s, _) = Self.bestSplit(series, minimumSegment: minimumSegment) { found.append(a + s) }
-        }
-        found.sort()
-        guard !found.isEmpty else { return t...t }
-        let lo = found[Int(Double(found.count - 1) * 0.025)], hi = found[Int((Double(found.count - 1) * 0.975).rounded(.up))]
-        return min(lo, t)...max(hi, t)
+    /// Where the change at `t` between `a` and `b` may lie: the 95% posterior range of one change
+    /// in `y[a..<b]`, widened to hold `t`.
+    func locationInterval(_ y: [Double], _ a: Int, _ t: Int, _ b: Int) -> ClosedRange<Int> {
+        guard let place = Self.locate(Array(y[a..<b]), minimumSegment: minimumSegment, statistic) else { return t...t }
+        return min(a + place.range.lowerBound, t)...max(a + place.range.upperBound, t)
     }
 }

@@ -149,7 +149,7 @@ struct ReportCommand: AsyncParsableCommand {
                 if summary { try SummaryOutput.write(WeeklyRenderer.summary(report)) }
                 if let jsonPath {
                     do {
-                        try WeeklyFindingsJSON(report).encoded().write(to: URL(fileURLWithPath: jsonPath))
+                        try AtomicFile.write(WeeklyFindingsJSON(report).encoded(), to: jsonPath)
                     } catch {
                         throw CompareInputError("\(jsonPath) (--json): cannot write: \(error.localizedDescription)")
                     }

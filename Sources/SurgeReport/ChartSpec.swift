@@ -45,6 +45,26 @@ public struct ChartSpec: Sendable {
                 "set xrange [-0.6:\(Double(labels.count) - 0.4)]"]
     }
 
+    /// `set ytics (…)` for a log axis from `lo` to `hi`: 1, 2 and 5 of every decade, written as plain
+    /// decimals (`0.2`, `50`, `1000`), never `1e+06`; only 1s of each decade when the range spans more than
+    /// three decades.
+    public static func logTics(from lo: Double, to hi: Double) -> String {
+        guard lo > 0, hi > lo else { return "set ytics auto" }
+        let dense = log10(hi / lo) <= 3
+        var tics: [String] = []
+        var decade = pow(10, floor(log10(lo)))
+        while decade <= hi {
+            for m in dense ? [1.0, 2, 5] : [1.0] {
+                let v = m * decade
+                guard v >= lo && v <= hi else { continue }
+                let text = v >= 1 ? String(format: "%.0f", v) : String(format: "%.*f", Int(-floor(log10(v))), v)
+                tics.append("\(ticLabel(text)) \(num(v))")
+            }
+            decade *= 10
+        }
+        return tics.isEmpty ? "set ytics auto" : "set ytics (\(tics.joined(separator: ", ")))"
+    }
+
     /// A safe id from any text.
     public static func slug(_ text: String) -> String {
         var out = ""

@@ -26,6 +26,7 @@ public struct ReportWriter: Sendable {
             try ProfileDiffs.writeSVGs(&report.profileDiffs, to: directory)
         }
         let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
+        Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
         let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
         let page = HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason)
         let html = ProfileDiffs.inserting(ProfileDiffs.html(report.profileDiffs), into: page)
@@ -36,10 +37,22 @@ public struct ReportWriter: Sendable {
 
     public func write(_ report: WeeklyReport, to directory: String) throws -> Written {
         let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
+        Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
         let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
         let html = WeeklyRenderer.html(report, svg: charts.svg, chartsNote: charts.reason)
         let markdown = WeeklyRenderer.markdown(report, chartLinks: links, chartsNote: charts.reason)
         return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)
+    }
+
+    /// Removes the PNGs an earlier write left in `charts/` that this write did not draw (a rewrite without
+    /// a baseline has no before/after charts; the markdown must not sit beside charts it no longer shows).
+    /// Only `*.png` files go; anything else a user put there stays.
+    static func removeStaleCharts(in directory: String, keeping drawn: Set<String>) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let keep = Set(drawn.map { ($0 as NSString).lastPathComponent })
+        for name in names where name.hasSuffix(".png") && !keep.contains(name) {
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+        }
     }
 
     private func save(html: String, markdown: String, directory: String, chartCount: Int, note: String?) throws -> Written {

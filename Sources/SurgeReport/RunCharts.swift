@@ -37,7 +37,10 @@ public enum RunCharts {
         guard let axis = mostVaryingParameter(cells, order: digest.parameterNames) else { return nil }
         var xValues: [String] = []
         for c in cells { if let v = c.parameters.first(where: { $0.name == axis })?.value, !xValues.contains(v) { xValues.append(v) } }
-        if xValues.allSatisfy({ Double($0) != nil }) { xValues.sort { Double($0)! < Double($1)! } }
+        // A numeric axis (payload, connections) gets lines; a categorical one (flush, workload) gets dots:
+        // a line between two categories would claim values in between.
+        let numeric = xValues.allSatisfy { Double($0) != nil }
+        if numeric { xValues.sort { Double($0)! < Double($1)! } }
         var series: [(label: String, points: [(x: Int, s: Summary, values: [Double])])] = []
         for c in cells {
             let others = c.parameters.filter { $0.name != axis && !c.commonParameters.contains($0.name) }.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
@@ -64,16 +67,19 @@ public enum RunCharts {
         }
         let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
         let yUnit = scale.suffix.isEmpty ? unit : "\(scale.suffix) \(unit)"
-        var commands = ["set title \(ChartSpec.quote("Throughput (\(unit)) against \(axis), one line per other-parameter combination"))",
+        let per = numeric ? "one line" : "one colour"
+        var commands = ["set title \(ChartSpec.quote("Throughput (\(unit)) against \(axis), \(per) per other-parameter combination"))",
                         "set xlabel \(ChartSpec.quote(axis))", "set ylabel \(ChartSpec.quote("\(yUnit) (median)"))",
                         "set yrange [0:*]"]
         commands += ChartSpec.xtics(xValues)
+        let style = numeric ? "yerrorlines" : "yerrorbars pt 7 ps 1.3"
         let plots = series.enumerated().map { i, s in
-            "$DATA index \(i) using 1:2:3:4 with yerrorlines lt \(i + 1) title \(ChartSpec.quote(s.label.isEmpty ? "all" : s.label))"
+            "$DATA index \(i) using 1:2:3:4 with \(style) lt \(i + 1) title \(ChartSpec.quote(s.label.isEmpty ? "all" : s.label))"
         }
         commands.append("plot " + plots.joined(separator: ", "))
+        let shape = numeric ? "lines join the cells of one series" : "\(axis) is categorical: one dot per cell, no lines"
         return ChartSpec(id: "throughput-\(ChartSpec.slug(unit))", title: "Throughput (\(unit)) against \(axis)",
-                         caption: "Median \(unit) per cell; whiskers: \(interval). Higher is better.",
+                         caption: "Median \(unit) per cell; whiskers: \(interval); \(shape). Higher is better.",
                          width: 900, height: 460, commands: commands, data: data)
     }
 
@@ -149,11 +155,16 @@ public enum RunCharts {
         let cells = digest.okCells.filter { $0.summaries[unit] != nil }
         guard !cells.isEmpty else { return nil }
         var data = ""
+        var allCI = true
+        var oneSided = false
         for (i, c) in cells.enumerated() {
             guard let s = c.summaries[unit] else { continue }
             let w = whiskers(s, values: c.values[unit] ?? [])
+            allCI = allCI && w.isCI
+            oneSided = oneSided || (w.lo == s.center && w.hi > s.center)
             data += "\(i) \(ChartSpec.num(s.center)) \(ChartSpec.num(w.lo)) \(ChartSpec.num(w.hi))\n"
         }
+        let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
         var commands = ["set title \(ChartSpec.quote("\(title) (\(unit))"))",
                         "set xlabel \(ChartSpec.quote(digest.parameterNames.joined(separator: "/")))",
                         "set ylabel \(ChartSpec.quote(unit))", "set yrange [0:*]",
@@ -161,19 +172,37 @@ public enum RunCharts {
         commands += ChartSpec.xtics(cells.map(\.shortLabel), rotate: cells.count > 4)
         commands.append("plot $DATA using 1:2 with boxes lt 1 title \(ChartSpec.quote(unit)), $DATA using 1:2:3:4 with yerrorbars lc rgb '#333333' pt -1 notitle")
         return ChartSpec(id: "per-cell-\(ChartSpec.slug(unit))", title: "\(title) (\(unit))",
-                         caption: "Counted per op by the allocation probe; whiskers: range over the repetitions.",
+                         caption: "Median per op, counted by the allocation probe; whiskers: \(interval)"
+                            + (oneSided ? ". A whisker only above a bar: the lowest count is the median, a few repetitions counted more." : "."),
                          width: 900, height: 420, commands: commands, data: data)
     }
 
+    /// One latency chart per cell. Every chart on the page uses one unit (the one that suits the smallest
+    /// median), and cells of one workload kind and loop (closed-loop flood or fixed rate) share a y range,
+    /// so panels that sit side by side compare at a glance; a flood's queueing latency does not squash a
+    /// rate-limited cell's range.
     static func latencySpectra(_ digest: RunDigest, baseline: RunDigest?) -> [ChartSpec] {
+        let cells = digest.okCells.filter { $0.spectrum != nil }
+        let curves = cells.map { c in
+            (c.spectrum!.curve(), baseline?.cell(named: c.name)?.spectrum?.curve() ?? [])
+        }
+        // The unit that suits the largest median: 0.2 ms beside 600 ms reads better than 600,000 µs.
+        let medians = curves.compactMap { $0.0.first?.value }
+        let scale = MetricFormat.scale(for: [medians.max() ?? 1], unit: "p99-ns")
+        func group(_ c: CellDigest) -> String { "\(c.workloadKind ?? "")|\(c.offeredRate == nil ? "flood" : "rate")" }
+        var ranges: [String: (lo: Double, hi: Double)] = [:]
+        for (c, (curve, base)) in zip(cells, curves) {
+            let values = (curve + base).map(\.value).filter { $0 > 0 }
+            guard let lo = values.min(), let hi = values.max() else { continue }
+            let old = ranges[group(c)] ?? (lo, hi)
+            ranges[group(c)] = (min(old.lo, lo), max(old.hi, hi))
+        }
+        let shared = Dictionary(grouping: cells, by: group).mapValues(\.count)
         var charts: [ChartSpec] = []
         for (n, c) in digest.okCells.enumerated() {
-            guard let spectrum = c.spectrum else { continue }
+            guard let spectrum = c.spectrum, let i = cells.firstIndex(where: { $0.name == c.name }) else { continue }
             let base = baseline?.cell(named: c.name)?.spectrum
-            let curve = spectrum.curve()
-            let baseCurve = base?.curve() ?? []
-            let maxValue = (curve + baseCurve).map(\.value).max() ?? 1
-            let scale = MetricFormat.scale(for: [maxValue / 100], unit: "p99-ns")
+            let (curve, baseCurve) = curves[i]
             var data = curve.map { "\(ChartSpec.num($0.nines)) \(ChartSpec.num($0.value / scale.factor))" }.joined(separator: "\n") + "\n\n\n"
             data += baseCurve.map { "\(ChartSpec.num($0.nines)) \(ChartSpec.num($0.value / scale.factor))" }.joined(separator: "\n") + "\n"
             let maxNines = max(spectrum.maxNines, base?.maxNines ?? 0)
@@ -184,13 +213,25 @@ public enum RunCharts {
                             "set xlabel 'percentile (log scale of nines)'", "set ylabel \(ChartSpec.quote("latency (\(scale.suffix))"))",
                             "set xtics (\(ticks))", "set xrange [0.25:\(ChartSpec.num(min(maxNines, 6) + 0.05))]",
                             "set logscale y", "set key inside left top"]
+            if let r = ranges[group(c)] {
+                let lo = r.lo / scale.factor / 1.3, hi = r.hi / scale.factor * 1.3
+                commands.append("set yrange [\(ChartSpec.num(lo)):\(ChartSpec.num(hi))]")
+                commands.append(ChartSpec.logTics(from: lo, to: hi))
+            }
             // The baseline first, wide and light, so this run's line stays visible on top of it.
             var plot = "plot "
             if !baseCurve.isEmpty { plot += "$DATA index 1 using 1:2 with lines lc rgb '#b0b0b0' lw 5 title 'baseline', " }
             plot += "$DATA index 0 using 1:2 with lines lt 1 title 'this run'"
             commands.append(plot)
+            let peers = (shared[group(c)] ?? 1) - 1
+            let loop = c.offeredRate == nil ? "closed-loop" : "fixed-rate"
+            let axisNote = peers > 0
+                ? " Same y axis as the \(peers) other \(loop) \(c.workloadKind ?? "") cell\(peers == 1 ? "" : "s")."
+                : ""
             charts.append(ChartSpec(id: "latency-\(n)-\(ChartSpec.slug(c.shortLabel))", title: "Latency by percentile: \(c.label)",
-                                    caption: "Merged HdrHistogram of \(c.values.values.first?.count ?? 0) repetitions, \(spectrum.total) recorded latencies.",
+                                    caption: "Merged HdrHistogram of \(c.values.values.first?.count ?? 0) repetitions, "
+                                        + "\(spectrum.total) recorded latencies, in \(scale.suffix) like every latency chart here."
+                                        + axisNote,
                                     width: 560, height: 340, commands: commands, data: data))
         }
         return charts

@@ -41,17 +41,32 @@ public struct RunReport: Sendable {
         charts = RunCharts.all(digest, baseline: baseline.map { RunDigest($0) })
     }
 
-    /// The cell with the highest median of the run's first throughput metric, and that median.
-    public var fastestCell: (cell: CellDigest, unit: String, median: Double)? {
+    /// The cells whose throughput compares: closed-loop cells (no `rate:`; a fixed rate measures the
+    /// rate it was given) of the workload kind of the run's first throughput metric's best cell. Cells of
+    /// different kinds (a pub/sub flood against a mesh churn) do not compare, so they are left out.
+    private var throughputPeers: (unit: String, cells: [(CellDigest, Double)])? {
         guard let unit = digest.primaryThroughputUnits.first else { return nil }
-        let best = digest.okCells.compactMap { c in c.summaries[unit].map { (c, $0.center) } }.max { $0.1 < $1.1 }
-        return best.map { ($0.0, unit, $0.1) }
+        let open = digest.okCells.compactMap { c in c.offeredRate == nil ? c.summaries[unit].map { (c, $0.center) } : nil }
+        guard let best = open.max(by: { $0.1 < $1.1 }) else { return nil }
+        return (unit, open.filter { $0.0.workloadKind == best.0.workloadKind })
     }
 
+    /// The workload kind the fastest and slowest cell are chosen among, when the run has several kinds.
+    public var throughputPeerKind: String? {
+        let kinds = Set(digest.okCells.compactMap(\.workloadKind))
+        return kinds.count > 1 ? fastestCell?.cell.workloadKind : nil
+    }
+
+    /// The closed-loop cell with the highest median of the run's first throughput metric, and that median.
+    public var fastestCell: (cell: CellDigest, unit: String, median: Double)? {
+        guard let peers = throughputPeers, let best = peers.cells.max(by: { $0.1 < $1.1 }) else { return nil }
+        return (best.0, peers.unit, best.1)
+    }
+
+    /// The slowest cell among the fastest one's peers (`throughputPeers`).
     public var slowestCell: (cell: CellDigest, unit: String, median: Double)? {
-        guard let unit = digest.primaryThroughputUnits.first else { return nil }
-        let worst = digest.okCells.compactMap { c in c.summaries[unit].map { (c, $0.center) } }.min { $0.1 < $1.1 }
-        return worst.map { ($0.0, unit, $0.1) }
+        guard let peers = throughputPeers, let worst = peers.cells.min(by: { $0.1 < $1.1 }) else { return nil }
+        return (worst.0, peers.unit, worst.1)
     }
 
     public var failedCells: [CellDigest] { digest.cells.filter { $0.status != .ok } }
@@ -69,7 +84,8 @@ public struct RunReport: Sendable {
         var lines: [String] = []
         if let f = fastestCell {
             let format = self.scale(f.unit)
-            var line = "Fastest cell: \(f.cell.label) at \(format.text(f.median)) (median)"
+            let kind = throughputPeerKind.map { " of the closed-loop \($0) cells" } ?? ""
+            var line = "Fastest cell\(kind): \(f.cell.label) at \(format.text(f.median)) (median)"
             if let s = slowestCell, s.cell.name != f.cell.name, s.median > 0 {
                 line += "; slowest: \(s.cell.label) at \(format.text(s.median)), "
                     + "\(GoFloatFormat.fixed(f.median / s.median, 2))× slower"

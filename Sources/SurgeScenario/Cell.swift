@@ -56,6 +56,19 @@ public struct ResolvedTarget: Sendable, Equatable {
 }
 
 extension Scenario {
+    /// The target a cell of `workload` runs against: the one the workload names (`target:` in the
+    /// workload), else the `target` axis's choice, else the only one. A `command` workload in a scenario
+    /// whose workloads name their targets runs its own processes.
+    func targetSpec(for workload: WorkloadSpec, axisValue: String?) -> TargetSpec {
+        if let name = workload.target?.text, let spec = targets.first(where: { $0.name == name }) { return spec }
+        if workload.kind == ScenarioLoader.selfMeasuredKind, workloads.contains(where: { $0.target != nil }) {
+            return TargetSpec(
+                name: "none", kind: .workloadOwned, options: [:], environment: [:], readyTimeout: 0, stopTimeout: 5,
+                location: workload.kindLocation)
+        }
+        return targets.first { $0.name == axisValue } ?? targets[0]
+    }
+
     /// Every combination of the matrix values, in file order (the first axis varies slowest),
     /// without the excluded ones. A scenario with no matrix has one cell.
     public func cells() -> [Cell] {
@@ -69,7 +82,8 @@ extension Scenario {
         return combos.enumerated().map { i, params in
             let values = Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
             let fill: (String) -> String = { (try? Placeholders.substitute($0) { values[$0] }) ?? $0 }
-            let spec = targets.first { $0.name == values[Scenario.targetAxis] } ?? targets[0]
+            let workload = workloads.first { $0.name == values[Scenario.workloadAxis] } ?? workloads[0]
+            let spec = targetSpec(for: workload, axisValue: values[Scenario.targetAxis])
             let kind: ResolvedTarget.Kind
             switch spec.kind {
             case .component(let c): kind = .component(c)
@@ -80,7 +94,6 @@ extension Scenario {
                 name: spec.name, kind: kind, options: spec.options.mapValues { fill($0.text) },
                 environment: spec.environment.mapValues { fill($0.text) },
                 readyTimeout: spec.readyTimeout, stopTimeout: spec.stopTimeout, nodes: spec.nodes)
-            let workload = workloads.first { $0.name == values[Scenario.workloadAxis] } ?? workloads[0]
             let workloadValues = workload.fields.mapValues { field -> Cell.ResolvedValue in
                 switch field {
                 case .scalar(let f): return .scalar(fill(f.text))

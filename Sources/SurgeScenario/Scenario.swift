@@ -115,6 +115,9 @@ public struct WorkloadSpec: Sendable {
     public var fields: [String: Field]
     /// Where each field's key was written, for "unknown key" errors.
     public var keyLocations: [String: SourceLocation]
+    /// `target:` inside the workload: the name of the entry of `targets:` this workload runs against, so a
+    /// scenario can mix workloads of different protocols without a `target` axis (smoke.yaml does).
+    public var target: ScenarioField? = nil
 
     /// How errors name this workload's keys: `workload` or `workloads.<name>`.
     public var keyPrefix: String { name == "default" ? "workload" : "workloads.\(name)" }

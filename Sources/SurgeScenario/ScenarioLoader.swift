@@ -106,7 +106,7 @@ struct Reader {
         let workloads = self.workloads(top, matrix: matrix, rootLocation: root.location)
         let targets = self.targets(
             top, axisNames: axisNames, matrix: matrix, rootLocation: root.location,
-            workloadKinds: workloads.map(\.kind))
+            workloads: workloads)
         let exclude = self.exclude(top["exclude"], matrix: matrix)
         let warmup = duration(top["warmup"], key: "warmup") ?? 1
         let repetitions = integer(top["repetitions"], key: "repetitions", range: 1...1000) ?? 6

@@ -47,10 +47,15 @@ extension Reader {
 
     mutating func targets(
         _ top: [String: ScenarioEntry], axisNames: Set<String>, matrix: [MatrixAxis], rootLocation: SourceLocation,
-        workloadKinds: [String] = []
+        workloads: [WorkloadSpec] = []
     ) -> [TargetSpec] {
+        let workloadKinds = workloads.map(\.kind)
+        let placed = workloads.filter { $0.target != nil }
         switch (top["target"], top["targets"]) {
         case (nil, nil) where !workloadKinds.isEmpty && workloadKinds.allSatisfy({ $0 == ScenarioLoader.selfMeasuredKind }):
+            for w in placed {
+                error("\(w.keyPrefix).target", w.target!.location, "names a target, but this scenario has no `targets:`")
+            }
             return [
                 TargetSpec(
                     name: "default", kind: .workloadOwned, options: [:], environment: [:], readyTimeout: 0,
@@ -66,6 +71,12 @@ extension Reader {
             if axisNames.contains(Scenario.targetAxis) {
                 error("matrix.target", matrix.first { $0.name == Scenario.targetAxis }!.location, "the `target` axis selects among `targets:`, but this scenario has a single `target:`")
             }
+            for w in placed {
+                error(
+                    "\(w.keyPrefix).target", w.target!.location,
+                    "names one of `targets:`, but this scenario has a single `target:` (line \(t.keyLocation.line)); "
+                        + "remove it, or list the targets under `targets:`")
+            }
             return target(t.value, name: "default", key: "target").map { [$0] } ?? []
         case (nil, .some(let ts)):
             guard case .map(let named, _) = ts.value, !named.isEmpty else {
@@ -73,13 +84,31 @@ extension Reader {
                 return []
             }
             let result = named.compactMap { target($0.value, name: $0.key, key: "targets.\($0.key)") }
-            if let axis = matrix.first(where: { $0.name == Scenario.targetAxis }) {
+            let names = named.map(\.key)
+            for w in placed where !names.contains(w.target!.text) {
+                error(
+                    "\(w.keyPrefix).target", w.target!.location,
+                    "'\(w.target!.text)' is not one of targets: \(names.joined(separator: ", "))")
+            }
+            let unplaced = workloads.filter { $0.target == nil && $0.kind != ScenarioLoader.selfMeasuredKind }
+            if let axis = matrix.first(where: { $0.name == Scenario.targetAxis }), let w = placed.first {
+                error(
+                    "matrix.target", axis.location,
+                    "the workloads name their own targets (\(w.keyPrefix).target at line \(w.target!.location.line)); "
+                        + "remove the `target` axis, or the workloads' `target:`")
+            } else if !placed.isEmpty, let w = unplaced.first {
+                error(
+                    "\(w.keyPrefix).target", w.kindLocation,
+                    "missing; when some workloads name their target, every workload must (one of \(names.joined(separator: ", ")))")
+            } else if !placed.isEmpty {
+                return result
+            } else if let axis = matrix.first(where: { $0.name == Scenario.targetAxis }) {
                 let names = Set(named.map(\.key))
                 for v in axis.values where !names.contains(v) {
                     error("matrix.target", axis.location, "'\(v)' is not one of targets: \(named.map(\.key).joined(separator: ", "))")
                 }
             } else if named.count > 1 {
-                error("matrix", ts.keyLocation, "with several `targets`, add the matrix axis `target: [\(named.map(\.key).joined(separator: ", "))]` to choose among them")
+                error("matrix", ts.keyLocation, "with several `targets`, add the matrix axis `target: [\(named.map(\.key).joined(separator: ", "))]` to choose among them, or give each workload its `target:`")
             }
             return result
         }
@@ -177,6 +206,14 @@ extension Reader {
         var spec = WorkloadSpec(name: name, kind: "", kindLocation: loc, fields: [:], keyLocations: [:])
         for e in entries {
             let key = "\(prefix).\(e.key)"
+            if e.key == "target" {
+                guard let s = e.value.scalar, !s.isEmpty else {
+                    error(key, e.value.location, "expected the name of one of `targets:`, found \(e.value.typeName)")
+                    continue
+                }
+                spec.target = ScenarioField(s, at: e.value.location)
+                continue
+            }
             if e.key == "kind" {
                 guard let s = e.value.scalar else {
                     error(key, e.value.location, "expected a workload kind, found \(e.value.typeName)")

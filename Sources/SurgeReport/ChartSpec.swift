@@ -47,22 +47,40 @@ public struct ChartSpec: Sendable {
 
     /// `set ytics (…)` for a log axis from `lo` to `hi`: 1, 2 and 5 of every decade, written as plain
     /// decimals (`0.2`, `50`, `1000`), never `1e+06`; only 1s of each decade when the range spans more than
-    /// three decades.
+    /// three decades. A range too narrow for three such ticks (420–650 ms holds only 500) gets 1…9 of each
+    /// decade, and failing that evenly spaced ticks (450, 500, …, 650).
     public static func logTics(from lo: Double, to hi: Double) -> String {
         guard lo > 0, hi > lo else { return "set ytics auto" }
-        let dense = log10(hi / lo) <= 3
-        var tics: [String] = []
+        let wide = log10(hi / lo) > 3
+        var values = decadeMultiples(wide ? [1] : [1, 2, 5], from: lo, to: hi)
+        if values.count < 3 { values = decadeMultiples([1, 2, 3, 4, 5, 6, 7, 8, 9], from: lo, to: hi) }
+        var step: Double?
+        if values.count < 3 {
+            let raw = (hi - lo) / 3
+            let magnitude = pow(10, floor(log10(raw)))
+            let nice = ([5.0, 2, 1].first { $0 * magnitude <= raw } ?? 1) * magnitude
+            let first = Int((lo / nice - 1e-9).rounded(.up)), last = Int((hi / nice + 1e-9).rounded(.down))
+            values = first <= last ? (first...last).map { Double($0) * nice } : []
+            step = nice
+        }
+        let tics = values.map { v -> String in
+            let precision = max(0, Int(-floor(log10(step ?? v))))
+            return "\(ticLabel(String(format: "%.*f", precision, v))) \(num(v))"
+        }
+        return tics.isEmpty ? "set ytics auto" : "set ytics (\(tics.joined(separator: ", ")))"
+    }
+
+    /// `m × 10^k` for every mantissa `m` and decade `k` that lands in `lo…hi`, ascending.
+    private static func decadeMultiples(_ mantissas: [Double], from lo: Double, to hi: Double) -> [Double] {
+        var values: [Double] = []
         var decade = pow(10, floor(log10(lo)))
         while decade <= hi {
-            for m in dense ? [1.0, 2, 5] : [1.0] {
-                let v = m * decade
-                guard v >= lo && v <= hi else { continue }
-                let text = v >= 1 ? String(format: "%.0f", v) : String(format: "%.*f", Int(-floor(log10(v))), v)
-                tics.append("\(ticLabel(text)) \(num(v))")
+            for m in mantissas where m * decade >= lo * (1 - 1e-9) && m * decade <= hi * (1 + 1e-9) {
+                values.append(m * decade)
             }
             decade *= 10
         }
-        return tics.isEmpty ? "set ytics auto" : "set ytics (\(tics.joined(separator: ", ")))"
+        return values
     }
 
     /// A safe id from any text.

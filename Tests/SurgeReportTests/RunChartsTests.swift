@@ -76,6 +76,12 @@ final class RunChartsTests: XCTestCase {
         XCTAssertEqual(ChartSpec.logTics(from: 300, to: 2_000_000),
                        "set ytics ('1000' 1000, '10000' 10000, '100000' 100000, '1000000' 1e+06)")
         XCTAssertEqual(ChartSpec.logTics(from: 0, to: 5), "set ytics auto")
+        XCTAssertEqual(ChartSpec.logTics(from: 0.25, to: 0.7),
+                       "set ytics ('0.3' 0.3, '0.4' 0.4, '0.5' 0.5, '0.6' 0.6, '0.7' 0.7)")
+        XCTAssertEqual(ChartSpec.logTics(from: 420, to: 650),
+                       "set ytics ('450' 450, '500' 500, '550' 550, '600' 600, '650' 650)")
+        XCTAssertEqual(ChartSpec.logTics(from: 1.02, to: 1.09),
+                       "set ytics ('1.02' 1.02, '1.04' 1.04, '1.06' 1.06, '1.08' 1.08)")
     }
 
     func testAllocationBarsSayWhichIntervalTheirWhiskersShow() throws {

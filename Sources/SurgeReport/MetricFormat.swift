@@ -172,7 +172,9 @@ public struct ColumnScale: Sendable {
             return sign + out
         }
         if wholeAsInteger && v == v.rounded() { return GoFloatFormat.fixed(v, 0) }
-        let decimals = max(0, 2 - Int(log10(a).rounded(.down)))
+        var decimals = max(0, 2 - Int(log10(a).rounded(.down)))
+        // 0.9996 rounds up to a fourth digit (`1.000`): one decimal fewer keeps three (`1.00`).
+        if decimals > 0 && (a * pow(10, Double(decimals))).rounded() >= 1000 { decimals -= 1 }
         return GoFloatFormat.fixed(v, decimals)
     }
 

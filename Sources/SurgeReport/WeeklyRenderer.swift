@@ -28,8 +28,8 @@ public enum WeeklyRenderer {
         }
     }
 
-    static func levelText(_ f: TrendFinding) -> String {
-        let levels = "\(MetricFormat.format(f.change.before, unit: f.unit)) → \(MetricFormat.format(f.change.after, unit: f.unit))"
+    static func levelText(_ f: TrendFinding, _ numbers: WeeklyNumbers) -> String {
+        let levels = "\(numbers.text(f.change.before, unit: f.unit)) → \(numbers.text(f.change.after, unit: f.unit))"
         let underPoint = f.kind != .spread && abs(f.change.shift.estimate) < f.threshold
         return underPoint ? "\(levels); the interval reaches the threshold" : levels
     }
@@ -71,8 +71,10 @@ public enum WeeklyRenderer {
     }
 
     public static func html(_ report: WeeklyReport, svg: [String: String], chartsNote: String?) -> String {
+        let numbers = WeeklyNumbers(report)
         func finding(_ f: TrendFinding) -> [String: Any] {
-            ["cell": "\(f.scenario): \(f.cellLabel)", "metric": f.unit, "change": "\(changeText(f)) (\(levelText(f)))",
+            ["cell": "\(f.scenario): \(f.cellLabel)", "metric": f.unit,
+             "change": "\(changeText(f)) (\(levelText(f, numbers)))",
              "threshold": thresholdText(f), "p": GoFloatFormat.fixed(f.change.p, 4), "range": rangeText(f), "hasRange": true]
         }
         var context: [String: Any] = [
@@ -93,7 +95,7 @@ public enum WeeklyRenderer {
                                        "thisWeek": s.thisWeekRuns, "previousWeek": s.previousWeekRuns,
                                        "keyUnits": s.keyUnits.joined(separator: ", ")]
             if let w = s.weekOverWeek {
-                item["weekOverWeek"] = ["rows": w.rows.map(weekRow)]
+                item["weekOverWeek"] = ["rows": w.rows.map { weekRow($0, numbers) }]
             } else {
                 item["weekOverWeek"] = false
                 item["noComparison"] = "No week-over-week comparison: \(s.previousWeekRuns == 0 ? "no run in the previous week" : "no run this week")."
@@ -106,9 +108,9 @@ public enum WeeklyRenderer {
         return HTMLReportRenderer.page(context, body: "weeklyBody")
     }
 
-    static func weekRow(_ r: WeekOverWeek.Row) -> [String: Any] {
-        ["cell": r.cellLabel, "metric": r.unit, "previous": MetricFormat.format(r.previousMedian, unit: r.unit),
-         "current": MetricFormat.format(r.currentMedian, unit: r.unit), "verdict": WeekOverWeek.verdictText(r),
+    static func weekRow(_ r: WeekOverWeek.Row, _ numbers: WeeklyNumbers) -> [String: Any] {
+        ["cell": r.cellLabel, "metric": r.unit, "previous": numbers.text(r.previousMedian, unit: r.unit),
+         "current": numbers.text(r.currentMedian, unit: r.unit), "verdict": WeekOverWeek.verdictText(r),
          "class": r.isRegression ? "regression" : (r.isChange ? "improvement" : "")]
     }
 
@@ -121,6 +123,7 @@ public enum WeeklyRenderer {
 
     public static func markdown(_ report: WeeklyReport, chartLinks: [String: String], chartsNote: String?) -> String {
         let md = MarkdownReportRenderer.inline
+        let numbers = WeeklyNumbers(report)
         var out = "# Surge weekly report\n\n"
         for line in headline(report) { out += "- \(md(line))\n" }
         out += findingsMarkdown(report)
@@ -129,7 +132,10 @@ public enum WeeklyRenderer {
             if let w = s.weekOverWeek {
                 out += "### This week against the previous week (per-run medians)\n\n| cell | metric | previous week | this week | change |\n|---|---|---:|---:|---|\n"
                 for r in w.rows {
-                    out += "| \(md(r.cellLabel)) | \(md(r.unit)) | \(md(MetricFormat.format(r.previousMedian, unit: r.unit))) | \(md(MetricFormat.format(r.currentMedian, unit: r.unit))) | \(md(WeekOverWeek.verdictText(r))) |\n"
+                    let previous = numbers.text(r.previousMedian, unit: r.unit)
+                    let current = numbers.text(r.currentMedian, unit: r.unit)
+                    out += "| \(md(r.cellLabel)) | \(md(r.unit)) | \(md(previous)) | \(md(current)) | "
+                        + "\(md(WeekOverWeek.verdictText(r))) |\n"
                 }
                 out += "\n"
             }
@@ -152,13 +158,14 @@ public enum WeeklyRenderer {
 
     static func findingsMarkdown(_ report: WeeklyReport) -> String {
         let md = MarkdownReportRenderer.inline
+        let numbers = WeeklyNumbers(report)
         var out = ""
         let sections = [("Regressions", report.regressions, "🔴"), ("Improvements", report.improvements, "🟢"),
                         ("Spread changes", report.spreadChanges, "🟡")]
         for (title, list, mark) in sections where !list.isEmpty {
             out += "\n### \(title)\n\n| | scenario | cell | metric | change | threshold | p | appeared in |\n|---|---|---|---|---|---:|---:|---|\n"
             for f in list {
-                out += "| \(mark) | \(md(f.scenario)) | \(md(f.cellLabel)) | \(md(f.unit)) | \(md(changeText(f))) (\(md(levelText(f)))) | \(thresholdText(f)) | \(GoFloatFormat.fixed(f.change.p, 4)) | \(md(rangeText(f))) |\n"
+                out += "| \(mark) | \(md(f.scenario)) | \(md(f.cellLabel)) | \(md(f.unit)) | \(md(changeText(f))) (\(md(levelText(f, numbers)))) | \(thresholdText(f)) | \(GoFloatFormat.fixed(f.change.p, 4)) | \(md(rangeText(f))) |\n"
             }
         }
         return out

@@ -172,6 +172,9 @@ final class ReportLayoutTests: XCTestCase {
         XCTAssertEqual(report.scale("ctxsw/op").number(0.000162), "1.62e-4")
         XCTAssertEqual(report.scale("syscalls/op").number(0.52), "0.520")
         XCTAssertEqual(report.scale("allocs/op").number(12_345), "12,345")
+        XCTAssertEqual(report.scale("syscalls/op").number(0.9996), "1.00", "three digits after rounding up")
+        XCTAssertEqual(report.scale("msgs/s").number(999_600), "1.00M")
+        XCTAssertEqual(report.scale("msgs/s").number(99_960), "100k")
         XCTAssertFalse(md.contains("162.0µ") || md.contains("6.000"), "engineering prefixes on counts")
         // Bytes in IEC units, named in the head.
         XCTAssertEqual(report.scale("peak-RSS-B").headUnit, "MiB")

@@ -84,6 +84,24 @@ final class WeeklyReportTests: XCTestCase {
         XCTAssertTrue(WeekOverWeek.verdictText(row).hasSuffix("n=7+7"), WeekOverWeek.verdictText(row))
     }
 
+    /// The weekly page prints numbers as the run report does: three significant digits with an SI prefix
+    /// for rates, and one unit for each duration metric across the page.
+    func testTheWeeklyPageUsesTheRunReportsNumberFormat() throws {
+        let report = WeeklyReport(runs: Self.history(seed: 42, planted: -0.10),
+                                  now: Date(timeIntervalSince1970: Self.start + 19 * Self.day + 3600))
+        let rows = try XCTUnwrap(report.series[0].weekOverWeek?.rows)
+        let md = WeeklyRenderer.markdown(report, chartLinks: [:], chartsNote: nil)
+        let rate = try XCTUnwrap(rows.first { $0.unit == "msgs/s" })
+        let expected = ColumnScale.prefixed(rate.currentMedian)
+        XCTAssertEqual(expected.filter(\.isNumber).count, 3, expected)
+        XCTAssertTrue(md.contains("| msgs/s | \(ColumnScale.prefixed(rate.previousMedian)) | \(expected) |"), md)
+        let p99 = rows.filter { $0.unit == "p99-ns" }
+        let scale = ColumnScale(metric: "p99-ns", values: p99.flatMap { [$0.previousMedian, $0.currentMedian] })
+        let units = Set(md.split(separator: "\n").filter { $0.contains("| p99-ns |") }
+            .compactMap { $0.split(separator: "|").dropFirst(2).first?.split(separator: " ").last.map(String.init) })
+        XCTAssertEqual(units, [scale.headUnit], "one unit for p99-ns across the page")
+    }
+
     func testRunToRunNoiseIsNotAWeekOverWeekRegression() {
         // 3% run-to-run noise, 1% within a run, the same true level: pooled repetitions made this
         // "significant"; per-run medians must not.

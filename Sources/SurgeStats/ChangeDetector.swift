@@ -43,7 +43,7 @@ public struct ChangeDetector: Sendable {
     public var slopeInsideSteps: Double = 2
 
     public init(alpha: Double = 0.003, minimumSegment: Int = 5, permutations: Int = 9999, outlierLimit: Double = 5,
-                spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.001, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
+                spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.0003, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
         self.driftAlpha = driftAlpha
         self.spreadAlpha = spreadAlpha
         self.alpha = alpha

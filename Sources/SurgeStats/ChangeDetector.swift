@@ -7,16 +7,20 @@ import Foundation
 ///    lognormal). Outliers are set aside first: Hampel's filter, `outlierLimit` scales from the
 ///    median of the 11 runs around (scale: that window's MAD, at least the series' noise from
 ///    successive differences), so one wild run neither makes nor hides a change.
-/// 2. Steps: `StepSegmentation` (binary segmentation, Gaussian likelihood-ratio statistic,
-///    permutation test at `alpha`, at least `minimumSegment` runs on each side, pruning). The size
-///    of each step is the Hodges-Lehmann shift between its neighbouring segments with a 95%
-///    interval; its run and the runs it may lie between come from the posterior of its position.
-/// 3. Drift competes with the steps: a Mann-Kendall trend (p ≤ alpha) whose straight line fits
-///    better than the steps by BIC (n·ln(RSS/n) + k·ln n; a step costs a level and a location) is
-///    reported as one drift (Sen's slope and interval) instead of the pieces.
+/// 2. Steps: `StepSegmentation` (binary segmentation, Gaussian likelihood-ratio statistic divided
+///    by the noise from successive differences, permutation test at `alpha`, at least
+///    `minimumSegment` runs on each side, pruning). The size of each step is the Hodges-Lehmann
+///    shift between its neighbouring segments with a 95% interval; its run and the runs it may lie
+///    between come from the posterior of its position.
+/// 3. Drift competes with the steps: a Mann-Kendall trend (p ≤ `driftAlpha`) is one drift (Sen's
+///    slope and interval) instead of the steps when the values keep trending inside the steps'
+///    segments (pooled Mann-Kendall, p ≤ alpha), or when its straight line fits better than the
+///    steps by BIC (n·ln(RSS/n) + k·ln n; a step costs a level and a location) and the values also
+///    slope on both sides of the best single split (t of that common slope > `slopeInsideSteps`).
 /// 4. Spread: the same segmentation with the Gaussian variance likelihood ratio on the residuals of
-///    the chosen model (mean-and-variance segmentation in two passes); the size is the ratio of
-///    spreads (Hodges-Lehmann on log |residual|).
+///    the chosen model (mean-and-variance segmentation in two passes), its null drawn from
+///    Gaussian series (`spreadAlpha`); the size is the ratio of spreads (Hodges-Lehmann on
+///    log |residual|).
 /// 5. Adjacent steps in one direction that each stay under the threshold but together reach it
 ///    are merged into one change.
 ///
@@ -33,9 +37,13 @@ public struct ChangeDetector: Sendable {
     /// The drift test's level (stricter than `alpha`: the trend test runs on every series).
     public var driftAlpha: Double
     public var seed: UInt64
+    /// A line that fits better than the steps is a drift only when the values also slope inside
+    /// the two levels of the best single split: the t statistic of that common slope must pass
+    /// this (2: about p = 0.05); otherwise the step stands.
+    public var slopeInsideSteps: Double = 2
 
-    public init(alpha: Double = 0.001, minimumSegment: Int = 5, permutations: Int = 9999, outlierLimit: Double = 5,
-                spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.001, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
+    public init(alpha: Double = 0.003, minimumSegment: Int = 5, permutations: Int = 9999, outlierLimit: Double = 5,
+                spreadThreshold: Double = 0.5, driftAlpha: Double = 0.0001, spreadAlpha: Double = 0.0003, seed: UInt64 = 0x5eed_c4a2_9e37_79b9) {
         self.driftAlpha = driftAlpha
         self.spreadAlpha = spreadAlpha
         self.alpha = alpha
@@ -48,12 +56,15 @@ public struct ChangeDetector: Sendable {
 
     /// The method and its parameters, for a report's footer.
     public var methodDescription: String {
-        "steps: binary segmentation on log values, Gaussian likelihood-ratio statistic, permutation test "
-            + "(up to \(permutations) shuffles, p ≤ \(alpha)), ≥ \(minimumSegment) runs each side, run and 95% run range "
-            + "from the posterior of the change's position, Hodges-Lehmann size with 95% interval; drift: Mann-Kendall "
-            + "(p ≤ \(driftAlpha)) and Sen's slope, chosen over steps by BIC; spread: the same segmentation with the "
-            + "Gaussian variance likelihood ratio on the residuals (p ≤ \(spreadAlpha)); outliers: Hampel filter at "
-            + "\(GoFloatFormat.shortest(outlierLimit)) MAD on log values; a change counts when its 95% interval reaches the threshold"
+        "steps: binary segmentation on log values, Gaussian likelihood-ratio statistic over the noise of "
+            + "successive differences, permutation test (up to \(permutations) shuffles, p ≤ \(alpha)), "
+            + "≥ \(minimumSegment) runs each side, run and 95% run range from the posterior of the change's position, "
+            + "Hodges-Lehmann size with 95% interval; drift: Mann-Kendall (p ≤ \(driftAlpha)) and Sen's slope, "
+            + "chosen over steps by BIC when the values also slope inside the best split's two levels "
+            + "(|t| > \(GoFloatFormat.shortest(slopeInsideSteps))); spread: the same segmentation with the Gaussian "
+            + "variance likelihood ratio on the residuals, Gaussian null (p ≤ \(spreadAlpha)); outliers: Hampel "
+            + "filter at \(GoFloatFormat.shortest(outlierLimit)) MAD on log values; a change counts when its 95% "
+            + "interval reaches the threshold"
     }
 
     public enum Kind: String, Sendable, Codable { case step, drift, spread }
@@ -110,13 +121,18 @@ public struct ChangeDetector: Sendable {
         var spreadSegmentation = segmentation
         spreadSegmentation.alpha = spreadAlpha
         spreadSegmentation.statistic = .variance
+        spreadSegmentation.null = .gaussian
         // Residuals of the level model; when they show nothing, residuals from the running median
         // (a spurious step inside a noisy stretch can hide the spread change from the first).
         var residuals = zip(y, model.fit).map { $0 - $1 }
         var spreadSplits = spreadSegmentation.splits(residuals)
         if spreadSplits.isEmpty {
             let local = zip(y, RobustStatistics.runningMedian(y)).map { $0 - $1 }
-            let localSplits = spreadSegmentation.splits(local)
+            // Residuals from a running median are not independent (the window's own median
+            // leaves 0): their null comes from shuffles, not from Gaussian series.
+            var shuffled = spreadSegmentation
+            shuffled.null = .permutation
+            let localSplits = shuffled.splits(local)
             if !localSplits.isEmpty { (residuals, spreadSplits) = (local, localSplits) }
         }
         let spreadBounds = [0] + spreadSplits.map(\.index) + [y.count]
@@ -184,9 +200,11 @@ public struct ChangeDetector: Sendable {
         return LevelModel(splits: splits, isDrift: drifts, fit: fit)
     }
 
-    /// A significant trend is a drift when its line fits better than the steps found (BIC), or when
-    /// the values keep trending inside the steps' segments (pooled Mann-Kendall, p ≤ alpha).
-    /// The steps are placed at their best fit (likelihood maximum) for this comparison.
+    /// A significant trend is a drift when the values keep trending inside the steps' segments
+    /// (pooled Mann-Kendall, p ≤ alpha), or when its line fits better than the steps found (BIC)
+    /// and a slope shared by the two levels of the best single split is significant
+    /// (`slopeInsideSteps`): a step alone leaves no slope inside its levels. The steps are placed
+    /// at their best fit (likelihood maximum) for this comparison.
     private func isDrift(_ z: [Double], x: [Double], splits: [StepSegmentation.Split], trend: TrendTest) -> Bool {
         let placed = [0] + splits.map(\.index) + [z.count]
         let best = splits.indices.map { k in
@@ -205,8 +223,14 @@ public struct ChangeDetector: Sendable {
             variance += vk
         }
         let line = x.map { trend.intercept + trend.slope.estimate * $0 }
-        if Self.bic(z, line, parameters: 2) < Self.bic(z, fit, parameters: 2 * splits.count + 1) { return true }
-        return !splits.isEmpty && TrendTest.p(s: s, variance: variance) <= alpha
+        if splits.isEmpty { return Self.bic(z, line, parameters: 2) < Self.bic(z, fit, parameters: 1) }
+        if TrendTest.p(s: s, variance: variance) <= alpha { return true }
+        let stepsCost = Self.bic(z, fit, parameters: 2 * splits.count + 1)
+        guard Self.bic(z, line, parameters: 2) < stepsCost else { return false }
+        // The line fits better: a drift when the values also slope on both sides of the one best
+        // split (a step has no slope inside its two levels; a drift keeps its slope in each).
+        guard let (t, _) = StepSegmentation.bestSplit(z, minimumSegment: minimumSegment) else { return true }
+        return abs(Self.slopeInsideLevels(z, x: x, split: t)) > slopeInsideSteps
     }
 
     /// The steps with their sizes; neighbours in one direction that each miss the threshold but
@@ -242,6 +266,30 @@ public struct ChangeDetector: Sendable {
             k = last + 1
         }
         return out
+    }
+
+    /// The t statistic of one slope shared by `z[..<split]` and `z[split...]`, each with its own
+    /// level (least squares on `x`).
+    static func slopeInsideLevels(_ z: [Double], x: [Double], split: Int) -> Double {
+        let parts = [0..<split, split..<z.count]
+        let means = parts.map { r in
+            (r.reduce(0.0) { $0 + x[$1] } / Double(r.count), r.reduce(0.0) { $0 + z[$1] } / Double(r.count))
+        }
+        var sxy = 0.0, sxx = 0.0
+        for (r, (mx, my)) in zip(parts, means) {
+            for i in r {
+                sxy += (x[i] - mx) * (z[i] - my)
+                sxx += (x[i] - mx) * (x[i] - mx)
+            }
+        }
+        guard sxx > 0, z.count > 3 else { return 0 }
+        let b = sxy / sxx
+        var rss = 0.0
+        for (r, (mx, my)) in zip(parts, means) {
+            for i in r { rss += (z[i] - my - b * (x[i] - mx)) * (z[i] - my - b * (x[i] - mx)) }
+        }
+        let se = (rss / Double(z.count - 3) / sxx).squareRoot()
+        return se > 0 ? b / se : 0
     }
 
     static func bic(_ y: [Double], _ fit: [Double], parameters: Int) -> Double {

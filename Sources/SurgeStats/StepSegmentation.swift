@@ -6,8 +6,10 @@ import Foundation
 /// The test statistic of a segment is the largest Gaussian log-likelihood ratio of one change in
 /// it, with at least `minimumSegment` values on each side: for a level, the between-part sum of
 /// squares `t(n−t)/n · (mean₁ − mean₂)²`; for a spread, `n ln(S/n) − t ln(S₁/t) − (n−t) ln(S₂/(n−t))`
-/// on the sums of squares. Its p-value is the share of `permutations` seeded shuffles of the
-/// segment whose best split is as strong (the test stops as soon as the answer is above alpha).
+/// on the sums of squares. A level's ratio is divided by the noise from successive differences
+/// (half their mean square), which the step itself barely moves. Its p-value is the share of
+/// `permutations` seeded shuffles of the segment (`.gaussian`: Gaussian series of its length)
+/// whose statistic is as strong (the test stops as soon as the answer is above alpha).
 /// Where the change lies is read from the posterior of its position (one change, flat priors,
 /// Gaussian noise with the scale integrated out): the run is the centre of the three
 /// neighbouring positions that hold the most posterior mass, and its 95% range the 2.5% and
@@ -23,6 +25,13 @@ struct StepSegmentation: Sendable {
     var permutations: Int
     var seed: UInt64
     var statistic: Statistic = .mean
+    /// How the null distribution of the statistic is drawn: shuffles of the segment, or (for a
+    /// spread) independent Gaussian series of its length. A shuffle of a series whose spread
+    /// changed mixes two scales into heavy tails that the variance ratio then finds everywhere;
+    /// the Gaussian null is the model the ratio assumes (log values, lognormal noise).
+    var null: Null = .permutation
+
+    enum Null: Sendable { case permutation, gaussian }
 
     /// A split: `index` is the first value of the new level.
     struct Split: Sendable, Equatable {
@@ -66,9 +75,22 @@ struct StepSegmentation: Sendable {
     /// segment's best split.
     func test(_ y: [Double], _ a: Int, _ b: Int) -> Split? {
         let part = Array(y[a..<b])
-        guard let (_, stat) = Self.bestSplit(part, minimumSegment: minimumSegment, statistic), stat > 0,
+        guard let stat = strength(part), stat > 0,
               let place = Self.locate(part, minimumSegment: minimumSegment, statistic) else { return nil }
         return Split(index: a + place.index, p: permutationP(part, stat: stat, salt: UInt64(a &* 7919 &+ b)))
+    }
+
+    /// The test statistic of `v`: its best split's likelihood ratio; for a level, divided by the
+    /// noise from successive differences (half their mean square), which a step barely moves
+    /// while a shuffle spreads the step over every difference. (Dividing by the total spread, as
+    /// the plain ratio under a permutation does, counts the step itself as noise.)
+    func strength(_ v: [Double]) -> Double? {
+        guard let (_, stat) = Self.bestSplit(v, minimumSegment: minimumSegment, statistic) else { return nil }
+        guard statistic == .mean, v.count >= 2 else { return stat }
+        var squares = 0.0
+        for i in 1..<v.count { squares += (v[i] - v[i - 1]) * (v[i] - v[i - 1]) }
+        let noise = squares / Double(2 * (v.count - 1))
+        return noise > 0 ? stat / noise : stat
     }
 
     /// The log-likelihood ratio of one change after the first `t` of `n` values, from the prefix
@@ -176,13 +198,25 @@ struct StepSegmentation: Sendable {
         var atLeast = 0
         let tolerance = abs(stat) * 1e-12
         for _ in 0..<permutations {
-            for i in stride(from: v.count - 1, to: 0, by: -1) { v.swapAt(i, rng.below(i + 1)) }
-            if let (_, s) = Self.bestSplit(v, minimumSegment: minimumSegment, statistic), s >= stat - tolerance {
+            switch null {
+            case .permutation:
+                for i in stride(from: v.count - 1, to: 0, by: -1) { v.swapAt(i, rng.below(i + 1)) }
+            case .gaussian:
+                for i in v.indices { v[i] = Self.normal(&rng) }
+            }
+            if let s = strength(v), s >= stat - tolerance {
                 atLeast += 1
                 if Double(atLeast + 1) / Double(permutations + 1) > alpha { break }
             }
         }
         return Double(atLeast + 1) / Double(permutations + 1)
+    }
+
+    /// A standard normal draw (Box-Muller).
+    static func normal(_ rng: inout SplitMix64) -> Double {
+        let u1 = (Double(rng.next() >> 11) + 1) / 9_007_199_254_740_993.0
+        let u2 = Double(rng.next() >> 11) / 9_007_199_254_740_992.0
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 
     /// Where the change at `t` between `a` and `b` may lie: the 95% posterior range of one change

@@ -28,14 +28,18 @@ final class ChangeDetectionTests: XCTestCase {
             XCTAssertLessThan(step.shift.lower, -0.04, "seed \(seed)")
             XCTAssertGreaterThan(step.shift.upper, -0.065, "seed \(seed)")
         }
-        // Issue 21's bars are 19 found and 17 dated within ±1 run; the detector measures 18 and 14 on these
-        // seeds (176/200 and 143/200 on fresh ones), so these bounds guard what it does, not the goal.
-        XCTAssertGreaterThanOrEqual(found, 18, "a 5% step at 3% noise found in ≥ 18 of 20 seeds (goal 19)")
-        XCTAssertGreaterThanOrEqual(dated, 14, "a 5% step dated within ±1 run in ≥ 14 of 20 seeds (goal 17)")
+        // Issue 21's bars are 19 found and 17 dated within ±1 run. Found: 19 on these seeds (191/200 on
+        // fresh ones). Dated: 15 (160/200 fresh), under the goal: even on the whole series with the step
+        // known to be there, the posterior's best ±1 window holds the true run in 82% of 5000 seeds (the
+        // least-squares split in 78%), and these seeds are harder (15 and 14), so 17 is not asserted.
+        XCTAssertGreaterThanOrEqual(found, 19, "issue 21's bar: a 5% step at 3% noise found in ≥ 19 of 20 seeds")
+        XCTAssertGreaterThanOrEqual(dated, 15, "a 5% step dated within ±1 run in ≥ 15 of 20 seeds (goal 17)")
     }
 
     func testASevenPercentStepIsDatedWithinOneRun() {
-        // Issue 21's bar is 20 of 20 within ±1 run; the detector measures 19 (189/200 on fresh seeds).
+        // Issue 21's bar is 20 of 20 within ±1 run; the detector measures 19 (190/200 on fresh seeds; the
+        // posterior's best window on the whole series holds the true run in 95% of 5000 seeds, so 20 of 20
+        // is reached by about a third of sets of 20 seeds).
         var dated = 0
         for seed in 1000..<1020 as Range<UInt64> {
             let a = analyze(SyntheticSeries.medians(seed: seed, level: { $0 >= 40 ? 0.93 : 1 }))
@@ -78,9 +82,9 @@ final class ChangeDetectionTests: XCTestCase {
             XCTAssertLessThan(d.shift.lower, d.shift.estimate)
             XCTAssertGreaterThan(d.shift.upper, d.shift.estimate)
         }
-        // 2 of these 20 seeds look like one 5-6% step to every test here (no trend left inside the
-        // segments): they are reported as a step.
-        XCTAssertGreaterThanOrEqual(drifts, 18, "issue 21's bar: a drift reported as a drift")
+        // 1 of these 20 seeds looks like one 5-6% step to every test here (no slope left inside the
+        // step's two levels): it is reported as a step (187/200 drifts on fresh seeds).
+        XCTAssertGreaterThanOrEqual(drifts, 19, "issue 21's bar: a drift reported as a drift")
         XCTAssertGreaterThanOrEqual(covered, drifts - 2, "the 95% interval of the slope holds the true slope")
     }
 
@@ -95,9 +99,10 @@ final class ChangeDetectionTests: XCTestCase {
             }
             steps += a.findings.filter { $0.kind == .step }.count
         }
-        XCTAssertGreaterThanOrEqual(spreads, 18, "a spread change reported as such in ≥ 18 of 20 seeds (goal 19)")
-        XCTAssertGreaterThanOrEqual(near, 15)
-        XCTAssertLessThanOrEqual(steps, 2)
+        // Measured: 20 (198/200 on fresh seeds).
+        XCTAssertGreaterThanOrEqual(spreads, 20, "issue 21's bar: a spread change reported as such (≥ 19 of 20)")
+        XCTAssertGreaterThanOrEqual(near, 17)
+        XCTAssertLessThanOrEqual(steps, 0)
     }
 
     func testTwoSmallStepsInOneDirectionAreMergedIntoOneChange() {
@@ -135,18 +140,30 @@ final class ChangeDetectionTests: XCTestCase {
     }
 
     /// Issue 21's table, measured: SURGE_DETECTION_TABLE=SEEDS prints it for these tests' seeds
-    /// (20 each) and for SEEDS fresh seeds per case (Scripts/detection-table). Skipped otherwise.
+    /// (20 each) and for SEEDS fresh seeds per case (Scripts/detection-table). Without it, a small
+    /// table (2 fresh seeds per case) is computed and checked for every case's row.
     func testPrintTheDetectionTable() throws {
+        let rates = DetectionRates(detector: detector)
+        let names = ["-5% step at run 40, 3% noise", "-7% step at run 40, 3% noise", "no change", "one run 30% low (outlier)",
+                     "−0.2%/day drift (−11% over the window)", "spread 2% → 8% at run 40, same median"]
         let setting = ProcessInfo.processInfo.environment["SURGE_DETECTION_TABLE"] ?? ""
         guard let count = UInt64(setting), count > 0 else {
-            throw XCTSkip("set SURGE_DETECTION_TABLE=SEEDS (e.g. 200) to print issue 21's table")
+            let small = rates.table(starts: DetectionRates.freshSeeds, count: 2)
+            XCTAssertEqual(small.map(\.name), names, "every case of issue 21's table has its row")
+            XCTAssertEqual(small.map(\.seeds), [2, 2, 16, 2, 2, 2], "each case over its seeds")
+            for row in small {
+                XCTAssertFalse(row.counts.isEmpty, row.name)
+                for (what, n) in row.counts { XCTAssertTrue((0...row.seeds).contains(n), "\(row.name): \(what) \(n)") }
+            }
+            XCTAssertTrue(DetectionRates.markdown(small).contains("| no change | 16 |"))
+            return
         }
-        let rates = DetectionRates(detector: detector)
         let tested = rates.table(starts: DetectionRates.testSeeds, count: 20)
         let fresh = rates.table(starts: DetectionRates.freshSeeds, count: count)
         print("Detection rates, the tests' seeds:\n" + DetectionRates.markdown(tested))
         print("Detection rates, \(count) fresh seeds per case:\n" + DetectionRates.markdown(fresh))
-        XCTAssertEqual(tested.count, fresh.count)
+        XCTAssertEqual(tested.map(\.name), names)
+        XCTAssertEqual(fresh.map(\.name), names)
     }
 
     func testHodgesLehmannShiftAndItsInterval() {

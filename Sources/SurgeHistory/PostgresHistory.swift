@@ -147,15 +147,7 @@ public final class PostgresHistory: HistoryBackend {
         } catch {
             throw HistoryError.wrapPostgres(error, url: url, doing: "read")
         }
-        var out: [RunResult] = []
-        for (id, json) in rows {
-            do {
-                out.append(try RunResultCodec.decode(Data(json.readableBytesView), path: "\(location) run \(id)"))
-            } catch {
-                throw HistoryError.undecodable(location: location, runID: id, error: error)
-            }
-        }
-        return out
+        return try StoredRuns.decode(rows.map { ($0.0, Data($0.1.readableBytesView)) }, location: location)
     }
 
     public func close() async {

@@ -147,15 +147,7 @@ public final class SQLiteHistory: HistoryBackend {
         } catch {
             throw HistoryError.wrapSQLite(error, path: path, doing: "read")
         }
-        var out: [RunResult] = []
-        for (id, json) in rows {
-            do {
-                out.append(try RunResultCodec.decode(json, path: "\(path) run \(id)"))
-            } catch {
-                throw HistoryError.undecodable(location: path, runID: id, error: error)
-            }
-        }
-        return out
+        return try StoredRuns.decode(rows, location: path)
     }
 
     public func close() async {}

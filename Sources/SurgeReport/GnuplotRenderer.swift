@@ -59,7 +59,9 @@ public struct GnuplotRenderer: Sendable {
             output.reason = "charts left out: cannot create a working directory: \((error as NSError).localizedDescription)"
             return output
         }
-        var script = ""
+        // One script, and one gnuplot process, per format: the processes run side by side (a weekly page
+        // of 50-panel trend charts spends seconds in gnuplot).
+        var scripts = Array(repeating: "", count: formats.count)
         for chart in charts {
             let dataPath = work.appendingPathComponent("\(chart.id).dat").path
             do {
@@ -69,7 +71,8 @@ public struct GnuplotRenderer: Sendable {
                 return output
             }
             let body = chart.commands.map { $0.replacingOccurrences(of: "$DATA", with: ChartSpec.quote(dataPath)) }.joined(separator: "\n")
-            for format in formats {
+            for (index, format) in formats.enumerated() {
+                var script = ""
                 let out: String
                 switch format {
                 case .svg:
@@ -81,16 +84,21 @@ public struct GnuplotRenderer: Sendable {
                     script += "set terminal pngcairo size \(chart.width),\(chart.height) noenhanced font 'sans,10' background rgb 'white'\n"
                 }
                 script += "set output \(ChartSpec.quote(out))\n\(Self.style)\n\(body)\nunset output\nreset\n"
+                scripts[index] += script
             }
         }
-        let scriptPath = work.appendingPathComponent("charts.gp").path
-        do {
-            try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-        } catch {
-            output.reason = "charts left out: cannot write the gnuplot script: \((error as NSError).localizedDescription)"
-            return output
+        var scriptPaths: [String] = []
+        for (index, script) in scripts.enumerated() where !script.isEmpty {
+            let scriptPath = work.appendingPathComponent("charts-\(index).gp").path
+            do {
+                try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
+            } catch {
+                output.reason = "charts left out: cannot write the gnuplot script: \((error as NSError).localizedDescription)"
+                return output
+            }
+            scriptPaths.append(scriptPath)
         }
-        let result = run(program, arguments: [scriptPath])
+        let result = run(program, scripts: scriptPaths)
         if let failure = result {
             output.reason = "charts left out: \(program) failed: \(failure)"
             return output
@@ -132,32 +140,42 @@ public struct GnuplotRenderer: Sendable {
         return svg
     }
 
-    /// Runs the program; nil on success, else what went wrong (exit status and its last error lines).
-    private func run(_ program: String, arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let errPipe = Pipe()
-        process.standardError = errPipe
-        process.standardOutput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return "cannot start it: \((error as NSError).localizedDescription)"
+    /// Runs the program once per script, all at once; nil when every run succeeded, else what went wrong
+    /// with the first that failed (exit status and its last error lines).
+    private func run(_ program: String, scripts: [String]) -> String? {
+        var started: [(Process, Pipe)] = []
+        for script in scripts {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = [script]
+            let errPipe = Pipe()
+            process.standardError = errPipe
+            process.standardOutput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                started.forEach { $0.0.terminate() }
+                return "cannot start it: \((error as NSError).localizedDescription)"
+            }
+            started.append((process, errPipe))
         }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                return "no answer after \(Int(timeoutSeconds))s"
+        var failure: String?
+        for (process, errPipe) in started {
+            let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+            while process.isRunning {
+                if Date() > deadline {
+                    started.forEach { $0.0.terminate() }
+                    return "no answer after \(Int(timeoutSeconds))s"
+                }
+                usleep(10_000)
             }
-            usleep(10_000)
+            if process.terminationStatus != 0 && failure == nil {
+                let lines = String(decoding: errData, as: UTF8.self).split(separator: "\n").suffix(4)
+                    .joined(separator: " | ")
+                failure = "exit status \(process.terminationStatus): \(lines)"
+            }
         }
-        guard process.terminationStatus == 0 else {
-            let lines = String(decoding: errData, as: UTF8.self).split(separator: "\n").suffix(4).joined(separator: " | ")
-            return "exit status \(process.terminationStatus): \(lines)"
-        }
-        return nil
+        return failure
     }
 }

@@ -32,14 +32,20 @@ public enum RunSummaryTable {
             for line in (cell.targetStderr ?? []).suffix(5) { out += "\n    target stderr: \(line)" }
         }
         let hasProfile = run.cells.contains { $0.samples.contains { $0.pass == "profile" } }
-        out += "\n\nmedian ±95% confidence interval (benchstat's method); n: repetitions"
+        out += "\n\nmedian ±95% confidence interval (benchstat's method; an interval reaching 0 shows its ends)"
+        out += "; n: repetitions"
         out += hasProfile ? " (speed+profile: costly probes ran in their own repetitions)." : "."
         return out
     }
 
+    /// `129k ±9%`; an interval with an end at or across zero, where a percentage says nothing (benchstat
+    /// prints `± ?`), as its ends: `0.00333 (0 to 0.00438)`, as the HTML report shows it.
     static func text(_ s: Summary, unit: String) -> String {
-        let value = unit.hasSuffix("-ns") || unit.hasSuffix("ns/op") ? duration(s.center) : number(s.center)
-        return "\(value) ±\(s.rangeText)"
+        let isDuration = unit.hasSuffix("-ns") || unit.hasSuffix("ns/op")
+        func format(_ v: Double) -> String { isDuration ? duration(v) : number(v) }
+        let range = s.rangeText
+        guard range == "?" else { return "\(format(s.center)) ±\(range)" }
+        return "\(format(s.center)) (\(format(s.lo)) to \(format(s.hi)))"
     }
 
     static func layout(_ rows: [[String]]) -> String {

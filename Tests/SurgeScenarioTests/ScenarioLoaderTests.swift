@@ -90,24 +90,14 @@ final class ScenarioLoaderTests: XCTestCase {
 
     // MARK: errors name file, line and key
 
-    func errors(_ yaml: String) -> [String] {
-        do {
-            _ = try ScenarioLoader.parse(yaml, file: "bad.yaml")
-            XCTFail("expected errors")
-            return []
-        } catch {
-            return error.diagnostics.map(\.description)
-        }
-    }
-
     func testUnknownKeyWithLine() {
-        let e = errors("name: x\ntarget: { component: broker }\nworkload: { kind: nats.pubsub }\nrepetitons: 3\n")
+        let e = scenarioErrors("name: x\ntarget: { component: broker }\nworkload: { kind: nats.pubsub }\nrepetitons: 3\n")
         XCTAssertEqual(e.count, 1)
         XCTAssertTrue(e[0].hasPrefix("bad.yaml:4:1: error: repetitons: unknown key;"), e[0])
     }
 
     func testWrongTypesWithLines() {
-        let e = errors("""
+        let e = scenarioErrors("""
             name: x
             target: { component: broker }
             workload: { kind: nats.pubsub }
@@ -121,7 +111,7 @@ final class ScenarioLoaderTests: XCTestCase {
     }
 
     func testUnknownPlaceholder() {
-        let e = errors("""
+        let e = scenarioErrors("""
             name: x
             target: { component: broker, options: { flush: "{flsh}" } }
             workload:
@@ -133,14 +123,14 @@ final class ScenarioLoaderTests: XCTestCase {
     }
 
     func testEmptyMatrixAndEmptyAxis() {
-        XCTAssertTrue(errors("name: x\ntarget: { component: broker }\nworkload: { kind: nats.pubsub }\nmatrix: {}\n")[0]
+        XCTAssertTrue(scenarioErrors("name: x\ntarget: { component: broker }\nworkload: { kind: nats.pubsub }\nmatrix: {}\n")[0]
             .contains("matrix: empty matrix"))
-        let e = errors("name: x\ntarget: { component: broker }\nworkload: { kind: nats.pubsub, payload: \"{p}\" }\nmatrix:\n  p: []\n")
+        let e = scenarioErrors("name: x\ntarget: { component: broker }\nworkload: { kind: nats.pubsub, payload: \"{p}\" }\nmatrix:\n  p: []\n")
         XCTAssertTrue(e.contains { $0.hasPrefix("bad.yaml:5:6: error: matrix.p: empty matrix axis") }, "\(e)")
     }
 
     func testUnusedAxisAndBadExclude() {
-        let e = errors("""
+        let e = scenarioErrors("""
             name: x
             target: { component: broker }
             workload: { kind: nats.pubsub, payload: "{payload}" }
@@ -153,7 +143,7 @@ final class ScenarioLoaderTests: XCTestCase {
     }
 
     func testEverythingExcluded() {
-        let e = errors("""
+        let e = scenarioErrors("""
             name: x
             target: { component: broker }
             workload: { kind: nats.pubsub, payload: "{payload}" }
@@ -165,17 +155,17 @@ final class ScenarioLoaderTests: XCTestCase {
     }
 
     func testMissingSectionsAndYAMLSyntax() {
-        let e = errors("name: x\n")
+        let e = scenarioErrors("name: x\n")
         XCTAssertTrue(e.contains { $0.contains("target: missing") })
         XCTAssertTrue(e.contains { $0.contains("workload: missing") })
-        let syntax = errors("name: x\ntarget: [unclosed\n")
+        let syntax = scenarioErrors("name: x\ntarget: [unclosed\n")
         XCTAssertEqual(syntax.count, 1)
         XCTAssertTrue(syntax[0].hasPrefix("bad.yaml:3:"), syntax[0])
         XCTAssertTrue(syntax[0].contains("invalid YAML"), syntax[0])
     }
 
     func testAllErrorsReportedSortedByLine() {
-        let e = errors("""
+        let e = scenarioErrors("""
             name: x
             bogus: 1
             target: { component: broker }

@@ -34,18 +34,8 @@ final class WorkloadTargetTests: XCTestCase {
         XCTAssertNil(cells[0].workload["target"], "target is not passed to the workload as a parameter")
     }
 
-    func errors(_ yaml: String) -> [String] {
-        do {
-            _ = try ScenarioLoader.parse(yaml, file: "bad.yaml")
-            XCTFail("expected errors")
-            return []
-        } catch {
-            return error.diagnostics.map(\.description)
-        }
-    }
-
     func testAnUnknownTargetNameIsAnErrorAtItsLine() {
-        let e = errors(mixed.replacingOccurrences(of: "target: web", with: "target: webb"))
+        let e = scenarioErrors(mixed.replacingOccurrences(of: "target: web", with: "target: webb"))
         XCTAssertEqual(e.count, 1, "\(e)")
         XCTAssertTrue(
             e.first?.hasPrefix("bad.yaml:7:37: error: workloads.get.target: 'webb' is not one of targets: nats, web")
@@ -55,7 +45,7 @@ final class WorkloadTargetTests: XCTestCase {
     func testATargetAxisAlongsideWorkloadTargetsIsAnError() {
         let yaml = mixed.replacingOccurrences(
             of: "  flush: [immediate, batched]", with: "  flush: [immediate, batched]\n  target: [nats, web]")
-        let e = errors(yaml)
+        let e = scenarioErrors(yaml)
         XCTAssertTrue(e.contains {
             $0.contains("error: matrix.target:")
                 && $0.contains("name their own targets (workloads.pub.target at line 6)")
@@ -63,7 +53,7 @@ final class WorkloadTargetTests: XCTestCase {
     }
 
     func testWhenSomeWorkloadsNameTargetsEveryOneMust() {
-        let e = errors(mixed.replacingOccurrences(of: ", target: web", with: ""))
+        let e = scenarioErrors(mixed.replacingOccurrences(of: ", target: web", with: ""))
         XCTAssertEqual(e.count, 1, "\(e)")
         XCTAssertTrue(e.first?.contains("bad.yaml:7:") ?? false, "\(e)")
         XCTAssertTrue(
@@ -72,7 +62,7 @@ final class WorkloadTargetTests: XCTestCase {
     }
 
     func testAWorkloadTargetWithASingleTargetIsAnError() {
-        let e = errors("""
+        let e = scenarioErrors("""
             name: one
             target: { component: broker }
             workloads:
@@ -86,14 +76,14 @@ final class WorkloadTargetTests: XCTestCase {
     }
 
     func testAnEmptyOrListTargetIsAnError() {
-        let e = errors(mixed.replacingOccurrences(of: "target: web", with: "target: [web]"))
+        let e = scenarioErrors(mixed.replacingOccurrences(of: "target: web", with: "target: [web]"))
         XCTAssertTrue(e.contains {
             $0.contains("workloads.get.target: expected the name of one of `targets:`, found a list")
         }, "\(e)")
     }
 
     func testSeveralTargetsWithoutAxisOrWorkloadTargetsSaysBothWays() {
-        let e = errors(mixed.replacingOccurrences(of: ", target: nats", with: "")
+        let e = scenarioErrors(mixed.replacingOccurrences(of: ", target: nats", with: "")
             .replacingOccurrences(of: ", target: web", with: ""))
         XCTAssertTrue(e.contains {
             $0.contains("add the matrix axis `target: [nats, web]`")

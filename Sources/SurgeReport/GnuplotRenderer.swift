@@ -72,19 +72,18 @@ public struct GnuplotRenderer: Sendable {
             }
             let body = chart.commands.map { $0.replacingOccurrences(of: "$DATA", with: ChartSpec.quote(dataPath)) }.joined(separator: "\n")
             for (index, format) in formats.enumerated() {
-                var script = ""
-                let out: String
+                let out: String, terminal: String
                 switch format {
                 case .svg:
                     out = work.appendingPathComponent("\(chart.id).svg").path
-                    script += "set terminal svg size \(chart.width),\(chart.height) dynamic noenhanced font 'sans,11' background rgb 'white'\n"
+                    terminal = "svg size \(chart.width),\(chart.height) dynamic noenhanced font 'sans,11'"
                 case .png:
                     guard let pngDirectory else { continue }
                     out = "\(pngDirectory)/\(chart.id).png"
-                    script += "set terminal pngcairo size \(chart.width),\(chart.height) noenhanced font 'sans,10' background rgb 'white'\n"
+                    terminal = "pngcairo size \(chart.width),\(chart.height) noenhanced font 'sans,10'"
                 }
-                script += "set output \(ChartSpec.quote(out))\n\(Self.style)\n\(body)\nunset output\nreset\n"
-                scripts[index] += script
+                scripts[index] += "set terminal \(terminal) background rgb 'white'\n"
+                    + "set output \(ChartSpec.quote(out))\n\(Self.style)\n\(body)\nunset output\nreset\n"
             }
         }
         var scriptPaths: [String] = []

@@ -16,6 +16,11 @@ public enum RunCharts {
         return charts
     }
 
+    /// What a chart's whiskers show, for its caption: the 95% CI when every whisker is one, else min–max.
+    static func whiskerName(allCI: Bool) -> String {
+        allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
+    }
+
     /// Interval drawn as whiskers: the 95% CI when finite, else min–max (said in the caption).
     static func whiskers(_ s: Summary, values: [Double]) -> (lo: Double, hi: Double, isCI: Bool) {
         if s.lo.isFinite && s.hi.isFinite { return (s.lo, s.hi, s.kind == .median) }
@@ -65,7 +70,7 @@ public enum RunCharts {
             }
             data += "\n\n"
         }
-        let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
+        let interval = whiskerName(allCI: allCI)
         let yUnit = scale.suffix.isEmpty ? unit : "\(scale.suffix) \(unit)"
         let per = numeric ? "one line" : "one colour"
         var commands = ["set title \(ChartSpec.quote("Throughput (\(unit)) against \(axis), \(per) per other-parameter combination"))",
@@ -112,7 +117,7 @@ public enum RunCharts {
                             + "$DATA using ($1-0.2):2:3:4 with yerrorbars lc rgb '#333333' pt -1 notitle, "
                             + "$DATA using ($1+0.2):5 with boxes lc rgb '#1f77b4' title 'this run', "
                             + "$DATA using ($1+0.2):5:6:7 with yerrorbars lc rgb '#333333' pt -1 notitle")
-            let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
+            let interval = whiskerName(allCI: allCI)
             charts.append(ChartSpec(id: "before-after-\(ChartSpec.slug(unit))", title: "\(unit): baseline against this run",
                                     caption: "Median per cell, \(direction); whiskers: \(interval).",
                                     width: 680, height: pairs.count > 4 ? 440 : 380, commands: commands, data: data))
@@ -164,7 +169,7 @@ public enum RunCharts {
             oneSided = oneSided || (w.lo == s.center && w.hi > s.center)
             data += "\(i) \(ChartSpec.num(s.center)) \(ChartSpec.num(w.lo)) \(ChartSpec.num(w.hi))\n"
         }
-        let interval = allCI ? "95% CI of the median" : "min–max of the repetitions (fewer than 6: no 95% CI)"
+        let interval = whiskerName(allCI: allCI)
         var commands = ["set title \(ChartSpec.quote("\(title) (\(unit))"))",
                         "set xlabel \(ChartSpec.quote(digest.parameterNames.joined(separator: "/")))",
                         "set ylabel \(ChartSpec.quote(unit))", "set yrange [0:*]",
@@ -177,12 +182,14 @@ public enum RunCharts {
                          width: 900, height: 420, commands: commands, data: data)
     }
 
-    /// One latency chart per cell. Every chart on the page uses one unit (the one that suits the smallest
+    /// One latency chart per cell. Every chart on the page uses one unit (the one that suits the largest
     /// median), and cells of one workload kind and loop (closed-loop flood or fixed rate) share a y range,
     /// so panels that sit side by side compare at a glance; a flood's queueing latency does not squash a
     /// rate-limited cell's range.
     static func latencySpectra(_ digest: RunDigest, baseline: RunDigest?) -> [ChartSpec] {
-        let cells = digest.okCells.filter { $0.spectrum != nil }
+        // Each cell with its index among the run's cells, which names its chart.
+        let numbered = digest.okCells.enumerated().filter { $0.element.spectrum != nil }
+        let cells = numbered.map(\.element)
         let curves = cells.map { c in
             (c.spectrum!.curve(), baseline?.cell(named: c.name)?.spectrum?.curve() ?? [])
         }
@@ -199,10 +206,9 @@ public enum RunCharts {
         }
         let shared = Dictionary(grouping: cells, by: group).mapValues(\.count)
         var charts: [ChartSpec] = []
-        for (n, c) in digest.okCells.enumerated() {
-            guard let spectrum = c.spectrum, let i = cells.firstIndex(where: { $0.name == c.name }) else { continue }
+        for ((n, c), (curve, baseCurve)) in zip(numbered, curves) {
+            guard let spectrum = c.spectrum else { continue }
             let base = baseline?.cell(named: c.name)?.spectrum
-            let (curve, baseCurve) = curves[i]
             var data = curve.map { "\(ChartSpec.num($0.nines)) \(ChartSpec.num($0.value / scale.factor))" }.joined(separator: "\n") + "\n\n\n"
             data += baseCurve.map { "\(ChartSpec.num($0.nines)) \(ChartSpec.num($0.value / scale.factor))" }.joined(separator: "\n") + "\n"
             let maxNines = max(spectrum.maxNines, base?.maxNines ?? 0)

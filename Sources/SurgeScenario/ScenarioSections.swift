@@ -103,12 +103,14 @@ extension Reader {
             } else if !placed.isEmpty {
                 return result
             } else if let axis = matrix.first(where: { $0.name == Scenario.targetAxis }) {
-                let names = Set(named.map(\.key))
                 for v in axis.values where !names.contains(v) {
-                    error("matrix.target", axis.location, "'\(v)' is not one of targets: \(named.map(\.key).joined(separator: ", "))")
+                    error("matrix.target", axis.location, "'\(v)' is not one of targets: \(names.joined(separator: ", "))")
                 }
             } else if named.count > 1 {
-                error("matrix", ts.keyLocation, "with several `targets`, add the matrix axis `target: [\(named.map(\.key).joined(separator: ", "))]` to choose among them, or give each workload its `target:`")
+                error(
+                    "matrix", ts.keyLocation,
+                    "with several `targets`, add the matrix axis `target: [\(names.joined(separator: ", "))]` "
+                        + "to choose among them, or give each workload its `target:`")
             }
             return result
         }

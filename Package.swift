@@ -125,7 +125,9 @@ let package = Package(
         .testTarget(name: "SurgeStatsTests", dependencies: ["SurgeStats"], exclude: ["median-ci-orders.csv", "GoVectors"]),
         .testTarget(
             name: "SurgeReportTests",
-            dependencies: ["SurgeReport", "SurgeCompare", "SurgeResults", "SurgeHistory", "SurgeStats", histogram],
+            dependencies: [
+                "SurgeReport", "SurgeCompare", "SurgeResults", "SurgeHistory", "SurgeStats", "SurgeTestKit", histogram,
+            ],
             exclude: ["Golden", "GoVectors"]
         ),
         .testTarget(name: "SurgeCompareTests", dependencies: ["SurgeCompare", "SurgeResults", "SurgeStats"]),

@@ -1,4 +1,6 @@
 import Foundation
+import SurgeStats
+import Synchronization
 
 /// Draws `ChartSpec`s with gnuplot (Debian's gnuplot-nox) run as a subprocess: one gnuplot process
 /// per batch, SVG (inlined into HTML) and/or PNG (linked from markdown).
@@ -140,10 +142,13 @@ public struct GnuplotRenderer: Sendable {
     }
 
     /// Runs the program once per script, all at once; nil when every run succeeded, else what went wrong
-    /// with the first that failed (exit status and its last error lines).
+    /// with the first that failed (exit status and its last error lines). Each process's standard error is
+    /// read on a thread of its own while the processes run, so none blocks on a full pipe, and the deadline
+    /// holds even for a program that never closes its standard error.
     private func run(_ program: String, scripts: [String]) -> String? {
-        var started: [(Process, Pipe)] = []
-        for script in scripts {
+        var started: [Process] = []
+        let errors = ErrorOutput(count: scripts.count)
+        for (index, script) in scripts.enumerated() {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = [script]
@@ -153,28 +158,52 @@ public struct GnuplotRenderer: Sendable {
             do {
                 try process.run()
             } catch {
-                started.forEach { $0.0.terminate() }
+                started.forEach { $0.terminate() }
                 return "cannot start it: \((error as NSError).localizedDescription)"
             }
-            started.append((process, errPipe))
+            started.append(process)
+            errors.collect(index, from: errPipe.fileHandleForReading)
         }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        var failure: String?
-        for (process, errPipe) in started {
-            let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+        for process in started {
             while process.isRunning {
                 if Date() > deadline {
-                    started.forEach { $0.0.terminate() }
-                    return "no answer after \(Int(timeoutSeconds))s"
+                    started.forEach { $0.terminate() }
+                    return "no answer after \(GoFloatFormat.shortest(timeoutSeconds))s"
                 }
                 usleep(10_000)
             }
-            if process.terminationStatus != 0 && failure == nil {
-                let lines = String(decoding: errData, as: UTF8.self).split(separator: "\n").suffix(4)
-                    .joined(separator: " | ")
-                failure = "exit status \(process.terminationStatus): \(lines)"
-            }
         }
-        return failure
+        errors.wait(until: deadline.addingTimeInterval(1))
+        for (index, process) in started.enumerated() where process.terminationStatus != 0 {
+            let lines = String(decoding: errors.data(index), as: UTF8.self).split(separator: "\n").suffix(4)
+                .joined(separator: " | ")
+            return "exit status \(process.terminationStatus): \(lines)"
+        }
+        return nil
     }
+}
+
+/// The standard error of each gnuplot process, read to its end on a thread of its own.
+private final class ErrorOutput: Sendable {
+    private let buffers: Mutex<[Data]>
+    private let readers = DispatchGroup()
+
+    init(count: Int) {
+        buffers = Mutex(Array(repeating: Data(), count: count))
+    }
+
+    func collect(_ index: Int, from handle: FileHandle) {
+        DispatchQueue.global().async(group: readers) { [self] in
+            let data = handle.readDataToEndOfFile()
+            buffers.withLock { $0[index] = data }
+        }
+    }
+
+    /// Waits for every reader, at most until `deadline` (a process's child may keep the pipe open).
+    func wait(until deadline: Date) {
+        _ = readers.wait(timeout: .now() + max(deadline.timeIntervalSinceNow, 0))
+    }
+
+    func data(_ index: Int) -> Data { buffers.withLock { $0[index] } }
 }

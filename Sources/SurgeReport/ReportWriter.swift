@@ -15,7 +15,7 @@ public struct ReportWriter: Sendable {
         public var htmlPath: String
         public var markdownPath: String
         public var chartCount: Int
-        /// Why charts are missing, when they are.
+        /// Why charts are missing, when they are, and any stale chart that could not be removed.
         public var chartsNote: String?
     }
 
@@ -26,33 +26,47 @@ public struct ReportWriter: Sendable {
             try ProfileDiffs.writeSVGs(&report.profileDiffs, to: directory)
         }
         let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
-        Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
+        let stale = Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
         let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
         let page = HTMLReportRenderer.render(report, svg: charts.svg, chartsNote: charts.reason)
         let html = ProfileDiffs.inserting(ProfileDiffs.html(report.profileDiffs), into: page)
         let markdown = MarkdownReportRenderer.render(report, chartLinks: links, chartsNote: charts.reason)
             + ProfileDiffs.markdown(report.profileDiffs)
-        return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)
+        return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count,
+                        note: Self.note(charts.reason, stale))
     }
 
     public func write(_ report: WeeklyReport, to directory: String) throws -> Written {
         let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
-        Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
+        let stale = Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
         let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
         let html = WeeklyRenderer.html(report, svg: charts.svg, chartsNote: charts.reason)
         let markdown = WeeklyRenderer.markdown(report, chartLinks: links, chartsNote: charts.reason)
-        return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count, note: charts.reason)
+        return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count,
+                        note: Self.note(charts.reason, stale))
     }
 
     /// Removes the PNGs an earlier write left in `charts/` that this write did not draw (a rewrite without
     /// a baseline has no before/after charts; the markdown must not sit beside charts it no longer shows).
-    /// Only `*.png` files go; anything else a user put there stays.
-    static func removeStaleCharts(in directory: String, keeping drawn: Set<String>) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    /// Only `*.png` files go; anything else a user put there stays. Returns a line for each that stayed.
+    static func removeStaleCharts(in directory: String, keeping drawn: Set<String>) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         let keep = Set(drawn.map { ($0 as NSString).lastPathComponent })
-        for name in names where name.hasSuffix(".png") && !keep.contains(name) {
-            try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+        var problems: [String] = []
+        for name in names.sorted() where name.hasSuffix(".png") && !keep.contains(name) {
+            do {
+                try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+            } catch {
+                problems.append("cannot remove the stale chart \(directory)/\(name), which this report no longer "
+                    + "shows: \((error as NSError).localizedDescription)")
+            }
         }
+        return problems
+    }
+
+    static func note(_ reason: String?, _ stale: [String]) -> String? {
+        let lines = (reason.map { [$0] } ?? []) + stale
+        return lines.isEmpty ? nil : lines.joined(separator: "; ")
     }
 
     private func save(html: String, markdown: String, directory: String, chartCount: Int, note: String?) throws -> Written {

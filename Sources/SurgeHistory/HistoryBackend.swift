@@ -20,6 +20,9 @@ public protocol HistoryBackend: Sendable {
     func list(scenario: String?, since: Date?) async throws(HistoryError) -> [HistoryEntry]
     /// The stored runs themselves, oldest first (filters as `list`).
     func runs(scenario: String?, since: Date?) async throws(HistoryError) -> [RunResult]
+    /// The stored runs reduced to what a trend report reads (`TrendRecord.reduce`: no latency histograms,
+    /// profiles or visits), oldest first (filters as `list`); much faster to read than `runs`.
+    func trendRuns(scenario: String?, since: Date?) async throws(HistoryError) -> [RunResult]
     /// Lets go of the database (the PostgreSQL connection; nothing for SQLite).
     func close() async
 }

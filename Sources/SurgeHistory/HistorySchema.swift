@@ -93,8 +93,17 @@ public enum HistorySchema {
                     FOR EACH STATEMENT EXECUTE FUNCTION surge_runs_append_only()
                 """,
             ]
-        )
+        ),
+        // Trend records (`TrendRecord`) beside the JSON; runs stored before have none and are read whole.
+        Migration(
+            version: 2,
+            sqlite: "ALTER TABLE runs ADD COLUMN trend_record BLOB;",
+            postgres: ["ALTER TABLE runs ADD COLUMN trend_record BYTEA"]
+        ),
     ]
+
+    /// The select expression, in both dialects, that reads a run's JSON only when it has no trend record.
+    static let jsonWithoutTrendRecord = "CASE WHEN trend_record IS NULL THEN result_json END AS result_json"
 
     /// The migrations a history at `stored` still needs, or the reason it cannot be used.
     static func pending(stored: String) -> Result<ArraySlice<Migration>, SchemaMismatch> {
@@ -113,7 +122,8 @@ public enum HistorySchema {
     }
 }
 
-/// A run as the `runs` table stores it: the columns a query needs and the whole JSON beside them.
+/// A run as the `runs` table stores it: the columns a query needs, the whole JSON beside them and
+/// the run's trend record.
 struct HistoryRow: Sendable {
     var runID: String
     var scenario: String
@@ -131,10 +141,12 @@ struct HistoryRow: Sendable {
     var sourcePath: String?
     var addedAt: Double
     var json: Data
+    var trendRecord: Data
 
     init(_ run: RunResult, sourcePath: String?, location: String) throws(HistoryError) {
         do {
             json = try RunResultCodec.encode(run)
+            trendRecord = try TrendRecord.encode(run)
         } catch {
             throw HistoryError.cannotWrite(path: location, reason: "cannot encode run \(run.runID): \(error)")
         }

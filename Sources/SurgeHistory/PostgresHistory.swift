@@ -104,15 +104,17 @@ public final class PostgresHistory: HistoryBackend {
     public func add(_ run: RunResult, sourcePath: String? = nil) async throws(HistoryError) -> HistoryAddOutcome {
         let row = try HistoryRow(run, sourcePath: sourcePath, location: location)
         let json = ByteBuffer(bytes: row.json)
+        let trendRecord = ByteBuffer(bytes: row.trendRecord)
         do {
             let inserted = try await connection.query(
                 """
                 INSERT INTO runs (run_id, scenario, scenario_sha256, started_at, finished_at, status, source_commit,
                     source_dirty, fingerprint, hostname, cells_ok, cells_failed, cells_skipped, source_path,
-                    added_at, result_json)
+                    added_at, result_json, trend_record)
                 VALUES (\(row.runID), \(row.scenario), \(row.scenarioSHA256), \(row.startedAt), \(row.finishedAt),
                     \(row.status), \(row.commit), \(row.dirty), \(row.fingerprint), \(row.hostname), \(row.cellsOK),
-                    \(row.cellsFailed), \(row.cellsSkipped), \(row.sourcePath), \(row.addedAt), \(json))
+                    \(row.cellsFailed), \(row.cellsSkipped), \(row.sourcePath), \(row.addedAt), \(json),
+                    \(trendRecord))
                 ON CONFLICT (run_id) DO NOTHING
                 RETURNING seq
                 """, logger: logger)
@@ -148,6 +150,21 @@ public final class PostgresHistory: HistoryBackend {
             throw HistoryError.wrapPostgres(error, url: url, doing: "read")
         }
         return try StoredRuns.decode(rows.map { ($0.0, Data($0.1.readableBytesView)) }, location: location)
+    }
+
+    public func trendRuns(scenario: String? = nil, since: Date? = nil) async throws(HistoryError) -> [RunResult] {
+        let columns = "run_id, trend_record, " + HistorySchema.jsonWithoutTrendRecord
+        var rows: [(String, Data?, Data?)] = []
+        do {
+            let query = Self.select(columns, scenario: scenario, since: since)
+            for try await (id, record, json) in try await connection.query(query, logger: logger)
+                .decode((String, ByteBuffer?, ByteBuffer?).self) {
+                rows.append((id, record.map { Data($0.readableBytesView) }, json.map { Data($0.readableBytesView) }))
+            }
+        } catch {
+            throw HistoryError.wrapPostgres(error, url: url, doing: "read")
+        }
+        return try StoredRuns.decodeTrends(rows, location: location)
     }
 
     public func close() async {

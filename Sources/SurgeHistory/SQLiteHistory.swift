@@ -4,7 +4,8 @@ import SurgeResults
 
 /// The run history in an SQLite file (`Reports/history.sqlite` by default): every run added to it,
 /// whole (the `surge.run/v1` JSON, byte for byte as encoded), with the columns a query needs
-/// (scenario, start time, source commit, host fingerprint, status) beside it. Tables: `HistorySchema`.
+/// (scenario, start time, source commit, host fingerprint, status) and its `TrendRecord` beside it.
+/// Tables: `HistorySchema`.
 ///
 /// - The database is in WAL mode and every write is a `BEGIN IMMEDIATE` transaction that waits up
 ///   to `busyTimeout` for the lock, so many CI jobs (processes) can append at the same time.
@@ -103,13 +104,13 @@ public final class SQLiteHistory: HistoryBackend {
                     sql: """
                         INSERT OR IGNORE INTO runs (run_id, scenario, scenario_sha256, started_at, finished_at,
                             status, source_commit, source_dirty, fingerprint, hostname, cells_ok, cells_failed,
-                            cells_skipped, source_path, added_at, result_json)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            cells_skipped, source_path, added_at, result_json, trend_record)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         row.runID, row.scenario, row.scenarioSHA256, row.startedAt, row.finishedAt, row.status,
                         row.commit, row.dirty, row.fingerprint, row.hostname, row.cellsOK, row.cellsFailed,
-                        row.cellsSkipped, row.sourcePath, row.addedAt, row.json,
+                        row.cellsSkipped, row.sourcePath, row.addedAt, row.json, row.trendRecord,
                     ])
                 inserted = db.changesCount > 0
                 return .commit
@@ -148,6 +149,23 @@ public final class SQLiteHistory: HistoryBackend {
             throw HistoryError.wrapSQLite(error, path: path, doing: "read")
         }
         return try StoredRuns.decode(rows, location: path)
+    }
+
+    public func trendRuns(scenario: String? = nil, since: Date? = nil) throws(HistoryError) -> [RunResult] {
+        let rows: [(String, Data?, Data?)]
+        do {
+            rows = try queue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT run_id, trend_record, " + HistorySchema.jsonWithoutTrendRecord + " FROM runs"
+                        + Self.whereClause(scenario, since) + " ORDER BY started_at, seq",
+                    arguments: Self.arguments(scenario, since)
+                ).map { ($0["run_id"], $0["trend_record"], $0["result_json"]) }
+            }
+        } catch {
+            throw HistoryError.wrapSQLite(error, path: path, doing: "read")
+        }
+        return try StoredRuns.decodeTrends(rows, location: path)
     }
 
     public func close() async {}

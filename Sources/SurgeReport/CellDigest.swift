@@ -24,8 +24,9 @@ public struct CellDigest: Sendable {
     /// Parameters left out of labels because every cell of the run has the same value.
     public var commonParameters: Set<String> = []
 
-    /// `spectrum: false` skips decoding the latency histograms (trend analysis needs only the metrics).
-    public init(cell: CellResult, confidence: Double = 0.95, spectrum withSpectrum: Bool = true) {
+    /// `spectrum: false` skips decoding the latency histograms (trend analysis needs only the metrics);
+    /// `units` limits the values and summaries to those metrics.
+    public init(cell: CellResult, confidence: Double = 0.95, spectrum withSpectrum: Bool = true, units: Set<String>? = nil) {
         name = RunResultRecords.benchmarkName(cell)
         parameters = cell.parameters
         status = cell.status
@@ -36,7 +37,9 @@ public struct CellDigest: Sendable {
         keyMetrics = MetricFormat.ordered((cell.keyMetrics ?? [:]).keys)
         var values: [String: [Double]] = [:]
         for sample in cell.samples {
-            for (unit, v) in sample.metrics where v.isFinite { values[unit, default: []].append(v) }
+            for (unit, v) in sample.metrics where v.isFinite && units?.contains(unit) != false {
+                values[unit, default: []].append(v)
+            }
         }
         self.values = values
         var summaries: [String: Summary] = [:]

@@ -2,8 +2,8 @@ import Foundation
 import SurgeStats
 import Synchronization
 
-/// Draws `ChartSpec`s with gnuplot (Debian's gnuplot-nox) run as a subprocess: one gnuplot process
-/// per batch, SVG (inlined into HTML) and/or PNG (linked from markdown).
+/// Draws `ChartSpec`s with gnuplot (Debian's gnuplot-nox) run as subprocesses, one per core: SVG
+/// (inlined into HTML, and kept as files when asked) and/or PNG (linked from markdown).
 ///
 /// When gnuplot is missing or fails, `render` returns no charts and a `reason` a report prints in
 /// their place; the report is still written.
@@ -29,6 +29,8 @@ public struct GnuplotRenderer: Sendable {
         public var svg: [String: String] = [:]
         /// Chart id → PNG file path.
         public var png: [String: String] = [:]
+        /// Chart id → SVG file path, when `render` was given an `svgDirectory`.
+        public var svgFiles: [String: String] = [:]
         /// Why there are no charts (or fewer than asked for), for the reader.
         public var reason: String?
     }
@@ -44,8 +46,11 @@ public struct GnuplotRenderer: Sendable {
         return nil
     }
 
-    /// Renders every chart in `formats`; PNG files go to `pngDirectory` as `<id>.png`.
-    public func render(_ charts: [ChartSpec], formats: [Format], pngDirectory: String? = nil) -> Output {
+    /// Renders every chart in `formats`; PNG files go to `pngDirectory` as `<id>.png`, and SVG files stay in
+    /// `svgDirectory` as `<id>.svg` when one is given (the SVG text is returned for inlining either way).
+    public func render(
+        _ charts: [ChartSpec], formats: [Format], pngDirectory: String? = nil, svgDirectory: String? = nil
+    ) -> Output {
         var output = Output()
         guard !charts.isEmpty else { return output }
         guard let program = resolvedExecutable() else {
@@ -56,14 +61,19 @@ public struct GnuplotRenderer: Sendable {
         defer { try? FileManager.default.removeItem(at: work) }
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            if let pngDirectory { try FileManager.default.createDirectory(atPath: pngDirectory, withIntermediateDirectories: true) }
+            for dir in [pngDirectory, svgDirectory].compactMap({ $0 }) {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            }
         } catch {
             output.reason = "charts left out: cannot create a working directory: \((error as NSError).localizedDescription)"
             return output
         }
-        // One script, and one gnuplot process, per format: the processes run side by side (a weekly page
-        // of 50-panel trend charts spends seconds in gnuplot).
-        var scripts = Array(repeating: "", count: formats.count)
+        // The (chart, format) drawings are dealt round-robin to one gnuplot process per core, which run side
+        // by side: a weekly page of 50-panel trend charts spends most of its time in gnuplot.
+        let processes = max(1, min(charts.count * formats.count, ProcessInfo.processInfo.activeProcessorCount))
+        var scripts = Array(repeating: "", count: processes)
+        var drawing = 0
+        let svgPath = { (chart: ChartSpec) in "\(svgDirectory ?? work.path)/\(chart.id).svg" }
         for chart in charts {
             let dataPath = work.appendingPathComponent("\(chart.id).dat").path
             do {
@@ -73,18 +83,19 @@ public struct GnuplotRenderer: Sendable {
                 return output
             }
             let body = chart.commands.map { $0.replacingOccurrences(of: "$DATA", with: ChartSpec.quote(dataPath)) }.joined(separator: "\n")
-            for (index, format) in formats.enumerated() {
+            for format in formats {
                 let out: String, terminal: String
                 switch format {
                 case .svg:
-                    out = work.appendingPathComponent("\(chart.id).svg").path
+                    out = svgPath(chart)
                     terminal = "svg size \(chart.width),\(chart.height) dynamic noenhanced font 'sans,11'"
                 case .png:
                     guard let pngDirectory else { continue }
                     out = "\(pngDirectory)/\(chart.id).png"
                     terminal = "pngcairo size \(chart.width),\(chart.height) noenhanced font 'sans,10'"
                 }
-                scripts[index] += "set terminal \(terminal) background rgb 'white'\n"
+                drawing += 1
+                scripts[drawing % processes] += "set terminal \(terminal) background rgb 'white'\n"
                     + "set output \(ChartSpec.quote(out))\n\(Self.style)\n\(body)\nunset output\nreset\n"
             }
         }
@@ -105,8 +116,9 @@ public struct GnuplotRenderer: Sendable {
             return output
         }
         for chart in charts {
-            if formats.contains(.svg), let text = try? String(contentsOf: work.appendingPathComponent("\(chart.id).svg"), encoding: .utf8) {
+            if formats.contains(.svg), let text = try? String(contentsOfFile: svgPath(chart), encoding: .utf8) {
                 output.svg[chart.id] = Self.inlineSVG(text, title: chart.title)
+                if svgDirectory != nil { output.svgFiles[chart.id] = svgPath(chart) }
             }
             if formats.contains(.png), let pngDirectory, FileManager.default.fileExists(atPath: "\(pngDirectory)/\(chart.id).png") {
                 output.png[chart.id] = "\(pngDirectory)/\(chart.id).png"
@@ -133,12 +145,31 @@ public struct GnuplotRenderer: Sendable {
         """
 
     /// The `<svg>` element of gnuplot's output, without the XML prolog, titled for screen readers.
+    /// Both are in the first few hundred bytes gnuplot writes, so only those are searched (as bytes: a
+    /// 50-panel chart is megabytes, and Foundation's string search converts all of it to UTF-16).
     static func inlineSVG(_ text: String, title: String) -> String {
-        var svg = text
-        if let start = svg.range(of: "<svg") { svg = String(svg[start.lowerBound...]) }
+        let bytes = Array(text.utf8)
+        let head = bytes.prefix(8192)
+        let start = Self.find(Array("<svg".utf8), in: head) ?? 0
+        let placeholder = Array("<title>Gnuplot</title>".utf8)
         let escaped = title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        svg = svg.replacingOccurrences(of: "<title>Gnuplot</title>", with: "<title>\(escaped)</title>")
-        return svg
+        guard let at = Self.find(placeholder, in: head[start...]) else {
+            return String(decoding: bytes[start...], as: UTF8.self)
+        }
+        var out = Array(bytes[start..<at])
+        out.reserveCapacity(bytes.count - start + escaped.utf8.count)
+        out += Array("<title>\(escaped)</title>".utf8)
+        out += bytes[(at + placeholder.count)...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in haystack.startIndex...(haystack.endIndex - needle.count)
+        where haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) {
+            return i
+        }
+        return nil
     }
 
     /// Runs the program once per script, all at once; nil when every run succeeded, else what went wrong

@@ -1,8 +1,8 @@
 import Foundation
 import SurgeResults
 
-/// Writes a report directory: `index.html` (self-contained), `report.md`, and `charts/*.png` for
-/// the markdown. Charts are drawn by `GnuplotRenderer`; without gnuplot the pages are still
+/// Writes a report directory: `index.html` (self-contained), `report.md`, and the charts the markdown
+/// links in `charts/` (PNG for a run report, SVG for the weekly page). Charts are drawn by `GnuplotRenderer`; without gnuplot the pages are still
 /// written and say why they have no charts.
 public struct ReportWriter: Sendable {
     public var gnuplot: GnuplotRenderer
@@ -36,10 +36,12 @@ public struct ReportWriter: Sendable {
                         note: Self.note(charts.reason, stale))
     }
 
+    /// The weekly page's markdown links the SVG files gnuplot drew for the HTML: its trend charts have a panel
+    /// per cell and a point per run, which take gnuplot seconds to rasterise as PNG over a year of runs.
     public func write(_ report: WeeklyReport, to directory: String) throws -> Written {
-        let charts = gnuplot.render(report.charts, formats: [.svg, .png], pngDirectory: "\(directory)/charts")
-        let stale = Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.png.values))
-        let links = charts.png.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
+        let charts = gnuplot.render(report.charts, formats: [.svg], svgDirectory: "\(directory)/charts")
+        let stale = Self.removeStaleCharts(in: "\(directory)/charts", keeping: Set(charts.svgFiles.values))
+        let links = charts.svgFiles.mapValues { "charts/" + ($0 as NSString).lastPathComponent }
         let html = WeeklyRenderer.html(report, svg: charts.svg, chartsNote: charts.reason)
         let markdown = WeeklyRenderer.markdown(report, chartLinks: links, chartsNote: charts.reason)
         return try save(html: html, markdown: markdown, directory: directory, chartCount: charts.svg.count,
@@ -48,12 +50,13 @@ public struct ReportWriter: Sendable {
 
     /// Removes the PNGs an earlier write left in `charts/` that this write did not draw (a rewrite without
     /// a baseline has no before/after charts; the markdown must not sit beside charts it no longer shows).
-    /// Only `*.png` files go; anything else a user put there stays. Returns a line for each that stayed.
+    /// Only `*.png` and `*.svg` files go; anything else a user put there stays. Returns a line for each
+    /// that stayed.
     static func removeStaleCharts(in directory: String, keeping drawn: Set<String>) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         let keep = Set(drawn.map { ($0 as NSString).lastPathComponent })
         var problems: [String] = []
-        for name in names.sorted() where name.hasSuffix(".png") && !keep.contains(name) {
+        for name in names.sorted() where (name.hasSuffix(".png") || name.hasSuffix(".svg")) && !keep.contains(name) {
             do {
                 try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
             } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import SurgeStats
+import Synchronization
 
 /// Trend charts of the weekly report: per scenario and key metric, small multiples (one panel per
 /// cell, each on its own y scale) of the median per run with its interval as a band. Every finding
@@ -7,55 +8,69 @@ import SurgeStats
 /// runs it may have come between shaded, a drift as its fitted line with the band of its interval,
 /// a spread change as a purple dotted line; outlier runs the detector set aside are red crosses.
 enum WeeklyCharts {
+    /// Panels with more runs than this draw the median as a line without a marker per run.
+    static let mostMarkedRuns = 90
+
+    /// One chart per key metric, built side by side (a year of a 50-cell scenario is ~100k numbers each).
     static func trends(_ series: WeeklySeries, index: Int) -> [ChartSpec] {
-        var charts: [ChartSpec] = []
         guard series.runs.count >= 2, let first = series.runs.first?.startedAt, let last = series.runs.last?.startedAt else { return [] }
-        let columns0 = 4
-        for unit in series.keyUnits {
-            let cells = series.cells.filter { (series.points[unit]?[$0.name]?.count ?? 0) > 0 }
-            guard !cells.isEmpty else { continue }
-            let columns = min(cells.count, columns0)
-            let rows = (cells.count + columns - 1) / columns
-            var data = ""
-            var commands = ["set xdata time", "set timefmt '%s'", "set xtics font ',8'", "set ytics font ',8'", "set key off",
-                            "set title font ',9'", "set ylabel font ',8'"]
-            commands += timeTics(from: first, to: last, columns: columns)
-            commands.append("set xrange [\(Int(first.timeIntervalSince1970) - 43_200):\(Int(last.timeIntervalSince1970) + 43_200)]")
-            commands.append("set multiplot layout \(rows),\(columns) title \(ChartSpec.quote("\(series.scenario): \(unit) per run, each panel on its own scale")) font ',11'")
-            var block = 0
-            for c in cells {
-                let points = series.points[unit]?[c.name] ?? []
-                let scale = MetricFormat.scale(for: [points.map(\.median).max() ?? 1], unit: unit)
-                let f = scale.factor
-                for p in points where !p.isOutlier {
-                    data += "\(Int(p.time.timeIntervalSince1970)) \(ChartSpec.num(p.median / f)) \(ChartSpec.num(p.lo / f)) \(ChartSpec.num(p.hi / f))\n"
-                }
-                data += "\n\n"
-                let outliers = points.filter(\.isOutlier)
-                for p in outliers { data += "\(Int(p.time.timeIntervalSince1970)) \(ChartSpec.num(p.median / f))\n" }
-                if !outliers.isEmpty { data += "\n\n" }
-                commands += ["unset arrow", "unset object"]
-                for (n, finding) in series.findings.enumerated() where finding.unit == unit && finding.cell == c.name {
-                    commands += marks(finding, factor: f, object: n + 1)
-                }
-                commands.append("set title \(ChartSpec.quote(c.label))")
-                let axis = MetricFormat.isDuration(unit) ? scale.suffix : (scale.suffix.isEmpty ? unit : "\(scale.suffix) \(unit)")
-                commands.append("set ylabel \(ChartSpec.quote(axis))")
-                var plot = "plot $DATA index \(block) using 1:3:4 with filledcurves lc rgb '#cfe2f3' notitle, "
-                    + "$DATA index \(block) using 1:2 with linespoints lt 1 pt 7 ps 0.4 notitle"
-                if !outliers.isEmpty { plot += ", $DATA index \(block + 1) using 1:2 with points pt 2 ps 1.2 lc rgb '#d62728' notitle" }
-                commands.append(plot)
-                block += outliers.isEmpty ? 1 : 2
-            }
-            commands.append("unset multiplot")
-            charts.append(ChartSpec(id: "trend-\(index)-\(ChartSpec.slug(unit))", title: "\(series.scenario): \(unit) per run",
-                                    caption: "\(series.scenario) on \(series.fingerprint): median \(unit) of each run, one panel per cell on its own y scale; "
-                                        + "band: the run's 95% CI (min–max with fewer than 6 repetitions); red dashes: a step at its first run "
-                                        + "(shaded: the runs it may have come between); orange line and band: a drift and its interval; "
-                                        + "purple dots: a spread change; red crosses: outlier runs left out of the analysis.",
-                                    width: 1200, height: max(280, 250 * rows + 40), commands: commands, data: data))
+        let units = series.keyUnits
+        let charts = Mutex([ChartSpec?](repeating: nil, count: units.count))
+        DispatchQueue.concurrentPerform(iterations: units.count) { u in
+            let chart = trend(series, unit: units[u], index: index, first: first, last: last)
+            charts.withLock { $0[u] = chart }
         }
-        return charts
+        return charts.withLock { $0 }.compactMap { $0 }
+    }
+
+    /// The small multiples of one metric: a panel per cell that measured it; nil when none did.
+    static func trend(_ series: WeeklySeries, unit: String, index: Int, first: Date, last: Date) -> ChartSpec? {
+        let columns0 = 4
+        let cells = series.cells.filter { (series.points[unit]?[$0.name]?.count ?? 0) > 0 }
+        guard !cells.isEmpty else { return nil }
+        let columns = min(cells.count, columns0)
+        let rows = (cells.count + columns - 1) / columns
+        var data = ""
+        var commands = ["set xdata time", "set timefmt '%s'", "set xtics font ',8'", "set ytics font ',8'", "set key off",
+                        "set title font ',9'", "set ylabel font ',8'"]
+        commands += timeTics(from: first, to: last, columns: columns)
+        commands.append("set xrange [\(Int(first.timeIntervalSince1970) - 43_200):\(Int(last.timeIntervalSince1970) + 43_200)]")
+        commands.append("set multiplot layout \(rows),\(columns) title \(ChartSpec.quote("\(series.scenario): \(unit) per run, each panel on its own scale")) font ',11'")
+        var block = 0
+        for c in cells {
+            let points = series.points[unit]?[c.name] ?? []
+            let scale = MetricFormat.scale(for: [points.map(\.median).max() ?? 1], unit: unit)
+            let f = scale.factor
+            for p in points where !p.isOutlier {
+                data += "\(Int(p.time.timeIntervalSince1970)) \(ChartSpec.num(p.median / f)) \(ChartSpec.num(p.lo / f)) \(ChartSpec.num(p.hi / f))\n"
+            }
+            data += "\n\n"
+            let outliers = points.filter(\.isOutlier)
+            for p in outliers { data += "\(Int(p.time.timeIntervalSince1970)) \(ChartSpec.num(p.median / f))\n" }
+            if !outliers.isEmpty { data += "\n\n" }
+            commands += ["unset arrow", "unset object"]
+            for (n, finding) in series.findings.enumerated() where finding.unit == unit && finding.cell == c.name {
+                commands += marks(finding, factor: f, object: n + 1)
+            }
+            commands.append("set title \(ChartSpec.quote(c.label))")
+            let axis = MetricFormat.isDuration(unit) ? scale.suffix : (scale.suffix.isEmpty ? unit : "\(scale.suffix) \(unit)")
+            commands.append("set ylabel \(ChartSpec.quote(axis))")
+            // A marker per run while they can be told apart; over months, the line alone (and a third of the SVG).
+            let line = points.count > Self.mostMarkedRuns ? "lines lt 1" : "linespoints lt 1 pt 7 ps 0.4"
+            var plot = "plot $DATA index \(block) using 1:3:4 with filledcurves lc rgb '#cfe2f3' notitle, "
+                + "$DATA index \(block) using 1:2 with \(line) notitle"
+            if !outliers.isEmpty { plot += ", $DATA index \(block + 1) using 1:2 with points pt 2 ps 1.2 lc rgb '#d62728' notitle" }
+            commands.append(plot)
+            block += outliers.isEmpty ? 1 : 2
+        }
+        commands.append("unset multiplot")
+        return ChartSpec(
+            id: "trend-\(index)-\(ChartSpec.slug(unit))", title: "\(series.scenario): \(unit) per run",
+            caption: "\(series.scenario) on \(series.fingerprint): median \(unit) of each run, one panel per cell on its own y scale; "
+                + "band: the run's 95% CI (min–max with fewer than 6 repetitions); red dashes: a step at its first run "
+                + "(shaded: the runs it may have come between); orange line and band: a drift and its interval; "
+                + "purple dots: a spread change; red crosses: outlier runs left out of the analysis.",
+            width: 1200, height: max(280, 250 * rows + 40), commands: commands, data: data)
     }
 
     /// The gnuplot objects that mark one finding on its panel.

@@ -2,6 +2,7 @@ import Foundation
 import SurgeCompare
 import SurgeResults
 import SurgeStats
+import Synchronization
 
 /// The weekly page: for each scenario (and host fingerprint: runs of different machines are never
 /// mixed) and key metric, the trend of per-run medians, this week against the previous week
@@ -109,19 +110,26 @@ public struct WeeklySeries: Sendable {
         self.thresholds = thresholds
         var measured = Set<String>()
         var cells: [(String, String)] = []
-        var digests: [[CellDigest]] = []
         for r in runs {
-            let ds = r.cells.map { CellDigest(cell: $0, spectrum: false) }
-            digests.append(ds)
-            for (c, digest) in zip(r.cells, ds) {
-                if !cells.contains(where: { $0.0 == digest.name }) { cells.append((digest.name, digest.label)) }
+            for c in r.cells {
                 for s in c.samples { measured.formUnion(s.metrics.keys) }
             }
         }
-        self.cells = cells
         var key = MetricFormat.ordered(thresholds.keys.filter(measured.contains))
         if key.isEmpty { key = MetricFormat.ordered(measured.filter { MetricFormat.throughputUnits.contains($0) || $0 == "p99-ns" }) }
         keyUnits = key
+
+        // Only the key metrics are summarised, on every core: a year of runs is ~20k cells.
+        let summarised = Mutex([[CellDigest]](repeating: [], count: runs.count))
+        DispatchQueue.concurrentPerform(iterations: runs.count) { [runs, key] i in
+            let ds = runs[i].cells.map { CellDigest(cell: $0, spectrum: false, units: Set(key)) }
+            summarised.withLock { $0[i] = ds }
+        }
+        let digests = summarised.withLock { $0 }
+        for ds in digests {
+            for digest in ds where !cells.contains(where: { $0.0 == digest.name }) { cells.append((digest.name, digest.label)) }
+        }
+        self.cells = cells
 
         var points: [String: [String: [TrendPoint]]] = [:]
         for (ri, r) in runs.enumerated() {
@@ -134,25 +142,38 @@ public struct WeeklySeries: Sendable {
             }
         }
 
-        var findings: [TrendFinding] = []
-        var outliers: [String: [String: Set<Int>]] = [:]
+        // Each (metric, cell) series is analysed on its own; over a year of a 50-cell scenario that is
+        // most of the report's arithmetic, so the analyses run on every core and are taken in order.
+        var jobs: [(unit: String, name: String, label: String, limit: Double, series: [TrendPoint])] = []
         for unit in key {
             let limit = thresholds[unit] ?? WeeklyReport.defaultShiftThreshold
             for (name, label) in cells {
                 guard let series = points[unit]?[name], series.count >= 2 * detector.minimumSegment else { continue }
-                let analysis = detector.analyze(series.map(\.median), days: series.map { $0.time.timeIntervalSince1970 / 86400 },
-                                                threshold: limit)
-                outliers[unit, default: [:]][name] = Set(analysis.outliers.map { series[$0].runIndex })
-                for i in analysis.outliers { points[unit]?[name]?[i].isOutlier = true }
-                for change in analysis.findings {
-                    // A drift runs over the whole window: its range is the window's first commit to its last.
-                    let lower = change.kind == .drift ? change.location.lowerBound + 1 : change.location.lowerBound
-                    let before = lower > 0 ? runs[series[lower - 1].runIndex] : nil
-                    findings.append(TrendFinding(scenario: scenario, fingerprint: fingerprint, cell: name, cellLabel: label, unit: unit,
-                                                 change: change, threshold: change.kind == .spread ? detector.spreadThreshold : limit,
-                                                 firstAtNewLevel: runs[series[change.index].runIndex], lastSurelyBefore: before,
-                                                 firstSurelyAfter: runs[series[change.location.upperBound].runIndex]))
-                }
+                jobs.append((unit, name, label, limit, series))
+            }
+        }
+        let analyses = Mutex([ChangeDetector.Analysis?](repeating: nil, count: jobs.count))
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { [jobs] j in
+            let series = jobs[j].series
+            let analysis = detector.analyze(series.map(\.median), days: series.map { $0.time.timeIntervalSince1970 / 86400 },
+                                            threshold: jobs[j].limit)
+            analyses.withLock { $0[j] = analysis }
+        }
+        var findings: [TrendFinding] = []
+        var outliers: [String: [String: Set<Int>]] = [:]
+        for (job, analysis) in zip(jobs, analyses.withLock { $0 }) {
+            guard let analysis else { continue }
+            let (unit, name, label, limit, series) = job
+            outliers[unit, default: [:]][name] = Set(analysis.outliers.map { series[$0].runIndex })
+            for i in analysis.outliers { points[unit]?[name]?[i].isOutlier = true }
+            for change in analysis.findings {
+                // A drift runs over the whole window: its range is the window's first commit to its last.
+                let lower = change.kind == .drift ? change.location.lowerBound + 1 : change.location.lowerBound
+                let before = lower > 0 ? runs[series[lower - 1].runIndex] : nil
+                findings.append(TrendFinding(scenario: scenario, fingerprint: fingerprint, cell: name, cellLabel: label, unit: unit,
+                                             change: change, threshold: change.kind == .spread ? detector.spreadThreshold : limit,
+                                             firstAtNewLevel: runs[series[change.index].runIndex], lastSurelyBefore: before,
+                                             firstSurelyAfter: runs[series[change.location.upperBound].runIndex]))
             }
         }
         self.points = points

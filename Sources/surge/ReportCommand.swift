@@ -138,7 +138,7 @@ struct ReportCommand: AsyncParsableCommand {
                 let week = LookbackPeriod.seconds(since) ?? 7 * 86400
                 let span = max(LookbackPeriod.seconds(trend) ?? 56 * 86400, 2 * week)
                 let runs = try await HistoryAccess.using(location) {
-                    try await $0.runs(scenario: nil, since: now.addingTimeInterval(-span))
+                    try await $0.trendRuns(scenario: nil, since: now.addingTimeInterval(-span))
                 }
                 let report = WeeklyReport(runs: runs, now: now, week: week)
                 let writer = ReportWriter(gnuplot: gnuplot.map { GnuplotRenderer(executable: $0) } ?? GnuplotRenderer())

@@ -36,6 +36,8 @@ final class PostgresHistoryTests: XCTestCase {
         let reopened = try await PostgresHistory.connect(PostgresHistoryURL(server.url))
         let runs = try await reopened.runs(scenario: nil, since: nil)
         XCTAssertEqual(runs, [a, b], "runs come back whole, oldest first, the first one stored kept")
+        let trends = try await reopened.trendRuns(scenario: nil, since: nil)
+        XCTAssertEqual(trends, runs.map(TrendRecord.reduce), "trend records read back as the reduced runs")
         let entries = try await reopened.list(scenario: "weekly", since: b.startedAt)
         XCTAssertEqual(entries.map(\.runID), ["r2"])
         XCTAssertEqual(entries.first?.cellsFailed, 1)

@@ -16,7 +16,7 @@ final class WeeklyHistoryTimingTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("history.sqlite").path
         try WeeklyHistoryFixture.store(WeeklyHistoryFixture.runs(count: 60, end: end), at: path)
-        let runs = try SQLiteHistory(path: path).runs(since: end.addingTimeInterval(-61 * 86400))
+        let runs = try SQLiteHistory(path: path).trendRuns(since: end.addingTimeInterval(-61 * 86400))
         XCTAssertEqual(runs.count, 60)
         let report = WeeklyReport(runs: runs, now: end)
         XCTAssertEqual(report.series.first?.cells.count, 50)

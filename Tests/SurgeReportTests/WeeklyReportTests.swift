@@ -194,6 +194,16 @@ final class WeeklyReportTests: XCTestCase {
             let html = try String(contentsOfFile: written.htmlPath, encoding: .utf8)
             XCTAssertTrue(html.contains("<svg"), "gnuplot drew the charts")
             XCTAssertTrue(html.contains("Sep 2") || html.contains("2026-09-22"), "dated ticks")
+            // The markdown links the SVG files gnuplot drew (no PNG is rasterised for the weekly page).
+            let md = try String(contentsOfFile: written.markdownPath, encoding: .utf8)
+            let charts = (written.markdownPath as NSString).deletingLastPathComponent + "/charts"
+            let files = try FileManager.default.contentsOfDirectory(atPath: charts).sorted()
+            XCTAssertEqual(files, report.charts.map { "\($0.id).svg" }.sorted())
+            for file in files {
+                XCTAssertTrue(md.contains("](charts/\(file))"), "report.md links \(file)")
+                let text = try String(contentsOfFile: "\(charts)/\(file)", encoding: .utf8)
+                XCTAssertTrue(text.contains("<svg") && text.contains("</svg>"), "\(file) is a whole SVG")
+            }
         }
     }
 

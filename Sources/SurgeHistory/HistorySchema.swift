@@ -6,13 +6,16 @@ import SurgeResults
 /// `surge_history` is the schema version table: its row `schema` holds `surge.history/vN`, the last
 /// migration applied. Opening a history applies the missing migrations in one transaction (under a
 /// lock, so many processes opening a new history at once create it once) and refuses a history
-/// written by a newer surge. `runs` is append-only on both: triggers refuse `UPDATE` and `DELETE`.
+/// written by a newer surge. `runs` and `trend_records` are append-only on both: triggers refuse
+/// `UPDATE` and `DELETE`.
 public enum HistorySchema {
     /// One step of the schema, written for each backend's SQL dialect.
     struct Migration: Sendable {
         var version: Int
         var sqlite: String
         var postgres: [String]
+        /// After the SQL: write the trend records of the runs already stored.
+        var fillsTrendRecords = false
     }
 
     static let prefix = "surge.history/v"
@@ -94,16 +97,65 @@ public enum HistorySchema {
                 """,
             ]
         ),
-        // Trend records (`TrendRecord`) beside the JSON; runs stored before have none and are read whole.
+        // Trend records (`TrendRecord`), a row per run in a table of their own, append-only like `runs`.
+        // Opening a v1 history fills them in for the runs already stored (`fillsTrendRecords`).
         Migration(
             version: 2,
-            sqlite: "ALTER TABLE runs ADD COLUMN trend_record BLOB;",
-            postgres: ["ALTER TABLE runs ADD COLUMN trend_record BYTEA"]
+            sqlite: """
+                CREATE TABLE trend_records (
+                    run_id TEXT PRIMARY KEY,
+                    record BLOB NOT NULL
+                );
+                CREATE TRIGGER trend_records_append_only_update BEFORE UPDATE ON trend_records
+                    BEGIN SELECT RAISE(ABORT, 'the run history is append-only'); END;
+                CREATE TRIGGER trend_records_append_only_delete BEFORE DELETE ON trend_records
+                    BEGIN SELECT RAISE(ABORT, 'the run history is append-only'); END;
+                """,
+            postgres: [
+                """
+                CREATE TABLE trend_records (
+                    run_id TEXT PRIMARY KEY,
+                    record BYTEA NOT NULL
+                )
+                """,
+                """
+                CREATE TRIGGER trend_records_append_only BEFORE UPDATE OR DELETE ON trend_records
+                    FOR EACH ROW EXECUTE FUNCTION surge_runs_append_only()
+                """,
+                """
+                CREATE TRIGGER trend_records_append_only_truncate BEFORE TRUNCATE ON trend_records
+                    FOR EACH STATEMENT EXECUTE FUNCTION surge_runs_append_only()
+                """,
+            ],
+            fillsTrendRecords: true
         ),
     ]
 
-    /// The select expression, in both dialects, that reads a run's JSON only when it has no trend record.
-    static let jsonWithoutTrendRecord = "CASE WHEN trend_record IS NULL THEN result_json END AS result_json"
+    /// The runs joined with their trend records, in both dialects: the run's id, its record, and its JSON
+    /// only when it has no record (filters on `scenario` and `started_at` apply to `runs`).
+    static let trendSelect = """
+        SELECT runs.run_id, trend_records.record, \
+        CASE WHEN trend_records.record IS NULL THEN runs.result_json END AS result_json \
+        FROM runs LEFT JOIN trend_records ON trend_records.run_id = runs.run_id
+        """
+
+    /// The runs a migration that fills trend records must read: those without one.
+    static let runsWithoutTrendRecords = """
+        SELECT runs.run_id, runs.result_json FROM runs \
+        WHERE NOT EXISTS (SELECT 1 FROM trend_records WHERE trend_records.run_id = runs.run_id) ORDER BY runs.seq
+        """
+
+    /// The trend records of stored runs (id, JSON) that have none yet. A run whose JSON does not decode
+    /// gets none: reading it later fails with the error that names it, as reading it whole does.
+    static func trendRecords(for rows: [(String, Data)]) -> [(String, Data)] {
+        rows.compactMap { id, json in
+            do {
+                return (id, try TrendRecord.encode(RunResultCodec.decode(json, path: "run \(id)")))
+            } catch {
+                return nil
+            }
+        }
+    }
 
     /// The migrations a history at `stored` still needs, or the reason it cannot be used.
     static func pending(stored: String) -> Result<ArraySlice<Migration>, SchemaMismatch> {
@@ -122,8 +174,8 @@ public enum HistorySchema {
     }
 }
 
-/// A run as the `runs` table stores it: the columns a query needs, the whole JSON beside them and
-/// the run's trend record.
+/// A run as the history stores it: the columns a query needs and the whole JSON beside them (`runs`),
+/// and the run's trend record (`trend_records`).
 struct HistoryRow: Sendable {
     var runID: String
     var scenario: String

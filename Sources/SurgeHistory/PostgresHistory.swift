@@ -9,7 +9,7 @@ import SurgeResults
 /// - One connection per opened history; every statement is its own transaction, the migrations
 ///   one transaction under an advisory lock (so processes creating a new history at once create it once).
 /// - Adding is `INSERT ... ON CONFLICT (run_id) DO NOTHING`: a run already stored stays as it was.
-/// - An `UPDATE`, `DELETE` or `TRUNCATE` on `runs` is refused by a trigger.
+/// - An `UPDATE`, `DELETE` or `TRUNCATE` on `runs` or `trend_records` is refused by a trigger.
 public final class PostgresHistory: HistoryBackend {
     public let url: PostgresHistoryURL
     public var location: String { url.redacted }
@@ -91,6 +91,7 @@ public final class PostgresHistory: HistoryBackend {
             for statement in step.postgres {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
+            if step.fillsTrendRecords { try await fillTrendRecords() }
         }
         let version = HistorySchema.name(version: last.version)
         try await connection.query(
@@ -100,26 +101,41 @@ public final class PostgresHistory: HistoryBackend {
             """, logger: logger)
     }
 
+    /// Writes the trend records of the runs stored without one (inside the migration's transaction).
+    private func fillTrendRecords() async throws {
+        var stored: [(String, Data)] = []
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: HistorySchema.runsWithoutTrendRecords), logger: logger)
+        for try await (id, json) in rows.decode((String, ByteBuffer).self) { stored.append((id, Data(json.readableBytesView))) }
+        for (id, record) in HistorySchema.trendRecords(for: stored) {
+            let bytes = ByteBuffer(bytes: record)
+            try await connection.query("INSERT INTO trend_records (run_id, record) VALUES (\(id), \(bytes))", logger: logger)
+        }
+    }
+
     @discardableResult
     public func add(_ run: RunResult, sourcePath: String? = nil) async throws(HistoryError) -> HistoryAddOutcome {
         let row = try HistoryRow(run, sourcePath: sourcePath, location: location)
         let json = ByteBuffer(bytes: row.json)
         let trendRecord = ByteBuffer(bytes: row.trendRecord)
         do {
+            // One statement, so one transaction: the run and its trend record are stored together or not at all.
             let inserted = try await connection.query(
                 """
-                INSERT INTO runs (run_id, scenario, scenario_sha256, started_at, finished_at, status, source_commit,
-                    source_dirty, fingerprint, hostname, cells_ok, cells_failed, cells_skipped, source_path,
-                    added_at, result_json, trend_record)
-                VALUES (\(row.runID), \(row.scenario), \(row.scenarioSHA256), \(row.startedAt), \(row.finishedAt),
-                    \(row.status), \(row.commit), \(row.dirty), \(row.fingerprint), \(row.hostname), \(row.cellsOK),
-                    \(row.cellsFailed), \(row.cellsSkipped), \(row.sourcePath), \(row.addedAt), \(json),
-                    \(trendRecord))
-                ON CONFLICT (run_id) DO NOTHING
-                RETURNING seq
+                WITH added AS (
+                    INSERT INTO runs (run_id, scenario, scenario_sha256, started_at, finished_at, status, source_commit,
+                        source_dirty, fingerprint, hostname, cells_ok, cells_failed, cells_skipped, source_path,
+                        added_at, result_json)
+                    VALUES (\(row.runID), \(row.scenario), \(row.scenarioSHA256), \(row.startedAt), \(row.finishedAt),
+                        \(row.status), \(row.commit), \(row.dirty), \(row.fingerprint), \(row.hostname), \(row.cellsOK),
+                        \(row.cellsFailed), \(row.cellsSkipped), \(row.sourcePath), \(row.addedAt), \(json))
+                    ON CONFLICT (run_id) DO NOTHING
+                    RETURNING run_id
+                )
+                INSERT INTO trend_records (run_id, record) SELECT run_id, \(trendRecord) FROM added
+                RETURNING run_id
                 """, logger: logger)
             var count = 0
-            for try await _ in inserted.decode(Int64.self) { count += 1 }
+            for try await _ in inserted.decode(String.self) { count += 1 }
             return count > 0 ? .added : .alreadyPresent
         } catch {
             throw HistoryError.wrapPostgres(error, url: url, doing: "append run \(run.runID) to")
@@ -127,7 +143,7 @@ public final class PostgresHistory: HistoryBackend {
     }
 
     public func list(scenario: String? = nil, since: Date? = nil) async throws(HistoryError) -> [HistoryEntry] {
-        let query = Self.select("*", scenario: scenario, since: since)
+        let query = Self.select("SELECT * FROM runs", scenario: scenario, since: since)
         do {
             var entries: [HistoryEntry] = []
             for try await row in try await connection.query(query, logger: logger) {
@@ -140,7 +156,7 @@ public final class PostgresHistory: HistoryBackend {
     }
 
     public func runs(scenario: String? = nil, since: Date? = nil) async throws(HistoryError) -> [RunResult] {
-        let query = Self.select("run_id, result_json", scenario: scenario, since: since)
+        let query = Self.select("SELECT run_id, result_json FROM runs", scenario: scenario, since: since)
         var rows: [(String, ByteBuffer)] = []
         do {
             for try await row in try await connection.query(query, logger: logger).decode((String, ByteBuffer).self) {
@@ -153,10 +169,9 @@ public final class PostgresHistory: HistoryBackend {
     }
 
     public func trendRuns(scenario: String? = nil, since: Date? = nil) async throws(HistoryError) -> [RunResult] {
-        let columns = "run_id, trend_record, " + HistorySchema.jsonWithoutTrendRecord
         var rows: [(String, Data?, Data?)] = []
         do {
-            let query = Self.select(columns, scenario: scenario, since: since)
+            let query = Self.select(HistorySchema.trendSelect, scenario: scenario, since: since)
             for try await (id, record, json) in try await connection.query(query, logger: logger)
                 .decode((String, ByteBuffer?, ByteBuffer?).self) {
                 rows.append((id, record.map { Data($0.readableBytesView) }, json.map { Data($0.readableBytesView) }))
@@ -171,7 +186,8 @@ public final class PostgresHistory: HistoryBackend {
         try? await connection.close()
     }
 
-    private static func select(_ columns: String, scenario: String?, since: Date?) -> PostgresQuery {
+    /// `head` (`SELECT … FROM …`) filtered by scenario and start time, oldest first.
+    private static func select(_ head: String, scenario: String?, since: Date?) -> PostgresQuery {
         var binds = PostgresBindings()
         var conditions: [String] = []
         if let scenario {
@@ -183,7 +199,7 @@ public final class PostgresHistory: HistoryBackend {
             conditions.append("started_at >= $\(binds.count)")
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return PostgresQuery(unsafeSQL: "SELECT \(columns) FROM runs\(filter) ORDER BY started_at, seq", binds: binds)
+        return PostgresQuery(unsafeSQL: "\(head)\(filter) ORDER BY started_at, seq", binds: binds)
     }
 }
 

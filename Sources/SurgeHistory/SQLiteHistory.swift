@@ -4,12 +4,12 @@ import SurgeResults
 
 /// The run history in an SQLite file (`Reports/history.sqlite` by default): every run added to it,
 /// whole (the `surge.run/v1` JSON, byte for byte as encoded), with the columns a query needs
-/// (scenario, start time, source commit, host fingerprint, status) and its `TrendRecord` beside it.
+/// (scenario, start time, source commit, host fingerprint, status) beside it, and its `TrendRecord`.
 /// Tables: `HistorySchema`.
 ///
 /// - The database is in WAL mode and every write is a `BEGIN IMMEDIATE` transaction that waits up
 ///   to `busyTimeout` for the lock, so many CI jobs (processes) can append at the same time.
-/// - Nothing is rewritten in place: a trigger refuses `UPDATE` and `DELETE` on `runs`, and adding
+/// - Nothing is rewritten in place: triggers refuse `UPDATE` and `DELETE` on both tables, and adding
 ///   a run whose id is already there leaves the stored one as it was (`HistoryAddOutcome.alreadyPresent`).
 /// - A file that is not a Surge history (not SQLite, damaged, or another program's database) is
 ///   refused with `HistoryError` naming the file and what SQLite said.
@@ -81,7 +81,17 @@ public final class SQLiteHistory: HistoryBackend {
                 case .failure(let mismatch): throw HistoryError.foreignDatabase(path: path, reason: mismatch.reason)
                 }
                 guard let last = pending.last else { return .commit }
-                for step in pending { try db.execute(sql: step.sqlite) }
+                for step in pending {
+                    try db.execute(sql: step.sqlite)
+                    if step.fillsTrendRecords {
+                        let stored = try Row.fetchAll(db, sql: HistorySchema.runsWithoutTrendRecords)
+                            .map { (row: Row) -> (String, Data) in (row["run_id"], row["result_json"]) }
+                        for (id, record) in HistorySchema.trendRecords(for: stored) {
+                            try db.execute(
+                                sql: "INSERT INTO trend_records (run_id, record) VALUES (?, ?)", arguments: [id, record])
+                        }
+                    }
+                }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO surge_history (key, value) VALUES ('schema', ?)",
                     arguments: [HistorySchema.name(version: last.version)])
@@ -104,15 +114,20 @@ public final class SQLiteHistory: HistoryBackend {
                     sql: """
                         INSERT OR IGNORE INTO runs (run_id, scenario, scenario_sha256, started_at, finished_at,
                             status, source_commit, source_dirty, fingerprint, hostname, cells_ok, cells_failed,
-                            cells_skipped, source_path, added_at, result_json, trend_record)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            cells_skipped, source_path, added_at, result_json)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         row.runID, row.scenario, row.scenarioSHA256, row.startedAt, row.finishedAt, row.status,
                         row.commit, row.dirty, row.fingerprint, row.hostname, row.cellsOK, row.cellsFailed,
-                        row.cellsSkipped, row.sourcePath, row.addedAt, row.json, row.trendRecord,
+                        row.cellsSkipped, row.sourcePath, row.addedAt, row.json,
                     ])
                 inserted = db.changesCount > 0
+                if inserted {
+                    try db.execute(
+                        sql: "INSERT INTO trend_records (run_id, record) VALUES (?, ?)",
+                        arguments: [row.runID, row.trendRecord])
+                }
                 return .commit
             }
             return inserted ? .added : .alreadyPresent
@@ -157,10 +172,9 @@ public final class SQLiteHistory: HistoryBackend {
             rows = try queue.read { db in
                 try Row.fetchAll(
                     db,
-                    sql: "SELECT run_id, trend_record, " + HistorySchema.jsonWithoutTrendRecord + " FROM runs"
-                        + Self.whereClause(scenario, since) + " ORDER BY started_at, seq",
+                    sql: HistorySchema.trendSelect + Self.whereClause(scenario, since) + " ORDER BY started_at, seq",
                     arguments: Self.arguments(scenario, since)
-                ).map { ($0["run_id"], $0["trend_record"], $0["result_json"]) }
+                ).map { ($0["run_id"], $0["record"], $0["result_json"]) }
             }
         } catch {
             throw HistoryError.wrapSQLite(error, path: path, doing: "read")

@@ -2,7 +2,7 @@ import Foundation
 import SurgeResults
 
 /// A stored run reduced to what a trend report reads, in a compact binary form kept beside the
-/// run's JSON (`runs.trend_record`). A weekly report over a year of daily runs of a 50-cell
+/// run's JSON (table `trend_records`). A weekly report over a year of daily runs of a 50-cell
 /// scenario would otherwise decode 37 MB of JSON; this is about a twentieth of that and decodes
 /// without a JSON parser for the cells.
 ///

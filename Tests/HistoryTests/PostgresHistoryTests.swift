@@ -45,7 +45,8 @@ final class PostgresHistoryTests: XCTestCase {
         XCTAssertEqual(entries.first?.startedAt, b.startedAt)
         await reopened.close()
 
-        for sql in ["UPDATE runs SET source_commit = 'x'", "DELETE FROM runs", "TRUNCATE runs"] {
+        for sql in ["UPDATE runs SET source_commit = 'x'", "DELETE FROM runs", "TRUNCATE runs",
+                    "UPDATE trend_records SET record = record", "DELETE FROM trend_records", "TRUNCATE trend_records"] {
             let refused = try server.psql(sql)
             XCTAssertNotEqual(refused.status, 0, sql)
             XCTAssertTrue(refused.output.contains("the run history is append-only"), refused.output)

@@ -114,8 +114,9 @@ final class TrendRecordTests: XCTestCase {
         }
     }
 
-    /// A history written by the surge before trend records (schema v1) migrates to the current one;
-    /// its old runs are read from their JSON and come back as the same reduced runs as new ones.
+    /// A history written by the surge before trend records (schema v1) migrates to the current one, which
+    /// writes the trend records of its runs; they come back as the same reduced runs as new ones. A stored
+    /// run whose JSON no longer decodes gets no record and is named when read, as reading it whole names it.
     func testAHistoryFromBeforeTrendRecordsMigratesAndReadsTheSame() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
             try requireOrSkip("sqlite3 command-line tool not installed (Debian package sqlite3)")
@@ -131,6 +132,9 @@ final class TrendRecordTests: XCTestCase {
                 cells_failed, cells_skipped, added_at, result_json)
             VALUES ('old', 'weekly', 'ab12', \(old.startedAt.timeIntervalSince1970), 'complete', '\(old.host.fingerprint)',
                 'h', 1, 1, 0, 0, readfile('\(jsonPath)'));
+            INSERT INTO runs (run_id, scenario, scenario_sha256, started_at, status, fingerprint, hostname, cells_ok,
+                cells_failed, cells_skipped, added_at, result_json)
+            VALUES ('bad', 'broken', 'ab12', 0, 'complete', 'f', 'h', 0, 0, 0, 0, CAST('{"schema":' AS BLOB));
             """
         let made = try sqlite3(path, v1)
         XCTAssertEqual(made.status, 0, made.output)
@@ -140,11 +144,52 @@ final class TrendRecordTests: XCTestCase {
         XCTAssertEqual(try store.add(new), .added)
         XCTAssertEqual(try sqlite3(path, "SELECT value FROM surge_history WHERE key = 'schema'").output,
                        HistorySchema.current + "\n")
-        XCTAssertEqual(try sqlite3(path, "SELECT run_id, trend_record IS NULL FROM runs ORDER BY seq").output,
-                       "old|1\nnew|0\n")
-        let trends = try store.trendRuns()
+        let recorded = "SELECT runs.run_id, trend_records.run_id IS NOT NULL FROM runs "
+            + "LEFT JOIN trend_records ON trend_records.run_id = runs.run_id ORDER BY runs.seq"
+        XCTAssertEqual(try sqlite3(path, recorded).output, "old|1\nbad|0\nnew|1\n")
+        let trends = try store.trendRuns(scenario: "weekly")
         XCTAssertEqual(trends.map(\.runID), ["old", "new"])
-        XCTAssertEqual(trends.map(withoutNaN), try store.runs().map { withoutNaN(TrendRecord.reduce($0)) })
+        XCTAssertEqual(trends.map(withoutNaN), try store.runs(scenario: "weekly").map { withoutNaN(TrendRecord.reduce($0)) })
+        XCTAssertThrowsError(try store.trendRuns()) { error in
+            XCTAssertTrue("\(error)".contains("stored run bad does not decode"), "\(error)")
+        }
+        for sql in ["UPDATE trend_records SET record = x'00'", "DELETE FROM trend_records"] {
+            let refused = try sqlite3(path, sql)
+            XCTAssertNotEqual(refused.status, 0, sql)
+            XCTAssertTrue(refused.output.contains("the run history is append-only"), refused.output)
+        }
+    }
+
+    /// The same migration on PostgreSQL: a v1 database made with psql gets the records of its runs.
+    func testAPostgresHistoryFromBeforeTrendRecordsMigratesAndReadsTheSame() async throws {
+        let server = try TemporaryPostgres.start()
+        defer { server.stop() }
+        let old = Self.richRun(id: "old", day: 3)
+        let hex = try RunResultCodec.encode(old).map { String(format: "%02x", $0) }.joined()
+        let v1 = HistorySchema.migrations[0].postgres.joined(separator: ";\n") + """
+            ;
+            CREATE TABLE surge_history (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO surge_history VALUES ('schema', 'surge.history/v1');
+            INSERT INTO runs (run_id, scenario, scenario_sha256, started_at, status, fingerprint, hostname, cells_ok,
+                cells_failed, cells_skipped, added_at, result_json)
+            VALUES ('old', 'weekly', 'ab12', \(old.startedAt.timeIntervalSince1970), 'complete', '\(old.host.fingerprint)',
+                'h', 1, 1, 0, 0, decode('\(hex)', 'hex'));
+            """
+        let made = try server.psql(v1)
+        XCTAssertEqual(made.status, 0, made.output)
+
+        let store = try await PostgresHistory.connect(PostgresHistoryURL(server.url))
+        let new = Self.richRun(id: "new", day: 1)
+        let added = try await store.add(new, sourcePath: nil)
+        XCTAssertEqual(added, .added)
+        XCTAssertEqual(try server.psql("SELECT value FROM surge_history WHERE key = 'schema'").output,
+                       HistorySchema.current + "\n")
+        XCTAssertEqual(try server.psql("SELECT run_id FROM trend_records ORDER BY run_id").output, "new\nold\n")
+        let trends = try await store.trendRuns(scenario: nil, since: nil)
+        let whole = try await store.runs(scenario: nil, since: nil)
+        XCTAssertEqual(trends.map(\.runID), ["old", "new"])
+        XCTAssertEqual(trends.map(withoutNaN), whole.map { withoutNaN(TrendRecord.reduce($0)) })
+        await store.close()
     }
 
     private func sqlite3(_ path: String, _ sql: String) throws -> (status: Int32, output: String) {

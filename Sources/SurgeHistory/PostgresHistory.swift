@@ -105,10 +105,13 @@ public final class PostgresHistory: HistoryBackend {
     private func fillTrendRecords() async throws {
         var stored: [(String, Data)] = []
         let rows = try await connection.query(PostgresQuery(unsafeSQL: HistorySchema.runsWithoutTrendRecords), logger: logger)
-        for try await (id, json) in rows.decode((String, ByteBuffer).self) { stored.append((id, Data(json.readableBytesView))) }
+        for try await (id, json) in rows.decode((String, ByteBuffer).self) {
+            stored.append((id, Data(json.readableBytesView)))
+        }
         for (id, record) in HistorySchema.trendRecords(for: stored) {
             let bytes = ByteBuffer(bytes: record)
-            try await connection.query("INSERT INTO trend_records (run_id, record) VALUES (\(id), \(bytes))", logger: logger)
+            try await connection.query(
+                "INSERT INTO trend_records (run_id, record) VALUES (\(id), \(bytes))", logger: logger)
         }
     }
 

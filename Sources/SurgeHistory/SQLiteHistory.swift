@@ -87,8 +87,8 @@ public final class SQLiteHistory: HistoryBackend {
                         let stored = try Row.fetchAll(db, sql: HistorySchema.runsWithoutTrendRecords)
                             .map { (row: Row) -> (String, Data) in (row["run_id"], row["result_json"]) }
                         for (id, record) in HistorySchema.trendRecords(for: stored) {
-                            try db.execute(
-                                sql: "INSERT INTO trend_records (run_id, record) VALUES (?, ?)", arguments: [id, record])
+                            try db.execute(sql: "INSERT INTO trend_records (run_id, record) VALUES (?, ?)",
+                                           arguments: [id, record])
                         }
                     }
                 }

@@ -26,7 +26,9 @@ enum StoredRuns {
             let what = "\(location) run \(id)"
             do {
                 if let record { return try TrendRecord.decode(record, what: what) }
-                guard let json else { throw HistoryError.corrupt(path: location, reason: "stored run \(id) has no JSON") }
+                guard let json else {
+                    throw HistoryError.corrupt(path: location, reason: "stored run \(id) has no JSON")
+                }
                 return TrendRecord.reduce(try RunResultCodec.decode(json, path: what))
             } catch let error as HistoryError {
                 throw error

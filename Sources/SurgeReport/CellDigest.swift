@@ -26,7 +26,9 @@ public struct CellDigest: Sendable {
 
     /// `spectrum: false` skips decoding the latency histograms (trend analysis needs only the metrics);
     /// `units` limits the values and summaries to those metrics.
-    public init(cell: CellResult, confidence: Double = 0.95, spectrum withSpectrum: Bool = true, units: Set<String>? = nil) {
+    public init(
+        cell: CellResult, confidence: Double = 0.95, spectrum withSpectrum: Bool = true, units: Set<String>? = nil
+    ) {
         name = RunResultRecords.benchmarkName(cell)
         parameters = cell.parameters
         status = cell.status

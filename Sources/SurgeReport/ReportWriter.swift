@@ -2,8 +2,8 @@ import Foundation
 import SurgeResults
 
 /// Writes a report directory: `index.html` (self-contained), `report.md`, and the charts the markdown
-/// links in `charts/` (PNG for a run report, SVG for the weekly page). Charts are drawn by `GnuplotRenderer`; without gnuplot the pages are still
-/// written and say why they have no charts.
+/// links in `charts/` (PNG for a run report, SVG for the weekly page). Charts are drawn by
+/// `GnuplotRenderer`; without gnuplot the pages are still written and say why they have no charts.
 public struct ReportWriter: Sendable {
     public var gnuplot: GnuplotRenderer
 

@@ -127,7 +127,9 @@ public struct WeeklySeries: Sendable {
         }
         let digests = summarised.withLock { $0 }
         for ds in digests {
-            for digest in ds where !cells.contains(where: { $0.0 == digest.name }) { cells.append((digest.name, digest.label)) }
+            for digest in ds where !cells.contains(where: { $0.0 == digest.name }) {
+                cells.append((digest.name, digest.label))
+            }
         }
         self.cells = cells
 

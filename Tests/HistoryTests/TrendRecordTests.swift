@@ -58,7 +58,8 @@ final class TrendRecordTests: XCTestCase {
         for (c, cell) in back.cells.enumerated() {
             for (s, sample) in cell.samples.enumerated() {
                 let want = reduced.cells[c].samples[s].metrics
-                XCTAssertEqual(sample.metrics.mapValues(\.bitPattern), want.mapValues(\.bitPattern), "cell \(c) sample \(s)")
+                XCTAssertEqual(sample.metrics.mapValues(\.bitPattern), want.mapValues(\.bitPattern),
+                               "cell \(c) sample \(s)")
             }
         }
         XCTAssertEqual(withoutNaN(back), withoutNaN(reduced))

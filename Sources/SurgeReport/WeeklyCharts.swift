@@ -42,11 +42,11 @@ enum WeeklyCharts {
             let scale = MetricFormat.scale(for: [points.map(\.median).max() ?? 1], unit: unit)
             let f = scale.factor
             for p in points where !p.isOutlier {
-                data += "\(Int(p.time.timeIntervalSince1970)) \(ChartSpec.num(p.median / f)) \(ChartSpec.num(p.lo / f)) \(ChartSpec.num(p.hi / f))\n"
+                data += "\(Int(p.time.timeIntervalSince1970)) \(point(p.median / f)) \(point(p.lo / f)) \(point(p.hi / f))\n"
             }
             data += "\n\n"
             let outliers = points.filter(\.isOutlier)
-            for p in outliers { data += "\(Int(p.time.timeIntervalSince1970)) \(ChartSpec.num(p.median / f))\n" }
+            for p in outliers { data += "\(Int(p.time.timeIntervalSince1970)) \(point(p.median / f))\n" }
             if !outliers.isEmpty { data += "\n\n" }
             commands += ["unset arrow", "unset object"]
             for (n, finding) in series.findings.enumerated() where finding.unit == unit && finding.cell == c.name {
@@ -72,6 +72,10 @@ enum WeeklyCharts {
                 + "purple dots: a spread change; red crosses: outlier runs left out of the analysis.",
             width: 1200, height: max(280, 250 * rows + 40), commands: commands, data: data)
     }
+
+    /// A data value as Swift prints a `Double` (the shortest text that reads back exactly), which gnuplot
+    /// parses and which costs a fraction of `printf`: a year of runs is ~150k values per page.
+    static func point(_ v: Double) -> String { v.isFinite ? v.description : "NaN" }
 
     /// The gnuplot objects that mark one finding on its panel.
     static func marks(_ finding: TrendFinding, factor: Double, object: Int) -> [String] {

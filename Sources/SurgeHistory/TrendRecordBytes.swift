@@ -17,24 +17,23 @@ struct ByteWriter {
 
     mutating func varint(_ value: Int) {
         precondition(value >= 0, "a varint holds counts and indices, never negative")
-        var v = UInt64(value)
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7f) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
+        unsigned(UInt64(value))
     }
 
     /// A signed integer, zigzag-encoded so small negatives stay short.
     mutating func signed(_ value: Int) {
         let v = Int64(value)
-        let zigzag = UInt64(bitPattern: (v << 1) ^ (v >> 63))
-        var u = zigzag
-        while u >= 0x80 {
-            bytes.append(UInt8(u & 0x7f) | 0x80)
-            u >>= 7
+        unsigned(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+    }
+
+    /// LEB128: seven bits a byte, the high bit set on every byte but the last.
+    private mutating func unsigned(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7f) | 0x80)
+            v >>= 7
         }
-        bytes.append(UInt8(u))
+        bytes.append(UInt8(v))
     }
 
     mutating func double(_ value: Double) {

@@ -93,13 +93,7 @@ public struct ChartSpec: Sendable {
     }
 
     /// Numbers as gnuplot reads them.
-    /// `%.6g`, through the C library: a year of weekly trend points is hundreds of thousands of numbers,
-    /// and Foundation's `String(format:)` costs several times as much per number.
     static func num(_ v: Double) -> String {
-        guard v.isFinite else { return "NaN" }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
-            _ = withVaList([v]) { vsnprintf(buffer.baseAddress, 32, "%.6g", $0) }
-            return String(cString: buffer.baseAddress!)
-        }
+        v.isFinite ? String(format: "%.6g", v) : "NaN"
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import SurgeStats
-import Synchronization
 
 /// Trend charts of the weekly report: per scenario and key metric, small multiples (one panel per
 /// cell, each on its own y scale) of the median per run with its interval as a band. Every finding
@@ -15,12 +14,8 @@ enum WeeklyCharts {
     static func trends(_ series: WeeklySeries, index: Int) -> [ChartSpec] {
         guard series.runs.count >= 2, let first = series.runs.first?.startedAt, let last = series.runs.last?.startedAt else { return [] }
         let units = series.keyUnits
-        let charts = Mutex([ChartSpec?](repeating: nil, count: units.count))
-        DispatchQueue.concurrentPerform(iterations: units.count) { u in
-            let chart = trend(series, unit: units[u], index: index, first: first, last: last)
-            charts.withLock { $0[u] = chart }
-        }
-        return charts.withLock { $0 }.compactMap { $0 }
+        return EveryCore.map(units.count) { u in trend(series, unit: units[u], index: index, first: first, last: last) }
+            .compactMap { $0 }
     }
 
     /// The small multiples of one metric: a panel per cell that measured it; nil when none did.

@@ -2,7 +2,6 @@ import Foundation
 import SurgeCompare
 import SurgeResults
 import SurgeStats
-import Synchronization
 
 /// The weekly page: for each scenario (and host fingerprint: runs of different machines are never
 /// mixed) and key metric, the trend of per-run medians, this week against the previous week
@@ -120,12 +119,10 @@ public struct WeeklySeries: Sendable {
         keyUnits = key
 
         // Only the key metrics are summarised, on every core: a year of runs is ~20k cells.
-        let summarised = Mutex([[CellDigest]](repeating: [], count: runs.count))
-        DispatchQueue.concurrentPerform(iterations: runs.count) { [runs, key] i in
-            let ds = runs[i].cells.map { CellDigest(cell: $0, spectrum: false, units: Set(key)) }
-            summarised.withLock { $0[i] = ds }
+        let keySet = Set(key)
+        let digests = EveryCore.map(runs.count) { [runs] i in
+            runs[i].cells.map { CellDigest(cell: $0, spectrum: false, units: keySet) }
         }
-        let digests = summarised.withLock { $0 }
         for ds in digests {
             for digest in ds where !cells.contains(where: { $0.0 == digest.name }) {
                 cells.append((digest.name, digest.label))
@@ -154,17 +151,14 @@ public struct WeeklySeries: Sendable {
                 jobs.append((unit, name, label, limit, series))
             }
         }
-        let analyses = Mutex([ChangeDetector.Analysis?](repeating: nil, count: jobs.count))
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { [jobs] j in
+        let analyses = EveryCore.map(jobs.count) { [jobs] j in
             let series = jobs[j].series
-            let analysis = detector.analyze(series.map(\.median), days: series.map { $0.time.timeIntervalSince1970 / 86400 },
-                                            threshold: jobs[j].limit)
-            analyses.withLock { $0[j] = analysis }
+            return detector.analyze(series.map(\.median), days: series.map { $0.time.timeIntervalSince1970 / 86400 },
+                                    threshold: jobs[j].limit)
         }
         var findings: [TrendFinding] = []
         var outliers: [String: [String: Set<Int>]] = [:]
-        for (job, analysis) in zip(jobs, analyses.withLock { $0 }) {
-            guard let analysis else { continue }
+        for (job, analysis) in zip(jobs, analyses) {
             let (unit, name, label, limit, series) = job
             outliers[unit, default: [:]][name] = Set(analysis.outliers.map { series[$0].runIndex })
             for i in analysis.outliers { points[unit]?[name]?[i].isOutlier = true }

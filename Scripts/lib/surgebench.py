@@ -9,7 +9,9 @@ import os
 import statistics
 import subprocess
 import sys
+import socket
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -87,3 +89,35 @@ def table(rows):
         if n == 0:
             lines.append("-" * len(lines[0]))
     return "\n".join(lines)
+
+
+def compile_c(source, flags=()):
+    """Compiles Scripts/SOURCE with cc -O2 into .build/ (again only when the source is newer)."""
+    src = os.path.join(ROOT, "Scripts", source)
+    out = os.path.join(ROOT, ".build", os.path.splitext(source)[0])
+    if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-o", out, src, *flags], check=True)
+    return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"bench: nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def load_note():
+    with open("/proc/loadavg") as f:
+        return "load average " + " ".join(f.read().split()[:3]) + f" on {os.cpu_count()} CPUs"

@@ -59,6 +59,53 @@ final class NATSClientOpParserTests: XCTestCase {
         }
     }
 
+    /// `nextFrame` yields the same operations: a `PUB` without reply as ranges into the buffer (read,
+    /// then consumed by the caller), everything else built and consumed, in every chunking.
+    func testNextFrameAgreesWithNextInEveryChunking() throws {
+        let bytes = Array(stream.utf8)
+        for chunk in [bytes.count, 1, 2, 3, 7, 64] {
+            var parser = NATSClientOpParser()
+            var publishes = 0
+            let ops = try parseAll(bytes, chunk: chunk) { buffer -> NATSClientOp? in
+                switch try parser.nextFrame(&buffer) {
+                case nil:
+                    return nil
+                case .op(let op):
+                    return op
+                case .publish(let p):
+                    publishes += 1
+                    let at = buffer.readerIndex
+                    let op = NATSClientOp.pub(
+                        subject: buffer.getSlice(at: at + p.subject.lowerBound, length: p.subject.count)!, reply: nil,
+                        payload: buffer.getSlice(at: at + p.payload.lowerBound, length: p.payload.count)!)
+                    parser.consume(p, from: &buffer)
+                    return op
+                }
+            }
+            XCTAssertEqual(ops, expected, "chunk size \(chunk)")
+            XCTAssertEqual(publishes, 2, "the two PUBs without reply come back as ranges")
+            XCTAssertEqual(parser.offset, bytes.count)
+        }
+    }
+
+    /// A `PUB` whose payload has not all arrived is not returned, and the error offsets after a
+    /// consumed frame count from the start of the stream.
+    func testNextFrameWaitsForThePayloadAndKeepsOffsets() throws {
+        var parser = NATSClientOpParser()
+        var buffer = buf("PUB a 5\r\nhel")
+        XCTAssertNil(try parser.nextFrame(&buffer))
+        XCTAssertEqual(buffer.readerIndex, 0)
+        buffer.writeString("lo\r\nXUB\r\n")
+        guard case .publish(let p) = try parser.nextFrame(&buffer) else { return XCTFail("expected a publish") }
+        XCTAssertEqual(p.subject, 4..<5)
+        XCTAssertEqual(p.payload, 9..<14)
+        parser.consume(p, from: &buffer)
+        XCTAssertEqual(parser.offset, 16)
+        XCTAssertThrowsError(try parser.nextFrame(&buffer)) { error in
+            XCTAssertEqual((error as? NATSProtocolError)?.offset, 16)
+        }
+    }
+
     func testEncodeThenParseRoundTrips() throws {
         var out = ByteBuffer()
         for op in expected { op.encode(into: &out) }

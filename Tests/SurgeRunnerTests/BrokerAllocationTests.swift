@@ -76,8 +76,10 @@ final class BrokerAllocationTests: XCTestCase {
     }
 
     /// Like `RunnerTestSupport.run`, with probes.
-    static func run(_ yaml: String, probes: [String], surge: String) async throws -> RunResult {
-        ScenarioValidator.knownComponents = ["broker"]
+    static func run(_ yaml: String, probes: [String], surge: String, components: [String] = ["broker"]) async throws
+        -> RunResult
+    {
+        ScenarioValidator.knownComponents = components
         let dir = RunnerTestSupport.tempDir()
         let file = "\(dir)/scenario.yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)

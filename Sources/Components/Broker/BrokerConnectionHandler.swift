@@ -129,8 +129,14 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         var parser = self.parser
         defer { self.parser = parser }
         do {
-            while !closing, !stalled, let op = try parser.next(&buffer) {
-                handle(op)
+            while !closing, !stalled, let frame = try parser.nextFrame(&buffer) {
+                switch frame {
+                case .publish(let pub):
+                    publish(pub, in: buffer)
+                    parser.consume(pub, from: &buffer)
+                case .op(let op):
+                    handle(op)
+                }
             }
         } catch let error as NATSProtocolError {
             protocolError(error)
@@ -173,6 +179,30 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// A `PUB` without reply, read where it lies in `buffer`: slices of the subject and payload are made
+    /// only when someone is subscribed (the dispatch cache compares a repeated subject in place).
+    private func publish(_ pub: NATSPublishFrame, in buffer: ByteBuffer) {
+        @inline(__always) func slice(_ r: Range<Int>) -> ByteBuffer {
+            buffer.getSlice(at: buffer.readerIndex + r.lowerBound, length: r.count) ?? ByteBuffer()
+        }
+        guard let conn = connection else { return }
+        if (!connected && core.options.authRequired) || !useCache {
+            return handle(.pub(subject: slice(pub.subject), reply: nil, payload: slice(pub.payload)))
+        }
+        msgsIn += 1
+        bytesIn += pub.payload.count
+        if verbose { control(conn) { $0.writeNATSOK() } }
+        if pedantic {
+            let valid = buffer.withUnsafeReadableBytes {
+                NATSSubject.isValidPublish(UnsafeRawBufferPointer(rebasing: $0[pub.subject]))
+            }
+            if !valid { control(conn) { $0.writeNATSErr("Invalid Publish Subject") } }
+        }
+        let result = cache.lookup(pub.subject, of: buffer, trie: core.trie)
+        if result.isEmpty { return } // no reply subject, so no no-responders answer either
+        route(conn, result, subject: slice(pub.subject), reply: nil, headers: nil, payload: slice(pub.payload))
+    }
+
     private func publish(_ conn: BrokerConnection, subject: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?, payload: ByteBuffer) {
         msgsIn += 1
         bytesIn += payload.readableBytes + (headers?.readableBytes ?? 0)
@@ -186,6 +216,13 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         } else {
             result = subject.withUnsafeReadableBytes { core.trie.match($0) }
         }
+        route(conn, result, subject: subject, reply: reply, headers: headers, payload: payload)
+    }
+
+    /// Delivers to every plain match and to one member of each queue group (round robin, skipping
+    /// members that refuse), then answers no-responders when nobody took a request.
+    private func route(_ conn: BrokerConnection, _ result: MatchResult, subject: ByteBuffer, reply: ByteBuffer?,
+                       headers: ByteBuffer?, payload: ByteBuffer) {
         var delivered = false
         let size = payload.readableBytes + (headers?.readableBytes ?? 0)
         for sub in result.plain {

@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A connection's bounded cache of subject → matching subscriptions, with least-recently-used
 /// eviction. Entries are valid for one trie `generation`; a lookup under a newer generation empties
 /// the cache first. The most recent hit is remembered separately so a stream of messages to one
@@ -30,6 +36,25 @@ struct DispatchCache {
     mutating func drainCounts() -> (hits: Int, misses: Int, evictions: Int) {
         defer { hits = 0; misses = 0; evictions = 0 }
         return (hits, misses, evictions)
+    }
+
+    /// `lookup` for a subject given as the bytes at `range` of `buffer`'s readable bytes: a repeat of
+    /// the last subject is compared in place, without making a slice.
+    mutating func lookup(_ range: Range<Int>, of buffer: ByteBuffer, trie: SubjectTrie) -> MatchResult {
+        if trie.generation == generation && lastSlot >= 0 {
+            let same = buffer.withUnsafeReadableBytes { raw in
+                keys[lastSlot].withUnsafeReadableBytes { key in
+                    guard key.count == range.count, let k = key.baseAddress else { return key.count == range.count }
+                    return memcmp(k, raw.baseAddress! + range.lowerBound, key.count) == 0
+                }
+            }
+            if same {
+                hits += 1
+                return values[lastSlot]
+            }
+        }
+        let subject = buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
+        return lookup(subject, trie: trie)
     }
 
     mutating func lookup(_ subject: ByteBuffer, trie: SubjectTrie) -> MatchResult {

@@ -20,8 +20,12 @@ public struct HTTPServerOptions: Sendable {
     public var bodyTimeoutSeconds = 10.0
     /// Close a connection whose queued output makes no progress for this long (a client that never reads).
     public var sendTimeoutSeconds = 30.0
-    /// Event loop threads.
-    public var threads = System.coreCount
+    /// Event loop threads: one fewer than the cores (at least one) unless set.
+    public var threads = Self.defaultThreads
+    /// The default thread count, `cores - 1` and at least 1. Benchmarks run the load generator on
+    /// the same machine; a server with a thread per core then competes with it for every core, and
+    /// on 2 cores against `wrk -t1` one thread served more than two (see `surge list`).
+    public static let defaultThreads = max(1, System.coreCount - 1)
     /// Largest N served by `/bytes/N`.
     public var maxBytesRoute = 1 << 30
     /// Longest MS accepted by `/delay/MS`.
@@ -64,8 +68,9 @@ public struct HTTPServerOptions: Sendable {
                 "send-timeout", default: 30, in: 0.000_001...86_400,
                 help: "close a connection whose response makes no progress this long"),
             .integer(
-                "threads", default: System.coreCount, in: 1...256, help: "event loop threads",
-                shown: "number of cores"),
+                "threads", default: defaultThreads, in: 1...256,
+                help: "event loop threads; the default leaves a core to a load generator on the same machine",
+                shown: "cores - 1, at least 1"),
             .size("max-bytes", default: 1 << 30, in: 0...(1 << 40), help: "largest N for /bytes/N", shown: "1GiB"),
             .handicap(per: "request answered"),
         ])

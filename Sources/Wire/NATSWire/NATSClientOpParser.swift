@@ -30,6 +30,27 @@ public struct NATSClientOpParser: Sendable {
         return op
     }
 
+    /// Like `next`, except that a `PUB` without a reply subject comes back as `.publish`, the places of
+    /// its subject and payload in `buffer`, and is not consumed: read them, then call
+    /// `consume(_:from:)`. A server that routes most messages to nobody (or from a dispatch cache)
+    /// then builds no slices for them. Every other operation is built and consumed as by `next`.
+    public mutating func nextFrame(_ buffer: inout ByteBuffer) throws -> NATSClientFrame? {
+        guard let frame = try scanner.next(buffer) else { return nil }
+        if frame.op == .pub && frame.args.count == 2 {
+            return .publish(NATSPublishFrame(
+                subject: frame.args[0], payload: frame.payloadStart..<(frame.payloadStart + frame.totalSize),
+                length: frame.length))
+        }
+        let op = Self.makeOp(frame, buffer)
+        scanner.consume(frame, from: &buffer)
+        return .op(op)
+    }
+
+    /// Consumes the `PUB` that `nextFrame` returned without consuming it.
+    public mutating func consume(_ publish: NATSPublishFrame, from buffer: inout ByteBuffer) {
+        scanner.consume(length: publish.length, from: &buffer)
+    }
+
     private static func makeOp(_ f: NATSFrame, _ b: ByteBuffer) -> NATSClientOp {
         @inline(__always) func slice(_ r: Range<Int>) -> ByteBuffer {
             b.getSlice(at: b.readerIndex + r.lowerBound, length: r.count) ?? ByteBuffer()
@@ -62,4 +83,20 @@ public struct NATSClientOpParser: Sendable {
             return .ping
         }
     }
+}
+
+/// What `NATSClientOpParser.nextFrame` found.
+public enum NATSClientFrame: Sendable {
+    /// A `PUB subject size` without a reply subject, still in the buffer.
+    case publish(NATSPublishFrame)
+    /// Any other operation, already consumed.
+    case op(NATSClientOp)
+}
+
+/// Where a `PUB`'s subject and payload lie, relative to the buffer's reader index.
+public struct NATSPublishFrame: Sendable {
+    public let subject: Range<Int>
+    public let payload: Range<Int>
+    /// Bytes of the whole operation, terminators included.
+    let length: Int
 }

@@ -94,8 +94,12 @@ struct NATSFrameScanner: Sendable {
     }
 
     mutating func consume(_ frame: NATSFrame, from buffer: inout ByteBuffer) {
-        buffer.moveReaderIndex(forwardBy: frame.length)
-        consumed += frame.length
+        consume(length: frame.length, from: &buffer)
+    }
+
+    mutating func consume(length: Int, from buffer: inout ByteBuffer) {
+        buffer.moveReaderIndex(forwardBy: length)
+        consumed += length
         scanned = 0
         pending = nil
     }

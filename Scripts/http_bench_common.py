@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from surgebench import free_port, load_note, wait_for_port  # noqa: E402,F401
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "release", "surge-http-bench")
 
@@ -30,23 +33,6 @@ def pinned(cmd, cpu):
     if cpu is None or shutil.which("taskset") is None:
         return cmd
     return ["taskset", "-c", str(cpu)] + cmd
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 class Servers:
@@ -131,8 +117,3 @@ def wrk(port, connections, duration, cpu, threads=1, path="/plaintext", warmup="
 
 def median_of(samples, key):
     return statistics.median(s[key] for s in samples)
-
-
-def load_note():
-    with open("/proc/loadavg") as f:
-        return "load average " + " ".join(f.read().split()[:3]) + f" on {os.cpu_count()} CPUs"

@@ -121,3 +121,18 @@ def wait_for_port(port, timeout=10.0):
 def load_note():
     with open("/proc/loadavg") as f:
         return "load average " + " ".join(f.read().split()[:3]) + f" on {os.cpu_count()} CPUs"
+
+
+# Messages per natsbench run by payload: about 1-2 s of publishing on 2 cores.
+NATSBENCH_MESSAGES = {16: 3_000_000, 128: 2_000_000, 1024: 500_000}
+
+
+def natsbench(client, port, payload, subscribers=0):
+    """One run of Scripts/natsbench.c: (msgs/s per subscriber, or published per second with none; '') or
+    (None, its error text)."""
+    out = subprocess.run([client, "-p", str(port), "-s", str(subscribers), "-z", str(payload),
+                          "-n", str(NATSBENCH_MESSAGES[payload])], capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        return None, out.stderr.strip()
+    r = json.loads(out.stdout)
+    return (r["per_subscriber_rate"] if subscribers else r["publish_rate"]), ""

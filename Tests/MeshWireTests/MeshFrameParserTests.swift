@@ -145,6 +145,26 @@ final class MeshFrameParserTests: XCTestCase {
         }
     }
 
+    /// A forward frame whose last message's payload is cut short: the error names that message's
+    /// field and its length (the names are built only when a field fails).
+    func testTruncatedForwardMessageIsNamed() throws {
+        var b = ByteBuffer()
+        MeshFrame.forward(
+            ack: 0,
+            messages: MeshForwardedMessages([("a.b", ByteBuffer(string: "x")), ("c", ByteBuffer(string: "hello"))])
+        ).encode(into: &b)
+        let length = try XCTUnwrap(b.getInteger(at: 0, as: UInt32.self))
+        b.setInteger(length - 2, at: 0)
+        b.moveWriterIndex(to: b.writerIndex - 2)
+        var parser = MeshFrameParser()
+        XCTAssertThrowsError(try parser.next(&b)) { error in
+            guard let e = error as? MeshProtocolError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.kind, .truncatedField)
+            XCTAssertEqual(e.offset, b.readableBytes - 3, "points at the payload's first byte")
+            XCTAssertTrue(e.description.contains("payload of message 1 (5 bytes) runs past the end"), e.description)
+        }
+    }
+
     func testIncompleteFrameConsumesNothing() throws {
         var b = ByteBuffer()
         MeshFrame.ping(rpc: 1, sender: a).encode(into: &b)

@@ -4,7 +4,8 @@ import Foundation
 /// SQLite file's path, or the PostgreSQL URL without its password.
 public enum HistoryError: Error, CustomStringConvertible, Sendable, Equatable {
     case cannotOpen(path: String, reason: String)
-    /// Not an SQLite file, or a damaged one; or a stored run that no longer decodes.
+    /// Not an SQLite file, or a damaged one; or a stored run that no longer decodes (SQLite or
+    /// PostgreSQL: the message says which).
     case corrupt(path: String, reason: String)
     /// A valid database that is not a Surge history (another program's tables, another schema).
     case foreignDatabase(path: String, reason: String)
@@ -21,6 +22,10 @@ public enum HistoryError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case .cannotOpen(let path, let reason): return "\(path): cannot open the run history: \(reason)"
         case .corrupt(let path, let reason):
+            if PostgresHistoryURL.looksLikePostgres(path) {
+                return "\(path): the run history holds damaged data (\(reason)); "
+                    + "use another database with --db and add the result files again"
+            }
             return "\(path): the run history is damaged or not an SQLite database (\(reason)); "
                 + "move it aside and add the result files again"
         case .foreignDatabase(let path, let reason): return "\(path): not a Surge run history: \(reason)"

@@ -54,6 +54,32 @@ final class PostgresHistoryTests: XCTestCase {
         XCTAssertEqual(try server.psql("SELECT source_commit FROM runs ORDER BY seq").output, "c0001\nc0002\n")
     }
 
+    /// A stored run whose JSON no longer decodes: the message names the run and the PostgreSQL
+    /// location, and does not call the database an SQLite file.
+    func testADamagedStoredRunNamesTheRunAndTheDatabase() async throws {
+        let server = try startServer()
+        let url = try PostgresHistoryURL(server.url)
+        let store = try await PostgresHistory.connect(url)
+        _ = try await store.add(HistoryRuns.run(id: "good", day: 1, msgs: 100), sourcePath: nil)
+        let inserted = try server.psql(
+            """
+            INSERT INTO runs (run_id, scenario, scenario_sha256, started_at, status, fingerprint, hostname, cells_ok,
+                cells_failed, cells_skipped, added_at, result_json)
+            VALUES ('bad', 'weekly', 'ab12', 0, 'complete', 'f', 'h', 0, 0, 0, 0, convert_to('{"schema":', 'UTF8'))
+            """)
+        XCTAssertEqual(inserted.status, 0, inserted.output)
+        do {
+            _ = try await store.runs(scenario: nil, since: nil)
+            XCTFail("a damaged stored run was read without an error")
+        } catch {
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("\(url.redacted): the run history holds damaged data"), text)
+            XCTAssertTrue(text.contains("stored run bad does not decode"), text)
+            XCTAssertFalse(text.contains("SQLite"), text)
+        }
+        await store.close()
+    }
+
     /// The schema version table on both backends: a history a newer surge migrated is refused, not misread.
     func testAHistoryOfANewerSchemaIsRefusedOnBothBackends() async throws {
         let server = try startServer()

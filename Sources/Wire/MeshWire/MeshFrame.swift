@@ -210,19 +210,40 @@ extension ByteBuffer {
                               payload: m.payload)
     }
 
+    /// The entry is laid out in one reserved stretch of the buffer: field by field, its ten
+    /// `ByteBuffer` writes (each a capacity check and an exclusivity check inside NIOCore) were about a
+    /// fifth of a publishing node's time (perf, 2026-12-07).
     @inline(__always)
     public mutating func writeMeshForwardEntry(subject: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer?, plain: Bool,
                                                groups: ByteBuffer?, payload: ByteBuffer) {
-        writeInteger(UInt16(truncatingIfNeeded: subject.readableBytes))
-        writeImmutableBuffer(subject)
-        writeInteger(UInt16(truncatingIfNeeded: reply?.readableBytes ?? 0))
-        if let reply { writeImmutableBuffer(reply) }
-        writeInteger((plain ? MeshForwardedMessage.toPlain : 0) | (headers == nil ? 0 : MeshForwardedMessage.hasHeaders))
-        writeInteger(UInt16(truncatingIfNeeded: groups?.readableBytes ?? 0))
-        if let groups { writeImmutableBuffer(groups) }
-        writeInteger(UInt32(truncatingIfNeeded: headers?.readableBytes ?? 0))
-        if let headers { writeImmutableBuffer(headers) }
-        writeInteger(UInt32(truncatingIfNeeded: payload.readableBytes))
-        writeImmutableBuffer(payload)
+        let total = 15 + subject.readableBytes + (reply?.readableBytes ?? 0) + (groups?.readableBytes ?? 0)
+            + (headers?.readableBytes ?? 0) + payload.readableBytes
+        let flags = (plain ? MeshForwardedMessage.toPlain : 0) | (headers == nil ? 0 : MeshForwardedMessage.hasHeaders)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
+            var at = 0
+            func integer<T: FixedWidthInteger>(_ value: T) {
+                out.storeBytes(of: value.bigEndian, toByteOffset: at, as: T.self)
+                at += MemoryLayout<T>.size
+            }
+            func bytes(_ buffer: ByteBuffer?) {
+                guard let buffer, buffer.readableBytes > 0 else { return }
+                buffer.withUnsafeReadableBytes { src in
+                    (out.baseAddress! + at).copyMemory(from: src.baseAddress!, byteCount: src.count)
+                }
+                at += buffer.readableBytes
+            }
+            integer(UInt16(truncatingIfNeeded: subject.readableBytes))
+            bytes(subject)
+            integer(UInt16(truncatingIfNeeded: reply?.readableBytes ?? 0))
+            bytes(reply)
+            integer(flags)
+            integer(UInt16(truncatingIfNeeded: groups?.readableBytes ?? 0))
+            bytes(groups)
+            integer(UInt32(truncatingIfNeeded: headers?.readableBytes ?? 0))
+            bytes(headers)
+            integer(UInt32(truncatingIfNeeded: payload.readableBytes))
+            bytes(payload)
+            return at
+        }
     }
 }

@@ -42,7 +42,9 @@ final class MeshLocalClient: @unchecked Sendable {
             func bytes(_ buffer: ByteBuffer) {
                 let n = buffer.readableBytes
                 guard n > 0 else { return }
-                buffer.withUnsafeReadableBytes { (dst.baseAddress! + at).copyMemory(from: $0.baseAddress!, byteCount: n) }
+                buffer.withUnsafeReadableBytes { src in
+                    (dst.baseAddress! + at).copyMemory(from: src.baseAddress!, byteCount: n)
+                }
                 at += n
             }
             func byte(_ b: UInt8) {

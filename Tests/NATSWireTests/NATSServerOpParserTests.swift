@@ -31,6 +31,28 @@ final class NATSServerOpParserTests: XCTestCase {
         }
     }
 
+    /// The one-reservation MSG writer (a mesh node's delivery) against the text the protocol
+    /// defines, at payload sizes around every digit boundary, with and without a reply subject,
+    /// appended after bytes already in the buffer; and parsed back.
+    func testMSGWithABytesSidIsTheProtocolText() throws {
+        for size in [0, 1, 9, 10, 99, 100, 999, 1000, 12_345] {
+            for reply in [nil, "_INBOX.r.7"] {
+                let payload = String(repeating: "p", count: size)
+                var out = ByteBuffer(string: "+OK\r\n")
+                out.writeNATSMsg(
+                    subject: buf("orders.eu"), sid: buf("42"), reply: reply.map(buf), payload: buf(payload))
+                let text = "+OK\r\nMSG orders.eu 42 " + (reply.map { $0 + " " } ?? "") + "\(size)\r\n\(payload)\r\n"
+                XCTAssertEqual(String(buffer: out), text, "payload \(size), reply \(reply ?? "none")")
+                var parser = NATSServerOpParser()
+                XCTAssertEqual(try parser.next(&out), .ok)
+                let expected = NATSServerOp.msg(
+                    subject: buf("orders.eu"), sid: 42, reply: reply.map(buf), payload: buf(payload))
+                XCTAssertEqual(try parser.next(&out), expected)
+                XCTAssertEqual(out.readableBytes, 0)
+            }
+        }
+    }
+
     func testEncodeThenParseRoundTrips() throws {
         var out = ByteBuffer()
         for op in expected { op.encode(into: &out) }

@@ -31,57 +31,7 @@ final class MeshLocalClient: @unchecked Sendable {
         if let headers, self.headers {
             return writeHMsg(subject: subject, sid: sid, reply: reply, headers: headers, payload: payload)
         }
-        // `MSG subject sid [reply] size\r\n payload\r\n` in one reserved stretch of `out`: nine
-        // `ByteBuffer` writes, each with its capacity and exclusivity checks, cost a receiving node
-        // more than the copies themselves.
-        let size = payload.readableBytes
-        let bound = 4 + subject.readableBytes + 1 + sid.readableBytes + 1 + (reply.map { $0.readableBytes + 1 } ?? 0)
-            + 20 + 2 + size + 2
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { dst in
-            var at = 0
-            func bytes(_ buffer: ByteBuffer) {
-                let n = buffer.readableBytes
-                guard n > 0 else { return }
-                buffer.withUnsafeReadableBytes { src in
-                    (dst.baseAddress! + at).copyMemory(from: src.baseAddress!, byteCount: n)
-                }
-                at += n
-            }
-            func byte(_ b: UInt8) {
-                dst[at] = b
-                at += 1
-            }
-            byte(UInt8(ascii: "M"))
-            byte(UInt8(ascii: "S"))
-            byte(UInt8(ascii: "G"))
-            byte(UInt8(ascii: " "))
-            bytes(subject)
-            byte(UInt8(ascii: " "))
-            bytes(sid)
-            if let reply {
-                byte(UInt8(ascii: " "))
-                bytes(reply)
-            }
-            byte(UInt8(ascii: " "))
-            var digits = 1
-            var rest = size / 10
-            while rest > 0 {
-                digits += 1
-                rest /= 10
-            }
-            var v = size
-            for i in stride(from: at + digits - 1, through: at, by: -1) {
-                dst[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-                v /= 10
-            }
-            at += digits
-            byte(13)
-            byte(10)
-            bytes(payload)
-            byte(13)
-            byte(10)
-            return at
-        }
+        out.writeNATSMsg(subject: subject, sid: sid, reply: reply, payload: payload)
     }
 
     private func writeHMsg(subject: ByteBuffer, sid: ByteBuffer, reply: ByteBuffer?, headers: ByteBuffer, payload: ByteBuffer) {

@@ -190,12 +190,14 @@ public final class ProbeSession: @unchecked Sendable {
     }
 
     /// A counter snapshot; for a child that has exited, a failure (an unprivileged process cannot
-    /// read a zombie's /proc/PID/io) becomes a notice and the figures are left out.
-    private func afterExit<T>(_ exited: Bool, _ what: String, _ read: () throws(ProbeError) -> T) throws(ProbeError) -> T? {
+    /// read a zombie's /proc/PID/io) becomes a notice and the figures are left out. With
+    /// `tolerateExit`, so does a failure because the process exited after `exited` was decided.
+    private func afterExit<T>(_ exited: Bool, tolerateExit: Bool, _ what: String,
+                              _ read: () throws(ProbeError) -> T) throws(ProbeError) -> T? {
         do {
             return try read()
         } catch {
-            guard exited else { throw error }
+            guard exited || (tolerateExit && ProcFile.hasExited(pid)) else { throw error }
             appendNotice("\(what) are not reported: they could not be read once process \(pid) had exited (\(error)); measure it with --pid, or as root")
             return nil
         }
@@ -270,7 +272,9 @@ public final class ProbeSession: @unchecked Sendable {
         self.start = nil
         var window = ProbeWindow()
         if let counter = syscallCounter, let before = start.syscalls,
-           let after = try afterExit(exited, "syscalls", { () throws(ProbeError) in try counter.snapshot() }) {
+           let after = try afterExit(exited, tolerateExit: tolerateExit, "syscalls", {
+               () throws(ProbeError) in try counter.snapshot()
+           }) {
             for (key, value) in after {
                 let delta = value &- (before[key] ?? 0)
                 if key == "syscalls" || delta > 0 { window.record(key, Double(delta), counter.method) }
@@ -317,35 +321,50 @@ public final class ProbeSession: @unchecked Sendable {
         } else if exited, processStat != nil {
             appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
         } else if let stat = processStat, let before = start.process {
-            let after = try stat.sample()
-            ProcessStatProbe.record(from: before, to: after, into: &window,
-                                    cpu: probes.contains(.cpu), contextSwitches: probes.contains(.contextSwitches))
-            if let counter = contextSwitches, let before = start.contextSwitches {
-                window.record("ctxsw", Double(try counter.read() &- before), counter.method)
-            }
-            if probes.contains(.memory) {
-                let memory = try stat.memory()
-                window.record("peak-RSS-B", Double(memory.peak), .proc)
-                window.record("RSS-B", Double(memory.current), .proc)
-            }
-            if let treeStat {
-                var tree = ProbeWindow()
-                treeStat.end(into: &tree, memory: probes.contains(.memory))
-                if (tree.totals["processes"] ?? 1) > 1 {
-                    for key in ["cpu-ns", "cpu-user-ns", "cpu-sys-ns", "peak-RSS-B"] where tree.totals[key] != nil {
-                        guard key.hasPrefix("cpu") ? probes.contains(.cpu) : true else { continue }
-                        window.totals[key] = tree.totals[key]
-                        window.methods[key] = tree.methods[key]
-                    }
-                    for (member, figures) in tree.processes {
-                        window.processes[member, default: [:]].merge(figures) { $1 }
-                    }
-                }
-                window.record("processes", tree.totals["processes"] ?? 1, .proc)
+            // A target that is not our child can exit (and be reaped) between the check above and
+            // these reads; tolerated, that is the same case as having exited before the window ended.
+            var figures = window
+            do {
+                try recordProcessFigures(stat, from: before, start: start, into: &figures)
+                window = figures
+            } catch {
+                guard tolerateExit, ProcFile.hasExited(pid) else { throw error }
+                appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
             }
         }
         window.durationNanoseconds = Self.monotonicNanoseconds() &- start.time
         return window
+    }
+
+    /// CPU, context switches, memory and the process tree's figures over the window, from /proc.
+    private func recordProcessFigures(_ stat: ProcessStatProbe, from before: ProcessStatProbe.Sample, start: Start,
+                                      into window: inout ProbeWindow) throws(ProbeError) {
+        let after = try stat.sample()
+        ProcessStatProbe.record(from: before, to: after, into: &window,
+                                cpu: probes.contains(.cpu), contextSwitches: probes.contains(.contextSwitches))
+        if let counter = contextSwitches, let before = start.contextSwitches {
+            window.record("ctxsw", Double(try counter.read() &- before), counter.method)
+        }
+        if probes.contains(.memory) {
+            let memory = try stat.memory()
+            window.record("peak-RSS-B", Double(memory.peak), .proc)
+            window.record("RSS-B", Double(memory.current), .proc)
+        }
+        if let treeStat {
+            var tree = ProbeWindow()
+            treeStat.end(into: &tree, memory: probes.contains(.memory))
+            if (tree.totals["processes"] ?? 1) > 1 {
+                for key in ["cpu-ns", "cpu-user-ns", "cpu-sys-ns", "peak-RSS-B"] where tree.totals[key] != nil {
+                    guard key.hasPrefix("cpu") ? probes.contains(.cpu) : true else { continue }
+                    window.totals[key] = tree.totals[key]
+                    window.methods[key] = tree.methods[key]
+                }
+                for (member, figures) in tree.processes {
+                    window.processes[member, default: [:]].merge(figures) { $1 }
+                }
+            }
+            window.record("processes", tree.totals["processes"] ?? 1, .proc)
+        }
     }
 
     /// Why the allocation counts must not be reported, or nil (gated commands only).

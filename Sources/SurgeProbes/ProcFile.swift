@@ -66,6 +66,15 @@ enum ProcFile {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
+    /// Whether a process is gone or has exited and awaits its reaping (state Z or X in
+    /// /proc/PID/stat): either way, its /proc figures are going or gone.
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard processExists(pid) else { return true }
+        guard let stat = try? read("/proc/\(pid)/stat"), let paren = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: paren)...].dropFirst().first
+        return state == "Z" || state == "X"
+    }
+
     /// The command name of a process (/proc/PID/comm), or "pid N".
     static func commandName(_ pid: Int32) -> String {
         (try? read("/proc/\(pid)/comm").trimmingCharacters(in: .whitespacesAndNewlines)) ?? "pid \(pid)"

@@ -59,12 +59,15 @@ final class MeshLocalClient: @unchecked Sendable {
         out.writeInteger(UInt8(ascii: " "))
     }
 
+    /// Writes and flushes the queued output. The socket usually takes it all at once, and the
+    /// channel then no longer holds `out`'s storage: `clear()` keeps it, and a flush allocates
+    /// nothing. While the channel still queues the bytes the storage is shared, and `clear()` starts
+    /// a fresh one (of the same capacity; one grown past 1 MiB by a burst is given back).
     func flush() {
         touched = false
         guard !closed, out.readableBytes > 0 else { return }
-        let data = out
-        out = channel.allocator.buffer(capacity: max(4096, min(data.readableBytes, 1 << 20)))
-        channel.writeAndFlush(data, promise: nil)
+        channel.writeAndFlush(out, promise: nil)
+        if out.capacity > 1 << 20 { out = channel.allocator.buffer(capacity: 4096) } else { out.clear() }
     }
 
     func storeSettled() {

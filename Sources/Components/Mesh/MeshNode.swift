@@ -38,7 +38,6 @@ public final class MeshNode: Sendable {
                     .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20))
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MeshFrameDecoder()))
                             try channel.pipeline.syncOperations.addHandler(MeshPeerServerHandler(core: core))
                         }
                     }

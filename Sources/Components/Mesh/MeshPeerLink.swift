@@ -12,7 +12,8 @@ final class MeshPeerLink: @unchecked Sendable {
     let oneShot: Bool
     private weak var core: MeshNodeCore?
     private var channel: Channel?
-    private var queued: [ByteBuffer] = []
+    /// Frames sent before the connection is up, copied in (the caller reuses its buffer).
+    private var queued = ByteBuffer()
     private var waiters: [UInt32: (MeshFrame?) -> Void] = [:]
     private(set) var closed = false
     /// Set by the node to hear of writability changes (backpressure).
@@ -45,9 +46,8 @@ final class MeshPeerLink: @unchecked Sendable {
                         return
                     }
                     channel = ch
-                    for b in queued { ch.write(b, promise: nil) }
-                    queued.removeAll()
-                    ch.flush()
+                    if queued.readableBytes > 0 { ch.writeAndFlush(queued, promise: nil) }
+                    queued = ByteBuffer()
                 case .failure:
                     core?.counters.peerConnectionsFailed += 1
                     core?.connectFailed(contact)
@@ -56,13 +56,14 @@ final class MeshPeerLink: @unchecked Sendable {
             }
     }
 
-    /// Writes `bytes` (whole frames) and flushes; queued until the connection is up.
+    /// Writes `bytes` (whole frames) and flushes; copied into a queue until the connection is up,
+    /// so that the caller may reuse its buffer at once.
     func send(_ bytes: ByteBuffer) {
         if closed { return }
         if let channel {
             channel.writeAndFlush(bytes, promise: nil)
         } else {
-            queued.append(bytes)
+            queued.writeImmutableBuffer(bytes)
         }
     }
 
@@ -119,7 +120,7 @@ final class MeshPeerLink: @unchecked Sendable {
     private func failWaiters() {
         let pending = waiters
         waiters.removeAll()
-        queued.removeAll()
+        queued = ByteBuffer()
         for (_, w) in pending { w(nil) }
     }
 

@@ -65,12 +65,21 @@ final class MeshPeerOutbox: @unchecked Sendable {
             return
         }
         core.counters.batches += 1
-        let frame = buffer
-        buffer = ByteBuffer()
-        buffer.reserveCapacity(Swift.min(Swift.max(4096, frame.readableBytes), 1 << 20))
         if pooled {
-            core.link(for: contact).send(frame)
+            core.link(for: contact).send(buffer)
+            // The link wrote the frame at once (or copied it into its queue while connecting), so
+            // its storage is ours alone again unless the socket was full: `clear()` reuses it, and a
+            // frame allocates nothing. Shared, `clear()` starts a fresh storage of the same capacity.
+            if buffer.capacity > 1 << 20 {
+                buffer = ByteBuffer()
+                buffer.reserveCapacity(64 << 10)
+            } else {
+                buffer.clear()
+            }
         } else {
+            let frame = buffer
+            buffer = ByteBuffer()
+            buffer.reserveCapacity(Swift.min(Swift.max(4096, frame.readableBytes), 1 << 20))
             waitingFrames.append((frame, ackRPC, n))
             sendNextFrame()
         }

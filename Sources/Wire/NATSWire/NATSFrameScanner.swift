@@ -281,28 +281,31 @@ struct NATSFrameScanner: Sendable {
 
     /// The offset of the first byte at which `raw` (a control line with no line feed yet) stops being
     /// the start of a client operation, or nil while it still may be one.
+    /// Runs at the end of every read that stops inside a line, or on an empty buffer: it must not
+    /// allocate (it did, an array per read, until 2026-12-07).
     static func badOperationPrefix(_ raw: UnsafeRawBufferPointer) -> Int? {
-        let names: [StaticString] = ["PUB", "HPUB", "SUB", "UNSUB", "PING", "PONG", "CONNECT"]
-        var alive = [Bool](repeating: true, count: names.count)
+        if raw.isEmpty { return nil }
+        var alive: UInt8 = (1 << clientOperationNames.count) - 1
         for i in 0..<raw.count {
             var b = raw[i]
             if b >= 97 && b <= 122 { b &-= 32 }
-            var any = false
-            for (k, name) in names.enumerated() where alive[k] {
-                let count = name.utf8CodeUnitCount
-                if i < count {
-                    alive[k] = name.utf8Start[i] == b
+            for k in 0..<clientOperationNames.count where alive & (1 << k) != 0 {
+                let name = clientOperationNames[k]
+                if i < name.utf8CodeUnitCount {
+                    if name.utf8Start[i] != b { alive &= ~(1 << k) }
                 } else if k == 4 || k == 5 {
                     return nil  // PING/PONG: nats-server ignores whatever follows up to the line feed
                 } else {
                     return b == 0x20 || b == 0x09 || b == 0x0D ? nil : i
                 }
-                any = any || alive[k]
             }
-            if !any { return i }
+            if alive == 0 { return i }
         }
         return nil
     }
+
+    /// The operations a client sends; PING and PONG (4 and 5) may be followed by anything.
+    private static let clientOperationNames: [StaticString] = ["PUB", "HPUB", "SUB", "UNSUB", "PING", "PONG", "CONNECT"]
 
     private func opcode(_ raw: UnsafeRawBufferPointer, _ n: Int) -> NATSOpcode? {
         func upper(_ i: Int) -> UInt8 {

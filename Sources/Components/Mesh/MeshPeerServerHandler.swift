@@ -16,14 +16,16 @@ final class MeshPeerServerHandler: ChannelInboundHandler {
     private var partial: ByteBuffer?
     private var pending: ByteBuffer?
     private var reading = false
-    /// How an answer goes out: made once per connection, not a closure per frame.
+    /// How an answer goes out: made once per connection, not a closure per frame. It holds the
+    /// handler strongly, as a deferred answer the core still holds must find it; the cycle is
+    /// broken when the handler is removed.
     private var answer: ((MeshFrame) -> Void)?
 
     init(core: MeshNodeCore) { self.core = core }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        answer = { [unowned self] frame in
+        answer = { [self] frame in
             // Answers given while the read batch is open go out with it; a deferred one on its own.
             var b = (reading ? pending : nil) ?? channel.allocator.buffer(capacity: 256)
             frame.encode(into: &b)

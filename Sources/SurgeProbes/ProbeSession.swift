@@ -319,7 +319,7 @@ public final class ProbeSession: @unchecked Sendable {
             ProcessStatProbe.record(usage: try reapedUsage(), into: &window, preExecCPU: reapedChild.cpu)
             if let notice = commandImage?.correctPeak(in: &window, preExecPeak: reapedChild.peak) { appendNotice(notice) }
         } else if exited, processStat != nil {
-            appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
+            appendNotice(exitedDuringWindow)
         } else if let stat = processStat, let before = start.process {
             // A target that is not our child can exit (and be reaped) between the check above and
             // these reads; tolerated, that is the same case as having exited before the window ended.
@@ -329,11 +329,15 @@ public final class ProbeSession: @unchecked Sendable {
                 window = figures
             } catch {
                 guard tolerateExit, ProcFile.hasExited(pid) else { throw error }
-                appendNotice("CPU, memory and context switches are not reported: process \(pid) exited during the window")
+                appendNotice(exitedDuringWindow)
             }
         }
         window.durationNanoseconds = Self.monotonicNanoseconds() &- start.time
         return window
+    }
+
+    private var exitedDuringWindow: String {
+        "CPU, memory and context switches are not reported: process \(pid) exited during the window"
     }
 
     /// CPU, context switches, memory and the process tree's figures over the window, from /proc.

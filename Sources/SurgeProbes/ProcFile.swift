@@ -67,10 +67,17 @@ enum ProcFile {
     }
 
     /// Whether a process is gone or has exited and awaits its reaping (state Z or X in
-    /// /proc/PID/stat): either way, its /proc figures are going or gone.
+    /// /proc/PID/stat): either way, its /proc figures are going or gone. A stat file of a live
+    /// process that cannot be read or parsed says nothing of the kind: false.
     static func hasExited(_ pid: Int32) -> Bool {
         guard processExists(pid) else { return true }
-        guard let stat = try? read("/proc/\(pid)/stat"), let paren = stat.lastIndex(of: ")") else { return true }
+        let stat: String
+        do {
+            stat = try read("/proc/\(pid)/stat")
+        } catch {
+            return !processExists(pid)  // reaped between the two checks, or unreadable while alive
+        }
+        guard let paren = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(after: paren)...].dropFirst().first
         return state == "Z" || state == "X"
     }

@@ -66,16 +66,9 @@ final class MeshPeerOutbox: @unchecked Sendable {
         }
         core.counters.batches += 1
         if pooled {
+            // The link writes the frame at once or copies it into its queue while connecting.
             core.link(for: contact).send(buffer)
-            // The link wrote the frame at once (or copied it into its queue while connecting), so
-            // its storage is ours alone again unless the socket was full: `clear()` reuses it, and a
-            // frame allocates nothing. Shared, `clear()` starts a fresh storage of the same capacity.
-            if buffer.capacity > 1 << 20 {
-                buffer = ByteBuffer()
-                buffer.reserveCapacity(64 << 10)
-            } else {
-                buffer.clear()
-            }
+            buffer.clearAfterWrite(freshCapacity: 64 << 10)
         } else {
             let frame = buffer
             buffer = ByteBuffer()

@@ -39,13 +39,13 @@ final class MeshPeerServerHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let answer else { return }
         var bytes = unwrapInboundIn(data)
         if var start = partial {
             partial = nil
             start.writeBuffer(&bytes)
             bytes = start
         }
-        guard let answer else { return }
         reading = true
         do {
             while let frame = try parser.next(&bytes) {

@@ -281,6 +281,7 @@ struct NATSFrameScanner: Sendable {
 
     /// The offset of the first byte at which `raw` (a control line with no line feed yet) stops being
     /// the start of a client operation, or nil while it still may be one.
+    ///
     /// Runs at the end of every read that stops inside a line, or on an empty buffer: it must not
     /// allocate (it did, an array per read, until 2026-12-07).
     static func badOperationPrefix(_ raw: UnsafeRawBufferPointer) -> Int? {

@@ -80,14 +80,22 @@ final class ProfileCalibrationTests: XCTestCase {
         stacks.values.filter { $0.key.split(separator: ";").contains { $0 == function } }.map(\.value).reduce(0, +) / stacks.total
     }
 
+    /// The fill of the widest frame named `function`. Frames are laid out by name, so a stray stack
+    /// (a sample whose unwind stopped early puts `burn_b` right under the root) can come first and be tiny.
     private func fill(of function: String, in svg: String) throws -> (r: Int, g: Int, b: Int) {
         let marker = "data-n=\"\(function)\""
-        let start = try XCTUnwrap(svg.range(of: marker), "no frame \(function)")
-        let rest = svg[start.upperBound...]
-        let fillStart = try XCTUnwrap(rest.range(of: "fill=\"rgb("))
-        let numbers = rest[fillStart.upperBound...].prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0) }
-        XCTAssertEqual(numbers.count, 3)
-        return (numbers[0], numbers[1], numbers[2])
+        var widest: (width: Double, fill: [Int])?
+        for frame in svg.components(separatedBy: "<g class=\"f\" ").dropFirst() where frame.contains(marker) {
+            let width = try XCTUnwrap(frame.range(of: "data-w=\"").flatMap { start in
+                Double(frame[start.upperBound...].prefix { $0 != "\"" })
+            }, "no width in frame \(function)")
+            let fillStart = try XCTUnwrap(frame.range(of: "fill=\"rgb("), "no fill in frame \(function)")
+            let numbers = frame[fillStart.upperBound...].prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0) }
+            XCTAssertEqual(numbers.count, 3)
+            if numbers.count == 3, width > (widest?.width ?? -1) { widest = (width, numbers) }
+        }
+        let found = try XCTUnwrap(widest, "no frame \(function)")
+        return (found.fill[0], found.fill[1], found.fill[2])
     }
 
     /// Builds `fixture`, runs it, profiles it until it exits (polling every 100 ms).

@@ -17,6 +17,8 @@ import Synchronization
 final class BrokerConnection: @unchecked Sendable {
     struct State: ~Copyable {
         var outbound: ByteBuffer
+        /// The buffer of the last write the socket took whole, cleared: the next flush's queue.
+        var spare: ByteBuffer?
         var flushScheduled = false
         var inFlight = 0
         var closed = false
@@ -69,7 +71,12 @@ final class BrokerConnection: @unchecked Sendable {
         self.writeDeadline = .nanoseconds(Int64(options.writeDeadline * 1e9))
         self.remote = (channel.remoteAddress?.ipAddress ?? "", channel.remoteAddress?.port ?? 0)
         self.state = Mutex(State(outbound: channel.allocator.buffer(capacity: 4096)))
+        flushOnLoop = { [weak self] in self?.flushNow() }
     }
+
+    /// `flushNow` as a task for the connection's event loop, made once (set in `init`, read only
+    /// after): a closure made per cross-loop flush was an allocation per delivery batch.
+    private var flushOnLoop: (@Sendable () -> Void)?
 
     /// Queues a `MSG` (or `HMSG` when `headers` is given and the client declared header support).
     /// `publisher` nil: a message of the broker's own (no echo check, nobody to hold back).
@@ -129,36 +136,62 @@ final class BrokerConnection: @unchecked Sendable {
         if eventLoop.inEventLoop {
             flushNow()
         } else {
-            eventLoop.execute { self.flushNow() }
+            eventLoop.execute(flushOnLoop ?? { self.flushNow() })
         }
     }
 
     /// Hands the queued bytes to the channel in one write and flushes; while the channel is not
     /// writable and still holds earlier writes, keeps them queued (the handler calls again once it
     /// becomes writable). Own event loop only.
+    ///
+    /// With nothing of this connection's in the channel, the write usually goes out whole at once:
+    /// then no promise is needed to learn when it is written, and its buffer, ours alone again,
+    /// becomes the spare that the next flush's queue is swapped with. Only a write the socket did
+    /// not take whole is followed by an empty write with a promise, completed (in order) when it
+    /// is. So a flush allocates nothing in steady state; the queue is swapped, never cleared in
+    /// place, because publishers on other event loops append to it under the lock.
     func flushNow() {
         let writable = channel.isWritable
-        let data: ByteBuffer? = state.withLock { s in
+        var alone = false
+        let taken: ByteBuffer? = state.withLock { s in
             s.flushScheduled = false
             guard !s.closed, s.outbound.readableBytes > 0 else { return nil }
             if !writable && s.inFlight > 0 { return nil }
             let d = s.outbound
-            s.outbound = channel.allocator.buffer(capacity: max(4096, min(d.readableBytes, 1 << 20)))
+            if let spare = s.spare.take() {
+                s.outbound = spare
+            } else {
+                s.outbound = channel.allocator.buffer(capacity: max(4096, min(d.readableBytes, 1 << 20)))
+            }
+            alone = s.inFlight == 0
             s.inFlight += d.capacity
             return d
         }
-        guard let data else { return }
+        // Moved out, not copied: a second reference would make the storage shared at `clear()`.
+        guard var data = consume taken else { return }
         let held = data.capacity
+        if alone {
+            channel.writeAndFlush(data, promise: nil)
+            if let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes), buffered == 0 {
+                data.clear()
+                written(held, spare: held <= 1 << 20 ? data : nil)
+                return
+            }
+            alone = false
+            data = channel.allocator.buffer(capacity: 0)
+        }
         let promise = eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in self.written(held) }
         channel.writeAndFlush(data, promise: promise)
     }
 
     /// A write of a buffer of `capacity` bytes finished: below the stall mark, the held-back
-    /// publishers resume and the write deadline is off.
-    private func written(_ capacity: Int) {
+    /// publishers resume and the write deadline is off. `spare`: its buffer, to queue into next.
+    private func written(_ capacity: Int, spare: ByteBuffer? = nil) {
         let resume: [BrokerConnection] = state.withLock { s in
             s.inFlight -= capacity
+            if let spare, s.spare == nil, !s.closed { s.spare = spare }
+            guard !s.stalled.isEmpty || s.overSince != nil else { return [] }
             guard s.outbound.readableBytes + s.inFlight <= stallMark else { return [] }
             s.overSince = nil
             defer { s.stalled.removeAll() }

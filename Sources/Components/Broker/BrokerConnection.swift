@@ -132,11 +132,17 @@ final class BrokerConnection: @unchecked Sendable {
     }
 
     /// Arranges `flushNow` on the connection's event loop, from any thread.
+    ///
+    /// The task is unwrapped with `if let`, not `??`: the generic operator passes the closure at
+    /// its most general abstraction and back, and each of the two reabstraction thunks is a heap
+    /// allocation, per cross-loop flush.
     func scheduleFlush() {
         if eventLoop.inEventLoop {
             flushNow()
+        } else if let flushOnLoop {
+            eventLoop.execute(flushOnLoop)
         } else {
-            eventLoop.execute(flushOnLoop ?? { self.flushNow() })
+            eventLoop.execute { self.flushNow() }
         }
     }
 

@@ -86,11 +86,11 @@ final class ProbeCommandTests: XCTestCase {
     func testWithoutPrivilegesItSaysWhyAndFallsBack() throws {
         try Requirements.root("dropping privileges with setpriv")
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("setpriv (util-linux) is not installed") }
-        let surge = try surgeExecutable()
+        let (surge, target) = try executablesNobodyCanRun()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-                             surge, "probe", "--json", "--", try CalibrationTarget.executable()]
+                             surge, "probe", "--json", "--", target]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -107,6 +107,27 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertNil(totals["syscalls.write"], "no per-syscall counts without privileges")
         XCTAssertEqual(totals["allocs.malloc"], 30)
         XCTAssertEqual(totals["alloc-bytes.malloc"], 480)
+    }
+
+    /// `surge` (with the preload library beside it) and the calibration target, linked or copied into
+    /// a fresh directory that any user may enter: the build directory may sit in one only root can
+    /// enter (a clone under `mktemp -d`, mode 0700), where nobody's exec fails with status 127.
+    private func executablesNobodyCanRun() throws -> (surge: String, target: String) {
+        let surge = try surgeExecutable(), target = try CalibrationTarget.executable()
+        let files = FileManager.default
+        let dir = files.temporaryDirectory.appendingPathComponent("surge-nobody-\(UUID().uuidString)")
+        try files.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        addTeardownBlock { try? files.removeItem(at: dir) }
+        let library = (surge as NSString).deletingLastPathComponent + "/libSurgeAllocCounter.so"
+        for source in [surge, target, library] where files.fileExists(atPath: source) {
+            let copy = dir.appendingPathComponent((source as NSString).lastPathComponent)
+            do {
+                try files.linkItem(atPath: source, toPath: copy.path)
+            } catch {
+                try files.copyItem(atPath: source, toPath: copy.path)
+            }
+        }
+        return (dir.appendingPathComponent("surge").path, dir.appendingPathComponent("surge-calibrate").path)
     }
 
     /// The command starts like a shell would start it: no blocked signals (Swift's worker threads

@@ -86,6 +86,7 @@ final class NATSPublisherDriver: @unchecked Sendable {
         guard let done else { return }
         self.done = nil
         phase = nil
+        pool.removeAll() // up to the high watermark's worth per publisher, not kept between phases
         done.succeed(sent)
     }
 

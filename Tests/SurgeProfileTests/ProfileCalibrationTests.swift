@@ -90,7 +90,8 @@ final class ProfileCalibrationTests: XCTestCase {
                 Double(frame[start.upperBound...].prefix { $0 != "\"" })
             }, "no width in frame \(function)")
             let fillStart = try XCTUnwrap(frame.range(of: "fill=\"rgb("), "no fill in frame \(function)")
-            let numbers = frame[fillStart.upperBound...].prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0) }
+            let numbers = frame[fillStart.upperBound...].prefix { $0 != ")" }.split(separator: ",")
+                .compactMap { Int($0) }
             XCTAssertEqual(numbers.count, 3)
             if numbers.count == 3, width > (widest?.width ?? -1) { widest = (width, numbers) }
         }

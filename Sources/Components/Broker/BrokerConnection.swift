@@ -1,3 +1,4 @@
+import ComponentKit
 import Foundation
 import NATSWire
 import NIOCore
@@ -186,11 +187,10 @@ final class BrokerConnection: @unchecked Sendable {
         if alone {
             channel.writeAndFlush(data, promise: nil)
             if let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes), buffered == 0 {
-                data.clear()
-                written(held, spare: held <= 1 << 20 ? data : nil)
+                data.clearAfterWrite(freshCapacity: 4096)
+                written(held, spare: data)
                 return
             }
-            alone = false
             data = channel.allocator.buffer(capacity: 0)
         }
         let promise = eventLoop.makePromise(of: Void.self)

@@ -1,3 +1,4 @@
+import ComponentKit
 import MeshWire
 import NIOCore
 

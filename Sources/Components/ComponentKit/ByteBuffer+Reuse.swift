@@ -6,7 +6,8 @@ extension ByteBuffer {
     /// it: nothing is allocated. While the channel still queues the bytes the storage is shared, and
     /// `clear()` starts a fresh one of the same capacity, so nothing queued is overwritten. A buffer
     /// grown past 1 MiB by a burst is given back for a fresh one of `freshCapacity`.
-    mutating func clearAfterWrite(freshCapacity: Int) {
+    @inlinable
+    package mutating func clearAfterWrite(freshCapacity: Int) {
         if capacity > 1 << 20 {
             self = ByteBuffer()
             reserveCapacity(freshCapacity)

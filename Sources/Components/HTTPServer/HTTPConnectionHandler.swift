@@ -290,10 +290,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         counters.responses2xx += 1
         if options.bufferPool {
             withResponseBuffer(context) { out in
-                out.writeImmutableBuffer(response.head(keepAlive: keepAlive, http10: http10))
-                out.writeImmutableBuffer(shard.currentDateLine())
-                HTTPResponseEncoder.writeEndOfHead(into: &out)
-                if !bodiless { out.writeImmutableBuffer(response.body) }
+                out.writeImmutableBuffer(shard.wholeResponse(response, keepAlive: keepAlive, http10: http10, bodiless: bodiless))
             }
         } else {
             withResponseBuffer(context) { out in

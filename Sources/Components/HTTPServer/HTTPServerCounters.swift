@@ -1,4 +1,5 @@
 import Foundation
+import HTTPWire
 import NIOCore
 
 /// The server's counters for the connections of one event loop. Only that loop touches them
@@ -41,11 +42,14 @@ final class HTTPServerCounters: @unchecked Sendable {
     }
 }
 
-/// Per-event-loop state shared by that loop's connections: counters and the cached `Date` line.
+/// Per-event-loop state shared by that loop's connections: counters, the cached `Date` line and the
+/// whole responses of the fixed routes for the current second.
 final class HTTPLoopShard: @unchecked Sendable {
     let counters = HTTPServerCounters()
     private var dateSecond = -1
     private var dateLine = ByteBuffer()
+    /// Per route slot, connection variant (close, keep-alive, HTTP/1.0 keep-alive) and HEAD or not.
+    private var wholeResponses = [ByteBuffer?](repeating: nil, count: HTTPStaticResponses.slots * 6)
 
     /// `Date: <IMF-fixdate>\r\n`, re-rendered at most once a second.
     func currentDateLine() -> ByteBuffer {
@@ -53,8 +57,24 @@ final class HTTPLoopShard: @unchecked Sendable {
         if now != dateSecond {
             dateSecond = now
             dateLine = ByteBuffer(string: "Date: \(Self.imfFixdate(now))\r\n")
+            for i in wholeResponses.indices { wholeResponses[i] = nil }
         }
         return dateLine
+    }
+
+    /// A fixed route's whole response (head, `Date`, blank line, body unless `bodiless`), built once a
+    /// second, so a request costs one copy into the output buffer instead of four.
+    func wholeResponse(_ response: HTTPStaticResponses.Variants, keepAlive: Bool, http10: Bool, bodiless: Bool) -> ByteBuffer {
+        let date = currentDateLine()
+        let key = response.slot * 6 + (keepAlive ? (http10 ? 4 : 2) : 0) + (bodiless ? 1 : 0)
+        if let cached = wholeResponses[key] { return cached }
+        var whole = ByteBuffer()
+        whole.writeImmutableBuffer(response.head(keepAlive: keepAlive, http10: http10))
+        whole.writeImmutableBuffer(date)
+        HTTPResponseEncoder.writeEndOfHead(into: &whole)
+        if !bodiless { whole.writeImmutableBuffer(response.body) }
+        wholeResponses[key] = whole
+        return whole
     }
 
     static func imfFixdate(_ t: time_t) -> String {

@@ -6,17 +6,16 @@ enum HTTPBytes {
     static let htab: UInt8 = 0x09
     static let colon: UInt8 = 0x3A
 
-    /// RFC 9110 `tchar`: the characters of method names and header field names.
-    static let tokenTable: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for c in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(c)] = true }
-        for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(c)] = true }
-        for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] = true }
-        for c in "!#$%&'*+-.^_`|~".utf8 { t[Int(c)] = true }
-        return t
-    }()
+    /// RFC 9110 `tchar` (ALPHA, DIGIT and ``!#$%&'*+-.^_`|~``), the characters of method names and
+    /// header field names, as a bit per ASCII code: bytes 0-63 in `low`, 64-127 in `high`. A bit
+    /// test needs no lazily initialised table (`HTTPBytesTests` checks it against the RFC's list).
+    static let tokenBits: (low: UInt64, high: UInt64) = (0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE)
 
-    @inline(__always) static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
+    @inline(__always) static func isToken(_ b: UInt8) -> Bool { inSet(b, tokenBits) }
+
+    @inline(__always) static func inSet(_ b: UInt8, _ bits: (low: UInt64, high: UInt64)) -> Bool {
+        b < 64 ? (bits.low >> UInt64(b)) & 1 == 1 : b < 128 && (bits.high >> UInt64(b &- 64)) & 1 == 1
+    }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 {
         b >= 0x41 && b <= 0x5A ? b | 0x20 : b
@@ -77,15 +76,9 @@ enum HTTPBytes {
         return nil
     }
 
-    /// RFC 3986 unreserved and sub-delims: the characters of a reg-name besides `%HH`.
-    private static let hostTable: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for c in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(c)] = true }
-        for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(c)] = true }
-        for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] = true }
-        for c in "-._~!$&'()*+,;=".utf8 { t[Int(c)] = true }
-        return t
-    }()
+    /// RFC 3986 unreserved and sub-delims (ALPHA, DIGIT and `-._~!$&'()*+,;=`): the characters of a
+    /// reg-name besides `%HH`, as bits like `tokenBits`.
+    static let hostBits: (low: UInt64, high: UInt64) = (0x2BFF_7FD2_0000_0000, 0x47FF_FFFE_87FF_FFFE)
 
     /// Whether `bytes[range]` is a Host value (RFC 9110 §7.2): `uri-host [ ":" port ]`, where the
     /// host is a reg-name (unreserved, sub-delims, `%HH`), an IPv4 address or a bracketed IP literal.
@@ -97,7 +90,7 @@ enum HTTPBytes {
             i += 1
             let start = i
             while i < end, bytes[i] != UInt8(ascii: "]") {
-                guard hostTable[Int(bytes[i])] || bytes[i] == colon else { return false }
+                guard inSet(bytes[i], hostBits) || bytes[i] == colon else { return false }
                 i += 1
             }
             guard i < end, i > start else { return false }
@@ -111,7 +104,7 @@ enum HTTPBytes {
                     i += 3
                     continue
                 }
-                guard hostTable[Int(bytes[i])] else { return false }
+                guard inSet(bytes[i], hostBits) else { return false }
                 i += 1
             }
         }

@@ -72,31 +72,42 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// authority (`/` when it has none).
     public var path: Substring {
         let origin = originForm
-        let path = origin.firstIndex(of: "?").map { origin[..<$0] } ?? origin
+        let utf8 = origin.utf8
+        let path = utf8.firstIndex(of: UInt8(ascii: "?")).map { origin[..<$0] } ?? origin
         return path.isEmpty ? "/" : path
     }
 
     /// The query part of the target (after `?`), or nil.
     public var query: Substring? {
         let origin = originForm
-        guard let q = origin.firstIndex(of: "?") else { return nil }
-        return origin[origin.index(after: q)...]
+        let utf8 = origin.utf8
+        guard let q = utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return origin[utf8.index(after: q)...]
     }
 
     /// The target in origin form: an absolute-form target (`http://host:port/p?q`, which a server
     /// must accept, RFC 9112 §3.2.2) without its scheme and authority; any other target as is.
+    ///
+    /// Works on UTF-8 code units: the parser admits only visible ASCII in a target, and a search by
+    /// `Character` would run grapheme breaking once per request.
     public var originForm: Substring {
         let utf8 = target.utf8
         guard let first = utf8.first, first != UInt8(ascii: "/"), let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
             utf8[colon...].starts(with: "://".utf8)
         else { return target[...] }
-        let scheme = target[..<colon]
-        guard let initial = scheme.first, initial.isASCII, initial.isLetter,
-            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        let scheme = utf8[..<colon]
+        guard let initial = scheme.first, Self.isASCIILetter(initial),
+            scheme.allSatisfy({ Self.isASCIILetter($0) || ($0 &- 0x30) < 10 || "+-.".utf8.contains($0) })
         else { return target[...] }
-        let rest = target[utf8.index(colon, offsetBy: 3)...]
-        guard let pathStart = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "" }
-        return rest[pathStart...]
+        let rest = utf8[utf8.index(colon, offsetBy: 3)...]
+        guard let pathStart = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else {
+            return ""
+        }
+        return target[pathStart...]
+    }
+
+    private static func isASCIILetter(_ b: UInt8) -> Bool {
+        (b | 0x20) &- UInt8(ascii: "a") < 26
     }
 
     /// Every header as (name, value), in order. Allocates; for tests and tools, not hot paths.

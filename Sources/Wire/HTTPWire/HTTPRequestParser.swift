@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An incremental HTTP/1.1 request parser (RFC 9112), server side.
 ///
 /// Feed it the connection's cumulative buffer; `next(_:)` consumes what it can and returns the next
@@ -12,8 +18,10 @@ import NIOCore
 public struct HTTPRequestParser: Sendable {
     public var limits: HTTPRequestLimits
 
+    /// Where the parser is. The head's scan lives beside it in `scan`, not as a payload, so that
+    /// each call works on it in place instead of copying it (and its strings) out and back.
     private enum State: Sendable {
-        case head(HeadScan)
+        case head
         case body(remaining: Int)
         case chunkSize(scanned: Int, received: Int)
         case chunkData(remaining: Int, received: Int)
@@ -41,7 +49,8 @@ public struct HTTPRequestParser: Sendable {
 
     private enum TransferEncoding: Sendable { case absent, chunked, unsupported(String) }
 
-    private var state: State = .head(HeadScan())
+    private var state: State = .head
+    private var scan = HeadScan()
 
     public init(limits: HTTPRequestLimits = HTTPRequestLimits()) {
         self.limits = limits
@@ -49,7 +58,7 @@ public struct HTTPRequestParser: Sendable {
 
     /// True between messages (no request partly received and nothing buffered to emit).
     public var isIdle: Bool {
-        if case .head(let scan) = state { return scan.scanned == 0 }
+        if case .head = state { return scan.scanned == 0 }
         return false
     }
 
@@ -58,17 +67,15 @@ public struct HTTPRequestParser: Sendable {
         switch state {
         case .failed(let error):
             throw error
-        case .head(var scan):
+        case .head:
             do {
-                let part = try parseHead(&scan, &buffer)
-                if part == nil { state = .head(scan) }
-                return part
+                return try parseHead(&buffer)
             } catch {
                 state = .failed(error)
                 throw error
             }
         case .end:
-            state = .head(HeadScan())
+            state = .head
             return .end
         case .body(let remaining):
             guard buffer.readableBytes > 0 else { return nil }
@@ -88,11 +95,11 @@ public struct HTTPRequestParser: Sendable {
 
     // MARK: head
 
-    private mutating func parseHead(_ scan: inout HeadScan, _ buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPServerRequestPart? {
+    private mutating func parseHead(_ buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPServerRequestPart? {
         let limits = self.limits
         let outcome: Result<Int?, HTTPParseError> = buffer.withUnsafeReadableBytes { bytes in
             do throws(HTTPParseError) {
-                return .success(try Self.scanHead(&scan, bytes, limits))
+                return .success(try Self.scanHead(&self.scan, bytes, limits))
             } catch {
                 return .failure(error)
             }
@@ -102,18 +109,22 @@ public struct HTTPRequestParser: Sendable {
         let rawStart = scan.requestLineEnd ?? headEnd
         let rawHeaders = buffer.getSlice(at: start + rawStart, length: headEnd - 2 - rawStart) ?? ByteBuffer()
         buffer.moveReaderIndex(forwardBy: headEnd)
-        return .head(try finishHead(scan, rawHeaders: rawHeaders))
+        let finished = scan
+        scan = HeadScan()
+        return .head(try finishHead(finished, rawHeaders: rawHeaders))
     }
 
     /// Scans for complete lines; returns the offset just past the empty line ending the head.
     private static func scanHead(_ scan: inout HeadScan, _ bytes: UnsafeRawBufferPointer, _ limits: HTTPRequestLimits) throws(HTTPParseError) -> Int? {
         var i = scan.scanned
         let count = bytes.count
-        while i < count {
-            if bytes[i] != HTTPBytes.lf {
-                i += 1
-                continue
+        while i < count, let base = bytes.baseAddress {
+            // memchr: a head is a few short lines, and libc's search beats a loop over bytes.
+            guard let found = memchr(base + i, Int32(HTTPBytes.lf), count - i) else {
+                i = count
+                break
             }
+            i = base.distance(to: UnsafeRawPointer(found))
             guard i > scan.lineStart, bytes[i - 1] == HTTPBytes.cr else {
                 throw HTTPParseError(.bareLineEnding, "line ended by LF without CR at byte \(i) of the request head")
             }
@@ -317,7 +328,7 @@ public struct HTTPRequestParser: Sendable {
             case .trailers(let scanned, let lineStart):
                 guard let done = try scanTrailers(&buffer, scanned: scanned, lineStart: lineStart) else { return nil }
                 buffer.moveReaderIndex(forwardBy: done)
-                state = .head(HeadScan())
+                state = .head
                 return .end
             default:
                 return nil

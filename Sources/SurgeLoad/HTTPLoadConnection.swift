@@ -117,9 +117,12 @@ final class HTTPLoadConnection: @unchecked Sendable {
         return promise.futureResult
     }
 
-    private var remainingToIssue: Int {
+    private var remainingToIssue: Int { remainingToIssue(at: monotonicNanos()) }
+
+    /// Requests still to issue, with the deadline checked against `now` (a time the caller has read).
+    private func remainingToIssue(at now: UInt64) -> Int {
         if let quota = plan.quota { return quota - issued - (plan.intervalNanos == nil ? toSend : 0) }
-        if let deadline = plan.deadlineNanos, monotonicNanos() >= deadline { return 0 }
+        if let deadline = plan.deadlineNanos, now >= deadline { return 0 }
         return Int.max
     }
 
@@ -263,7 +266,7 @@ final class HTTPLoadConnection: @unchecked Sendable {
         }
         if plan.intervalNanos != nil {
             toSend = min(backlog.count, settings.pipeline - inFlight.count)
-        } else if !serverWillClose, remainingToIssue > 0 {
+        } else if !serverWillClose, remainingToIssue(at: now) > 0 {
             toSend += 1
         }
     }

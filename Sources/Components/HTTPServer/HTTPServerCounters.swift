@@ -68,8 +68,9 @@ final class HTTPLoopShard: @unchecked Sendable {
         let date = currentDateLine()
         let key = response.slot * 6 + (keepAlive ? (http10 ? 4 : 2) : 0) + (bodiless ? 1 : 0)
         if let cached = wholeResponses[key] { return cached }
-        var whole = ByteBuffer()
-        whole.writeImmutableBuffer(response.head(keepAlive: keepAlive, http10: http10))
+        let head = response.head(keepAlive: keepAlive, http10: http10)
+        var whole = ByteBufferAllocator().buffer(capacity: head.readableBytes + date.readableBytes + 2 + response.body.readableBytes)
+        whole.writeImmutableBuffer(head)
         whole.writeImmutableBuffer(date)
         HTTPResponseEncoder.writeEndOfHead(into: &whole)
         if !bodiless { whole.writeImmutableBuffer(response.body) }

@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One complete response as the client-side parser reports it.
 public struct HTTPResponse: Sendable, Equatable {
     public var version: HTTPVersion
@@ -224,20 +230,23 @@ public struct HTTPResponseParser: Sendable {
         let found: Result<(Int?, Int, Int), HTTPParseError> = buffer.withUnsafeReadableBytes { bytes in
             var i = scanned
             var lineStart = lineStart
-            while i < bytes.count {
-                if bytes[i] == HTTPBytes.lf {
-                    guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
-                        return .failure(HTTPParseError(.bareLineEnding, "response line ended by LF without CR at byte \(i)"))
-                    }
-                    if i - 1 == lineStart {
-                        // The limit holds for a complete head too, so it does not depend on how the bytes arrived.
-                        guard i + 1 <= limit else {
-                            return .failure(HTTPParseError(.headersTooLarge, "response head exceeds \(limit) bytes"))
-                        }
-                        return .success((i + 1, i + 1, lineStart))
-                    }
-                    lineStart = i + 1
+            while i < bytes.count, let base = bytes.baseAddress {
+                guard let found = memchr(base + i, Int32(HTTPBytes.lf), bytes.count - i) else {
+                    i = bytes.count
+                    break
                 }
+                i = base.distance(to: UnsafeRawPointer(found))
+                guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
+                    return .failure(HTTPParseError(.bareLineEnding, "response line ended by LF without CR at byte \(i)"))
+                }
+                if i - 1 == lineStart {
+                    // The limit holds for a complete head too, so it does not depend on how the bytes arrived.
+                    guard i + 1 <= limit else {
+                        return .failure(HTTPParseError(.headersTooLarge, "response head exceeds \(limit) bytes"))
+                    }
+                    return .success((i + 1, i + 1, lineStart))
+                }
+                lineStart = i + 1
                 i += 1
             }
             if bytes.count > limit { return .failure(HTTPParseError(.headersTooLarge, "response head exceeds \(limit) bytes")) }
@@ -292,6 +301,9 @@ public struct HTTPResponseParser: Sendable {
                 throw HTTPParseError(.invalidHeader, "response header line \(HTTPBytes.quote(bytes, lineStart..<j)) has no name and colon")
             }
             let name = lineStart..<c
+            lineStart = j + 2
+            // Only three names matter here; their lengths (14, 17, 10) rule out the others at once.
+            guard name.count == 14 || name.count == 17 || name.count == 10 else { continue }
             let value = HTTPBytes.trimmingOWS(bytes, (c + 1)..<j)
             if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
                 guard let n = HTTPBytes.decimal(bytes, value) else {
@@ -310,7 +322,6 @@ public struct HTTPResponseParser: Sendable {
                 if HTTPBytes.equalsIgnoringCase(bytes, value, "close") { keepAlive = false }
                 if HTTPBytes.equalsIgnoringCase(bytes, value, "keep-alive") { keepAlive = true }
             }
-            lineStart = j + 2
         }
         if chunked {
             guard contentLength == nil else {

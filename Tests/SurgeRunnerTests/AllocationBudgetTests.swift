@@ -25,8 +25,9 @@ final class AllocationBudgetTests: XCTestCase {
 
     /// Release build, 2 cores, two repetitions each: HTTP 0.0185 twice (2026-12-06; the connections'
     /// timer ticks, nothing per request), 0.0195 since the fixed routes' whole responses are built
-    /// once a second (2026-12-07: one more buffer per second and variant). Mesh 0.0220 twice (2026-12-07): 88 allocations per
-    /// window, as many in a 6000-message window, so none per message; down from
+    /// once a second (2026-12-07: one more buffer per second and variant).
+    /// Mesh 0.0220 twice (2026-12-07): 88 allocations per window, as many in a 6000-message window,
+    /// so none per message; down from
     /// 5.5-5.9 on a quiet machine: per message, the receiving node boxed each frame in an `NIOAny`
     /// and both nodes gave each written frame a fresh buffer (two allocations each), and the sending
     /// node's NATS scanner built an array at the end of every read. Those per-flush allocations were

@@ -290,7 +290,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         counters.responses2xx += 1
         if options.bufferPool {
             withResponseBuffer(context) { out in
-                out.writeImmutableBuffer(shard.wholeResponse(response, keepAlive: keepAlive, http10: http10, bodiless: bodiless))
+                let whole = shard.wholeResponse(response, keepAlive: keepAlive, http10: http10, bodiless: bodiless)
+                out.writeImmutableBuffer(whole)
             }
         } else {
             withResponseBuffer(context) { out in

@@ -64,12 +64,14 @@ final class HTTPLoopShard: @unchecked Sendable {
 
     /// A fixed route's whole response (head, `Date`, blank line, body unless `bodiless`), built once a
     /// second, so a request costs one copy into the output buffer instead of four.
-    func wholeResponse(_ response: HTTPStaticResponses.Variants, keepAlive: Bool, http10: Bool, bodiless: Bool) -> ByteBuffer {
+    func wholeResponse(_ response: HTTPStaticResponses.Variants, keepAlive: Bool, http10: Bool,
+                       bodiless: Bool) -> ByteBuffer {
         let date = currentDateLine()
         let key = response.slot * 6 + (keepAlive ? (http10 ? 4 : 2) : 0) + (bodiless ? 1 : 0)
         if let cached = wholeResponses[key] { return cached }
         let head = response.head(keepAlive: keepAlive, http10: http10)
-        var whole = ByteBufferAllocator().buffer(capacity: head.readableBytes + date.readableBytes + 2 + response.body.readableBytes)
+        let size = head.readableBytes + date.readableBytes + 2 + response.body.readableBytes
+        var whole = ByteBufferAllocator().buffer(capacity: size)
         whole.writeImmutableBuffer(head)
         whole.writeImmutableBuffer(date)
         HTTPResponseEncoder.writeEndOfHead(into: &whole)

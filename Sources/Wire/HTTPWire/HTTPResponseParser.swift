@@ -237,7 +237,8 @@ public struct HTTPResponseParser: Sendable {
                 }
                 i = base.distance(to: UnsafeRawPointer(found))
                 guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
-                    return .failure(HTTPParseError(.bareLineEnding, "response line ended by LF without CR at byte \(i)"))
+                    return .failure(
+                        HTTPParseError(.bareLineEnding, "response line ended by LF without CR at byte \(i)"))
                 }
                 if i - 1 == lineStart {
                     // The limit holds for a complete head too, so it does not depend on how the bytes arrived.

@@ -71,9 +71,12 @@ public struct ABComparison: Sendable {
                 warnings.append("\(cellA.name): only in A")
                 continue
             }
-            guard cellA.status == .ok, cellB.status == .ok else {
+            guard Self.comparable(cellA, in: a), Self.comparable(cellB, in: b) else {
                 warnings.append("\(cellA.name): not compared (A \(cellA.status.rawValue), B \(cellB.status.rawValue))")
                 continue
+            }
+            if cellA.status != .ok || cellB.status != .ok {
+                warnings.append("\(cellA.name): the run was interrupted; compared over its complete rounds")
             }
             let roundsA = Dictionary(cellA.samples.filter { $0.pass == "speed" }.map { ($0.repetition, $0) }) { x, _ in
                 x
@@ -132,6 +135,17 @@ public struct ABComparison: Sendable {
         return ABComparison(
             entries: entries, gate: gate, status: status, verdict: verdict, warnings: warnings, confidence: confidence,
             alpha: alpha)
+    }
+}
+
+extension ABComparison {
+    /// Whether a cell's rounds can be compared: it ran to the end, or only the run's interruption
+    /// (Ctrl-C, SIGTERM, a CI job's timeout) cut it short, so its complete rounds are measurements
+    /// like any other and are not thrown away. A cell that failed for any other reason is not compared.
+    static func comparable(_ cell: CellResult, in run: RunResult) -> Bool {
+        if cell.status == .ok { return true }
+        return run.status == .interrupted && cell.status == .failed
+            && (cell.reason ?? "").hasPrefix(CellResult.interruptedReasonPrefix)
     }
 }
 

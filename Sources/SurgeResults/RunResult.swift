@@ -143,6 +143,10 @@ public struct TargetInfo: Codable, Sendable, Equatable {
 
 /// One cell of the matrix: one combination of parameter values.
 public struct CellResult: Codable, Sendable, Equatable {
+    /// How the `reason` of a cell cut short by the run's interruption begins
+    /// (`interrupted (SIGTERM) after 3 of 6 repetitions`); `surge ab` still compares its complete rounds.
+    public static let interruptedReasonPrefix = "interrupted ("
+
     /// Go benchmark name: `BenchmarkBrokerFanout/publishers=1/subscribers=8/payload=16`.
     public var name: String
     /// Matrix parameters in the scenario's order.

@@ -95,7 +95,8 @@ final class OpenCell {
             _ = pipeline.setCurrentTarget(nil)
             started.stopAll(timeout: cell.target.stopTimeout)
             preload?.remove()
-            return .failure(CellOutcome(status: .failed, reason: "interrupted (\(pipeline.interruptCause)) before the first repetition"))
+            let reason = CellResult.interruptedReasonPrefix + "\(pipeline.interruptCause)) before the first repetition"
+            return .failure(CellOutcome(status: .failed, reason: reason))
         }
         let watchdog = CellWatchdog(target: started, timeout: scenario.cellTimeout)
         let watchTask = Task { await watchdog.watch() }
@@ -209,7 +210,8 @@ final class OpenCell {
     ) async -> CellOutcome {
         if let interrupted {
             return CellOutcome(
-                status: .failed, reason: "interrupted (\(interrupted)) after \(done) of \(planned) repetitions")
+                status: .failed,
+                reason: CellResult.interruptedReasonPrefix + "\(interrupted)) after \(done) of \(planned) repetitions")
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
         let exited = started.exitDescription().map { "the target \($0)" }

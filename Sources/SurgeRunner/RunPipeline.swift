@@ -198,7 +198,8 @@ public final class RunPipeline: Sendable {
                         key,
                         CellOutcome(
                             status: .failed,
-                            reason: "interrupted (\(interruptCause)) after \(done) of \(want) repetitions"))
+                            reason: CellResult.interruptedReasonPrefix
+                                + "\(interruptCause)) after \(done) of \(want) repetitions"))
                 }
                 if !settings.reportEachCell { report(key) }
             }

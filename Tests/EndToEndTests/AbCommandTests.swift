@@ -102,6 +102,51 @@ final class AbCommandTests: XCTestCase {
         XCTAssertEqual(try results(in: dir).a.cells[0].samples.count, 6)
     }
 
+    /// SIGTERM after some rounds: the rounds both sides completed are still compared and judged (the
+    /// verdict is printed, the cell noted as interrupted), and the exit status says interrupted (130).
+    func testSIGTERMComparesTheRoundsAlreadyMeasured() throws {
+        let dir = tempDir()
+        _ = try write(Self.flushScenario.replacingOccurrences(of: "messages: [5000]", with: "messages: [400]"), in: dir)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try SurgeBinary.require())
+        process.arguments = ["ab", "s.yaml", "--a", "batched", "--b", "batched", "--rounds", "60", "--probes", "none",
+                             "--out", "runs", "-q"]
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = PipeDrain.start(out)
+        let stderr = PipeDrain.start(err)
+        // Until B's file holds at least six rounds (a 95% interval needs six).
+        let deadline = Date().addingTimeInterval(90)
+        var rounds = 0
+        while Date() < deadline, process.isRunning, rounds < 6 {
+            usleep(100_000)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs")) ?? []
+            guard let b = names.first(where: { $0.hasSuffix("-B.json") }),
+                let run = try? RunResultCodec.read(path: "\(dir)/runs/\(b)")
+            else { continue }
+            rounds = run.cells.first?.samples.count ?? 0
+        }
+        guard rounds >= 6 else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return XCTFail("B had \(rounds) rounds after 90 s: \(stderr.text())")
+        }
+        kill(process.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < stopBy { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let text = stdout.text() + stderr.text()
+        XCTAssertEqual(process.terminationStatus, 130, text)
+        XCTAssertFalse(text.contains("nothing compared"), text)
+        XCTAssertTrue(text.contains("surge ab: OK"), "the completed rounds are judged: \(text)")
+        XCTAssertTrue(text.contains("the run was interrupted; compared over its complete rounds"), text)
+    }
+
     /// One target, one switch flipped on B alone, probes on B alone: the switch is found and recorded,
     /// and only B's samples carry the probe's figures.
     func testPerSideOptionsAndProbes() throws {

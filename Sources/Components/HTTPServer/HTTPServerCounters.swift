@@ -49,7 +49,9 @@ final class HTTPLoopShard: @unchecked Sendable {
     private var dateSecond = -1
     private var dateLine = ByteBuffer()
     /// Per route slot, connection variant (close, keep-alive, HTTP/1.0 keep-alive) and HEAD or not.
-    private var wholeResponses = [ByteBuffer?](repeating: nil, count: HTTPStaticResponses.slots * 6)
+    private var wholeResponses = [ByteBuffer?](
+        repeating: nil, count: HTTPStaticResponses.slots * HTTPLoopShard.variantsPerSlot)
+    private static let variantsPerSlot = 6
 
     /// `Date: <IMF-fixdate>\r\n`, re-rendered at most once a second.
     func currentDateLine() -> ByteBuffer {
@@ -67,7 +69,7 @@ final class HTTPLoopShard: @unchecked Sendable {
     func wholeResponse(_ response: HTTPStaticResponses.Variants, keepAlive: Bool, http10: Bool,
                        bodiless: Bool) -> ByteBuffer {
         let date = currentDateLine()
-        let key = response.slot * 6 + (keepAlive ? (http10 ? 4 : 2) : 0) + (bodiless ? 1 : 0)
+        let key = response.slot * Self.variantsPerSlot + (keepAlive ? (http10 ? 4 : 2) : 0) + (bodiless ? 1 : 0)
         if let cached = wholeResponses[key] { return cached }
         let head = response.head(keepAlive: keepAlive, http10: http10)
         let size = head.readableBytes + date.readableBytes + 2 + response.body.readableBytes

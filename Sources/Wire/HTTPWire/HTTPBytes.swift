@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Byte-level helpers shared by the request and response parsers.
 enum HTTPBytes {
     static let cr: UInt8 = 0x0D
@@ -8,13 +14,22 @@ enum HTTPBytes {
 
     /// RFC 9110 `tchar` (ALPHA, DIGIT and ``!#$%&'*+-.^_`|~``), the characters of method names and
     /// header field names, as a bit per ASCII code: bytes 0-63 in `low`, 64-127 in `high`. A bit
-    /// test needs no lazily initialised table (`HTTPBytesTests` checks it against the RFC's list).
+    /// test needs no lazily initialised table (`HTTPByteClassTests` checks it against the RFC's list).
     static let tokenBits: (low: UInt64, high: UInt64) = (0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE)
 
     @inline(__always) static func isToken(_ b: UInt8) -> Bool { inSet(b, tokenBits) }
 
     @inline(__always) static func inSet(_ b: UInt8, _ bits: (low: UInt64, high: UInt64)) -> Bool {
         b < 64 ? (bits.low >> UInt64(b)) & 1 == 1 : b < 128 && (bits.high >> UInt64(b &- 64)) & 1 == 1
+    }
+
+    /// The offset of the first LF at or after `start`, or nil. libc's `memchr` beats a loop over
+    /// bytes for the short lines of a head.
+    @inline(__always) static func lineFeed(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+            let found = memchr(base + start, Int32(lf), bytes.count - start)
+        else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 {

@@ -1,11 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// An incremental HTTP/1.1 request parser (RFC 9112), server side.
 ///
 /// Feed it the connection's cumulative buffer; `next(_:)` consumes what it can and returns the next
@@ -118,13 +112,12 @@ public struct HTTPRequestParser: Sendable {
     private static func scanHead(_ scan: inout HeadScan, _ bytes: UnsafeRawBufferPointer, _ limits: HTTPRequestLimits) throws(HTTPParseError) -> Int? {
         var i = scan.scanned
         let count = bytes.count
-        while i < count, let base = bytes.baseAddress {
-            // memchr: a head is a few short lines, and libc's search beats a loop over bytes.
-            guard let found = memchr(base + i, Int32(HTTPBytes.lf), count - i) else {
+        while i < count {
+            guard let lf = HTTPBytes.lineFeed(in: bytes, from: i) else {
                 i = count
                 break
             }
-            i = base.distance(to: UnsafeRawPointer(found))
+            i = lf
             guard i > scan.lineStart, bytes[i - 1] == HTTPBytes.cr else {
                 throw HTTPParseError(.bareLineEnding, "line ended by LF without CR at byte \(i) of the request head")
             }

@@ -1,11 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One complete response as the client-side parser reports it.
 public struct HTTPResponse: Sendable, Equatable {
     public var version: HTTPVersion
@@ -230,12 +224,12 @@ public struct HTTPResponseParser: Sendable {
         let found: Result<(Int?, Int, Int), HTTPParseError> = buffer.withUnsafeReadableBytes { bytes in
             var i = scanned
             var lineStart = lineStart
-            while i < bytes.count, let base = bytes.baseAddress {
-                guard let found = memchr(base + i, Int32(HTTPBytes.lf), bytes.count - i) else {
+            while i < bytes.count {
+                guard let lf = HTTPBytes.lineFeed(in: bytes, from: i) else {
                     i = bytes.count
                     break
                 }
-                i = base.distance(to: UnsafeRawPointer(found))
+                i = lf
                 guard i > lineStart, bytes[i - 1] == HTTPBytes.cr else {
                     return .failure(
                         HTTPParseError(.bareLineEnding, "response line ended by LF without CR at byte \(i)"))
@@ -303,8 +297,6 @@ public struct HTTPResponseParser: Sendable {
             }
             let name = lineStart..<c
             lineStart = j + 2
-            // Only three names matter here; their lengths (14, 17, 10) rule out the others at once.
-            guard name.count == 14 || name.count == 17 || name.count == 10 else { continue }
             let value = HTTPBytes.trimmingOWS(bytes, (c + 1)..<j)
             if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
                 guard let n = HTTPBytes.decimal(bytes, value) else {

@@ -6,32 +6,55 @@ struct CellCoverage {
     var baselineLabel = ""
     var columnOrder: [String] = []
 
+    /// Rows are numbered by label once (every unit's table repeats them); the rest is arrays of flags.
     init(_ tables: ComparisonTables) {
-        var inBase: [String] = []
-        var seenBase = Set<String>()
-        var inColumn: [String: Set<String>] = [:]
-        var rowsOrder: [String] = []
-        var seenRow = Set<String>()
+        var number: [String: Int] = [:]
+        var labels: [String] = []
+        var inBase: [Int] = []
+        var seenBase: [Bool] = []
+        var columnNumber: [String: Int] = [:]
+        var inColumn: [[Bool]] = []
         for table in tables.tables where table.columns.count > 1 {
             if baselineLabel.isEmpty { baselineLabel = table.columns[0].joined(separator: " ") }
             let columnLabels = table.columns.map { $0.joined(separator: " ") }
             for (r, label) in table.rows.enumerated() {
-                if seenRow.insert(label).inserted { rowsOrder.append(label) }
-                for (c, cell) in table.cells[r].enumerated() where cell != nil {
+                let k: Int
+                if let known = number[label] {
+                    k = known
+                } else {
+                    k = labels.count
+                    number[label] = k
+                    labels.append(label)
+                    seenBase.append(false)
+                    for j in inColumn.indices { inColumn[j].append(false) }
+                }
+                let line = table.cells[r]
+                for c in line.indices where line[c] != nil {
                     if c == 0 {
-                        if seenBase.insert(label).inserted { inBase.append(label) }
-                    } else {
-                        let column = columnLabels[c]
-                        if !columnOrder.contains(column) { columnOrder.append(column) }
-                        inColumn[column, default: []].insert(label)
+                        if !seenBase[k] {
+                            seenBase[k] = true
+                            inBase.append(k)
+                        }
+                        continue
                     }
+                    let column = columnLabels[c]
+                    let j: Int
+                    if let known = columnNumber[column] {
+                        j = known
+                    } else {
+                        j = columnOrder.count
+                        columnNumber[column] = j
+                        columnOrder.append(column)
+                        inColumn.append([Bool](repeating: false, count: labels.count))
+                    }
+                    inColumn[j][k] = true
                 }
             }
         }
-        let anywhereElse = inColumn.values.reduce(into: Set<String>()) { $0.formUnion($1) }
-        onlyInBaseline = inBase.filter { !anywhereElse.contains($0) }
-        for column in columnOrder {
-            let missing = rowsOrder.filter { !seenBase.contains($0) && inColumn[column]!.contains($0) }
+        let elsewhere = { (k: Int) in inColumn.contains { $0[k] } }
+        onlyInBaseline = inBase.filter { !elsewhere($0) }.map { labels[$0] }
+        for (j, column) in columnOrder.enumerated() {
+            let missing = labels.indices.filter { !seenBase[$0] && inColumn[j][$0] }.map { labels[$0] }
             if !missing.isEmpty { notInBaseline[column] = missing }
         }
     }

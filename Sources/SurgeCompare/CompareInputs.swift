@@ -54,50 +54,82 @@ public struct CompareInputs: Sendable {
         var unlabelledCount: [String: Int] = [:]
         for p in parsed where p.label == nil { unlabelledCount[p.path, default: 0] += 1 }
         var occurrence: [String: Int] = [:]
+        var labelled: [(label: String, path: String)] = []
         for (explicitLabel, path) in parsed {
             var label = explicitLabel ?? path
             if explicitLabel == nil, (unlabelledCount[path] ?? 0) > 1 {
                 label = "\(path)#\(occurrence[path, default: 0])"
                 occurrence[path, default: 0] += 1
             }
-            let data: Data
-            if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                do {
-                    data = try BenchFmtReader.readAll(path: path)
-                } catch {
-                    throw CompareInputError("\(error)")
+            labelled.append((label, path))
+        }
+        let ahead = ReadAhead(labelled, from: 1)
+        for (i, (label, path)) in labelled.enumerated() {
+            var records: [BenchRecord] = []
+            var errors: [BenchSyntaxError]
+            var count = 0
+            var byteCount = 0
+            var json: Data?
+            if !ahead.readsAhead(i) {
+                let data: Data
+                if path == "-" {
+                    data = FileHandle.standardInput.readDataToEndOfFile()
+                } else {
+                    do {
+                        data = try BenchFmtReader.readAll(path: path)
+                    } catch {
+                        throw CompareInputError("\(error)")
+                    }
                 }
+                byteCount = data.count
+                if Self.looksLikeJSON(data) {
+                    json = data
+                    errors = []
+                } else if let sink {
+                    errors = reader.parse(data, label: label) { record in
+                        count += 1
+                        sink(record)
+                    }
+                } else {
+                    let file = reader.parse(data, label: label)
+                    (records, errors, count) = (file.records, file.errors, file.records.count)
+                }
+            } else {
+                // Records arrive in chunks while the file is still being parsed, the file's end last.
+                var end: ReadAhead.Parsed?
+                while end == nil {
+                    switch ahead.next(i) {
+                    case .records(let chunk):
+                        count += chunk.count
+                        if let sink { chunk.forEach(sink) } else { records += chunk }
+                    case .end(let parsed):
+                        end = parsed
+                    }
+                }
+                let parsed = end!
+                if let failure = parsed.failure { throw CompareInputError(failure) }
+                byteCount = parsed.byteCount
+                json = parsed.json
+                errors = parsed.errors
+                if json == nil { reader.replayUnitLines(of: parsed.reader, label: label, into: &errors) }
             }
-            if Self.looksLikeJSON(data) {
+            if let json {
                 let run: RunResult
                 do {
-                    run = try RunResultCodec.decode(data, path: path)
+                    run = try RunResultCodec.decode(json, path: path)
                 } catch {
                     throw CompareInputError("\(error)")
                 }
                 let records = RunResultRecords.records(run, label: label)
                 if let sink { records.forEach(sink) }
                 result.inputs.append(Input(label: label, path: path, run: run, records: records, recordCount: records.count,
-                                           byteCount: data.count))
-            } else {
-                if let sink {
-                    var count = 0
-                    let errors = reader.parse(data, label: label) { record in
-                        count += 1
-                        sink(record)
-                    }
-                    result.syntaxErrors += errors
-                    result.inputs.append(Input(label: label, path: path, run: nil, records: [], recordCount: count,
-                                               byteCount: data.count, firstSyntaxError: errors.first?.description))
-                } else {
-                    let file = reader.parse(data, label: label)
-                    result.syntaxErrors += file.errors
-                    result.inputs.append(Input(label: label, path: path, run: nil, records: file.records, recordCount: file.records.count,
-                                               byteCount: data.count, firstSyntaxError: file.errors.first?.description))
-                }
+                                           byteCount: byteCount))
+                continue
             }
+            result.syntaxErrors += errors
+            result.inputs.append(Input(label: label, path: path, run: nil, records: records,
+                                       recordCount: count, byteCount: byteCount,
+                                       firstSyntaxError: errors.first?.description))
         }
         result.unitMetadata = reader.unitMetadata
         return result

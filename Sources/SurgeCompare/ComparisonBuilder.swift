@@ -29,15 +29,20 @@ public final class ComparisonBuilder {
     private let residueBy: Projection
     private let filter: BenchFilter
 
-    private struct CellKey: Hashable {
+    private struct CellKey: Equatable {
         var row: Int
         var col: Int
     }
 
     private struct BuilderTable {
-        var rows: Set<Int> = []
-        var cols: Set<Int> = []
-        var cellIndex: [CellKey: Int] = [:]
+        /// Row and column keys in order of first use (`build()` sorts them).
+        private(set) var rows: [Int] = []
+        private(set) var cols: [Int] = []
+        private var hasRow: [Bool] = []
+        private var hasCol: [Bool] = []
+        /// `cellsOfRow[row key]`: that row's cells as (column key, cell index); a row has a cell per
+        /// column at most, a handful, so a list beats hashing the pair.
+        private(set) var cellsOfRow: [[(col: Int, cell: Int)]] = []
         var values: [[Double]] = []
         var residues: [Set<Int>] = []
         /// The measuring method of each cell's values (Surge inputs); differing methods are joined by " + ".
@@ -47,21 +52,38 @@ public final class ComparisonBuilder {
         var lastCell = -1
         var lastResidue = -1
 
+        private static func mark(_ key: Int, in seen: inout [Bool], _ order: inout [Int]) {
+            if key >= seen.count { seen.append(contentsOf: repeatElement(false, count: key - seen.count + 1)) }
+            if !seen[key] {
+                seen[key] = true
+                order.append(key)
+            }
+        }
+
+        private func cell(row: Int, col: Int) -> Int? {
+            guard row < cellsOfRow.count else { return nil }
+            for entry in cellsOfRow[row] where entry.col == col { return entry.cell }
+            return nil
+        }
+
         mutating func add(_ value: Double, row: Int, col: Int, residue: Int, method: String?) {
             let key = CellKey(row: row, col: col)
             let cell: Int
             if lastKey == key {
                 cell = lastCell
-            } else if let existing = cellIndex[key] {
+            } else if let existing = self.cell(row: row, col: col) {
                 cell = existing
             } else {
                 cell = values.count
-                cellIndex[key] = cell
+                if row >= cellsOfRow.count {
+                    cellsOfRow.append(contentsOf: repeatElement([], count: row - cellsOfRow.count + 1))
+                }
+                cellsOfRow[row].append((col, cell))
                 values.append([])
                 residues.append([])
                 methods.append(method)
-                rows.insert(row)
-                cols.insert(col)
+                Self.mark(row, in: &hasRow, &rows)
+                Self.mark(col, in: &hasCol, &cols)
             }
             values[cell].append(value)
             if let method, methods[cell] != method {
@@ -250,13 +272,16 @@ public final class ComparisonBuilder {
             // benchstat looks the assumption up by the tidied unit: `Unit ns/op assume=exact` also covers
             // the values (zeros) that stay in the raw `ns/op` table.
             let exact = exactUnits.contains(unit) || exactUnits.contains(BenchUnit.tidy(unit).unit)
-            let rows = rowBy.sorted(Array(t.rows))
-            let cols = colBy.sorted(Array(t.cols))
+            let rows = rowBy.sorted(t.rows)
+            let cols = colBy.sorted(t.cols)
             let colPosition = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
             let rowPosition = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
             var grid = [[Int]](repeating: [Int](repeating: -1, count: cols.count), count: rows.count)
-            for (key, index) in t.cellIndex {
-                if let r = rowPosition[key.row], let c = colPosition[key.col] { grid[r][c] = index }
+            for row in t.rows {
+                guard let r = rowPosition[row] else { continue }
+                for (col, index) in t.cellsOfRow[row] {
+                    if let c = colPosition[col] { grid[r][c] = index }
+                }
             }
             layouts.append(Layout(key: tk, unit: unit, exact: exact, rows: rows, cols: cols, grid: grid))
         }

@@ -177,6 +177,7 @@ public enum ComparisonPipeline {
             commandLine: request.thresholds, scenario: settings.scenario, keyMetrics: keyMetrics,
             calibration: request.calibration)
         let findings = gate.evaluate(tables)
+        timing.lap("gate")
         let coverage = CellCoverage(tables)
         if findings.isEmpty && tables.tables.contains(where: { $0.columns.count > 1 }) {
             throw CompareInputError(
@@ -212,7 +213,7 @@ public enum ComparisonPipeline {
                     + ". A '~' here means 'not measurable', not 'unchanged'; run more repetitions (the scenario's default is 6)"
             )
         }
-        timing.lap("gate")
+        timing.lap("warnings")
         return ComparisonOutcome(
             inputs: read, tables: tables, gate: gate, findings: findings, status: status, verdict: verdict,
             warnings: warnings, lacksPower: !power.isEmpty, timing: timing)

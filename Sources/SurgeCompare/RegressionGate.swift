@@ -63,6 +63,8 @@ public struct RegressionGate: Sendable {
         return nil
     }
 
+    /// One finding per compared cell, in table, row and column order. Rows are judged in chunks side
+    /// by side on large inputs (each finding depends on its row alone).
     public func evaluate(_ tables: ComparisonTables) -> [GateFinding] {
         // Which metrics each row measured, so that derived metrics know their source is there.
         var rowMetrics: [String: Set<String>] = [:]
@@ -72,34 +74,59 @@ public struct RegressionGate: Sendable {
                 rowMetrics[label, default: []].insert(name)
             }
         }
-        var findings: [GateFinding] = []
-        for (ti, table) in tables.tables.enumerated() {
-            // Once per table, not per row: column labels, and the metric for each set of siblings.
-            let columnLabels = table.columns.map { $0.joined(separator: " ") }
-            var metrics: [Set<String>: Metric] = [:]
-            for (r, label) in table.rows.enumerated() {
-                let siblings = rowMetrics[label] ?? []
+        let list = tables.tables
+        let columnLabels = list.map { $0.columns.map { $0.joined(separator: " ") } }
+        var rowRefs: [(table: Int, row: Int)] = []
+        for (ti, table) in list.enumerated() { for r in table.rows.indices { rowRefs.append((ti, r)) } }
+        // Rows measure few distinct sets of metrics: each set is numbered once, so a row costs one
+        // lookup of its label rather than hashing its whole set.
+        var setNumber: [Set<String>: Int] = [:]
+        var sets: [Set<String>] = [[]]
+        var labelSet: [String: Int] = [:]
+        for (label, siblings) in rowMetrics {
+            if let n = setNumber[siblings] {
+                labelSet[label] = n
+            } else {
+                setNumber[siblings] = sets.count
+                labelSet[label] = sets.count
+                sets.append(siblings)
+            }
+        }
+        let refs = rowRefs
+        let siblingSets = sets
+        let siblingSetOf = labelSet
+        let workers = refs.count >= CellStatistics.parallelThreshold ? min(CellStatistics.processorCount(), 8) : 1
+        return CellStatistics.chunked(refs.count, workers) { range in
+            // The metric of each table and set of siblings, made once per chunk.
+            var metrics = [[Metric?]](repeating: [Metric?](repeating: nil, count: siblingSets.count), count: list.count)
+            var findings: [GateFinding] = []
+            findings.reserveCapacity(range.count * 2)
+            for (ti, r) in refs[range] {
+                let table = list[ti]
+                let label = table.rows[r]
+                let set = siblingSetOf[label] ?? 0
                 let metric: Metric
-                if let known = metrics[siblings] {
+                if let known = metrics[ti][set] {
                     metric = known
                 } else {
-                    var named = Metric.named(table.unit, siblings: siblings)
+                    var named = Metric.named(table.unit, siblings: siblingSets[set])
                     if table.exact { named.metricClass = .exact }
-                    metrics[siblings] = named
+                    metrics[ti][set] = named
                     metric = named
                 }
-                for (c, cell) in table.cells[r].enumerated() {
-                    guard c > 0, let cell, let cmp = cell.comparison else { continue }
+                let line = table.cells[r]
+                for c in line.indices.dropFirst() {
+                    guard let cmp = line[c]?.comparison else { continue }
                     var found = finding(
-                        table: ti, row: label, column: columnLabels[c], unit: table.unit, metric: metric,
+                        table: ti, row: label, column: columnLabels[ti][c], unit: table.unit, metric: metric,
                         comparison: cmp)
                     found.rowIndex = r
                     found.columnIndex = c
                     findings.append(found)
                 }
             }
+            return findings
         }
-        return findings
     }
 
     func finding(

@@ -7,17 +7,21 @@ import SurgeStats
 /// unit row, one row per benchmark (`center ± range` and `delta (p=… n=…)`), the geomean row for
 /// tables with more than one row, then the table's footnotes.
 public enum BenchstatTextRenderer {
+    /// Tables are laid out independently, so they are rendered side by side (one per unit, three for
+    /// `go test -benchmem` output) and joined in order.
     public static func render(_ tables: ComparisonTables) -> String {
+        let list = tables.tables
+        let rendered = list.count > 1 ? EveryCore.map(list.count) { render(list[$0]) } : list.map { render($0) }
         var out = ""
         var previous: [String]?
-        for (i, table) in tables.tables.enumerated() {
+        for (i, table) in list.enumerated() {
             if i > 0 { out += "\n" }
             for (k, field) in tables.tableFields.enumerated() {
                 let value = k < table.config.count ? table.config[k] : ""
                 if previous == nil || previous![k] != value { out += "\(field): \(value)\n" }
             }
             previous = table.config
-            out += render(table)
+            out += rendered[i]
         }
         return out
     }

@@ -26,8 +26,42 @@ public struct BenchFmtReader: Sendable {
     private var lastName = ""
     /// Units seen recently, matched by their bytes so a line's units cost no String creation.
     private var unitCache: [(bytes: [UInt8], unit: String, tidied: String, factor: Double)] = []
+    /// Set by `init(deferringUnitLines:)`: `Unit` lines are kept for `replayUnitLines(of:into:)`.
+    private let defersUnitLines: Bool
+    /// The `Unit` lines a deferring reader kept: the line, its number, and how many errors the file
+    /// had before it (where that line's own errors belong).
+    private var deferredUnitLines: [(bytes: [UInt8], line: Int, errorIndex: Int)] = []
 
-    public init() {}
+    public init() {
+        defersUnitLines = false
+    }
+
+    /// A reader for a file read ahead of the files before it, on another thread: unit metadata is
+    /// shared by all files of a comparison and a conflict is reported where it is met, so its `Unit`
+    /// lines are only kept, and applied in file order by `replayUnitLines(of:into:)` on the reader
+    /// of the files before it. Everything else about the file is read as `init()` reads it.
+    public init(deferringUnitLines: Bool) {
+        defersUnitLines = deferringUnitLines
+    }
+
+    /// Applies the `Unit` lines `other` (a deferring reader) kept to this reader's metadata, as if
+    /// this reader had read that file itself, and puts each line's errors into `errors` (that file's
+    /// errors from `other`) at the place they were met.
+    public mutating func replayUnitLines(
+        of other: BenchFmtReader, label: String, into errors: inout [BenchSyntaxError]
+    ) {
+        var inserted = 0
+        for kept in other.deferredUnitLines {
+            var lineErrors: [BenchSyntaxError] = []
+            kept.bytes.withUnsafeBufferPointer { line in
+                var cursor = 0
+                _ = Self.field(line, &cursor)
+                parseUnitLine(line, cursor: cursor, label: label, lineNumber: kept.line, errors: &lineErrors)
+            }
+            errors.insert(contentsOf: lineErrors, at: kept.errorIndex + inserted)
+            inserted += lineErrors.count
+        }
+    }
 
     /// Reads a file (`-` is standard input). The label defaults to the path.
     public mutating func read(path: String, label: String? = nil) throws -> BenchFile {
@@ -114,7 +148,11 @@ public struct BenchFmtReader: Sendable {
                 var cursor = 0
                 let head = Self.field(line, &cursor)
                 if head.elementsEqual("Unit".utf8) {
-                    parseUnitLine(line, cursor: cursor, label: label, lineNumber: lineNumber, errors: &errors)
+                    if defersUnitLines {
+                        deferredUnitLines.append((Array(line), lineNumber, errors.count))
+                    } else {
+                        parseUnitLine(line, cursor: cursor, label: label, lineNumber: lineNumber, errors: &errors)
+                    }
                     continue
                 }
             }

@@ -18,13 +18,8 @@ struct CellCoverage {
             if baselineLabel.isEmpty { baselineLabel = table.columns[0].joined(separator: " ") }
             let columnLabels = table.columns.map { $0.joined(separator: " ") }
             for (r, label) in table.rows.enumerated() {
-                let k: Int
-                if let known = number[label] {
-                    k = known
-                } else {
-                    k = labels.count
-                    number[label] = k
-                    labels.append(label)
+                let (k, newRow) = Self.number(label, &number, &labels)
+                if newRow {
                     seenBase.append(false)
                     for j in inColumn.indices { inColumn[j].append(false) }
                 }
@@ -37,16 +32,8 @@ struct CellCoverage {
                         }
                         continue
                     }
-                    let column = columnLabels[c]
-                    let j: Int
-                    if let known = columnNumber[column] {
-                        j = known
-                    } else {
-                        j = columnOrder.count
-                        columnNumber[column] = j
-                        columnOrder.append(column)
-                        inColumn.append([Bool](repeating: false, count: labels.count))
-                    }
+                    let (j, newColumn) = Self.number(columnLabels[c], &columnNumber, &columnOrder)
+                    if newColumn { inColumn.append([Bool](repeating: false, count: labels.count)) }
                     inColumn[j][k] = true
                 }
             }
@@ -57,6 +44,16 @@ struct CellCoverage {
             let missing = labels.indices.filter { !seenBase[$0] && inColumn[j][$0] }.map { labels[$0] }
             if !missing.isEmpty { notInBaseline[column] = missing }
         }
+    }
+
+    /// `label`'s number in order of first sight, and whether it was new (then it is added to both).
+    private static func number(
+        _ label: String, _ numbers: inout [String: Int], _ order: inout [String]
+    ) -> (Int, isNew: Bool) {
+        if let known = numbers[label] { return (known, false) }
+        numbers[label] = order.count
+        order.append(label)
+        return (order.count - 1, true)
     }
 
     /// `cells only in OLD (not compared): A, B`, `cells of NEW not in OLD: C`.

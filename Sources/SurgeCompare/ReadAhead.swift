@@ -46,11 +46,11 @@ final class ReadAhead: Sendable {
     /// Starts reading `inputs` (label, path) from index `first` on, in order, on one thread.
     init(_ inputs: [(label: String, path: String)], from first: Int) {
         pieces = Mutex([[Piece]](repeating: [], count: inputs.count))
-        self.wanted = inputs.indices.map { $0 >= first && inputs[$0].path != "-" }
-        let wanted = inputs.indices.filter { self.wanted[$0] }
-        guard !wanted.isEmpty else { return }
+        wanted = inputs.indices.map { $0 >= first && inputs[$0].path != "-" }
+        let toRead = inputs.indices.filter { wanted[$0] }
+        guard !toRead.isEmpty else { return }
         DispatchQueue.global(qos: .userInitiated).async { [self] in
-            for i in wanted { read(i, label: inputs[i].label, path: inputs[i].path) }
+            for i in toRead { read(i, label: inputs[i].label, path: inputs[i].path) }
         }
     }
 

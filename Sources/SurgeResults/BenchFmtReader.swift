@@ -26,21 +26,18 @@ public struct BenchFmtReader: Sendable {
     private var lastName = ""
     /// Units seen recently, matched by their bytes so a line's units cost no String creation.
     private var unitCache: [(bytes: [UInt8], unit: String, tidied: String, factor: Double)] = []
-    /// Set by `init(deferringUnitLines:)`: `Unit` lines are kept for `replayUnitLines(of:into:)`.
+    /// Set by `init(deferringUnitLines:)`: `Unit` lines are kept for `replayUnitLines(of:label:into:)`.
     private let defersUnitLines: Bool
     /// The `Unit` lines a deferring reader kept: the line, its number, and how many errors the file
     /// had before it (where that line's own errors belong).
     private var deferredUnitLines: [(bytes: [UInt8], line: Int, errorIndex: Int)] = []
 
-    public init() {
-        defersUnitLines = false
-    }
-
-    /// A reader for a file read ahead of the files before it, on another thread: unit metadata is
-    /// shared by all files of a comparison and a conflict is reported where it is met, so its `Unit`
-    /// lines are only kept, and applied in file order by `replayUnitLines(of:into:)` on the reader
-    /// of the files before it. Everything else about the file is read as `init()` reads it.
-    public init(deferringUnitLines: Bool) {
+    /// `deferringUnitLines`: a reader for a file read ahead of the files before it, on another thread.
+    /// Unit metadata is shared by all files of a comparison and a conflict is reported where it is
+    /// met, so its `Unit` lines are only kept, and applied in file order by
+    /// `replayUnitLines(of:label:into:)` on the reader of the files before it. Everything else about
+    /// the file is read as a plain reader reads it.
+    public init(deferringUnitLines: Bool = false) {
         defersUnitLines = deferringUnitLines
     }
 
